@@ -1,0 +1,3 @@
+# Writes INPUT as a C++ raw string literal to OUTPUT.
+file(READ ${INPUT} content)
+file(WRITE ${OUTPUT} "R\"rnprelude(${content})rnprelude\"\n")

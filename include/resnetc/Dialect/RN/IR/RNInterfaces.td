@@ -1,0 +1,36 @@
+//===- RNInterfaces.td - Interfaces of the rn dialect ------*- tablegen -*-===//
+//
+// Shape inference for rn ops: each op computes its result type from its
+// operands and attributes, and the interface's verifier compares it with the
+// declared result type.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_DIALECT_RN_IR_RNINTERFACES_TD
+#define RESNETC_DIALECT_RN_IR_RNINTERFACES_TD
+
+include "mlir/IR/OpBase.td"
+
+def RN_ShapeInferenceOpInterface : OpInterface<"ShapeInference"> {
+  let description = [{
+    Computes an op's result type from its operand types and attributes. The
+    rules are shared with the front end (resnetc/Support/ShapeRules.h), so a
+    model the front end accepts always verifies. Every inconsistency is
+    reported through `emitError` with a precise message.
+  }];
+  let cppNamespace = "::mlir::rn";
+  let methods = [
+    InterfaceMethod<
+      /*desc=*/[{Returns the result type implied by the operands and
+                  attributes, or failure after reporting why.}],
+      /*retTy=*/"::mlir::FailureOr<::mlir::RankedTensorType>",
+      /*methodName=*/"inferResultType",
+      /*args=*/(ins
+        "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError)>,
+  ];
+  let verify = [{
+    return ::mlir::rn::detail::verifyShapeInference($_op);
+  }];
+}
+
+#endif // RESNETC_DIALECT_RN_IR_RNINTERFACES_TD

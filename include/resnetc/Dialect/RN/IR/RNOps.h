@@ -1,0 +1,30 @@
+//===- RNOps.h - The rn dialect and its operations --------------*- C++ -*-===//
+//
+// Declarations generated from RNDialect.td, RNInterfaces.td and RNOps.td.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_DIALECT_RN_IR_RNOPS_H
+#define RESNETC_DIALECT_RN_IR_RNOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "resnetc/Dialect/RN/IR/RNOpsDialect.h.inc"
+
+namespace mlir::rn::detail {
+/// Verifies that an op's declared result type equals its inferred one.
+LogicalResult verifyShapeInference(Operation *op);
+} // namespace mlir::rn::detail
+
+#include "resnetc/Dialect/RN/IR/RNInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "resnetc/Dialect/RN/IR/RNOps.h.inc"
+
+#endif // RESNETC_DIALECT_RN_IR_RNOPS_H

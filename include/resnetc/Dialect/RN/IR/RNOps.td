@@ -1,0 +1,225 @@
+//===- RNOps.td - Operations of the rn dialect -------------*- tablegen -*-===//
+//
+// One op per CNN layer. All tensors are static and ranked; activations are
+// NCHW (batch, channels, height, width).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_DIALECT_RN_IR_RNOPS_TD
+#define RESNETC_DIALECT_RN_IR_RNOPS_TD
+
+include "resnetc/Dialect/RN/IR/RNDialect.td"
+include "resnetc/Dialect/RN/IR/RNInterfaces.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Base classes and types
+//===----------------------------------------------------------------------===//
+
+/// A static tensor of floating-point elements.
+def RN_Tensor : TensorRankOf<[F32, F16, BF16], [1, 2, 3, 4]>;
+def RN_Tensor4D : 4DTensorOf<[F32, F16, BF16]>;
+def RN_Tensor1D : 1DTensorOf<[F32, F16, BF16]>;
+def RN_Tensor2D : 2DTensorOf<[F32, F16, BF16]>;
+
+/// Two non-negative integers (height, width).
+def RN_Pair : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
+
+class RN_Op<string mnemonic, list<Trait> traits = []>
+    : Op<RN_Dialect, mnemonic,
+         !listconcat(traits, [Pure,
+                              DeclareOpInterfaceMethods<
+                                  RN_ShapeInferenceOpInterface>])>;
+
+//===----------------------------------------------------------------------===//
+// Convolution and normalization
+//===----------------------------------------------------------------------===//
+
+def RN_Conv2DOp : RN_Op<"conv2d"> {
+  let summary = "2-D convolution (NCHW input, OIHW filter)";
+  let description = [{
+    Cross-correlation as in PyTorch's `nn.Conv2d`: `input` is NxCxHxW,
+    `weight` is OxIxKhxKw with `I = C / groups`, the optional `bias` has `O`
+    elements. `strides`, `padding` (symmetric zero padding) and `dilation` are
+    given as (height, width). The output is NxOxHoxWo with
+    `Ho = floor((H + 2*padding - dilation*(Kh-1) - 1) / stride) + 1`.
+
+    Example:
+    ```mlir
+    %y = rn.conv2d %x, %w, %b stride [2, 2] padding [3, 3] dilation [1, 1]
+           groups 1
+         : (tensor<8x1x96x96xf32>, tensor<64x1x7x7xf32>, tensor<64xf32>)
+           -> tensor<8x64x48x48xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$input, RN_Tensor4D:$weight,
+                   Optional<RN_Tensor1D>:$bias,
+                   RN_Pair:$strides, RN_Pair:$padding, RN_Pair:$dilation,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$groups);
+  let results = (outs RN_Tensor4D:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? `stride` $strides `padding` $padding
+    `dilation` $dilation `groups` $groups attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def RN_BatchNormOp : RN_Op<"batch_norm"> {
+  let summary = "batch normalization over the channels of an NCHW tensor";
+  let description = [{
+    PyTorch's `nn.BatchNorm2d` in inference form:
+    `y = (x - mean) / sqrt(var + epsilon) * scale + bias`, per channel.
+    `scale`, `bias`, `mean` and `var` each have C elements. `momentum` is the
+    factor used by training to update the running statistics.
+
+    Example:
+    ```mlir
+    %y = rn.batch_norm %x, %gamma, %beta, %mean, %var
+           epsilon 1.0e-05 momentum 1.0e-01
+         : (tensor<8x64x48x48xf32>, tensor<64xf32>, tensor<64xf32>,
+            tensor<64xf32>, tensor<64xf32>) -> tensor<8x64x48x48xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$input, RN_Tensor1D:$scale,
+                   RN_Tensor1D:$bias, RN_Tensor1D:$mean, RN_Tensor1D:$var,
+                   F64Attr:$epsilon,
+                   F64Attr:$momentum);
+  let results = (outs RN_Tensor4D:$output);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `,` $mean `,` $var `epsilon` $epsilon
+    `momentum` $momentum attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+def RN_ReLUOp : RN_Op<"relu", [SameOperandsAndResultType]> {
+  let summary = "rectified linear unit, max(x, 0)";
+  let description = [{
+    Example:
+    ```mlir
+    %y = rn.relu %x : tensor<8x64x48x48xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor:$input);
+  let results = (outs RN_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+
+def RN_AddOp : RN_Op<"add", [SameOperandsAndResultType, Commutative]> {
+  let summary = "elementwise sum of two tensors of the same shape";
+  let description = [{
+    The residual connection: the sum of a block's main path and shortcut.
+
+    Example:
+    ```mlir
+    %y = rn.add %main, %shortcut : tensor<8x64x24x24xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor:$lhs, RN_Tensor:$rhs);
+  let results = (outs RN_Tensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($output)";
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling and reshaping
+//===----------------------------------------------------------------------===//
+
+def RN_MaxPool2DOp : RN_Op<"max_pool2d"> {
+  let summary = "2-D max pooling with -inf padding";
+  let description = [{
+    PyTorch's `nn.MaxPool2d`: padded positions never win. `padding` may be at
+    most half the kernel.
+
+    Example:
+    ```mlir
+    %y = rn.max_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1]
+         : tensor<8x64x48x48xf32> -> tensor<8x64x24x24xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$input, RN_Pair:$kernel, RN_Pair:$strides,
+                   RN_Pair:$padding);
+  let results = (outs RN_Tensor4D:$output);
+  let assemblyFormat = [{
+    $input `kernel` $kernel `stride` $strides `padding` $padding attr-dict
+    `:` type($input) `->` type($output)
+  }];
+}
+
+def RN_AvgPool2DOp : RN_Op<"avg_pool2d"> {
+  let summary = "2-D average pooling (zero padding counted in the divisor)";
+  let description = [{
+    PyTorch's `nn.AvgPool2d` with its default `count_include_pad=True`.
+
+    Example:
+    ```mlir
+    %y = rn.avg_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0]
+         : tensor<8x64x48x48xf32> -> tensor<8x64x24x24xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$input, RN_Pair:$kernel, RN_Pair:$strides,
+                   RN_Pair:$padding);
+  let results = (outs RN_Tensor4D:$output);
+  let assemblyFormat = [{
+    $input `kernel` $kernel `stride` $strides `padding` $padding attr-dict
+    `:` type($input) `->` type($output)
+  }];
+}
+
+def RN_GlobalAvgPoolOp : RN_Op<"global_avg_pool"> {
+  let summary = "mean over the spatial dimensions, NxCxHxW -> NxCx1x1";
+  let description = [{
+    PyTorch's `nn.AdaptiveAvgPool2d((1, 1))`.
+
+    Example:
+    ```mlir
+    %y = rn.global_avg_pool %x : tensor<8x512x3x3xf32> -> tensor<8x512x1x1xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$input);
+  let results = (outs RN_Tensor4D:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def RN_FlattenOp : RN_Op<"flatten"> {
+  let summary = "flattens all but the batch dimension";
+  let description = [{
+    Example:
+    ```mlir
+    %y = rn.flatten %x : tensor<8x512x1x1xf32> -> tensor<8x512xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor:$input);
+  let results = (outs RN_Tensor2D:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def RN_LinearOp : RN_Op<"linear"> {
+  let summary = "fully connected layer, y = x W^T + b";
+  let description = [{
+    PyTorch's `nn.Linear`: `input` is NxI, `weight` is OxI, the optional
+    `bias` has O elements.
+
+    Example:
+    ```mlir
+    %y = rn.linear %x, %w, %b
+         : (tensor<8x512xf32>, tensor<10x512xf32>, tensor<10xf32>)
+           -> tensor<8x10xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor2D:$input, RN_Tensor2D:$weight,
+                   Optional<RN_Tensor1D>:$bias);
+  let results = (outs RN_Tensor2D:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+#endif // RESNETC_DIALECT_RN_IR_RNOPS_TD

@@ -1,0 +1,251 @@
+//===- RNOps.cpp - The rn dialect and its operations ----------------------===//
+//
+// Dialect registration and the shape inference of every op. The window
+// arithmetic is shared with the front end through ShapeRules.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Dialect/RN/IR/RNOps.h"
+#include "resnetc/Support/ShapeRules.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::rn;
+
+#include "resnetc/Dialect/RN/IR/RNOpsDialect.cpp.inc"
+#include "resnetc/Dialect/RN/IR/RNInterfaces.cpp.inc"
+
+void RNDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "resnetc/Dialect/RN/IR/RNOps.cpp.inc"
+      >();
+}
+
+LogicalResult mlir::rn::detail::verifyShapeInference(Operation *op) {
+  auto iface = cast<ShapeInference>(op);
+  FailureOr<RankedTensorType> inferred =
+      iface.inferResultType([op]() { return op->emitOpError(); });
+  if (failed(inferred))
+    return failure();
+  Type actual = op->getResult(0).getType();
+  if (actual != *inferred)
+    return op->emitOpError("result type ")
+           << actual << " does not match the inferred type " << *inferred;
+  return success();
+}
+
+using EmitFn = llvm::function_ref<InFlightDiagnostic()>;
+
+static RankedTensorType getTensor(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// Checks that `t` has a static shape; all rn tensors must.
+static LogicalResult requireStatic(RankedTensorType t, StringRef what,
+                                   EmitFn emitError) {
+  if (!t.hasStaticShape())
+    return emitError() << what << " must have a static shape, got " << t;
+  return success();
+}
+
+/// Checks a 1-D per-channel operand of `channels` elements.
+static LogicalResult requireVector(Value v, int64_t channels, StringRef what,
+                                   Type elementType, EmitFn emitError) {
+  auto t = getTensor(v);
+  if (t.getShape() != ArrayRef<int64_t>{channels})
+    return emitError() << what << " must have " << channels
+                       << " elements, got " << t;
+  if (t.getElementType() != elementType)
+    return emitError() << what << " element type " << t.getElementType()
+                       << " differs from the input's " << elementType;
+  return success();
+}
+
+/// Output extent of a window op along both spatial axes, with diagnostics.
+static FailureOr<std::pair<int64_t, int64_t>>
+windowOutput(RankedTensorType input, ArrayRef<int64_t> kernel,
+             ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
+             ArrayRef<int64_t> dilation, EmitFn emitError) {
+  for (int i = 0; i < 2; ++i) {
+    if (kernel[i] <= 0)
+      return emitError() << "kernel sizes must be positive";
+    if (strides[i] <= 0)
+      return emitError() << "strides must be positive";
+    if (padding[i] < 0)
+      return emitError() << "padding must be non-negative";
+    if (dilation[i] <= 0)
+      return emitError() << "dilation must be positive";
+    if (kernel[i] > resnetc::kMaxDimension ||
+        strides[i] > resnetc::kMaxDimension ||
+        padding[i] > resnetc::kMaxDimension ||
+        dilation[i] > resnetc::kMaxDimension)
+      return emitError() << "window sizes must be at most "
+                         << resnetc::kMaxDimension;
+  }
+  int64_t oh = resnetc::windowOutputSize(input.getDimSize(2), kernel[0],
+                                         strides[0], padding[0], dilation[0]);
+  int64_t ow = resnetc::windowOutputSize(input.getDimSize(3), kernel[1],
+                                         strides[1], padding[1], dilation[1]);
+  if (oh <= 0 || ow <= 0)
+    return emitError() << "window " << kernel[0] << "x" << kernel[1]
+                       << " does not fit in the padded input "
+                       << input.getDimSize(2) << "x" << input.getDimSize(3);
+  return std::make_pair(oh, ow);
+}
+
+//===----------------------------------------------------------------------===//
+// conv2d
+//===----------------------------------------------------------------------===//
+
+FailureOr<RankedTensorType> Conv2DOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput()), weight = getTensor(getWeight());
+  if (failed(requireStatic(input, "input", emitError)) ||
+      failed(requireStatic(weight, "weight", emitError)))
+    return failure();
+  if (weight.getElementType() != input.getElementType())
+    return emitError() << "weight element type " << weight.getElementType()
+                       << " differs from the input's "
+                       << input.getElementType();
+  int64_t groups = getGroups();
+  int64_t channels = input.getDimSize(1), outChannels = weight.getDimSize(0);
+  if (weight.getDimSize(1) * groups != channels)
+    return emitError() << "input channels (" << channels
+                       << ") must equal weight input channels ("
+                       << weight.getDimSize(1) << ") times groups (" << groups
+                       << ")";
+  if (outChannels % groups != 0)
+    return emitError() << "output channels (" << outChannels
+                       << ") must be divisible by groups (" << groups << ")";
+  if (getBias() && failed(requireVector(getBias(), outChannels, "bias",
+                                        input.getElementType(), emitError)))
+    return failure();
+  auto hw = windowOutput(input,
+                         {weight.getDimSize(2), weight.getDimSize(3)},
+                         getStrides(), getPadding(), getDilation(), emitError);
+  if (failed(hw))
+    return failure();
+  return RankedTensorType::get(
+      {input.getDimSize(0), outChannels, hw->first, hw->second},
+      input.getElementType());
+}
+
+//===----------------------------------------------------------------------===//
+// batch_norm
+//===----------------------------------------------------------------------===//
+
+FailureOr<RankedTensorType> BatchNormOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)))
+    return failure();
+  if (!(getEpsilon().convertToDouble() > 0))
+    return emitError() << "epsilon must be positive";
+  double momentum = getMomentum().convertToDouble();
+  if (!(momentum >= 0 && momentum <= 1))
+    return emitError() << "momentum must be in [0, 1]";
+  int64_t c = input.getDimSize(1);
+  Type et = input.getElementType();
+  if (failed(requireVector(getScale(), c, "scale", et, emitError)) ||
+      failed(requireVector(getBias(), c, "bias", et, emitError)) ||
+      failed(requireVector(getMean(), c, "mean", et, emitError)) ||
+      failed(requireVector(getVar(), c, "var", et, emitError)))
+    return failure();
+  return input;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+FailureOr<RankedTensorType> ReLUOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)))
+    return failure();
+  return input;
+}
+
+FailureOr<RankedTensorType> AddOp::inferResultType(EmitFn emitError) {
+  auto lhs = getTensor(getLhs());
+  if (failed(requireStatic(lhs, "operands", emitError)))
+    return failure();
+  return lhs;
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling and reshaping
+//===----------------------------------------------------------------------===//
+
+template <typename PoolOp>
+static FailureOr<RankedTensorType> inferPool(PoolOp op, EmitFn emitError) {
+  auto input = getTensor(op.getInput());
+  if (failed(requireStatic(input, "input", emitError)))
+    return failure();
+  ArrayRef<int64_t> kernel = op.getKernel(), padding = op.getPadding();
+  for (int i = 0; i < 2; ++i)
+    if (kernel[i] > 0 && padding[i] > kernel[i] / 2)
+      return emitError() << "padding (" << padding[i]
+                         << ") must be at most half the kernel ("
+                         << kernel[i] << ")";
+  auto hw = windowOutput(input, kernel, op.getStrides(), padding, {1, 1},
+                         emitError);
+  if (failed(hw))
+    return failure();
+  return RankedTensorType::get(
+      {input.getDimSize(0), input.getDimSize(1), hw->first, hw->second},
+      input.getElementType());
+}
+
+FailureOr<RankedTensorType> MaxPool2DOp::inferResultType(EmitFn emitError) {
+  return inferPool(*this, emitError);
+}
+
+FailureOr<RankedTensorType> AvgPool2DOp::inferResultType(EmitFn emitError) {
+  return inferPool(*this, emitError);
+}
+
+FailureOr<RankedTensorType>
+GlobalAvgPoolOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)))
+    return failure();
+  return RankedTensorType::get({input.getDimSize(0), input.getDimSize(1), 1, 1},
+                               input.getElementType());
+}
+
+FailureOr<RankedTensorType> FlattenOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)))
+    return failure();
+  int64_t features = 1;
+  for (int64_t d : input.getShape().drop_front())
+    features *= d;
+  return RankedTensorType::get({input.getDimSize(0), features},
+                               input.getElementType());
+}
+
+FailureOr<RankedTensorType> LinearOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput()), weight = getTensor(getWeight());
+  if (failed(requireStatic(input, "input", emitError)) ||
+      failed(requireStatic(weight, "weight", emitError)))
+    return failure();
+  if (weight.getElementType() != input.getElementType())
+    return emitError() << "weight element type " << weight.getElementType()
+                       << " differs from the input's "
+                       << input.getElementType();
+  if (weight.getDimSize(1) != input.getDimSize(1))
+    return emitError() << "input features (" << input.getDimSize(1)
+                       << ") must equal weight input features ("
+                       << weight.getDimSize(1) << ")";
+  int64_t out = weight.getDimSize(0);
+  if (getBias() && failed(requireVector(getBias(), out, "bias",
+                                        input.getElementType(), emitError)))
+    return failure();
+  return RankedTensorType::get({input.getDimSize(0), out},
+                               input.getElementType());
+}
+
+#define GET_OP_CLASSES
+#include "resnetc/Dialect/RN/IR/RNOps.cpp.inc"

@@ -1,0 +1,20 @@
+//===- ResnetOptMain.cpp - The resnet-opt driver --------------------------===//
+//
+// mlir-opt for resnetc: parses, verifies, transforms and prints rn IR. Used
+// by the lit tests of the dialect and its passes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Driver/Driver.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int resnetc::resnetOptMain(int argc, char **argv) {
+  mlir::registerTransformsPasses();
+  mlir::DialectRegistry registry;
+  registerAllResnetcDialects(registry);
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "resnetc optimizer driver\n", registry));
+}

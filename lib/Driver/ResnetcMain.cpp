@@ -1,0 +1,161 @@
+//===- ResnetcMain.cpp - The resnetc compiler driver ----------------------===//
+//
+// resnetc MODEL.rn [--summary] [--emit=ast|rn] [--batch N] [-o FILE]
+//
+// Reads a model, checks it (every error is located and ends with exit code
+// 1), and prints what was asked for.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Driver/Driver.h"
+#include "resnetc/Frontend/Frontend.h"
+#include "resnetc/Frontend/MLIRGen.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <sstream>
+
+using namespace resnetc;
+namespace cl = llvm::cl;
+
+namespace {
+enum class EmitKind { None, AST, RN };
+} // namespace
+
+static cl::OptionCategory resnetcCategory("resnetc options");
+
+static cl::opt<std::string> inputFilename(cl::Positional,
+                                          cl::desc("<model.rn>"),
+                                          cl::cat(resnetcCategory));
+static cl::opt<std::string> outputFilename("o", cl::desc("Output file"),
+                                           cl::value_desc("file"),
+                                           cl::init("-"),
+                                           cl::cat(resnetcCategory));
+static cl::opt<EmitKind> emitKind(
+    "emit", cl::desc("What to print"), cl::init(EmitKind::None),
+    cl::values(clEnumValN(EmitKind::AST, "ast", "the parsed syntax tree"),
+               clEnumValN(EmitKind::RN, "rn", "the model in the rn dialect")),
+    cl::cat(resnetcCategory));
+static cl::opt<bool> summary("summary",
+                             cl::desc("Print a per-layer table with output "
+                                      "shapes, parameters and MACs"),
+                             cl::cat(resnetcCategory));
+static cl::opt<int64_t> batch("batch",
+                              cl::desc("Batch size the model is compiled for "
+                                       "(a maximum; default 1)"),
+                              cl::init(1), cl::cat(resnetcCategory));
+
+/// Largest .rn file accepted.
+static constexpr uint64_t kMaxInputBytes = 16 << 20;
+/// Largest batch accepted.
+static constexpr int64_t kMaxBatch = 1 << 16;
+
+static int fail(const llvm::Twine &message) {
+  llvm::errs() << "resnetc: error: " << message << "\n";
+  return 1;
+}
+
+int resnetc::resnetcMain(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "resnetc " << RESNETC_VERSION << " (MLIR/LLVM "
+       << LLVM_VERSION_STRING << ")\n";
+  });
+  cl::HideUnrelatedOptions(resnetcCategory);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "resnetc: a compiler for ResNet-family CNNs\n\n"
+      "  resnetc model.rn --summary     per-layer shapes, params and MACs\n"
+      "  resnetc model.rn --emit=rn     the model in the rn dialect\n"
+      "  resnetc model.rn --emit=ast    the parsed syntax tree\n");
+
+  if (inputFilename.empty())
+    return fail("no input file (usage: resnetc MODEL.rn [--summary] "
+                "[--emit=ast|rn] [-o FILE]; see --help)");
+  if (batch < 1 || batch > kMaxBatch)
+    return fail("--batch must be between 1 and " + llvm::Twine(kMaxBatch) +
+                ", got " + llvm::Twine(batch));
+  if (inputFilename != "-" && llvm::sys::fs::is_directory(inputFilename))
+    return fail("'" + inputFilename + "' is a directory, not a .rn file");
+
+  auto bufferOr = llvm::MemoryBuffer::getFileOrSTDIN(inputFilename,
+                                                     /*IsText=*/true);
+  if (std::error_code ec = bufferOr.getError())
+    return fail("cannot open '" + inputFilename + "': " + ec.message());
+  if ((*bufferOr)->getBufferSize() > kMaxInputBytes)
+    return fail("'" + inputFilename + "' is larger than 16 MiB; is it a .rn "
+                "file?");
+
+  FrontendSession session;
+  std::string displayName =
+      inputFilename == "-" ? std::string("<stdin>") : inputFilename.getValue();
+  bool parsed = session.parse(displayName, (*bufferOr)->getBuffer().str());
+  auto printDiags = [&] {
+    std::ostringstream os;
+    session.getDiagnostics().print(os);
+    llvm::errs() << os.str();
+  };
+  if (!parsed) {
+    printDiags();
+    return 1;
+  }
+
+  std::string error;
+  auto output = mlir::openOutputFile(outputFilename, &error);
+  if (!output)
+    return fail(error);
+
+  if (emitKind == EmitKind::AST) {
+    std::ostringstream os;
+    dumpAST(session.getUserModule(), session.getSourceManager(), os);
+    output->os() << os.str();
+    output->keep();
+    return 0;
+  }
+
+  std::optional<Network> net = session.analyze();
+  if (!net) {
+    printDiags();
+    return 1;
+  }
+  if (summary) {
+    std::ostringstream os;
+    printSummary(*net, os);
+    output->os() << os.str();
+  }
+  if (emitKind == EmitKind::RN || !summary) {
+    mlir::DialectRegistry registry;
+    registerAllResnetcDialects(registry);
+    mlir::MLIRContext context(registry);
+    context.loadAllAvailableDialects();
+    mlir::OwningOpRef<mlir::ModuleOp> module =
+        mlirGen(context, *net, session.getSourceManager(), batch);
+    if (failed(mlir::verify(*module))) {
+      return fail("internal error: the generated rn IR does not verify (the "
+                  "front end accepted a model the dialect rejects); please "
+                  "report this with the model file");
+    }
+    if (emitKind == EmitKind::RN) {
+      module->print(output->os());
+      output->os() << "\n";
+    } else {
+      output->os() << "model " << net->name << " is valid: "
+                   << net->totalParams() << " parameters, "
+                   << net->totalMACs() << " MACs per image\n";
+    }
+  }
+  output->keep();
+  return 0;
+}
