@@ -1,0 +1,49 @@
+# -*- Python -*-
+# lit configuration of the resnetc test suite.
+
+import os
+import subprocess
+
+import lit.formats
+import lit.util
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "RESNETC"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".rn", ".test"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "unit", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.resnetc_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%models", os.path.join(config.resnetc_src_root, "models")))
+config.substitutions.append(("%srcroot", config.resnetc_src_root))
+config.substitutions.append(("%objroot", config.resnetc_obj_root))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.resnetc_tools_dir, append_path=True)
+
+tools = ["resnetc", "resnet-opt"]
+llvm_config.add_tool_substitutions(tools, [config.resnetc_tools_dir])
+
+# PyTorch oracle tests use Debian's python3 with python3-torch and
+# python3-torchvision (installed by scripts/install-deps.sh).
+python = "/usr/bin/python3"
+config.substitutions.append(("%python", python))
+try:
+    subprocess.run([python, "-c", "import torch, torchvision"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    config.available_features.add("torch")
+except (OSError, subprocess.CalledProcessError):
+    lit_config.warning("PyTorch (python3-torch, python3-torchvision) not found: "
+                       "the oracle tests are skipped")
+
+if config.resnetc_sanitize in ("ON", "1", "TRUE", "True", "on"):
+    config.available_features.add("sanitizer")
+    # MLIR's shared libraries are not instrumented; leaks inside them are not ours.
+    config.environment["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
