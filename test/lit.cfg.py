@@ -33,7 +33,9 @@ llvm_config.add_tool_substitutions(tools, [config.resnetc_tools_dir])
 # PyTorch oracle tests use Debian's python3 with python3-torch and
 # python3-torchvision (installed by scripts/install-deps.sh).
 python = "/usr/bin/python3"
-config.substitutions.append(("%python", python))
+# Inserted first: lit.llvm's default %python (the interpreter running lit)
+# would otherwise win, and it may lack torch.
+config.substitutions.insert(0, ("%python", python))
 try:
     subprocess.run([python, "-c", "import torch, torchvision"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
