@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Driver/Driver.h"
+#include "resnetc/Pipeline/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -13,6 +14,7 @@
 
 int resnetc::resnetOptMain(int argc, char **argv) {
   mlir::registerTransformsPasses();
+  registerAllResnetcPasses();
   mlir::DialectRegistry registry;
   registerAllResnetcDialects(registry);
   return mlir::asMainReturnCode(mlir::MlirOptMain(

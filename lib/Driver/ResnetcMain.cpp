@@ -10,11 +10,13 @@
 #include "resnetc/Driver/Driver.h"
 #include "resnetc/Frontend/Frontend.h"
 #include "resnetc/Frontend/MLIRGen.h"
+#include "resnetc/Pipeline/Pipelines.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -29,7 +31,7 @@ using namespace resnetc;
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitKind { None, AST, RN };
+enum class EmitKind { None, AST, RN, RNFused };
 } // namespace
 
 static cl::OptionCategory resnetcCategory("resnetc options");
@@ -44,7 +46,9 @@ static cl::opt<std::string> outputFilename("o", cl::desc("Output file"),
 static cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to print"), cl::init(EmitKind::None),
     cl::values(clEnumValN(EmitKind::AST, "ast", "the parsed syntax tree"),
-               clEnumValN(EmitKind::RN, "rn", "the model in the rn dialect")),
+               clEnumValN(EmitKind::RN, "rn", "the model in the rn dialect"),
+               clEnumValN(EmitKind::RNFused, "rn-fused",
+                          "the rn model after the inference fusions")),
     cl::cat(resnetcCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a per-layer table with output "
@@ -135,7 +139,7 @@ int resnetc::resnetcMain(int argc, char **argv) {
     printSummary(*net, os);
     output->os() << os.str();
   }
-  if (emitKind == EmitKind::RN || !summary) {
+  if (emitKind == EmitKind::RN || emitKind == EmitKind::RNFused || !summary) {
     mlir::DialectRegistry registry;
     registerAllResnetcDialects(registry);
     mlir::MLIRContext context(registry);
@@ -147,7 +151,13 @@ int resnetc::resnetcMain(int argc, char **argv) {
                   "front end accepted a model the dialect rejects); please "
                   "report this with the model file");
     }
-    if (emitKind == EmitKind::RN) {
+    if (emitKind == EmitKind::RNFused) {
+      mlir::PassManager pm(&context);
+      buildInferenceFusionPipeline(pm);
+      if (failed(pm.run(*module)))
+        return fail("internal error: the inference fusion passes failed");
+    }
+    if (emitKind == EmitKind::RN || emitKind == EmitKind::RNFused) {
       module->print(output->os());
       output->os() << "\n";
     } else {

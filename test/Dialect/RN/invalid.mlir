@@ -157,3 +157,27 @@ func.func @linear_bias(%x: tensor<2x512xf32>, %w: tensor<10x512xf32>, %b: tensor
   %y = rn.linear %x, %w, %b : (tensor<2x512xf32>, tensor<10x512xf32>, tensor<5xf32>) -> tensor<2x10xf32>
   return %y : tensor<2x10xf32>
 }
+
+// -----
+
+func.func @fused_residual(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x3x3xf32>, %s: tensor<1x4x6x6xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error@+1 {{'rn.fused_conv2d' op residual type 'tensor<1x4x6x6xf32>' differs from the convolution's output type 'tensor<1x4x8x8xf32>'}}
+  %y = rn.fused_conv2d %x, %w residual %s stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 relu : (tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x8x8xf32>
+  return %y : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @fold_bn_channels(%w: tensor<4x4x3x3xf32>, %g: tensor<8xf32>, %b: tensor<4xf32>) -> tensor<4x4x3x3xf32> {
+  // expected-error@+1 {{'rn.fold_batch_norm' op scale must have 4 elements, got 'tensor<8xf32>'}}
+  %w2, %b2 = rn.fold_batch_norm %w scale %g shift %b mean %b var %b epsilon 1.0e-05 : (tensor<4x4x3x3xf32>, tensor<8xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4x4x3x3xf32>, tensor<4xf32>)
+  return %w2 : tensor<4x4x3x3xf32>
+}
+
+// -----
+
+func.func @fold_bn_bias_type(%w: tensor<4x4x3x3xf32>, %b: tensor<4xf32>) -> tensor<4x4x3x3xf32> {
+  // expected-error@+1 {{'rn.fold_batch_norm' op new bias type 'tensor<8xf32>' does not match the inferred type 'tensor<4xf32>'}}
+  %w2, %b2 = rn.fold_batch_norm %w scale %b shift %b mean %b var %b epsilon 1.0e-05 : (tensor<4x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4x4x3x3xf32>, tensor<8xf32>)
+  return %w2 : tensor<4x4x3x3xf32>
+}

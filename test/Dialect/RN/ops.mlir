@@ -61,3 +61,16 @@ func.func @head(%x: tensor<2x512x1x1xf32>, %w: tensor<10x512xf32>, %b: tensor<10
   %z = rn.linear %f, %w : (tensor<2x512xf32>, tensor<10x512xf32>) -> tensor<2x10xf32>
   return %y, %z : tensor<2x10xf32>, tensor<2x10xf32>
 }
+
+// CHECK-LABEL: func @fused
+func.func @fused(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x3x3xf32>, %b: tensor<4xf32>, %s: tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) {
+  // CHECK: %[[W:.*]], %[[B:.*]] = rn.fold_batch_norm %{{.*}} bias %{{.*}} scale %{{.*}} shift %{{.*}} mean %{{.*}} var %{{.*}} epsilon 1.000000e-05 : (tensor<4x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4x4x3x3xf32>, tensor<4xf32>)
+  // CHECK: rn.fused_conv2d %{{.*}}, %[[W]], %[[B]] residual %{{.*}} stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 relu :
+  // CHECK: rn.fused_conv2d %{{.*}}, %{{.*}} stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 :
+  // CHECK: rn.add_relu %{{.*}}, %{{.*}} : tensor<1x4x8x8xf32>
+  %w2, %b2 = rn.fold_batch_norm %w bias %b scale %b shift %b mean %b var %b epsilon 1.0e-05 : (tensor<4x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4x4x3x3xf32>, tensor<4xf32>)
+  %y = rn.fused_conv2d %x, %w2, %b2 residual %s stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 relu : (tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %z = rn.fused_conv2d %x, %w stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : (tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32>) -> tensor<1x4x8x8xf32>
+  %a = rn.add_relu %y, %z : tensor<1x4x8x8xf32>
+  return %y, %z, %a : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>
+}

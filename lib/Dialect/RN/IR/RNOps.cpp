@@ -101,8 +101,12 @@ windowOutput(RankedTensorType input, ArrayRef<int64_t> kernel,
 // conv2d
 //===----------------------------------------------------------------------===//
 
-FailureOr<RankedTensorType> Conv2DOp::inferResultType(EmitFn emitError) {
-  auto input = getTensor(getInput()), weight = getTensor(getWeight());
+/// Result type of a convolution; shared by conv2d and fused_conv2d.
+static FailureOr<RankedTensorType>
+inferConvType(Value inputV, Value weightV, Value biasV,
+              ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
+              ArrayRef<int64_t> dilation, int64_t groups, EmitFn emitError) {
+  auto input = getTensor(inputV), weight = getTensor(weightV);
   if (failed(requireStatic(input, "input", emitError)) ||
       failed(requireStatic(weight, "weight", emitError)))
     return failure();
@@ -110,7 +114,6 @@ FailureOr<RankedTensorType> Conv2DOp::inferResultType(EmitFn emitError) {
     return emitError() << "weight element type " << weight.getElementType()
                        << " differs from the input's "
                        << input.getElementType();
-  int64_t groups = getGroups();
   int64_t channels = input.getDimSize(1), outChannels = weight.getDimSize(0);
   if (weight.getDimSize(1) * groups != channels)
     return emitError() << "input channels (" << channels
@@ -120,17 +123,21 @@ FailureOr<RankedTensorType> Conv2DOp::inferResultType(EmitFn emitError) {
   if (outChannels % groups != 0)
     return emitError() << "output channels (" << outChannels
                        << ") must be divisible by groups (" << groups << ")";
-  if (getBias() && failed(requireVector(getBias(), outChannels, "bias",
-                                        input.getElementType(), emitError)))
+  if (biasV && failed(requireVector(biasV, outChannels, "bias",
+                                    input.getElementType(), emitError)))
     return failure();
-  auto hw = windowOutput(input,
-                         {weight.getDimSize(2), weight.getDimSize(3)},
-                         getStrides(), getPadding(), getDilation(), emitError);
+  auto hw = windowOutput(input, {weight.getDimSize(2), weight.getDimSize(3)},
+                         strides, padding, dilation, emitError);
   if (failed(hw))
     return failure();
   return RankedTensorType::get(
       {input.getDimSize(0), outChannels, hw->first, hw->second},
       input.getElementType());
+}
+
+FailureOr<RankedTensorType> Conv2DOp::inferResultType(EmitFn emitError) {
+  return inferConvType(getInput(), getWeight(), getBias(), getStrides(),
+                       getPadding(), getDilation(), getGroups(), emitError);
 }
 
 //===----------------------------------------------------------------------===//
@@ -245,6 +252,60 @@ FailureOr<RankedTensorType> LinearOp::inferResultType(EmitFn emitError) {
     return failure();
   return RankedTensorType::get({input.getDimSize(0), out},
                                input.getElementType());
+}
+
+//===----------------------------------------------------------------------===//
+// Fused forms
+//===----------------------------------------------------------------------===//
+
+FailureOr<RankedTensorType>
+FoldBatchNormOp::inferResultType(EmitFn emitError) {
+  auto weight = getTensor(getWeight());
+  if (failed(requireStatic(weight, "weight", emitError)))
+    return failure();
+  if (!(getEpsilon().convertToDouble() > 0))
+    return emitError() << "epsilon must be positive";
+  int64_t c = weight.getDimSize(0);
+  Type et = weight.getElementType();
+  if ((getBias() &&
+       failed(requireVector(getBias(), c, "bias", et, emitError))) ||
+      failed(requireVector(getScale(), c, "scale", et, emitError)) ||
+      failed(requireVector(getShift(), c, "shift", et, emitError)) ||
+      failed(requireVector(getMean(), c, "mean", et, emitError)) ||
+      failed(requireVector(getVar(), c, "var", et, emitError)))
+    return failure();
+  return weight;
+}
+
+LogicalResult FoldBatchNormOp::verify() {
+  auto weight = getTensor(getWeight());
+  auto expected = RankedTensorType::get({weight.getDimSize(0)},
+                                        weight.getElementType());
+  if (getNewBias().getType() != expected)
+    return emitOpError("new bias type ")
+           << getNewBias().getType() << " does not match the inferred type "
+           << expected;
+  return success();
+}
+
+FailureOr<RankedTensorType> FusedConv2DOp::inferResultType(EmitFn emitError) {
+  auto type = inferConvType(getInput(), getWeight(), getBias(), getStrides(),
+                            getPadding(), getDilation(), getGroups(),
+                            emitError);
+  if (failed(type))
+    return failure();
+  if (getResidual() && getResidual().getType() != *type)
+    return emitError() << "residual type " << getResidual().getType()
+                       << " differs from the convolution's output type "
+                       << *type;
+  return type;
+}
+
+FailureOr<RankedTensorType> AddReLUOp::inferResultType(EmitFn emitError) {
+  auto lhs = getTensor(getLhs());
+  if (failed(requireStatic(lhs, "operands", emitError)))
+    return failure();
+  return lhs;
 }
 
 #define GET_OP_CLASSES

@@ -222,4 +222,85 @@ def RN_LinearOp : RN_Op<"linear"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Fused forms (produced by the fusion passes)
+//===----------------------------------------------------------------------===//
+
+def RN_FoldBatchNormOp : RN_Op<"fold_batch_norm"> {
+  let summary = "folds an inference batch norm into a convolution's weights";
+  let description = [{
+    Computes the weight and bias of a convolution followed by an inference
+    batch norm: with `s = scale / sqrt(var + epsilon)` per output channel,
+    `new_weight[o] = weight[o] * s[o]` and
+    `new_bias = (bias - mean) * s + shift` (`bias` is zero when absent).
+    It reads parameters only, so it can run once after the weights are
+    loaded rather than on every batch.
+
+    Example:
+    ```mlir
+    %w2, %b2 = rn.fold_batch_norm %w bias %b scale %gamma shift %beta
+                 mean %mean var %var epsilon 1.0e-05
+               : (tensor<64x3x7x7xf32>, tensor<64xf32>, tensor<64xf32>,
+                  tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+                 -> (tensor<64x3x7x7xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$weight, Optional<RN_Tensor1D>:$bias,
+                   RN_Tensor1D:$scale, RN_Tensor1D:$shift, RN_Tensor1D:$mean,
+                   RN_Tensor1D:$var, F64Attr:$epsilon);
+  let results = (outs RN_Tensor4D:$new_weight, RN_Tensor1D:$new_bias);
+  let assemblyFormat = [{
+    $weight (`bias` $bias^)? `scale` $scale `shift` $shift `mean` $mean
+    `var` $var `epsilon` $epsilon attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def RN_FusedConv2DOp : RN_Op<"fused_conv2d", [AttrSizedOperandSegments]> {
+  let summary = "convolution with bias, residual add and ReLU in its epilogue";
+  let description = [{
+    `relu?(conv2d(input, weight) + bias + residual)`: the convolution of
+    `rn.conv2d`, then in the same kernel the per-channel `bias`, an optional
+    `residual` tensor of the output's shape (a block's shortcut), and an
+    optional ReLU. Produced by `rn-fuse-conv-relu` and
+    `rn-fuse-residual-into-conv`.
+
+    Example:
+    ```mlir
+    %y = rn.fused_conv2d %x, %w, %b residual %s stride [1, 1] padding [1, 1]
+           dilation [1, 1] groups 1 relu
+         : (tensor<8x64x24x24xf32>, tensor<64x64x3x3xf32>, tensor<64xf32>,
+            tensor<8x64x24x24xf32>) -> tensor<8x64x24x24xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$input, RN_Tensor4D:$weight,
+                   Optional<RN_Tensor1D>:$bias, Optional<RN_Tensor4D>:$residual,
+                   RN_Pair:$strides, RN_Pair:$padding, RN_Pair:$dilation,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$groups,
+                   UnitAttr:$relu);
+  let results = (outs RN_Tensor4D:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? (`residual` $residual^)?
+    `stride` $strides `padding` $padding `dilation` $dilation `groups` $groups
+    (`relu` $relu^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def RN_AddReLUOp : RN_Op<"add_relu", [SameOperandsAndResultType,
+                                      Commutative]> {
+  let summary = "max(lhs + rhs, 0) in one pass";
+  let description = [{
+    A residual add followed by its ReLU, produced by `rn-fuse-add-relu`.
+
+    Example:
+    ```mlir
+    %y = rn.add_relu %main, %shortcut : tensor<8x64x24x24xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor:$lhs, RN_Tensor:$rhs);
+  let results = (outs RN_Tensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($output)";
+}
+
 #endif // RESNETC_DIALECT_RN_IR_RNOPS_TD

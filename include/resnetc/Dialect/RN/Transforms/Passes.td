@@ -1,0 +1,101 @@
+//===- Passes.td - Transformations of the rn dialect -------*- tablegen -*-===//
+//
+// Graph-level rewrites on rn: inference-time fusions. Each pass has its own
+// file in lib/Dialect/RN/Transforms and its own lit test.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_DIALECT_RN_TRANSFORMS_PASSES_TD
+#define RESNETC_DIALECT_RN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def RNFoldBatchNorm : Pass<"rn-fold-batch-norm", "::mlir::func::FuncOp"> {
+  let summary = "Folds inference batch norms into the preceding convolution";
+  let description = [{
+    For inference only (batch norm uses its running statistics): a
+    `rn.batch_norm` whose input is a `rn.conv2d` used by nothing else becomes
+    a convolution with new weights and bias, computed by
+    `rn.fold_batch_norm` from the parameters alone.
+
+    Before:
+    ```mlir
+    %c = rn.conv2d %x, %w stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : ...
+    %y = rn.batch_norm %c, %g, %b, %m, %v epsilon 1.0e-05 momentum 1.0e-01 : ...
+    ```
+    After:
+    ```mlir
+    %w2, %b2 = rn.fold_batch_norm %w scale %g shift %b mean %m var %v epsilon 1.0e-05 : ...
+    %y = rn.conv2d %x, %w2, %b2 stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : ...
+    ```
+    A batch norm that follows anything else (the pre-activation blocks of
+    ResNet v2 normalize a residual sum) or a convolution whose output is also
+    used elsewhere is left alone.
+  }];
+  let dependentDialects = ["::mlir::rn::RNDialect"];
+}
+
+def RNFuseConvReLU : Pass<"rn-fuse-conv-relu", "::mlir::func::FuncOp"> {
+  let summary = "Fuses a convolution and the ReLU after it";
+  let description = [{
+    `rn.relu(rn.conv2d(...))`, where the convolution has no other use,
+    becomes one `rn.fused_conv2d ... relu`: bias and activation are applied in
+    the convolution's epilogue instead of in a separate pass over memory.
+
+    Before:
+    ```mlir
+    %c = rn.conv2d %x, %w, %b stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : ...
+    %y = rn.relu %c : tensor<8x64x24x24xf32>
+    ```
+    After:
+    ```mlir
+    %y = rn.fused_conv2d %x, %w, %b stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 relu : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::rn::RNDialect"];
+}
+
+def RNFuseAddReLU : Pass<"rn-fuse-add-relu", "::mlir::func::FuncOp"> {
+  let summary = "Fuses a residual add and the ReLU after it";
+  let description = [{
+    `rn.relu(rn.add(a, b))`, where the sum has no other use, becomes
+    `rn.add_relu a, b`.
+
+    Before:
+    ```mlir
+    %s = rn.add %a, %b : tensor<8x64x24x24xf32>
+    %y = rn.relu %s : tensor<8x64x24x24xf32>
+    ```
+    After:
+    ```mlir
+    %y = rn.add_relu %a, %b : tensor<8x64x24x24xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::rn::RNDialect"];
+}
+
+def RNFuseResidualIntoConv
+    : Pass<"rn-fuse-residual-into-conv", "::mlir::func::FuncOp"> {
+  let summary = "Moves a residual add (and its ReLU) into a convolution";
+  let description = [{
+    A residual add whose operand is a convolution used by nothing else is
+    folded into that convolution's epilogue: `rn.add_relu(conv(x), s)` and
+    `rn.add(conv(x), s)` become `rn.fused_conv2d x ... residual s [relu]`, so
+    the block's output is written once. The main path (the add's first
+    operand) is preferred when both operands are convolutions.
+
+    Before:
+    ```mlir
+    %c = rn.conv2d %x, %w, %b stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : ...
+    %y = rn.add_relu %c, %s : tensor<8x64x24x24xf32>
+    ```
+    After:
+    ```mlir
+    %y = rn.fused_conv2d %x, %w, %b residual %s stride [1, 1] padding [1, 1]
+           dilation [1, 1] groups 1 relu : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::rn::RNDialect"];
+}
+
+#endif // RESNETC_DIALECT_RN_TRANSFORMS_PASSES_TD

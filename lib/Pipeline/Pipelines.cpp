@@ -1,0 +1,32 @@
+//===- Pipelines.cpp - The named pass pipelines of resnetc ----------------===//
+//
+// Assembly of resnetc's pass pipelines.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Pipeline/Pipelines.h"
+#include "resnetc/Dialect/RN/Transforms/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void resnetc::buildInferenceFusionPipeline(OpPassManager &pm) {
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(rn::createRNFoldBatchNorm());
+  fn.addPass(rn::createRNFuseConvReLU());
+  fn.addPass(rn::createRNFuseAddReLU());
+  fn.addPass(rn::createRNFuseResidualIntoConv());
+  fn.addPass(createCSEPass());
+}
+
+void resnetc::registerAllResnetcPasses() {
+  rn::registerRNPasses();
+  PassPipelineRegistration<>(
+      "rn-inference-fusion",
+      "Inference fusions on rn: fold batch norm, fuse conv+relu, add+relu "
+      "and residual adds into convolutions",
+      [](OpPassManager &pm) { buildInferenceFusionPipeline(pm); });
+}
