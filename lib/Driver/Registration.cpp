@@ -7,9 +7,15 @@
 #include "resnetc/Driver/Driver.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 
 void resnetc::registerAllResnetcDialects(mlir::DialectRegistry &registry) {
-  registry.insert<mlir::rn::RNDialect, mlir::func::FuncDialect>();
+  registry.insert<mlir::rn::RNDialect, mlir::func::FuncDialect,
+                  mlir::arith::ArithDialect, mlir::linalg::LinalgDialect,
+                  mlir::math::MathDialect, mlir::tensor::TensorDialect>();
 }

@@ -31,7 +31,7 @@ using namespace resnetc;
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitKind { None, AST, RN, RNFused };
+enum class EmitKind { None, AST, RN, RNFused, Linalg };
 } // namespace
 
 static cl::OptionCategory resnetcCategory("resnetc options");
@@ -48,7 +48,9 @@ static cl::opt<EmitKind> emitKind(
     cl::values(clEnumValN(EmitKind::AST, "ast", "the parsed syntax tree"),
                clEnumValN(EmitKind::RN, "rn", "the model in the rn dialect"),
                clEnumValN(EmitKind::RNFused, "rn-fused",
-                          "the rn model after the inference fusions")),
+                          "the rn model after the inference fusions"),
+               clEnumValN(EmitKind::Linalg, "linalg",
+                          "the inference model lowered to linalg")),
     cl::cat(resnetcCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a per-layer table with output "
@@ -139,7 +141,7 @@ int resnetc::resnetcMain(int argc, char **argv) {
     printSummary(*net, os);
     output->os() << os.str();
   }
-  if (emitKind == EmitKind::RN || emitKind == EmitKind::RNFused || !summary) {
+  if (emitKind != EmitKind::None || !summary) {
     mlir::DialectRegistry registry;
     registerAllResnetcDialects(registry);
     mlir::MLIRContext context(registry);
@@ -151,13 +153,16 @@ int resnetc::resnetcMain(int argc, char **argv) {
                   "front end accepted a model the dialect rejects); please "
                   "report this with the model file");
     }
-    if (emitKind == EmitKind::RNFused) {
+    if (emitKind == EmitKind::RNFused || emitKind == EmitKind::Linalg) {
       mlir::PassManager pm(&context);
-      buildInferenceFusionPipeline(pm);
+      if (emitKind == EmitKind::RNFused)
+        buildInferenceFusionPipeline(pm);
+      else
+        buildInferenceToLinalgPipeline(pm);
       if (failed(pm.run(*module)))
-        return fail("internal error: the inference fusion passes failed");
+        return fail("internal error: lowering the model failed");
     }
-    if (emitKind == EmitKind::RN || emitKind == EmitKind::RNFused) {
+    if (emitKind != EmitKind::None) {
       module->print(output->os());
       output->os() << "\n";
     } else {

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Pipeline/Pipelines.h"
+#include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/Transforms/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -22,8 +23,21 @@ void resnetc::buildInferenceFusionPipeline(OpPassManager &pm) {
   fn.addPass(createCSEPass());
 }
 
+void resnetc::buildInferenceToLinalgPipeline(OpPassManager &pm) {
+  buildInferenceFusionPipeline(pm);
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createConvertRNToLinalg());
+  fn.addPass(createCanonicalizerPass());
+  fn.addPass(createCSEPass());
+}
+
 void resnetc::registerAllResnetcPasses() {
   rn::registerRNPasses();
+  registerConversionPasses();
+  PassPipelineRegistration<>(
+      "rn-inference-to-linalg",
+      "The inference fusions, then rn lowered to linalg on tensors",
+      [](OpPassManager &pm) { buildInferenceToLinalgPipeline(pm); });
   PassPipelineRegistration<>(
       "rn-inference-fusion",
       "Inference fusions on rn: fold batch norm, fuse conv+relu, add+relu "

@@ -18,8 +18,12 @@ namespace resnetc {
 /// folding, conv+ReLU, add+ReLU, residual add into the convolution.
 void buildInferenceFusionPipeline(mlir::OpPassManager &pm);
 
+/// The inference model lowered to linalg on tensors: the fusions above, then
+/// convert-rn-to-linalg and canonicalization. Shared by every target.
+void buildInferenceToLinalgPipeline(mlir::OpPassManager &pm);
+
 /// Registers resnetc's passes and the named pipelines (as
-/// `rn-inference-fusion`) with the global registry, for resnet-opt.
+/// `rn-inference-fusion` and `rn-inference-to-linalg`) with the global registry, for resnet-opt.
 void registerAllResnetcPasses();
 
 } // namespace resnetc
