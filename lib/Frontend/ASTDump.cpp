@@ -55,6 +55,12 @@ private:
       s << "(" << (e.op == TokenKind::KwNot ? "not " : "-") << expr(*e.lhs)
         << ")";
       break;
+    case Expr::Kind::Call:
+      s << e.name << "(";
+      for (size_t i = 0; i < e.args.size(); ++i)
+        s << (i ? ", " : "") << expr(*e.args[i]);
+      s << ")";
+      break;
     case Expr::Kind::Binary: {
       std::string op = getTokenKindName(e.op);
       op = op.substr(1, op.size() - 2); // strip quotes

@@ -7,6 +7,9 @@
 
 #include "resnetc/Frontend/Diagnostics.h"
 
+#include <algorithm>
+#include <cctype>
+
 using namespace resnetc;
 
 int SourceManager::addBuffer(std::string name, std::string text) {
@@ -73,15 +76,88 @@ void DiagnosticEngine::render(std::ostream &os, const Diagnostic &d) const {
     for (char &c : line)
       if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
         c = '?';
-    if (line.size() > 200)
-      line = line.substr(0, 200) + "...";
-    os << "  " << line << '\n' << "  ";
-    for (uint32_t i = 1; i < d.loc.col && i <= line.size(); ++i)
-      os << (line[i - 1] == '\t' ? '\t' : ' ');
+    // Long lines are shown as a window around the reported column.
+    constexpr size_t kWidth = 200;
+    size_t col = d.loc.col ? d.loc.col - 1 : 0;
+    size_t begin = 0;
+    std::string prefix;
+    if (line.size() > kWidth && col > kWidth / 2) {
+      begin = std::min(col - kWidth / 2, line.size() - kWidth);
+      prefix = "...";
+    }
+    std::string shown = line.substr(begin, kWidth);
+    std::string suffix = begin + kWidth < line.size() ? "..." : "";
+    os << "  " << prefix << shown << suffix << '\n'
+       << std::string(2 + prefix.size(), ' ');
+    for (size_t i = begin; i < col && i < line.size(); ++i)
+      os << (line[i] == '\t' ? '\t' : ' ');
     os << "^\n";
   }
   for (const Diagnostic &n : d.notes)
     render(os, n);
+}
+
+unsigned resnetc::editDistance(const std::string &a, const std::string &b) {
+  std::vector<unsigned> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    prev[j] = static_cast<unsigned>(j);
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = static_cast<unsigned>(i);
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1,
+                         prev[j - 1] + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+static std::string lower(std::string s) {
+  for (char &c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string resnetc::didYouMean(
+    const std::string &word, const std::vector<std::string> &candidates,
+    const std::vector<std::pair<std::string, std::string>> &aliases) {
+  auto result = [](const std::string &c) {
+    return "; did you mean '" + c + "'?";
+  };
+  std::string lw = lower(word);
+  for (const auto &[alias, target] : aliases)
+    if (lower(alias) == lw)
+      return result(target);
+  for (const std::string &c : candidates)
+    if (lower(c) == lw)
+      return result(c);
+  if (word.size() >= 2) {
+    const std::string *prefixOf = nullptr;
+    int matches = 0;
+    for (const std::string &c : candidates)
+      if (c.size() > word.size() && c.compare(0, word.size(), word) == 0) {
+        prefixOf = &c;
+        ++matches;
+      }
+    if (matches == 1)
+      return result(*prefixOf);
+  }
+  if (word.size() < 3)
+    return "";
+  std::string best;
+  unsigned bestDist = ~0u;
+  for (const std::string &c : candidates) {
+    unsigned d = editDistance(lw, lower(c));
+    if (d < bestDist) {
+      bestDist = d;
+      best = c;
+    }
+  }
+  unsigned limit =
+      word.size() == 3 ? 1u
+                       : std::max<unsigned>(2, static_cast<unsigned>(word.size()) / 3);
+  if (best.empty() || bestDist > limit)
+    return "";
+  return result(best);
 }
 
 void DiagnosticEngine::print(std::ostream &os) const {

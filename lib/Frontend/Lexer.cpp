@@ -91,7 +91,11 @@ const char *resnetc::getTokenKindName(TokenKind kind) {
 }
 
 Lexer::Lexer(const SourceManager &sm, int buffer)
-    : text(sm.getText(buffer)), buffer(buffer) {}
+    : text(sm.getText(buffer)), buffer(buffer) {
+  // Skip a UTF-8 byte order mark, as editors on some systems write one.
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0)
+    pos = 3;
+}
 
 char Lexer::peek(size_t ahead) const {
   return pos + ahead < text.size() ? text[pos + ahead] : '\0';
@@ -324,6 +328,9 @@ Token Lexer::next() {
   if (uc >= 0x20 && uc < 0x7f)
     return makeError(start,
                      "unexpected character '" + std::string(1, c) + "'");
+  if (uc >= 0xC2 && uc <= 0xF4)
+    return makeError(start, "non-ASCII character in the source: names and "
+                            "keywords use ASCII letters, digits and '_'");
   char hex[8];
   static const char digits[] = "0123456789abcdef";
   hex[0] = '0';

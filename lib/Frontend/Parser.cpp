@@ -7,6 +7,7 @@
 
 #include "resnetc/Frontend/Parser.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace resnetc;
@@ -256,6 +257,19 @@ bool Parser::parseModelItem(ModelDef &model) {
       return false;
   } else {
     // A setting: `classes 10`, `conv_bias true`, ...
+    static const std::vector<std::string> settings = {
+        "classes", "conv_bias", "bn_eps", "bn_momentum"};
+    if (std::find(settings.begin(), settings.end(), word) == settings.end()) {
+      static const std::vector<std::string> items = {
+          "input",  "classes", "conv_bias", "bn_eps",
+          "bn_momentum", "stem", "stages", "head"};
+      return fail(cur.loc, "unknown model item '" + word + "'" +
+                               didYouMean(word, items,
+                                          {{"stage", "stages"},
+                                           {"num_classes", "classes"}}) +
+                               " (items: input, classes, conv_bias, bn_eps, "
+                               "bn_momentum, stem, stages, head, let)");
+    }
     consume();
     item.kind = ModelItem::Kind::Setting;
     item.name = word;
@@ -334,7 +348,7 @@ bool Parser::parseLet(LayerStmt &stmt) {
 }
 
 bool Parser::parseIf(LayerStmt &stmt) {
-  if (++nesting > kMaxNesting)
+  if (++ifNesting > kMaxNesting)
     return fail(cur.loc, "'if' statements are nested too deeply");
   stmt.kind = LayerStmt::Kind::If;
   stmt.loc = cur.loc;
@@ -353,7 +367,7 @@ bool Parser::parseIf(LayerStmt &stmt) {
       return false;
     }
   }
-  --nesting;
+  --ifNesting;
   return !failed;
 }
 
@@ -431,10 +445,17 @@ bool Parser::parseArgs(std::vector<Arg> &args) {
 // Expressions
 //===----------------------------------------------------------------------===//
 
-static std::unique_ptr<Expr> makeBinary(TokenKind op, SourceLoc loc,
-                                        std::unique_ptr<Expr> lhs,
-                                        std::unique_ptr<Expr> rhs) {
+std::unique_ptr<Expr> Parser::makeBinary(TokenKind op, SourceLoc loc,
+                                         std::unique_ptr<Expr> lhs,
+                                         std::unique_ptr<Expr> rhs) {
+  unsigned depth = 1 + std::max(lhs->depth, rhs->depth);
+  if (depth > kMaxExprDepth) {
+    fail(loc, "expression is too long or nested too deeply (at most " +
+                  std::to_string(kMaxExprDepth) + " levels)");
+    return nullptr;
+  }
   auto e = std::make_unique<Expr>();
+  e->depth = depth;
   e->kind = Expr::Kind::Binary;
   e->op = op;
   e->loc = loc;
@@ -497,6 +518,7 @@ std::unique_ptr<Expr> Parser::parseNot() {
     e->kind = Expr::Kind::Unary;
     e->op = TokenKind::KwNot;
     e->loc = loc;
+    e->depth = operand->depth + 1;
     e->lhs = std::move(operand);
     return e;
   }
@@ -573,10 +595,43 @@ std::unique_ptr<Expr> Parser::parseUnary() {
     e->kind = Expr::Kind::Unary;
     e->op = TokenKind::Minus;
     e->loc = loc;
+    e->depth = operand->depth + 1;
     e->lhs = std::move(operand);
     return e;
   }
-  return parsePrimary();
+  return parsePostfix();
+}
+
+std::unique_ptr<Expr> Parser::parsePostfix() {
+  auto e = parsePrimary();
+  if (!e || e->kind != Expr::Kind::Name || cur.kind != TokenKind::LParen)
+    return e;
+  // A call of a built-in function: name(arg, ...).
+  e->kind = Expr::Kind::Call;
+  consume(); // '('
+  if (++nesting > kMaxNesting) {
+    fail(e->loc, "expression is nested too deeply");
+    return nullptr;
+  }
+  while (cur.kind != TokenKind::RParen) {
+    auto arg = parseExpr();
+    if (!arg)
+      return nullptr;
+    e->depth = std::max(e->depth, arg->depth + 1);
+    e->args.push_back(std::move(arg));
+    if (cur.kind == TokenKind::Comma)
+      consume();
+    else if (cur.kind != TokenKind::RParen) {
+      fail(cur.loc, "expected ',' or ')' in the arguments of '" + e->name +
+                        "', found " + describe(cur));
+      return nullptr;
+    }
+    if (failed)
+      return nullptr;
+  }
+  consume(); // ')'
+  --nesting;
+  return e;
 }
 
 std::unique_ptr<Expr> Parser::parsePrimary() {

@@ -76,35 +76,44 @@ int64_t Network::totalMACs() const {
   return n;
 }
 
-unsigned resnetc::editDistance(const std::string &a, const std::string &b) {
-  std::vector<unsigned> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j)
-    prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1,
-                         prev[j - 1] + (a[i - 1] == b[j - 1] ? 0u : 1u)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
+/// Dims in messages: `64x24x24`, or `512 features` for a flat shape.
+static std::string describeDims(const Dims &dims) {
+  if (dims.size() == 1)
+    return std::to_string(dims[0]) + " features";
+  return formatDims(dims);
 }
 
-/// " (did you mean 'x'?)" for the closest candidate, or "".
+/// Other spellings of the built-in layers: PyTorch's and the rn dialect's.
+static const std::vector<std::pair<std::string, std::string>> kLayerAliases = {
+    {"batch_norm", "bn"},        {"batchnorm", "bn"},
+    {"batchnorm2d", "bn"},       {"conv2d", "conv"},
+    {"max_pool2d", "maxpool"},   {"maxpool2d", "maxpool"},
+    {"avg_pool2d", "avgpool"},   {"avgpool2d", "avgpool"},
+    {"global_avg_pool", "global_avgpool"},
+    {"adaptiveavgpool2d", "global_avgpool"},
+    {"fc", "linear"},            {"dense", "linear"}};
+
+/// Other spellings of layer options (PyTorch's argument names).
+static const std::vector<std::pair<std::string, std::string>>
+    kOptionAliases = {{"kernel_size", "kernel"},
+                      {"out_channels", "channels"},
+                      {"out_features", "features"},
+                      {"pad", "padding"}};
+
+/// Names that describe the block input inside every block.
+static bool isReservedInBlock(const std::string &name) {
+  return name == "in_channels" || name == "in_height" || name == "in_width" ||
+         name == "in_features";
+}
+
+static std::string reservedMessage(const std::string &name) {
+  return "'" + name + "' is reserved: inside a block it describes the block " +
+         "input; choose another name";
+}
+
 static std::string suggest(const std::string &word,
                            const std::vector<std::string> &candidates) {
-  std::string best;
-  unsigned bestDist = ~0u;
-  for (const std::string &c : candidates) {
-    unsigned d = editDistance(word, c);
-    if (d < bestDist) {
-      bestDist = d;
-      best = c;
-    }
-  }
-  if (best.empty() || bestDist > std::max<size_t>(2, word.size() / 3))
-    return "";
-  return "; did you mean '" + best + "'?";
+  return didYouMean(word, candidates);
 }
 
 namespace {
@@ -137,16 +146,26 @@ struct Value {
     x.f = v;
     return x;
   }
+  /// The type with its article: "an integer", "a boolean", "a number".
   const char *typeName() const {
     switch (kind) {
     case Kind::Int:
-      return "integer";
+      return "an integer";
     case Kind::Bool:
-      return "boolean";
+      return "a boolean";
     case Kind::Float:
-      return "number";
+      return "a number";
     }
-    return "value";
+    return "a value";
+  }
+  /// What was found, for type errors: the type, and the value of a
+  /// non-integer number ("the non-integer number 3.5").
+  std::string describe() const {
+    if (kind != Kind::Float)
+      return typeName();
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%g", f);
+    return std::string("the non-integer number ") + buf;
   }
 };
 
@@ -280,6 +299,7 @@ private:
 
   // Expressions.
   std::optional<Value> eval(const Expr &e, const Scope &scope);
+  std::optional<Value> evalCall(const Expr &e, const Scope &scope);
   std::optional<int64_t> evalInt(const Expr &e, const Scope &scope,
                                  const char *what);
   bool define(Scope &scope, const std::string &name, Value v, SourceLoc loc);
@@ -311,6 +331,10 @@ private:
   std::vector<Frame> frames;
   bool convBias = false;
   double bnEps = 1e-5, bnMomentum = 0.1;
+  /// The model's names, to explain that blocks do not see them.
+  const Scope *modelScope = nullptr;
+  /// Running totals, checked for overflow as layers are added.
+  int64_t totalParams = 0, totalMACs = 0;
 };
 
 void Analyzer::error(SourceLoc loc, const std::string &message) {
@@ -356,17 +380,26 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
   case Expr::Kind::Name: {
     if (const Value *v = scope.lookup(e.name))
       return *v;
+    if (!frames.empty() && modelScope && modelScope->lookup(e.name)) {
+      error(e.loc, "unknown name '" + e.name +
+                       "' (a block sees only its parameters, its 'let's and "
+                       "in_channels, in_height, in_width; pass '" +
+                       e.name + "' to the block as a parameter)");
+      return std::nullopt;
+    }
     error(e.loc, "unknown name '" + e.name + "'" +
                      suggest(e.name, scope.names()));
     return std::nullopt;
   }
+  case Expr::Kind::Call:
+    return evalCall(e, scope);
   case Expr::Kind::Unary: {
     auto v = eval(*e.lhs, scope);
     if (!v)
       return std::nullopt;
     if (e.op == TokenKind::KwNot) {
       if (v->kind != Value::Kind::Bool) {
-        error(e.loc, std::string("'not' needs a boolean, found a ") +
+        error(e.loc, std::string("'not' needs a boolean, found ") +
                          v->typeName());
         return std::nullopt;
       }
@@ -391,7 +424,7 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
     if (l->kind != Value::Kind::Bool) {
       error(e.lhs->loc, std::string("'") + (e.op == TokenKind::KwAnd ? "and"
                                                                      : "or") +
-                            "' needs booleans, found a " + l->typeName());
+                            "' needs booleans, found " + l->typeName());
       return std::nullopt;
     }
     if ((e.op == TokenKind::KwAnd && !l->b) || (e.op == TokenKind::KwOr && l->b))
@@ -402,7 +435,7 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
     if (r->kind != Value::Kind::Bool) {
       error(e.rhs->loc, std::string("'") + (e.op == TokenKind::KwAnd ? "and"
                                                                      : "or") +
-                            "' needs booleans, found a " + r->typeName());
+                            "' needs booleans, found " + r->typeName());
       return std::nullopt;
     }
     return r;
@@ -421,7 +454,7 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
       return Value::ofBool(e.op == TokenKind::EqEq ? eq : !eq);
     }
     error(e.loc, std::string("operator ") + getTokenKindName(e.op) +
-                     " cannot combine a " + l->typeName() + " and a " +
+                     " cannot combine " + l->typeName() + " and " +
                      r->typeName());
     return std::nullopt;
   }
@@ -525,14 +558,71 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
   return Value::ofInt(res);
 }
 
+std::optional<Value> Analyzer::evalCall(const Expr &e, const Scope &scope) {
+  static const std::vector<std::string> functions = {"round", "floor", "ceil",
+                                                     "min", "max"};
+  bool unary = e.name == "round" || e.name == "floor" || e.name == "ceil";
+  bool variadic = e.name == "min" || e.name == "max";
+  if (!unary && !variadic) {
+    error(e.loc, "unknown function '" + e.name + "'" +
+                     suggest(e.name, functions) +
+                     " (functions: round, floor, ceil, min, max)");
+    return std::nullopt;
+  }
+  if ((unary && e.args.size() != 1) || (variadic && e.args.size() < 2)) {
+    error(e.loc, "'" + e.name + "' takes " +
+                     (unary ? "one argument" : "two or more arguments"));
+    return std::nullopt;
+  }
+  std::vector<Value> args;
+  for (const auto &a : e.args) {
+    auto v = eval(*a, scope);
+    if (!v)
+      return std::nullopt;
+    if (v->kind == Value::Kind::Bool) {
+      error(a->loc, "'" + e.name + "' needs numbers, found a boolean");
+      return std::nullopt;
+    }
+    args.push_back(*v);
+  }
+  auto asDouble = [](const Value &v) {
+    return v.kind == Value::Kind::Float ? v.f : double(v.i);
+  };
+  if (unary) {
+    if (args[0].kind == Value::Kind::Int)
+      return args[0];
+    double x = args[0].f;
+    // round() rounds halves to even, as Python's round() does.
+    double r = e.name == "round"   ? std::nearbyint(x)
+               : e.name == "floor" ? std::floor(x)
+                                   : std::ceil(x);
+    if (!(std::fabs(r) < 9.0e15)) {
+      error(e.loc, "'" + e.name + "' of a number out of range");
+      return std::nullopt;
+    }
+    return Value::ofInt(static_cast<int64_t>(r));
+  }
+  bool allInt = std::all_of(args.begin(), args.end(), [](const Value &v) {
+    return v.kind == Value::Kind::Int;
+  });
+  Value best = args[0];
+  for (const Value &v : args) {
+    bool better = e.name == "min" ? asDouble(v) < asDouble(best)
+                                  : asDouble(v) > asDouble(best);
+    if (better)
+      best = v;
+  }
+  return allInt ? best : Value::ofFloat(asDouble(best));
+}
+
 std::optional<int64_t> Analyzer::evalInt(const Expr &e, const Scope &scope,
                                          const char *what) {
   auto v = eval(e, scope);
   if (!v)
     return std::nullopt;
   if (v->kind != Value::Kind::Int) {
-    error(e.loc, std::string(what) + " must be an integer, found a " +
-                     v->typeName());
+    error(e.loc, std::string(what) + " must be an integer, found " +
+                     v->describe());
     return std::nullopt;
   }
   return v->i;
@@ -540,6 +630,10 @@ std::optional<int64_t> Analyzer::evalInt(const Expr &e, const Scope &scope,
 
 bool Analyzer::define(Scope &scope, const std::string &name, Value v,
                       SourceLoc loc) {
+  if (!frames.empty() && isReservedInBlock(name)) {
+    error(loc, reservedMessage(name));
+    return false;
+  }
   if (scope.vars.count(name)) {
     error(loc, "'" + name + "' is already defined in this scope");
     return false;
@@ -629,7 +723,7 @@ bool Analyzer::evalLayers(const std::vector<LayerStmt> &stmts, int &cur,
         return false;
       if (c->kind != Value::Kind::Bool) {
         error(stmt.value->loc, std::string("'if' condition must be a "
-                                           "boolean, found a ") +
+                                           "boolean, found ") +
                                    c->typeName());
         return false;
       }
@@ -671,7 +765,7 @@ bool Analyzer::evalLayers(const std::vector<LayerStmt> &stmts, int &cur,
       for (const BlockDef &b : user.blocks)
         known.push_back(b.name);
       error(stmt.loc, "unknown layer or block '" + stmt.name + "'" +
-                          suggest(stmt.name, known));
+                          didYouMean(stmt.name, known, kLayerAliases));
       return false;
     }
     }
@@ -717,7 +811,8 @@ bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
         for (const std::string &n : names)
           valid += (valid.empty() ? "" : ", ") + n;
         error(a.loc, std::string("'") + sig.name + "' has no option '" +
-                         a.name + "'" + suggest(a.name, names) +
+                         a.name + "'" +
+                         didYouMean(a.name, names, kOptionAliases) +
                          (valid.empty() ? " (it takes no options)"
                                         : " (options: " + valid + ")"));
         return false;
@@ -738,7 +833,7 @@ bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
                        (want == Value::Kind::Int    ? "an integer"
                         : want == Value::Kind::Bool ? "a boolean"
                                                     : "a number") +
-                       ", found a " + v.typeName());
+                       ", found " + v.describe());
       return false;
     }
     bound[idx] = v;
@@ -825,9 +920,13 @@ bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
     int64_t wElems = 0, macs = 0;
     if (__builtin_mul_overflow(channels, inC / groups, &wElems) ||
         __builtin_mul_overflow(wElems, kernel * kernel, &wElems) ||
-        __builtin_mul_overflow(wElems, oh * ow, &macs) ||
         wElems > (int64_t(1) << 40)) {
-      error(stmt.loc, "conv has too many weights");
+      error(stmt.loc, "conv has too many weights (more than 2^40)");
+      return false;
+    }
+    if (__builtin_mul_overflow(wElems, oh * ow, &macs)) {
+      error(stmt.loc, "conv needs more than 2^63 multiply-accumulates per "
+                      "image");
       return false;
     }
     proto.numParams = wElems + (bias ? channels : 0);
@@ -944,6 +1043,15 @@ bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
   }
   if (!checkActivation(out, stmt.loc))
     return false;
+  if (__builtin_add_overflow(totalMACs, proto.macs, &totalMACs)) {
+    error(stmt.loc, "the model needs more than 2^63 multiply-accumulates per "
+                    "image");
+    return false;
+  }
+  if (__builtin_add_overflow(totalParams, proto.numParams, &totalParams)) {
+    error(stmt.loc, "the model has more than 2^63 parameters");
+    return false;
+  }
   int idx = addLayer(sig.kind, section.nextName(base), stmt.loc, {cur}, out);
   Layer &l = net.layers[idx];
   l.features = proto.features;
@@ -1065,21 +1173,21 @@ bool Analyzer::instantiate(const BlockDef &block, std::vector<BoundArg> args,
     frames.pop_back();
     error(site, "residual add in " + path + " (block '" + block.name +
                     "') has mismatched shapes: the main path gives " +
-                    formatDims(ms) + " but the shortcut gives " +
-                    formatDims(ss));
+                    describeDims(ms) + " but the shortcut gives " +
+                    describeDims(ss));
     if (m != x)
       note(net.layers[m].loc, "the main path ends with " + net.layers[m].path +
-                                  " (" + formatDims(ms) + ") here");
+                                  " (" + describeDims(ms) + ") here");
     else
       note(block.mainLoc, "the main path is empty and passes the block input "
                           "through");
     if (s != x)
       note(net.layers[s].loc, "the shortcut ends with " + net.layers[s].path +
-                                  " (" + formatDims(ss) + ") here");
+                                  " (" + describeDims(ss) + ") here");
     else
       note(block.hasShortcut ? block.shortcutLoc : block.loc,
            "the shortcut is the identity here: it passes the block input (" +
-               formatDims(ss) + ") through unchanged");
+               describeDims(ss) + ") through unchanged");
     // Suggest the projection that would make the add work.
     if (ms.size() == 3 && ss.size() == 3) {
       const Dims &xs = net.layers[x].shape;
@@ -1113,6 +1221,8 @@ bool Analyzer::instantiate(const BlockDef &block, std::vector<BoundArg> args,
 bool Analyzer::evalModel(const ModelDef &model) {
   net.name = model.name;
   Scope scope;
+  modelScope = &scope;
+  std::map<std::string, SourceLoc> settingsSeen;
   bool haveInput = false, haveClasses = false;
   int cur = 0;
   int stageIndex = 0;
@@ -1133,6 +1243,7 @@ bool Analyzer::evalModel(const ModelDef &model) {
     case ModelItem::Kind::Input: {
       if (haveInput) {
         error(it.loc, "'input' is given twice");
+        note(net.layers[0].loc, "it is first given here");
         return false;
       }
       if (it.shape.size() != 3) {
@@ -1153,6 +1264,16 @@ bool Analyzer::evalModel(const ModelDef &model) {
       break;
     }
     case ModelItem::Kind::Setting: {
+      auto [first, fresh] = settingsSeen.emplace(it.name, it.loc);
+      if (!fresh) {
+        error(it.loc, "'" + it.name + "' is given twice");
+        note(first->second, "it is first given here");
+        return false;
+      }
+      if (it.name == "classes" && scope.vars.count("classes")) {
+        error(it.loc, "'classes' is already defined (by a 'let' above)");
+        return false;
+      }
       auto v = eval(*it.value, scope);
       if (!v)
         return false;
@@ -1323,7 +1444,7 @@ bool Analyzer::evalModel(const ModelDef &model) {
   }
   const Dims &outShape = net.layers[cur].shape;
   if (outShape != Dims{net.classes}) {
-    error(lastLayerLoc, "the model ends with " + formatDims(outShape) +
+    error(lastLayerLoc, "the model ends with " + describeDims(outShape) +
                             " but its output must be the " +
                             std::to_string(net.classes) + " class logits");
     note(lastLayerLoc, "end the head with 'global_avgpool', 'flatten' and "
@@ -1358,7 +1479,16 @@ std::optional<Network> Analyzer::run() {
           error(p.loc, "parameter '" + p.name + "' is declared twice");
           return std::nullopt;
         }
+        if (isReservedInBlock(p.name)) {
+          error(p.loc, reservedMessage(p.name));
+          return std::nullopt;
+        }
       }
+      for (const LayerStmt &let : b.lets)
+        if (isReservedInBlock(let.name)) {
+          error(let.loc, reservedMessage(let.name));
+          return std::nullopt;
+        }
     }
   }
   if (user.models.empty()) {

@@ -19,17 +19,22 @@
 
 namespace resnetc {
 
-/// An expression: literal, name, unary or binary operation.
+/// An expression: literal, name, unary or binary operation, or a call of a
+/// built-in function (round, floor, ceil, min, max).
 struct Expr {
-  enum class Kind { Int, Float, Bool, Name, Unary, Binary };
+  enum class Kind { Int, Float, Bool, Name, Unary, Binary, Call };
   Kind kind;
   SourceLoc loc;
   int64_t intValue = 0;
   double floatValue = 0;
   bool boolValue = false;
-  std::string name;                 ///< Kind::Name.
+  std::string name;                 ///< Kind::Name / Kind::Call.
   TokenKind op = TokenKind::Eof;    ///< Kind::Unary / Kind::Binary.
   std::unique_ptr<Expr> lhs, rhs;   ///< Unary uses lhs only.
+  std::vector<std::unique_ptr<Expr>> args; ///< Kind::Call.
+  /// Height of the tree rooted here (a literal is 1). The parser bounds it,
+  /// so recursive walks over expressions cannot exhaust the stack.
+  unsigned depth = 1;
 };
 
 /// `name = value` or a positional `value` in a layer or block call.

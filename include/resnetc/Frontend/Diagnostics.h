@@ -85,6 +85,18 @@ private:
   unsigned numErrors = 0;
 };
 
+/// Edit distance between two words, for suggestions.
+unsigned editDistance(const std::string &a, const std::string &b);
+
+/// "; did you mean 'x'?" for the candidate closest to `word`, or "" when
+/// none is plausible. A candidate is plausible when it equals the word up to
+/// case, when the word is a prefix of it (two letters at least), or when it
+/// is within a few edits of a word of three letters or more. `aliases` maps
+/// other spellings (PyTorch's, the IR's) to a candidate.
+std::string didYouMean(
+    const std::string &word, const std::vector<std::string> &candidates,
+    const std::vector<std::pair<std::string, std::string>> &aliases = {});
+
 } // namespace resnetc
 
 #endif // RESNETC_FRONTEND_DIAGNOSTICS_H

@@ -8,7 +8,8 @@
 //   block-item ::= 'let' IDENT '=' expr | ('main'|'shortcut'|'out') layers
 //   model      ::= 'model' IDENT '{' model-item* '}'
 //   model-item ::= 'input' SHAPE | 'let' IDENT '=' expr | IDENT expr
-//                | 'stem' layers | 'head' layers
+//                | 'stem' layers | 'head' layers  (SETTING: classes, conv_bias,
+//                  bn_eps, bn_momentum)
 //                | 'stages' IDENT ['(' args ')'] '[' stage (',' stage)* ']'
 //   stage      ::= '(' expr ',' expr [',' expr] ')'
 //   layers     ::= '{' layer-stmt* '}'
@@ -38,8 +39,11 @@ public:
   /// Returns false (with an error reported) on malformed input.
   bool parseFile(Module &module);
 
-  /// Deepest nesting of expressions and `if`s accepted.
+  /// Deepest nesting of `if`s, and of parentheses in expressions, accepted.
   static constexpr int kMaxNesting = 64;
+  /// Largest height of an expression tree (a chain `1 + 1 + ... + 1` of N
+  /// operators has height N + 1).
+  static constexpr unsigned kMaxExprDepth = 256;
 
 private:
   const Token &tok() const { return cur; }
@@ -66,12 +70,18 @@ private:
   std::unique_ptr<Expr> parseAdditive();
   std::unique_ptr<Expr> parseMultiplicative();
   std::unique_ptr<Expr> parseUnary();
+  std::unique_ptr<Expr> parsePostfix();
   std::unique_ptr<Expr> parsePrimary();
+  /// Builds a binary node, failing if the tree grows past kMaxExprDepth.
+  std::unique_ptr<Expr> makeBinary(TokenKind op, SourceLoc loc,
+                                   std::unique_ptr<Expr> lhs,
+                                   std::unique_ptr<Expr> rhs);
 
   Lexer lexer;
   DiagnosticEngine &diags;
   Token cur;
-  int nesting = 0;
+  int nesting = 0;   ///< Parentheses and unary operators.
+  int ifNesting = 0; ///< Nested `if`s.
   bool failed = false;
   /// A name already consumed while looking for `name =` in an argument
   /// list; parsePrimary returns it before reading more tokens.

@@ -35,9 +35,6 @@ std::optional<Network> analyze(const Module &prelude, const Module &user,
                                DiagnosticEngine &diags,
                                const SemaLimits &limits = {});
 
-/// Edit distance used for "did you mean" suggestions.
-unsigned editDistance(const std::string &a, const std::string &b);
-
 } // namespace resnetc
 
 #endif // RESNETC_FRONTEND_SEMA_H
