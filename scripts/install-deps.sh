@@ -10,6 +10,7 @@ packages=(
   libmlir-19-dev mlir-19-tools                # MLIR 19
   llvm-19-dev llvm-19-tools libzstd-dev       # LLVM 19, lit, FileCheck
   libgtest-dev                                # unit tests
+  zlib1g-dev dataset-fashion-mnist            # runtime: gzip, Fashion-MNIST
   libclang-rt-14-dev                          # sanitizers and libFuzzer (clang 14)
   python3 python3-torch python3-torchvision   # numerics oracle
 )

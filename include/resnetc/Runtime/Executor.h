@@ -1,0 +1,90 @@
+//===- Executor.h - Running compiled models ---------------------*- C++ -*-===//
+//
+// Loads an artifact, validates its plan, owns the one arena the plan sizes,
+// binds parameters, and runs the plan's entries. The CPU backend loads the
+// shared library with dlopen and runs batched steps image by image on a pool
+// of threads. No MLIR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_RUNTIME_EXECUTOR_H
+#define RESNETC_RUNTIME_EXECUTOR_H
+
+#include "resnetc/Runtime/Plan.h"
+#include "resnetc/Runtime/Status.h"
+#include "resnetc/Runtime/Tensor.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace resnetc::runtime {
+
+class ThreadPool;
+
+/// A compiled model: its plan and its kernels.
+class Artifact {
+public:
+  /// Loads `path`. Fails with a message naming the file when it is not a
+  /// resnetc artifact, was compiled for another target or plan version, or
+  /// lacks a kernel its plan names.
+  static Expected<std::unique_ptr<Artifact>> load(const std::string &path);
+  ~Artifact();
+
+  const Plan &getPlan() const { return plan; }
+  const std::string &getPath() const { return path; }
+
+  /// `void entry(void **args, int64_t n)` of every kernel.
+  using KernelFn = void (*)(void **, int64_t);
+  KernelFn getKernel(const std::string &name) const;
+
+private:
+  Artifact() = default;
+  std::string path;
+  void *handle = nullptr;
+  Plan plan;
+  std::map<std::string, KernelFn> kernels;
+};
+
+/// Runs one artifact. Not thread-safe; one executor per thread of use.
+class Executor {
+public:
+  /// `threads` = 0 uses every core.
+  Executor(const Artifact &artifact, unsigned threads = 0);
+  ~Executor();
+
+  const Plan &getPlan() const { return artifact.getPlan(); }
+
+  /// Copies `tensors` (by parameter name) into the param and state buffers.
+  /// Every such buffer must be given, with the plan's shape and F32 dtype;
+  /// `source` names the checkpoint in errors. Runs `prepare` afterwards.
+  Status setParameters(const std::map<std::string, HostTensor> &tensors,
+                       const std::string &source);
+
+  /// The parameters and state, by name (for checkpoints).
+  std::map<std::string, HostTensor> getParameters() const;
+
+  /// Runs `infer` on the first `count` images (count <= batch) of the input
+  /// buffer and leaves their logits in the output buffer.
+  Status infer(int64_t count);
+
+  /// Pointer to a buffer's first element.
+  float *bufferData(int64_t index);
+  float *inputData() { return bufferData(getPlan().input); }
+  const float *outputData() {
+    return bufferData(getPlan().output);
+  }
+
+private:
+  Status runEntry(const std::string &name, int64_t count);
+
+  const Artifact &artifact;
+  std::unique_ptr<ThreadPool> pool;
+  void *arena = nullptr;
+  bool prepared = false;
+};
+
+} // namespace resnetc::runtime
+
+#endif // RESNETC_RUNTIME_EXECUTOR_H

@@ -1,0 +1,93 @@
+//===- Plan.h - The execution plan carried by every artifact ----*- C++ -*-===//
+//
+// What resnetc compiles and resnet-run executes: the buffers of one arena
+// (with roles, shapes and offsets), the kernels to run in order for each
+// entry point, and the model's description. The CPU and CUDA targets carry
+// the same plan, serialized as JSON (docs/artifact.md). No MLIR here: the
+// compiler builds plans, the runtime reads them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_RUNTIME_PLAN_H
+#define RESNETC_RUNTIME_PLAN_H
+
+#include "resnetc/Runtime/Json.h"
+#include "resnetc/Runtime/Status.h"
+#include "resnetc/Runtime/Tensor.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace resnetc::runtime {
+
+/// The plan format version this library reads and writes.
+constexpr int64_t kPlanVersion = 1;
+
+/// Alignment of every buffer in the arena, in bytes.
+constexpr int64_t kBufferAlignment = 64;
+
+enum class BufferRole {
+  Input,      ///< The input batch.
+  Output,     ///< The logits.
+  Param,      ///< A trainable parameter, loaded from a checkpoint.
+  State,      ///< A non-trainable tensor (batch-norm running statistics).
+  Derived,    ///< Computed from parameters by the `prepare` entry.
+  Activation, ///< A temporary of one entry; shares memory by liveness.
+};
+
+const char *getBufferRoleName(BufferRole role);
+
+struct PlanBuffer {
+  std::string name; ///< Parameter name, or a generated name.
+  BufferRole role;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  int64_t offset = 0; ///< Byte offset in the arena.
+  int64_t bytes = 0;
+};
+
+/// One kernel invocation. A batched step runs its kernel once per image
+/// (work item n in [0, batch)); an unbatched step runs it once.
+struct PlanStep {
+  std::string kernel;
+  std::vector<int64_t> args; ///< Buffer indices, in the kernel's order.
+  bool batched = true;
+  std::string layer; ///< The layer path, for profiles and errors.
+};
+
+struct PlanEntry {
+  std::string name; ///< "prepare" (once, after loading weights) or "infer".
+  std::vector<PlanStep> steps;
+};
+
+struct Plan {
+  int64_t version = kPlanVersion;
+  std::string model;
+  std::string target; ///< "cpu" or "cuda".
+  std::string precision = "fp32";
+  std::string layout = "nchw";
+  int64_t batch = 1;               ///< The largest batch the artifact runs.
+  std::vector<int64_t> inputShape; ///< C, H, W.
+  int64_t classes = 0;
+  int64_t arenaBytes = 0;
+  int64_t peakActivationBytes = 0;
+  int64_t input = -1, output = -1; ///< Buffer indices.
+  std::vector<PlanBuffer> buffers;
+  std::vector<PlanEntry> entries;
+
+  /// The entry named `name`, or null.
+  const PlanEntry *findEntry(const std::string &name) const;
+};
+
+/// Serializes a plan.
+JsonValue planToJson(const Plan &plan);
+
+/// Reads and validates a plan: version, every field, buffer bounds within
+/// the arena, step arguments naming existing buffers. `source` names the
+/// artifact in error messages.
+Expected<Plan> planFromJson(const JsonValue &json, const std::string &source);
+
+} // namespace resnetc::runtime
+
+#endif // RESNETC_RUNTIME_PLAN_H

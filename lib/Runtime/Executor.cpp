@@ -1,0 +1,292 @@
+//===- Executor.cpp - Running compiled models on the CPU ------------------===//
+//
+// The CPU backend: dlopen, the plan from the `resnetc_plan` symbol, one
+// aligned arena, and a small thread pool that splits the images of each
+// batched step into contiguous ranges.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Runtime/Executor.h"
+
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+using namespace resnetc::runtime;
+
+//===----------------------------------------------------------------------===//
+// ThreadPool
+//===----------------------------------------------------------------------===//
+
+namespace resnetc::runtime {
+/// Runs fn(begin, end) over [0, count) split across the workers and the
+/// calling thread, and waits for all of them.
+class ThreadPool {
+public:
+  explicit ThreadPool(unsigned threads) {
+    for (unsigned i = 1; i < threads; ++i)
+      workers.emplace_back([this, i] { work(i); });
+    numThreads = threads;
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stopping = true;
+      ++generation;
+    }
+    wake.notify_all();
+    for (std::thread &t : workers)
+      t.join();
+  }
+
+  void parallelFor(int64_t count,
+                   const std::function<void(int64_t, int64_t)> &fn) {
+    unsigned parts = static_cast<unsigned>(
+        std::min<int64_t>(count, static_cast<int64_t>(numThreads)));
+    if (parts <= 1) {
+      fn(0, count);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      job = &fn;
+      jobCount = count;
+      jobParts = parts;
+      pending = parts - 1;
+      ++generation;
+    }
+    wake.notify_all();
+    runPart(0, fn, count, parts);
+    std::unique_lock<std::mutex> lock(mutex);
+    done.wait(lock, [this] { return pending == 0; });
+    job = nullptr;
+  }
+
+private:
+  static void runPart(unsigned part,
+                      const std::function<void(int64_t, int64_t)> &fn,
+                      int64_t count, unsigned parts) {
+    int64_t begin = count * part / parts, end = count * (part + 1) / parts;
+    if (begin < end)
+      fn(begin, end);
+  }
+
+  void work(unsigned index) {
+    uint64_t seen = 0;
+    while (true) {
+      const std::function<void(int64_t, int64_t)> *fn;
+      int64_t count;
+      unsigned parts;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        wake.wait(lock, [&] { return generation != seen; });
+        seen = generation;
+        if (stopping)
+          return;
+        if (!job || index >= jobParts)
+          continue;
+        fn = job;
+        count = jobCount;
+        parts = jobParts;
+      }
+      runPart(index, *fn, count, parts);
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (--pending == 0)
+          done.notify_one();
+      }
+    }
+  }
+
+  std::vector<std::thread> workers;
+  unsigned numThreads = 1;
+  std::mutex mutex;
+  std::condition_variable wake, done;
+  const std::function<void(int64_t, int64_t)> *job = nullptr;
+  int64_t jobCount = 0;
+  unsigned jobParts = 0, pending = 0;
+  uint64_t generation = 0;
+  bool stopping = false;
+};
+} // namespace resnetc::runtime
+
+//===----------------------------------------------------------------------===//
+// Artifact
+//===----------------------------------------------------------------------===//
+
+Expected<std::unique_ptr<Artifact>> Artifact::load(const std::string &path) {
+  std::unique_ptr<Artifact> a(new Artifact());
+  a->path = path;
+  // A relative path without a slash would make dlopen search the library
+  // path instead of opening the file.
+  std::string openPath = path.find('/') == std::string::npos ? "./" + path
+                                                             : path;
+  a->handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!a->handle) {
+    const char *why = dlerror();
+    return Error(path + ": cannot load the artifact: " +
+                 (why ? why : "unknown error") +
+                 " (is it a CPU artifact built by resnetc --target=cpu?)");
+  }
+  auto *text = static_cast<const char *>(dlsym(a->handle, "resnetc_plan"));
+  if (!text)
+    return Error(path + ": not a resnetc artifact (no resnetc_plan symbol)");
+  Expected<JsonValue> json = parseJson(text);
+  if (!json)
+    return Error(path + ": the embedded plan is not valid JSON: " +
+                 json.error().message());
+  Expected<Plan> plan = planFromJson(*json, path);
+  if (!plan)
+    return plan.takeError();
+  if (plan->target != "cpu")
+    return Error(path + ": compiled for target '" + plan->target +
+                 "', but this runtime backend runs 'cpu' artifacts");
+  if (plan->precision != "fp32" || plan->layout != "nchw")
+    return Error(path + ": precision " + plan->precision + " and layout " +
+                 plan->layout + " are not supported on the CPU");
+  if (!plan->findEntry("infer"))
+    return Error(path + ": the plan has no 'infer' entry");
+  a->plan = std::move(*plan);
+  for (const PlanEntry &e : a->plan.entries)
+    for (const PlanStep &s : e.steps) {
+      if (a->kernels.count(s.kernel))
+        continue;
+      std::string symbol = s.kernel + "_entry";
+      void *fn = dlsym(a->handle, symbol.c_str());
+      if (!fn)
+        return Error(path + ": kernel '" + symbol +
+                     "' named by the plan is missing");
+      a->kernels[s.kernel] = reinterpret_cast<KernelFn>(fn);
+    }
+  return a;
+}
+
+Artifact::~Artifact() {
+  if (handle)
+    dlclose(handle);
+}
+
+Artifact::KernelFn Artifact::getKernel(const std::string &name) const {
+  auto it = kernels.find(name);
+  return it == kernels.end() ? nullptr : it->second;
+}
+
+//===----------------------------------------------------------------------===//
+// Executor
+//===----------------------------------------------------------------------===//
+
+Executor::Executor(const Artifact &artifact, unsigned threads)
+    : artifact(artifact) {
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  pool = std::make_unique<ThreadPool>(threads);
+  size_t bytes = static_cast<size_t>(getPlan().arenaBytes);
+  bytes = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+  arena = std::aligned_alloc(kBufferAlignment, bytes ? bytes : 64);
+  if (arena)
+    std::memset(arena, 0, bytes);
+}
+
+Executor::~Executor() { std::free(arena); }
+
+float *Executor::bufferData(int64_t index) {
+  return reinterpret_cast<float *>(static_cast<char *>(arena) +
+                                   getPlan().buffers[index].offset);
+}
+
+Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
+                               const std::string &source) {
+  if (!arena)
+    return Error("cannot allocate the arena of " +
+                 std::to_string(getPlan().arenaBytes) + " bytes");
+  // Check everything before writing anything.
+  for (const PlanBuffer &b : getPlan().buffers) {
+    if (b.role != BufferRole::Param && b.role != BufferRole::State)
+      continue;
+    auto it = tensors.find(b.name);
+    if (it == tensors.end())
+      return Error(source + ": tensor '" + b.name + "' is missing");
+    const HostTensor &t = it->second;
+    if (t.dtype != DType::F32)
+      return Error(source + ": tensor '" + b.name + "' has dtype " +
+                   getDTypeName(t.dtype) + ", expected F32");
+    if (t.shape != b.shape) {
+      auto fmt = [](const std::vector<int64_t> &s) {
+        std::string out = "[";
+        for (size_t i = 0; i < s.size(); ++i)
+          out += (i ? ", " : "") + std::to_string(s[i]);
+        return out + "]";
+      };
+      return Error(source + ": tensor '" + b.name + "' has shape " +
+                   fmt(t.shape) + ", the model expects " + fmt(b.shape));
+    }
+  }
+  for (size_t i = 0; i < getPlan().buffers.size(); ++i) {
+    const PlanBuffer &b = getPlan().buffers[i];
+    if (b.role != BufferRole::Param && b.role != BufferRole::State)
+      continue;
+    const HostTensor &t = tensors.at(b.name);
+    std::memcpy(bufferData(static_cast<int64_t>(i)), t.bytes.data(),
+                static_cast<size_t>(b.bytes));
+  }
+  prepared = false;
+  if (getPlan().findEntry("prepare")) {
+    if (Status s = runEntry("prepare", 1); !s)
+      return s;
+  }
+  prepared = true;
+  return Status::success();
+}
+
+std::map<std::string, HostTensor> Executor::getParameters() const {
+  std::map<std::string, HostTensor> out;
+  for (size_t i = 0; i < getPlan().buffers.size(); ++i) {
+    const PlanBuffer &b = getPlan().buffers[i];
+    if (b.role != BufferRole::Param && b.role != BufferRole::State)
+      continue;
+    HostTensor t;
+    t.dtype = DType::F32;
+    t.shape = b.shape;
+    const char *data = static_cast<const char *>(arena) + b.offset;
+    t.bytes.assign(data, data + b.bytes);
+    out[b.name] = std::move(t);
+  }
+  return out;
+}
+
+Status Executor::runEntry(const std::string &name, int64_t count) {
+  const PlanEntry *entry = getPlan().findEntry(name);
+  if (!entry)
+    return Error(artifact.getPath() + ": no entry '" + name + "'");
+  std::vector<void *> args;
+  for (const PlanStep &step : entry->steps) {
+    Artifact::KernelFn fn = artifact.getKernel(step.kernel);
+    args.clear();
+    for (int64_t b : step.args)
+      args.push_back(bufferData(b));
+    void **argv = args.data();
+    if (!step.batched) {
+      fn(argv, 0);
+      continue;
+    }
+    pool->parallelFor(count, [&](int64_t begin, int64_t end) {
+      for (int64_t n = begin; n < end; ++n)
+        fn(argv, n);
+    });
+  }
+  return Status::success();
+}
+
+Status Executor::infer(int64_t count) {
+  if (!prepared)
+    return Error("the model's parameters have not been set");
+  if (count < 1 || count > getPlan().batch)
+    return Error("batch of " + std::to_string(count) +
+                 " images: the artifact runs 1 to " +
+                 std::to_string(getPlan().batch));
+  return runEntry("infer", count);
+}
