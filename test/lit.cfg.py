@@ -27,7 +27,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.resnetc_tools_dir, append_path=True)
 
-tools = ["resnetc", "resnet-opt"]
+tools = ["resnetc", "resnet-opt", "resnet-run"]
 llvm_config.add_tool_substitutions(tools, [config.resnetc_tools_dir])
 
 # PyTorch oracle tests use Debian's python3 with python3-torch and

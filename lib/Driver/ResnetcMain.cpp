@@ -11,6 +11,7 @@
 #include "resnetc/Frontend/Frontend.h"
 #include "resnetc/Frontend/MLIRGen.h"
 #include "resnetc/Pipeline/Pipelines.h"
+#include "resnetc/Target/CPUTarget.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -22,6 +23,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -31,7 +33,8 @@ using namespace resnetc;
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitKind { None, AST, RN, RNFused, Linalg };
+enum class EmitKind { None, AST, RN, RNFused, Linalg, Kernels, Plan, LLVM };
+enum class Target { CPU, CUDA };
 } // namespace
 
 static cl::OptionCategory resnetcCategory("resnetc options");
@@ -50,7 +53,19 @@ static cl::opt<EmitKind> emitKind(
                clEnumValN(EmitKind::RNFused, "rn-fused",
                           "the rn model after the inference fusions"),
                clEnumValN(EmitKind::Linalg, "linalg",
-                          "the inference model lowered to linalg")),
+                          "the inference model lowered to linalg"),
+               clEnumValN(EmitKind::Kernels, "kernels",
+                          "the CPU kernels (per image) lowered to linalg"),
+               clEnumValN(EmitKind::Plan, "plan",
+                          "the execution plan (buffers, memory, steps)"),
+               clEnumValN(EmitKind::LLVM, "llvm",
+                          "the optimized LLVM IR of the CPU artifact")),
+    cl::cat(resnetcCategory));
+static cl::opt<Target> target(
+    "target", cl::desc("What to compile for"), cl::init(Target::CPU),
+    cl::values(clEnumValN(Target::CPU, "cpu",
+                          "a shared library for this machine's CPU"),
+               clEnumValN(Target::CUDA, "cuda", "PTX for NVIDIA GPUs")),
     cl::cat(resnetcCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a per-layer table with output "
@@ -85,7 +100,8 @@ int resnetc::resnetcMain(int argc, char **argv) {
       "resnetc: a compiler for ResNet-family CNNs\n\n"
       "  resnetc model.rn --summary     per-layer shapes, params and MACs\n"
       "  resnetc model.rn --emit=rn     the model in the rn dialect\n"
-      "  resnetc model.rn --emit=ast    the parsed syntax tree\n");
+      "  resnetc model.rn --emit=ast    the parsed syntax tree\n"
+      "  resnetc --target=cpu model.rn -o model.so   a CPU shared library\n");
 
   if (inputFilename.empty())
     return fail("no input file (usage: resnetc MODEL.rn [--summary] "
@@ -118,10 +134,30 @@ int resnetc::resnetcMain(int argc, char **argv) {
     return 1;
   }
 
+  // Without --emit or --summary, `-o FILE` asks for the compiled artifact.
+  bool buildArtifact = emitKind == EmitKind::None && !summary &&
+                       outputFilename != "-";
+  if (buildArtifact && target == Target::CUDA)
+    return fail("the CUDA target is not available yet in this version of "
+                "resnetc; use --target=cpu -o model.so");
+  if (buildArtifact && llvm::StringRef(outputFilename).ends_with(".ptx"))
+    return fail("'" + outputFilename + "': a CPU artifact is a shared "
+                "library, not PTX; name it model.so");
+
+  if (buildArtifact) {
+    llvm::StringRef dir = llvm::sys::path::parent_path(outputFilename);
+    if (!dir.empty() && !llvm::sys::fs::is_directory(dir))
+      return fail("cannot open output file '" + outputFilename +
+                  "': No such file or directory");
+  }
+
   std::string error;
-  auto output = mlir::openOutputFile(outputFilename, &error);
-  if (!output)
-    return fail(error);
+  std::unique_ptr<llvm::ToolOutputFile> output;
+  if (!buildArtifact) {
+    output = mlir::openOutputFile(outputFilename, &error);
+    if (!output)
+      return fail(error);
+  }
 
   if (emitKind == EmitKind::AST) {
     std::ostringstream os;
@@ -141,36 +177,70 @@ int resnetc::resnetcMain(int argc, char **argv) {
     printSummary(*net, os);
     output->os() << os.str();
   }
-  if (emitKind != EmitKind::None || !summary) {
-    mlir::DialectRegistry registry;
-    registerAllResnetcDialects(registry);
-    mlir::MLIRContext context(registry);
-    context.loadAllAvailableDialects();
-    mlir::OwningOpRef<mlir::ModuleOp> module =
-        mlirGen(context, *net, session.getSourceManager(), batch);
-    if (failed(mlir::verify(*module))) {
-      return fail("internal error: the generated rn IR does not verify (the "
-                  "front end accepted a model the dialect rejects); please "
-                  "report this with the model file");
-    }
-    if (emitKind == EmitKind::RNFused || emitKind == EmitKind::Linalg) {
-      mlir::PassManager pm(&context);
-      if (emitKind == EmitKind::RNFused)
-        buildInferenceFusionPipeline(pm);
-      else
-        buildInferenceToLinalgPipeline(pm);
-      if (failed(pm.run(*module)))
-        return fail("internal error: lowering the model failed");
-    }
-    if (emitKind != EmitKind::None) {
-      module->print(output->os());
-      output->os() << "\n";
-    } else {
-      output->os() << "model " << net->name << " is valid: "
-                   << net->totalParams() << " parameters, "
-                   << net->totalMACs() << " MACs per image\n";
-    }
+  if (summary && emitKind == EmitKind::None) {
+    output->keep();
+    return 0;
   }
+  if (!buildArtifact && emitKind == EmitKind::None) {
+    output->os() << "model " << net->name << " is valid: "
+                 << net->totalParams() << " parameters, " << net->totalMACs()
+                 << " MACs per image\n";
+    output->keep();
+    return 0;
+  }
+
+  mlir::DialectRegistry registry;
+  registerAllResnetcDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlirGen(context, *net, session.getSourceManager(), batch);
+  if (failed(mlir::verify(*module)))
+    return fail("internal error: the generated rn IR does not verify (the "
+                "front end accepted a model the dialect rejects); please "
+                "report this with the model file");
+
+  switch (emitKind) {
+  case EmitKind::RN:
+    break;
+  case EmitKind::RNFused:
+  case EmitKind::Linalg: {
+    mlir::PassManager pm(&context);
+    if (emitKind == EmitKind::RNFused)
+      buildInferenceFusionPipeline(pm);
+    else
+      buildInferenceToLinalgPipeline(pm);
+    if (failed(pm.run(*module)))
+      return fail("internal error: lowering the model failed");
+    break;
+  }
+  case EmitKind::Kernels:
+  case EmitKind::Plan:
+  case EmitKind::LLVM:
+  case EmitKind::None: {
+    if (target == Target::CUDA)
+      return fail("the CUDA target is not available yet in this version of "
+                  "resnetc; use --target=cpu");
+    CPUCompileOptions options;
+    options.output = emitKind == EmitKind::Plan      ? CPUOutput::Plan
+                     : emitKind == EmitKind::LLVM    ? CPUOutput::LLVMIR
+                     : emitKind == EmitKind::Kernels ? CPUOutput::KernelsLinalg
+                                                     : CPUOutput::SharedLibrary;
+    options.outputPath = outputFilename;
+    std::string text;
+    if (failed(compileForCPU(*module, options, text)))
+      return fail("compiling '" + inputFilename + "' for the CPU failed");
+    if (buildArtifact)
+      return 0;
+    output->os() << text;
+    output->keep();
+    return 0;
+  }
+  case EmitKind::AST:
+    break;
+  }
+  module->print(output->os());
+  output->os() << "\n";
   output->keep();
   return 0;
 }

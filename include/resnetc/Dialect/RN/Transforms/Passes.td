@@ -98,4 +98,42 @@ def RNFuseResidualIntoConv
   let dependentDialects = ["::mlir::rn::RNDialect"];
 }
 
+def RNOutlineKernels : Pass<"rn-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Outlines every rn op of @forward into its own kernel function";
+  let description = [{
+    The unit of execution of resnetc's targets is a kernel: one (fused) rn
+    op. This pass moves each rn op of `@forward` into a private function
+    `@k<N>_<layer path>` and replaces it with a `func.call`, so that
+    `@forward` becomes the ordered list of steps of the execution plan.
+
+    Kernels whose operands derive only from parameters and state (for
+    example `rn.fold_batch_norm`) are marked `rn.prepare`: they run once,
+    when the weights are loaded, not for every batch. Every other kernel
+    marks each argument that carries activations with `rn.activation`.
+
+    Before:
+    ```mlir
+    func.func @forward(%x: tensor<1x3x8x8xf32> {rn.input}, ...) -> ... {
+      %y = rn.relu %x : tensor<1x3x8x8xf32> loc("stem.relu1")
+      ...
+    ```
+    After:
+    ```mlir
+    func.func @forward(%x: tensor<1x3x8x8xf32> {rn.input}, ...) -> ... {
+      %y = call @k0_stem_relu1(%x) : (tensor<1x3x8x8xf32>) -> tensor<1x3x8x8xf32>
+      ...
+    func.func private @k0_stem_relu1(%a: tensor<1x3x8x8xf32> {rn.activation})
+        -> tensor<1x3x8x8xf32> attributes {rn.kernel} {
+      %y = rn.relu %a : tensor<1x3x8x8xf32>
+      return %y : tensor<1x3x8x8xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"forward\"",
+           "The function whose rn ops are outlined">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // RESNETC_DIALECT_RN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,27 @@
+//===- PlanBuilder.h - Execution plans from outlined modules ----*- C++ -*-===//
+//
+// Turns a module whose @forward is a sequence of kernel calls (after
+// rn-outline-kernels) into a runtime::Plan: buffers with roles, the
+// `prepare` and `infer` entries, and a liveness-based arena layout.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_TARGET_PLANBUILDER_H
+#define RESNETC_TARGET_PLANBUILDER_H
+
+#include "resnetc/Runtime/Plan.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace resnetc {
+
+/// Builds the plan of `module` for `target` ("cpu" or "cuda"). Kernel
+/// arguments are the call's operands followed by its results (destination
+/// style). Reports errors on the module and fails if @forward is not a
+/// sequence of kernel calls.
+mlir::FailureOr<runtime::Plan> buildPlan(mlir::ModuleOp module,
+                                         llvm::StringRef target);
+
+} // namespace resnetc
+
+#endif // RESNETC_TARGET_PLANBUILDER_H

@@ -1,0 +1,107 @@
+//===- OutlineKernels.cpp - One kernel function per rn op -----------------===//
+//
+// Moves each rn op of the entry function into its own private function and
+// calls it (see Passes.td). Also classifies kernels: those computing from
+// parameters alone are marked rn.prepare.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Dialect/RN/IR/RNOps.h"
+#include "resnetc/Dialect/RN/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/DenseSet.h"
+
+namespace mlir::rn {
+#define GEN_PASS_DEF_RNOUTLINEKERNELS
+#include "resnetc/Dialect/RN/Transforms/Passes.h.inc"
+} // namespace mlir::rn
+
+using namespace mlir;
+
+/// The first name in a (possibly fused or call-site) location: the layer
+/// path that MLIRGen attached.
+static std::string layerName(Location loc) {
+  std::string found;
+  loc->walk([&](Location l) {
+    if (auto named = dyn_cast<NameLoc>(l)) {
+      found = named.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  for (char &c : found)
+    if (!isalnum(static_cast<unsigned char>(c)))
+      c = '_';
+  return found;
+}
+
+namespace {
+struct RNOutlineKernelsPass
+    : rn::impl::RNOutlineKernelsBase<RNOutlineKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto forward = module.lookupSymbol<func::FuncOp>(entry);
+    if (!forward) {
+      module.emitError("no function @") << entry << " to outline";
+      return signalPassFailure();
+    }
+    // Values computed from parameters and state alone.
+    llvm::DenseSet<Value> isStatic;
+    for (auto [i, arg] : llvm::enumerate(forward.getArguments()))
+      if (forward.getArgAttr(i, "rn.param") ||
+          forward.getArgAttr(i, "rn.state"))
+        isStatic.insert(arg);
+
+    SymbolTable symbols(module);
+    OpBuilder builder(module.getContext());
+    unsigned counter = 0;
+    SmallVector<Operation *> ops;
+    for (Operation &op : forward.getBody().front())
+      if (isa<rn::RNDialect>(op.getDialect()))
+        ops.push_back(&op);
+
+    for (Operation *op : ops) {
+      bool allStatic = llvm::all_of(
+          op->getOperands(), [&](Value v) { return isStatic.contains(v); });
+      std::string name = "k" + std::to_string(counter++);
+      std::string layer = layerName(op->getLoc());
+      if (!layer.empty())
+        name += "_" + layer;
+
+      builder.setInsertionPointToEnd(module.getBody());
+      auto type = builder.getFunctionType(op->getOperandTypes(),
+                                          op->getResultTypes());
+      auto kernel = builder.create<func::FuncOp>(op->getLoc(), name, type);
+      kernel.setPrivate();
+      kernel->setAttr("rn.kernel", builder.getUnitAttr());
+      if (allStatic)
+        kernel->setAttr("rn.prepare", builder.getUnitAttr());
+      Block *body = kernel.addEntryBlock();
+      IRMapping mapping;
+      for (auto [i, operand] : llvm::enumerate(op->getOperands())) {
+        mapping.map(operand, body->getArgument(i));
+        if (!allStatic && !isStatic.contains(operand))
+          kernel.setArgAttr(i, "rn.activation", builder.getUnitAttr());
+      }
+      builder.setInsertionPointToEnd(body);
+      Operation *clone = builder.clone(*op, mapping);
+      builder.create<func::ReturnOp>(op->getLoc(), clone->getResults());
+      symbols.insert(kernel);
+
+      builder.setInsertionPoint(op);
+      auto call = builder.create<func::CallOp>(op->getLoc(), kernel,
+                                               op->getOperands());
+      op->replaceAllUsesWith(call.getResults());
+      if (allStatic)
+        for (Value r : call.getResults())
+          isStatic.insert(r);
+      op->erase();
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,368 @@
+//===- ResnetRun.cpp - The resnet-run tool --------------------------------===//
+//
+// Argument parsing, weights (checkpoint or seeded initialization), data
+// (Fashion-MNIST or .npy), batched inference through the Executor, and the
+// outputs: accuracy, logits, predictions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Runtime/ResnetRun.h"
+#include "resnetc/Runtime/Datasets.h"
+#include "resnetc/Runtime/Executor.h"
+#include "resnetc/Runtime/Init.h"
+#include "resnetc/Runtime/Npy.h"
+#include "resnetc/Runtime/SafeTensors.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+using namespace resnetc::runtime;
+
+namespace {
+struct Options {
+  std::string model;
+  std::string weights, init = "d2l", saveWeights;
+  uint64_t seed = 0;
+  std::string data, labels;
+  int64_t limit = -1, batch = 0;
+  unsigned threads = 0;
+  std::string logits, predictions;
+};
+
+const char *kUsage =
+    "usage: resnet-run MODEL.so [options]\n"
+    "\n"
+    "Runs inference with a model compiled by resnetc.\n"
+    "\n"
+    "weights:\n"
+    "  --weights FILE        parameters from a safetensors checkpoint\n"
+    "  --init SCHEME         otherwise initialize them: d2l (default; Xavier\n"
+    "                        uniform), kaiming-normal, kaiming-uniform,\n"
+    "                        pytorch, torchvision\n"
+    "  --seed N              seed of the initialization (default 0)\n"
+    "  --save-weights FILE   write the parameters used (safetensors)\n"
+    "data:\n"
+    "  --data NAME|FILE      fashion-mnist:test, fashion-mnist:train, or an\n"
+    "                        .npy array of float32 images, N x C x H x W\n"
+    "  --labels FILE         .npy integer labels for an .npy --data\n"
+    "  --limit N             use the first N images\n"
+    "run:\n"
+    "  --batch N             images per step (default: the compiled batch)\n"
+    "  --threads N           worker threads (default: all cores)\n"
+    "outputs:\n"
+    "  --logits FILE         logits as .npy (float32, N x classes)\n"
+    "  --predictions FILE    predicted classes as .csv or .npy\n";
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "resnet-run: error: %s\n", message.c_str());
+  return 1;
+}
+
+bool parseInt(const std::string &text, int64_t &out) {
+  if (text.empty() || text.size() > 18)
+    return false;
+  char *end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (*end != '\0')
+    return false;
+  out = v;
+  return true;
+}
+
+/// What a parameter is, from its name and shape, for initialization.
+Expected<ParamKind> kindOf(const PlanBuffer &b,
+                           const std::map<std::string, int64_t> &ranks) {
+  auto endsWith = [&](const char *suffix) {
+    size_t n = std::strlen(suffix);
+    return b.name.size() >= n &&
+           b.name.compare(b.name.size() - n, n, suffix) == 0;
+  };
+  std::string layer = b.name.substr(0, b.name.rfind('.'));
+  auto weightRank = ranks.find(layer + ".weight");
+  if (endsWith(".running_mean"))
+    return ParamKind::RunningMean;
+  if (endsWith(".running_var"))
+    return ParamKind::RunningVar;
+  if (endsWith(".weight"))
+    return b.shape.size() == 4   ? ParamKind::ConvWeight
+           : b.shape.size() == 2 ? ParamKind::LinearWeight
+                                 : ParamKind::BNWeight;
+  if (endsWith(".bias") && weightRank != ranks.end())
+    return weightRank->second == 1 ? ParamKind::BNBias : ParamKind::Bias;
+  return Error("cannot tell how to initialize parameter '" + b.name + "'");
+}
+
+Expected<std::map<std::string, HostTensor>>
+initialize(const Plan &plan, const Options &opts) {
+  Expected<InitScheme> scheme = parseInitScheme(opts.init);
+  if (!scheme)
+    return scheme.takeError();
+  std::map<std::string, int64_t> ranks;
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const PlanBuffer &b : plan.buffers) {
+    ranks[b.name] = static_cast<int64_t>(b.shape.size());
+    shapes[b.name] = b.shape;
+  }
+  std::vector<ParamSpec> specs;
+  for (const PlanBuffer &b : plan.buffers) {
+    if (b.role != BufferRole::Param && b.role != BufferRole::State)
+      continue;
+    Expected<ParamKind> kind = kindOf(b, ranks);
+    if (!kind)
+      return kind.takeError();
+    ParamSpec spec{b.name, b.shape, *kind, 0};
+    if (*kind == ParamKind::Bias) {
+      // fan_in of the layer's weight, for PyTorch's default bias bound.
+      const auto &w = shapes[b.name.substr(0, b.name.rfind('.')) + ".weight"];
+      int64_t fan = 1;
+      for (size_t i = 1; i < w.size(); ++i)
+        fan *= w[i];
+      spec.fanIn = fan;
+    }
+    specs.push_back(std::move(spec));
+  }
+  auto tensors = initParameters(specs, *scheme, opts.seed);
+  if (!tensors)
+    return tensors.takeError();
+  std::map<std::string, HostTensor> out;
+  for (auto &[name, t] : *tensors)
+    out[name] = std::move(t);
+  return out;
+}
+
+Expected<ImageDataset> loadData(const Plan &plan, const Options &opts) {
+  int64_t c = plan.inputShape[0], h = plan.inputShape[1],
+          w = plan.inputShape[2];
+  if (opts.data.rfind("fashion-mnist:", 0) == 0) {
+    if (c != 1)
+      return Error(opts.data + ": Fashion-MNIST images have 1 channel, the "
+                               "model expects " +
+                   std::to_string(c));
+    return loadDataset(opts.data, h, w, opts.limit);
+  }
+  Expected<HostTensor> images = readNpy(opts.data);
+  if (!images)
+    return images.takeError();
+  if (images->dtype != DType::F32 || images->shape.size() != 4 ||
+      images->shape[1] != c || images->shape[2] != h || images->shape[3] != w)
+    return Error(opts.data + ": expected float32 images of shape N x " +
+                 std::to_string(c) + " x " + std::to_string(h) + " x " +
+                 std::to_string(w) + " for this model");
+  ImageDataset ds;
+  ds.n = images->shape[0];
+  if (opts.limit >= 0 && opts.limit < ds.n)
+    ds.n = opts.limit;
+  ds.c = c;
+  ds.h = h;
+  ds.w = w;
+  const float *data = reinterpret_cast<const float *>(images->bytes.data());
+  ds.images.assign(data, data + ds.n * c * h * w);
+  if (!opts.labels.empty()) {
+    Expected<HostTensor> labels = readNpy(opts.labels);
+    if (!labels)
+      return labels.takeError();
+    if (labels->shape.size() != 1 || labels->shape[0] < ds.n ||
+        (labels->dtype != DType::I64 && labels->dtype != DType::I32))
+      return Error(opts.labels + ": expected " + std::to_string(ds.n) +
+                   " integer labels");
+    for (int64_t i = 0; i < ds.n; ++i) {
+      int64_t l = labels->dtype == DType::I64
+                      ? reinterpret_cast<const int64_t *>(
+                            labels->bytes.data())[i]
+                      : reinterpret_cast<const int32_t *>(
+                            labels->bytes.data())[i];
+      ds.labels.push_back(l);
+    }
+  }
+  return ds;
+}
+} // namespace
+
+int resnetc::runtime::resnetRunMain(int argc, char **argv) {
+  Options opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](std::string &out) {
+      if (i + 1 >= argc)
+        return false;
+      out = argv[++i];
+      return true;
+    };
+    auto intValue = [&](int64_t &out, int64_t min) {
+      std::string v;
+      return value(v) && parseInt(v, out) && out >= min;
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    bool ok = true;
+    if (arg == "--weights")
+      ok = value(opts.weights);
+    else if (arg == "--init")
+      ok = value(opts.init);
+    else if (arg == "--save-weights")
+      ok = value(opts.saveWeights);
+    else if (arg == "--seed") {
+      int64_t s;
+      ok = intValue(s, 0);
+      opts.seed = static_cast<uint64_t>(s);
+    } else if (arg == "--data")
+      ok = value(opts.data);
+    else if (arg == "--labels")
+      ok = value(opts.labels);
+    else if (arg == "--limit")
+      ok = intValue(opts.limit, 1);
+    else if (arg == "--batch")
+      ok = intValue(opts.batch, 1);
+    else if (arg == "--threads") {
+      int64_t t;
+      ok = intValue(t, 1) && t <= 1024;
+      opts.threads = static_cast<unsigned>(t);
+    } else if (arg == "--logits")
+      ok = value(opts.logits);
+    else if (arg == "--predictions")
+      ok = value(opts.predictions);
+    else if (!arg.empty() && arg[0] == '-')
+      return fail("unknown option '" + arg + "' (see --help)");
+    else if (opts.model.empty())
+      opts.model = arg;
+    else
+      return fail("more than one model given ('" + opts.model + "' and '" +
+                  arg + "')");
+    if (!ok)
+      return fail("option " + arg + " needs a valid value (see --help)");
+  }
+  if (opts.model.empty())
+    return fail("no model given (usage: resnet-run MODEL.so --data ...; see "
+                "--help)");
+  if (opts.data.empty())
+    return fail("no input data given (--data fashion-mnist:test or --data "
+                "images.npy)");
+
+  Expected<std::unique_ptr<Artifact>> artifact = Artifact::load(opts.model);
+  if (!artifact)
+    return fail(artifact.error().message());
+  const Plan &plan = (*artifact)->getPlan();
+  if (opts.batch > plan.batch)
+    return fail("--batch " + std::to_string(opts.batch) + " is larger than "
+                "the batch the model was compiled for (" +
+                std::to_string(plan.batch) + "); recompile with resnetc "
+                "--batch " + std::to_string(opts.batch));
+  int64_t batch = opts.batch ? opts.batch : plan.batch;
+
+  // Load everything before running anything.
+  std::map<std::string, HostTensor> params;
+  std::string paramSource;
+  if (!opts.weights.empty()) {
+    Expected<SafeTensorsFile> file = readSafeTensors(opts.weights);
+    if (!file)
+      return fail(file.error().message());
+    for (auto &[name, t] : file->tensors)
+      params[name] = std::move(t);
+    paramSource = opts.weights;
+  } else {
+    auto init = initialize(plan, opts);
+    if (!init)
+      return fail(init.error().message());
+    params = std::move(*init);
+    paramSource = "initialization";
+  }
+  Expected<ImageDataset> data = loadData(plan, opts);
+  if (!data)
+    return fail(data.error().message());
+
+  Executor exec(**artifact, opts.threads);
+  if (Status s = exec.setParameters(params, paramSource); !s)
+    return fail(s.message());
+  if (!opts.saveWeights.empty()) {
+    NamedTensors out;
+    for (auto &[name, t] : exec.getParameters())
+      out.emplace_back(name, t);
+    if (Status s = writeSafeTensors(opts.saveWeights, out); !s)
+      return fail(s.message());
+  }
+
+  int64_t n = data->n, classes = plan.classes;
+  int64_t imageSize = data->c * data->h * data->w;
+  std::vector<float> logits(static_cast<size_t>(n * classes));
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t begin = 0; begin < n; begin += batch) {
+    int64_t count = std::min(batch, n - begin);
+    std::memcpy(exec.inputData(), data->images.data() + begin * imageSize,
+                static_cast<size_t>(count * imageSize) * sizeof(float));
+    if (Status s = exec.infer(count); !s)
+      return fail(s.message());
+    std::memcpy(logits.data() + begin * classes, exec.outputData(),
+                static_cast<size_t>(count * classes) * sizeof(float));
+  }
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+
+  std::vector<int64_t> predicted(static_cast<size_t>(n));
+  int64_t correct = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float *row = logits.data() + i * classes;
+    int64_t best = 0;
+    for (int64_t k = 1; k < classes; ++k)
+      if (row[k] > row[best])
+        best = k;
+    predicted[i] = best;
+    if (!data->labels.empty() && data->labels[i] == best)
+      ++correct;
+  }
+  std::printf("%s: %lld images in %.3f s (%.1f images/s, batch %lld, %s)\n",
+              plan.model.c_str(), static_cast<long long>(n), seconds,
+              seconds > 0 ? n / seconds : 0.0, static_cast<long long>(batch),
+              plan.target.c_str());
+  if (!data->labels.empty())
+    std::printf("accuracy %.4f (%lld/%lld)\n",
+                n ? static_cast<double>(correct) / n : 0.0,
+                static_cast<long long>(correct), static_cast<long long>(n));
+
+  if (!opts.logits.empty()) {
+    HostTensor t;
+    t.dtype = DType::F32;
+    t.shape = {n, classes};
+    const auto *bytes = reinterpret_cast<const uint8_t *>(logits.data());
+    t.bytes.assign(bytes, bytes + logits.size() * sizeof(float));
+    if (Status s = writeNpy(opts.logits, t); !s)
+      return fail(s.message());
+  }
+  if (!opts.predictions.empty()) {
+    bool csv = opts.predictions.size() > 4 &&
+               opts.predictions.compare(opts.predictions.size() - 4, 4,
+                                        ".csv") == 0;
+    if (csv) {
+      std::ostringstream os;
+      os << "index,prediction" << (data->labels.empty() ? "" : ",label")
+         << "\n";
+      for (int64_t i = 0; i < n; ++i) {
+        os << i << "," << predicted[i];
+        if (!data->labels.empty())
+          os << "," << data->labels[i];
+        os << "\n";
+      }
+      std::ofstream f(opts.predictions);
+      f << os.str();
+      if (!f)
+        return fail("cannot write " + opts.predictions);
+    } else {
+      HostTensor t;
+      t.dtype = DType::I64;
+      t.shape = {n};
+      const auto *bytes = reinterpret_cast<const uint8_t *>(predicted.data());
+      t.bytes.assign(bytes, bytes + predicted.size() * sizeof(int64_t));
+      if (Status s = writeNpy(opts.predictions, t); !s)
+        return fail(s.message());
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,400 @@
+//===- CPUTarget.cpp - Compiling models to CPU shared libraries -----------===//
+//
+// 1. rn: inference fusions, then rn-outline-kernels; the plan is built from
+//    @forward, which is then dropped.
+// 2. Each kernel is put in destination-passing, per-image form: it receives
+//    its output buffers and the image index n, slices its activation operands
+//    to image n and inserts its result at n. The runtime runs images in
+//    parallel.
+// 3. rn -> linalg -> bufferization -> loops -> LLVM (bare-pointer calling
+//    convention), optimized at O3 for the host CPU.
+// 4. Each kernel gets an exported `<kernel>_entry(void **args, int64_t n)`,
+//    the plan becomes the global `resnetc_plan`, and the object is linked
+//    into a shared library with the system's C compiler driver.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Target/CPUTarget.h"
+#include "resnetc/Conversion/Passes.h"
+#include "resnetc/Dialect/RN/IR/RNOps.h"
+#include "resnetc/Dialect/RN/Transforms/Passes.h"
+#include "resnetc/Pipeline/Pipelines.h"
+#include "resnetc/Target/PlanBuilder.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/SubsetInsertionOpInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+#include <mutex>
+
+using namespace mlir;
+using namespace resnetc;
+
+/// Registers the upstream passes the CPU pipeline names, once.
+static void registerCPUPipelinePasses() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mlir::registerConversionPasses();
+    resnetc::registerConversionPasses();
+    bufferization::registerBufferizationPasses();
+    bufferization::registerBufferizationPipelines();
+    registerLinalgPasses();
+    memref::registerMemRefPasses();
+    registerTransformsPasses();
+  });
+}
+
+/// The dialects and interface models the pipeline needs in `ctx`.
+static void prepareContext(MLIRContext &ctx) {
+  DialectRegistry registry;
+  registry.insert<arith::ArithDialect, bufferization::BufferizationDialect,
+                  cf::ControlFlowDialect, func::FuncDialect,
+                  linalg::LinalgDialect, LLVM::LLVMDialect,
+                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  tensor::TensorDialect>();
+  arith::registerBufferizableOpInterfaceExternalModels(registry);
+  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
+      registry);
+  linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  linalg::registerSubsetOpInterfaceExternalModels(registry);
+  tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  tensor::registerSubsetOpInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  ctx.appendDialectRegistry(registry);
+  ctx.loadAllAvailableDialects();
+}
+
+/// Rewrites one outlined kernel into destination-passing, per-image form:
+/// (args..., outs..., n: index) -> outs. See the file header.
+static void makePerImageKernel(func::FuncOp kernel) {
+  OpBuilder b(kernel.getContext());
+  Block &body = kernel.front();
+  Operation *op = &body.front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  Location loc = kernel.getLoc();
+  bool batched = !kernel->hasAttr("rn.prepare");
+
+  SmallVector<Value> outs;
+  for (Type t : op->getResultTypes())
+    outs.push_back(body.addArgument(t, loc));
+  Value n = body.addArgument(b.getIndexType(), loc);
+
+  auto slice = [&](Value full, bool extract, Value into = Value()) {
+    auto type = cast<RankedTensorType>(full.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+    offsets[0] = n;
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d : type.getShape())
+      sizes.push_back(b.getIndexAttr(d));
+    sizes[0] = b.getIndexAttr(1);
+    SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+    if (extract) {
+      SmallVector<int64_t> shape(type.getShape());
+      shape[0] = 1;
+      auto sliced = RankedTensorType::get(shape, type.getElementType());
+      return b.create<tensor::ExtractSliceOp>(loc, sliced, full, offsets,
+                                              sizes, strides)
+          .getResult();
+    }
+    return b.create<tensor::InsertSliceOp>(loc, into, full, offsets, sizes,
+                                           strides)
+        .getResult();
+  };
+
+  SmallVector<Value> results;
+  b.setInsertionPoint(op);
+  if (batched) {
+    llvm::SmallDenseMap<Value, Value> sliced;
+    for (OpOperand &operand : op->getOpOperands()) {
+      auto arg = dyn_cast<BlockArgument>(operand.get());
+      if (!arg || !kernel.getArgAttr(arg.getArgNumber(), "rn.activation"))
+        continue;
+      Value &s = sliced[arg];
+      if (!s)
+        s = slice(arg, /*extract=*/true);
+      operand.set(s);
+    }
+    for (Value r : op->getResults()) {
+      auto type = cast<RankedTensorType>(r.getType());
+      SmallVector<int64_t> shape(type.getShape());
+      shape[0] = 1;
+      r.setType(RankedTensorType::get(shape, type.getElementType()));
+    }
+    b.setInsertionPointAfter(op);
+    for (auto [r, out] : llvm::zip(op->getResults(), outs))
+      results.push_back(slice(out, /*extract=*/false, r));
+  } else {
+    b.setInsertionPointAfter(op);
+    for (auto [r, out] : llvm::zip(op->getResults(), outs))
+      results.push_back(
+          b.create<bufferization::MaterializeInDestinationOp>(loc, r, out)
+              .getResult());
+  }
+  ret->setOperands(results);
+  kernel.setType(b.getFunctionType(body.getArgumentTypes(),
+                                   ValueRange(results).getTypes()));
+}
+
+/// Adds `void <kernel>_entry(ptr args, i64 n)` that loads each buffer
+/// pointer from args and calls the kernel; kernels become internal.
+static LogicalResult addEntries(llvm::Module &module,
+                                const runtime::Plan &plan) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
+  llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
+  std::set<std::string> done;
+  for (const runtime::PlanEntry &entry : plan.entries)
+    for (const runtime::PlanStep &step : entry.steps) {
+      if (!done.insert(step.kernel).second)
+        continue;
+      llvm::Function *kernel = module.getFunction(step.kernel);
+      if (!kernel || kernel->arg_size() != step.args.size() + 1)
+        return failure();
+      kernel->setLinkage(llvm::GlobalValue::InternalLinkage);
+      auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                           {ptr, i64}, false);
+      auto *fn = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                        step.kernel + kEntrySuffix, module);
+      llvm::IRBuilder<> ir(llvm::BasicBlock::Create(ctx, "entry", fn));
+      std::vector<llvm::Value *> args;
+      for (size_t i = 0; i < step.args.size(); ++i) {
+        llvm::Value *slot =
+            ir.CreateConstGEP1_64(ptr, fn->getArg(0), static_cast<uint64_t>(i));
+        args.push_back(ir.CreateLoad(ptr, slot));
+      }
+      args.push_back(fn->getArg(1));
+      ir.CreateCall(kernel, args);
+      ir.CreateRetVoid();
+    }
+  return success();
+}
+
+/// Links `object` into the shared library `output` with the C compiler
+/// driver found on PATH.
+static LogicalResult linkSharedLibrary(StringRef object, StringRef output,
+                                       std::string &error) {
+  std::string driver;
+  for (const char *name : {"cc", "clang", "gcc"})
+    if (auto path = llvm::sys::findProgramByName(name)) {
+      driver = *path;
+      break;
+    }
+  if (driver.empty()) {
+    error = "no C compiler driver (cc, clang or gcc) on PATH to link the "
+            "shared library";
+    return failure();
+  }
+  SmallVector<StringRef> args = {driver, "-shared", "-o", output, object};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(driver, args, std::nullopt, {}, 0, 0,
+                                     &message);
+  if (rc != 0) {
+    error = "linking " + output.str() + " with " + driver + " failed" +
+            (message.empty() ? "" : ": " + message);
+    return failure();
+  }
+  return success();
+}
+
+LogicalResult resnetc::compileForCPU(ModuleOp module,
+                                     const CPUCompileOptions &options,
+                                     std::string &text) {
+  MLIRContext &ctx = *module.getContext();
+  registerCPUPipelinePasses();
+  prepareContext(ctx);
+
+  // 1. Fuse and outline; build the plan; keep only the kernels.
+  PassManager rnPM(&ctx);
+  buildInferenceFusionPipeline(rnPM);
+  rnPM.addPass(rn::createRNOutlineKernels());
+  if (failed(rnPM.run(module)))
+    return failure();
+  FailureOr<runtime::Plan> plan = buildPlan(module, "cpu");
+  if (failed(plan))
+    return failure();
+  if (options.output == CPUOutput::Plan) {
+    text += runtime::writeJson(runtime::planToJson(*plan), /*pretty=*/true);
+    text += "\n";
+    return success();
+  }
+  module.lookupSymbol<func::FuncOp>("forward").erase();
+
+  // 2. Per-image, destination-passing kernels (public: they are the
+  // library's interface until the entries wrap them).
+  for (auto kernel : module.getOps<func::FuncOp>()) {
+    makePerImageKernel(kernel);
+    kernel.setPublic();
+  }
+
+  // 3. Down to LLVM, in two halves: after bufferization, strided
+  // memref.copy ops (from padding) become linalg.copy so that they lower to
+  // loops instead of calls into MLIR's runner library.
+  std::string linalgPipeline =
+      "func.func(convert-rn-to-linalg,canonicalize,cse)";
+  std::string bufferizePipeline =
+      "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+      "one-shot-bufferize{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "drop-equivalent-buffer-results,canonicalize,"
+      "buffer-deallocation-pipeline";
+  std::string llvmPipeline =
+      "convert-linalg-to-loops,expand-strided-metadata,lower-affine,"
+      "convert-scf-to-cf,finalize-memref-to-llvm,convert-math-to-llvm,"
+      "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
+      "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+      "reconcile-unrealized-casts";
+  auto runPipeline = [&](const std::string &pipeline) {
+    PassManager pm(&ctx);
+    if (failed(parsePassPipeline(pipeline, pm))) {
+      module.emitError("internal error: invalid CPU pass pipeline");
+      return failure();
+    }
+    return pm.run(module);
+  };
+  if (failed(runPipeline(linalgPipeline)))
+    return failure();
+  if (options.output == CPUOutput::KernelsLinalg) {
+    llvm::raw_string_ostream os(text);
+    module.print(os);
+    return success();
+  }
+  if (failed(runPipeline(bufferizePipeline)))
+    return failure();
+  module.walk([](memref::CopyOp copy) {
+    OpBuilder b(copy);
+    b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(),
+                             copy.getTarget());
+    copy.erase();
+  });
+  if (failed(runPipeline(llvmPipeline)))
+    return failure();
+
+  // 4. LLVM IR, entries, plan, optimization, object, shared library.
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "resnetc");
+  if (!llvmModule) {
+    module.emitError("internal error: translation to LLVM IR failed");
+    return failure();
+  }
+  if (failed(addEntries(*llvmModule, *plan))) {
+    module.emitError("internal error: a kernel of the plan is missing");
+    return failure();
+  }
+  std::string json = runtime::writeJson(runtime::planToJson(*plan));
+  llvm::Constant *planData =
+      llvm::ConstantDataArray::getString(llvmContext, json, true);
+  new llvm::GlobalVariable(*llvmModule, planData->getType(), true,
+                           llvm::GlobalValue::ExternalLinkage, planData,
+                           kPlanSymbol);
+
+  std::string triple = llvm::sys::getDefaultTargetTriple();
+  std::string lookupError;
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, lookupError);
+  if (!llvmTarget) {
+    module.emitError("no LLVM target for ") << triple << ": " << lookupError;
+    return failure();
+  }
+  std::string cpu = options.cpu == "native"
+                        ? llvm::sys::getHostCPUName().str()
+                        : options.cpu;
+  std::string features;
+  if (options.cpu == "native") {
+    llvm::SubtargetFeatures f;
+    for (auto &feature : llvm::sys::getHostCPUFeatures())
+      f.AddFeature(feature.first(), feature.second);
+    features = f.getString();
+  }
+  llvm::TargetOptions targetOptions;
+  std::unique_ptr<llvm::TargetMachine> machine(
+      llvmTarget->createTargetMachine(triple, cpu, features, targetOptions,
+                                      llvm::Reloc::PIC_, std::nullopt,
+                                      llvm::CodeGenOptLevel::Aggressive));
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(triple);
+  if (llvm::Error err =
+          makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get())) {
+    module.emitError("LLVM optimization failed: ")
+        << llvm::toString(std::move(err));
+    return failure();
+  }
+  if (options.output == CPUOutput::LLVMIR) {
+    llvm::raw_string_ostream os(text);
+    llvmModule->print(os, nullptr);
+    return success();
+  }
+
+  llvm::SmallString<128> objectPath;
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "resnetc", "o", fd, objectPath)) {
+    module.emitError("cannot create a temporary object file: ")
+        << ec.message();
+    return failure();
+  }
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    llvm::legacy::PassManager codegen;
+    if (machine->addPassesToEmitFile(codegen, os, nullptr,
+                                     llvm::CodeGenFileType::ObjectFile)) {
+      module.emitError("the host target cannot emit object files");
+      return failure();
+    }
+    codegen.run(*llvmModule);
+  }
+  // Link to a temporary name, then rename: the user's file is replaced only
+  // by a complete library.
+  std::string tmpLibrary = options.outputPath + ".tmp";
+  std::string error;
+  LogicalResult linked = linkSharedLibrary(objectPath, tmpLibrary, error);
+  llvm::sys::fs::remove(objectPath);
+  if (failed(linked)) {
+    llvm::sys::fs::remove(tmpLibrary);
+    module.emitError(error);
+    return failure();
+  }
+  if (std::error_code ec =
+          llvm::sys::fs::rename(tmpLibrary, options.outputPath)) {
+    llvm::sys::fs::remove(tmpLibrary);
+    module.emitError("cannot write ") << options.outputPath << ": "
+                                      << ec.message();
+    return failure();
+  }
+  return success();
+}
