@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/CPUTarget.h"
+#include "ConvCodegen.h"
 #include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 #include "resnetc/Dialect/RN/Transforms/Passes.h"
@@ -35,6 +36,10 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -83,7 +88,9 @@ static void prepareContext(MLIRContext &ctx) {
                   cf::ControlFlowDialect, func::FuncDialect,
                   linalg::LinalgDialect, LLVM::LLVMDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect>();
+                  tensor::TensorDialect, vector::VectorDialect>();
+  scf::registerBufferizableOpInterfaceExternalModels(registry);
+  vector::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
       registry);
@@ -258,6 +265,17 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     makePerImageKernel(kernel);
     kernel.setPublic();
   }
+  // Convolutions get the CPU's register-blocked code; the other ops take
+  // the shared lowering through linalg below.
+  {
+    RewritePatternSet patterns(&ctx);
+    populateCPUConvPatterns(patterns);
+    GreedyRewriteConfig config;
+    config.enableRegionSimplification = GreedySimplifyRegionLevel::Disabled;
+    if (failed(applyPatternsAndFoldGreedily(module, std::move(patterns),
+                                            config)))
+      return failure();
+  }
 
   // 3. Down to LLVM, in two halves: after bufferization, strided
   // memref.copy ops (from padding) become linalg.copy so that they lower to
@@ -271,8 +289,9 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
       "drop-equivalent-buffer-results,canonicalize,"
       "buffer-deallocation-pipeline";
   std::string llvmPipeline =
-      "convert-linalg-to-loops,expand-strided-metadata,lower-affine,"
-      "convert-scf-to-cf,finalize-memref-to-llvm,convert-math-to-llvm,"
+      "convert-vector-to-scf,convert-linalg-to-loops,expand-strided-metadata,"
+      "lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"
+      "finalize-memref-to-llvm,convert-math-to-llvm,"
       "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
       "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
       "reconcile-unrealized-casts";

@@ -1,0 +1,227 @@
+//===- ConvCodegen.cpp - Register-blocked CPU convolutions ----------------===//
+//
+// A per-image convolution out[f, oh, ow] = bias[f] + sum_{c,i,j}
+// w[f, c, i, j] * xpad[c, oh*s + i*d, ow*s + j*d] becomes, per group:
+//
+//   for f0 in 0..F/G step Ft, oh in 0..Ho, ow0 in 0..Wo step Wt:
+//     acc[k] = bias[f0+k] (k < Ft), one vector<Wt x f32> each
+//     for c, i, j:
+//       x = the Wt inputs of row oh*s + i*d from column ow0*s + j*d
+//           (read contiguously; a stride s > 1 reads (Wt-1)*s+1 values and
+//           keeps every s-th with a shuffle)
+//       acc[k] = fma(broadcast(w[f0+k, c, i, j]), x, acc[k])
+//     acc[k] += residual; acc[k] = max(acc[k], 0) (fused_conv2d epilogue)
+//     out[f0+k, oh, ow0 : ow0+Wt] = acc[k]
+//
+// The Ft x Wt tile stays in vector registers across the whole reduction:
+// each input vector feeds Ft fused multiply-adds. Ft is the largest divisor
+// of the group's output channels up to 8, Wt the largest divisor of Wo up to
+// 16, so every tile is full and every access in bounds.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ConvCodegen.h"
+#include "resnetc/Dialect/RN/IR/RNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+
+/// Largest divisor of n that is at most limit.
+static int64_t largestDivisor(int64_t n, int64_t limit) {
+  for (int64_t d = std::min(n, limit); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+namespace {
+struct ConvParams {
+  Value input, weight, bias, residual;
+  bool relu;
+  int64_t stride, padding, dilation, groups;
+  RankedTensorType resultType;
+};
+
+/// Builds the loop nest; returns the output tensor.
+static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
+  auto inType = cast<RankedTensorType>(p.input.getType());
+  auto wType = cast<RankedTensorType>(p.weight.getType());
+  Type f32 = inType.getElementType();
+  int64_t C = inType.getDimSize(1), H = inType.getDimSize(2),
+          W = inType.getDimSize(3);
+  int64_t F = wType.getDimSize(0), Cg = wType.getDimSize(1),
+          Kh = wType.getDimSize(2), Kw = wType.getDimSize(3);
+  int64_t Ho = p.resultType.getDimSize(2), Wo = p.resultType.getDimSize(3);
+  int64_t G = p.groups, Fg = F / G, s = p.stride, d = p.dilation,
+          pad = p.padding;
+  (void)C;
+  int64_t Ft = largestDivisor(Fg, 8), Wt = largestDivisor(Wo, 16);
+  int64_t readWidth = (Wt - 1) * s + 1;
+  auto vecType = VectorType::get({Wt}, f32);
+  auto readType = VectorType::get({readWidth}, f32);
+
+  // Zero padding.
+  Value x = p.input;
+  if (pad > 0) {
+    auto padded = RankedTensorType::get({1, inType.getDimSize(1), H + 2 * pad,
+                                         W + 2 * pad},
+                                        f32);
+    SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                     b.getIndexAttr(pad), b.getIndexAttr(pad)};
+    Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
+    x = b.create<tensor::PadOp>(loc, padded, p.input, low, low, zero);
+  }
+  Value out = b.create<tensor::EmptyOp>(loc, p.resultType.getShape(), f32);
+
+  auto cst = [&](int64_t v) -> Value {
+    return b.create<arith::ConstantIndexOp>(loc, v);
+  };
+  Value c0 = cst(0), c1 = cst(1);
+  Value zeroF = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
+  Value zeroVec = b.create<vector::BroadcastOp>(loc, vecType, zeroF);
+  SmallVector<int64_t> lanes;
+  for (int64_t l = 0; l < Wt; ++l)
+    lanes.push_back(l * s);
+
+  // for g, f0, oh, ow0 (all parallel; out is carried).
+  auto loopG = b.create<scf::ForOp>(loc, c0, cst(G), c1, ValueRange{out});
+  b.setInsertionPointToStart(loopG.getBody());
+  Value g = loopG.getInductionVar();
+  auto loopF = b.create<scf::ForOp>(loc, c0, cst(Fg), cst(Ft),
+                                    ValueRange{loopG.getRegionIterArgs()[0]});
+  b.setInsertionPointToStart(loopF.getBody());
+  Value f0 = b.create<arith::AddIOp>(
+      loc, b.create<arith::MulIOp>(loc, g, cst(Fg)), loopF.getInductionVar());
+  auto loopOh = b.create<scf::ForOp>(loc, c0, cst(Ho), c1,
+                                     ValueRange{loopF.getRegionIterArgs()[0]});
+  b.setInsertionPointToStart(loopOh.getBody());
+  Value oh = loopOh.getInductionVar();
+  auto loopOw = b.create<scf::ForOp>(
+      loc, c0, cst(Wo), cst(Wt), ValueRange{loopOh.getRegionIterArgs()[0]});
+  b.setInsertionPointToStart(loopOw.getBody());
+  Value ow0 = loopOw.getInductionVar();
+  Value tile = loopOw.getRegionIterArgs()[0];
+
+  SmallVector<Value> fk;
+  SmallVector<Value> accs;
+  for (int64_t k = 0; k < Ft; ++k) {
+    fk.push_back(b.create<arith::AddIOp>(loc, f0, cst(k)));
+    if (p.bias) {
+      Value bv = b.create<tensor::ExtractOp>(loc, p.bias, ValueRange{fk[k]});
+      accs.push_back(b.create<vector::BroadcastOp>(loc, vecType, bv));
+    } else {
+      accs.push_back(zeroVec);
+    }
+  }
+
+  // Reduction over the group's input channels and the window.
+  Value cBase = b.create<arith::MulIOp>(loc, g, cst(Cg));
+  auto loopC = b.create<scf::ForOp>(loc, c0, cst(Cg), c1, accs);
+  b.setInsertionPointToStart(loopC.getBody());
+  Value cl = loopC.getInductionVar();
+  Value cIn = b.create<arith::AddIOp>(loc, cBase, cl);
+  auto loopI = b.create<scf::ForOp>(loc, c0, cst(Kh), c1,
+                                    loopC.getRegionIterArgs());
+  b.setInsertionPointToStart(loopI.getBody());
+  Value i = loopI.getInductionVar();
+  auto loopJ = b.create<scf::ForOp>(loc, c0, cst(Kw), c1,
+                                    loopI.getRegionIterArgs());
+  b.setInsertionPointToStart(loopJ.getBody());
+  Value j = loopJ.getInductionVar();
+  Value row = b.create<arith::AddIOp>(
+      loc, b.create<arith::MulIOp>(loc, oh, cst(s)),
+      b.create<arith::MulIOp>(loc, i, cst(d)));
+  Value col = b.create<arith::AddIOp>(
+      loc, b.create<arith::MulIOp>(loc, ow0, cst(s)),
+      b.create<arith::MulIOp>(loc, j, cst(d)));
+  Value xv = b.create<vector::TransferReadOp>(
+      loc, readType, x, ValueRange{c0, cIn, row, col}, zeroF,
+      ArrayRef<bool>{true});
+  if (s > 1)
+    xv = b.create<vector::ShuffleOp>(loc, xv, xv, lanes);
+  SmallVector<Value> next;
+  for (int64_t k = 0; k < Ft; ++k) {
+    Value wv = b.create<tensor::ExtractOp>(loc, p.weight,
+                                           ValueRange{fk[k], cl, i, j});
+    Value wb = b.create<vector::BroadcastOp>(loc, vecType, wv);
+    next.push_back(b.create<vector::FMAOp>(loc, wb, xv,
+                                           loopJ.getRegionIterArgs()[k]));
+  }
+  b.create<scf::YieldOp>(loc, next);
+  b.setInsertionPointAfter(loopJ);
+  b.create<scf::YieldOp>(loc, loopJ.getResults());
+  b.setInsertionPointAfter(loopI);
+  b.create<scf::YieldOp>(loc, loopI.getResults());
+  b.setInsertionPointAfter(loopC);
+
+  // Epilogue in registers, then one store per output row segment.
+  for (int64_t k = 0; k < Ft; ++k) {
+    Value acc = loopC.getResult(k);
+    if (p.residual) {
+      Value r = b.create<vector::TransferReadOp>(
+          loc, vecType, p.residual, ValueRange{c0, fk[k], oh, ow0}, zeroF,
+          ArrayRef<bool>{true});
+      acc = b.create<arith::AddFOp>(loc, acc, r);
+    }
+    if (p.relu)
+      acc = b.create<arith::MaximumFOp>(loc, acc, zeroVec);
+    tile = b.create<vector::TransferWriteOp>(
+                loc, acc, tile, ValueRange{c0, fk[k], oh, ow0},
+                ArrayRef<bool>{true})
+               .getResult();
+  }
+  b.create<scf::YieldOp>(loc, tile);
+  b.setInsertionPointAfter(loopOw);
+  b.create<scf::YieldOp>(loc, loopOw.getResults());
+  b.setInsertionPointAfter(loopOh);
+  b.create<scf::YieldOp>(loc, loopOh.getResults());
+  b.setInsertionPointAfter(loopF);
+  b.create<scf::YieldOp>(loc, loopF.getResults());
+  b.setInsertionPointAfter(loopG);
+  return loopG.getResult(0);
+}
+
+template <typename ConvOp>
+struct CPUConvPattern : OpRewritePattern<ConvOp> {
+  using OpRewritePattern<ConvOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getType();
+    if (type.getDimSize(0) != 1)
+      return rewriter.notifyMatchFailure(op, "not a per-image convolution");
+    if (!type.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "only fp32 is generated here");
+    ArrayRef<int64_t> st = op.getStrides(), pd = op.getPadding(),
+                      dl = op.getDilation();
+    if (st[0] != st[1] || pd[0] != pd[1] || dl[0] != dl[1])
+      return rewriter.notifyMatchFailure(op, "not a square window");
+    ConvParams p;
+    p.input = op.getInput();
+    p.weight = op.getWeight();
+    p.bias = op.getBias();
+    p.residual = Value();
+    p.relu = false;
+    if constexpr (std::is_same_v<ConvOp, rn::FusedConv2DOp>) {
+      p.residual = op.getResidual();
+      p.relu = op.getRelu();
+    }
+    p.stride = st[0];
+    p.padding = pd[0];
+    p.dilation = dl[0];
+    p.groups = op.getGroups();
+    p.resultType = type;
+    rewriter.replaceOp(op, buildConv(rewriter, op.getLoc(), p));
+    return success();
+  }
+};
+} // namespace
+
+void resnetc::populateCPUConvPatterns(RewritePatternSet &patterns) {
+  patterns.add<CPUConvPattern<rn::Conv2DOp>, CPUConvPattern<rn::FusedConv2DOp>>(
+      patterns.getContext());
+}
