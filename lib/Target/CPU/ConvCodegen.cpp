@@ -24,6 +24,7 @@
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -186,6 +187,147 @@ static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
   return loopG.getResult(0);
 }
 
+/// For narrow outputs (few columns, so few vector lanes in buildConv): the
+/// input laid out as col[k, p] = xpad[c, oh*s + i*d, ow*s + j*d] with
+/// k = (c, i, j) and p = (oh, ow), then out[f, p] = bias[f] + sum_k
+/// w[f, k] * col[k, p] with tiles of Ft output channels x 16 positions in
+/// vector registers (the last tile masked). Ungrouped convolutions only.
+static Value buildIm2colConv(PatternRewriter &b, Location loc,
+                             const ConvParams &p) {
+  auto inType = cast<RankedTensorType>(p.input.getType());
+  auto wType = cast<RankedTensorType>(p.weight.getType());
+  Type f32 = inType.getElementType();
+  int64_t C = inType.getDimSize(1), H = inType.getDimSize(2),
+          W = inType.getDimSize(3);
+  int64_t F = wType.getDimSize(0), Kh = wType.getDimSize(2),
+          Kw = wType.getDimSize(3);
+  int64_t Ho = p.resultType.getDimSize(2), Wo = p.resultType.getDimSize(3);
+  int64_t s = p.stride, d = p.dilation, pad = p.padding;
+  int64_t K = C * Kh * Kw, P = Ho * Wo;
+  int64_t Ft = largestDivisor(F, 8), Pt = std::min<int64_t>(P, 16);
+  auto vecType = VectorType::get({Pt}, f32);
+  MLIRContext *ctx = b.getContext();
+
+  Value x = p.input;
+  if (pad > 0) {
+    auto padded =
+        RankedTensorType::get({1, C, H + 2 * pad, W + 2 * pad}, f32);
+    SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                     b.getIndexAttr(pad), b.getIndexAttr(pad)};
+    Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
+    x = b.create<tensor::PadOp>(loc, padded, p.input, low, low, zero);
+  }
+  auto cst = [&](int64_t v) -> Value {
+    return b.create<arith::ConstantIndexOp>(loc, v);
+  };
+
+  // col[k, p] as a generic over (k, p) reading x at computed indices.
+  auto colType = RankedTensorType::get({K, P}, f32);
+  Value colInit = b.create<tensor::EmptyOp>(loc, colType.getShape(), f32);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  Value col =
+      b.create<linalg::GenericOp>(
+           loc, TypeRange{colType}, ValueRange{}, ValueRange{colInit},
+           ArrayRef<AffineMap>{id},
+           SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+           [&](OpBuilder &nb, Location l, ValueRange) {
+             Value k = nb.create<linalg::IndexOp>(l, 0);
+             Value q = nb.create<linalg::IndexOp>(l, 1);
+             auto c = [&](int64_t v) -> Value {
+               return nb.create<arith::ConstantIndexOp>(l, v);
+             };
+             Value ch = nb.create<arith::DivUIOp>(l, k, c(Kh * Kw));
+             Value rem = nb.create<arith::RemUIOp>(l, k, c(Kh * Kw));
+             Value i = nb.create<arith::DivUIOp>(l, rem, c(Kw));
+             Value j = nb.create<arith::RemUIOp>(l, rem, c(Kw));
+             Value oh = nb.create<arith::DivUIOp>(l, q, c(Wo));
+             Value ow = nb.create<arith::RemUIOp>(l, q, c(Wo));
+             Value row = nb.create<arith::AddIOp>(
+                 l, nb.create<arith::MulIOp>(l, oh, c(s)),
+                 nb.create<arith::MulIOp>(l, i, c(d)));
+             Value colIdx = nb.create<arith::AddIOp>(
+                 l, nb.create<arith::MulIOp>(l, ow, c(s)),
+                 nb.create<arith::MulIOp>(l, j, c(d)));
+             Value v = nb.create<tensor::ExtractOp>(
+                 l, x, ValueRange{c(0), ch, row, colIdx});
+             nb.create<linalg::YieldOp>(l, v);
+           })
+          .getResult(0);
+
+  // The weights as [F, K] and the output (and residual) as [F, P].
+  SmallVector<ReassociationIndices> wGroups = {{0}, {1, 2, 3}};
+  Value w2 = b.create<tensor::CollapseShapeOp>(loc, p.weight, wGroups);
+  SmallVector<ReassociationIndices> oGroups = {{0, 1}, {2, 3}};
+  auto flatType = RankedTensorType::get({F, P}, f32);
+  Value residual =
+      p.residual
+          ? b.create<tensor::CollapseShapeOp>(loc, flatType, p.residual,
+                                              oGroups)
+                .getResult()
+          : Value();
+  Value out = b.create<tensor::EmptyOp>(loc, flatType.getShape(), f32);
+
+  Value c0 = cst(0), c1 = cst(1);
+  Value zeroF = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
+  Value zeroVec = b.create<vector::BroadcastOp>(loc, vecType, zeroF);
+  bool fullTiles = P % Pt == 0;
+
+  auto loopF = b.create<scf::ForOp>(loc, c0, cst(F), cst(Ft), ValueRange{out});
+  b.setInsertionPointToStart(loopF.getBody());
+  Value f0 = loopF.getInductionVar();
+  auto loopP = b.create<scf::ForOp>(loc, c0, cst(P), cst(Pt),
+                                    ValueRange{loopF.getRegionIterArgs()[0]});
+  b.setInsertionPointToStart(loopP.getBody());
+  Value p0 = loopP.getInductionVar();
+  Value tile = loopP.getRegionIterArgs()[0];
+  SmallVector<Value> fk, accs;
+  for (int64_t k = 0; k < Ft; ++k) {
+    fk.push_back(b.create<arith::AddIOp>(loc, f0, cst(k)));
+    if (p.bias) {
+      Value bv = b.create<tensor::ExtractOp>(loc, p.bias, ValueRange{fk[k]});
+      accs.push_back(b.create<vector::BroadcastOp>(loc, vecType, bv));
+    } else {
+      accs.push_back(zeroVec);
+    }
+  }
+  auto loopK = b.create<scf::ForOp>(loc, c0, cst(K), c1, accs);
+  b.setInsertionPointToStart(loopK.getBody());
+  Value kk = loopK.getInductionVar();
+  Value colv = b.create<vector::TransferReadOp>(
+      loc, vecType, col, ValueRange{kk, p0}, zeroF,
+      ArrayRef<bool>{fullTiles});
+  SmallVector<Value> next;
+  for (int64_t k = 0; k < Ft; ++k) {
+    Value wv = b.create<tensor::ExtractOp>(loc, w2, ValueRange{fk[k], kk});
+    Value wb = b.create<vector::BroadcastOp>(loc, vecType, wv);
+    next.push_back(b.create<vector::FMAOp>(loc, wb, colv,
+                                           loopK.getRegionIterArgs()[k]));
+  }
+  b.create<scf::YieldOp>(loc, next);
+  b.setInsertionPointAfter(loopK);
+  for (int64_t k = 0; k < Ft; ++k) {
+    Value acc = loopK.getResult(k);
+    if (residual) {
+      Value r = b.create<vector::TransferReadOp>(
+          loc, vecType, residual, ValueRange{fk[k], p0}, zeroF,
+          ArrayRef<bool>{fullTiles});
+      acc = b.create<arith::AddFOp>(loc, acc, r);
+    }
+    if (p.relu)
+      acc = b.create<arith::MaximumFOp>(loc, acc, zeroVec);
+    tile = b.create<vector::TransferWriteOp>(loc, acc, tile,
+                                             ValueRange{fk[k], p0},
+                                             ArrayRef<bool>{fullTiles})
+               .getResult();
+  }
+  b.create<scf::YieldOp>(loc, tile);
+  b.setInsertionPointAfter(loopP);
+  b.create<scf::YieldOp>(loc, loopP.getResults());
+  b.setInsertionPointAfter(loopF);
+  return b.create<tensor::ExpandShapeOp>(loc, p.resultType,
+                                         loopF.getResult(0), oGroups);
+}
+
 template <typename ConvOp>
 struct CPUConvPattern : OpRewritePattern<ConvOp> {
   using OpRewritePattern<ConvOp>::OpRewritePattern;
@@ -215,7 +357,9 @@ struct CPUConvPattern : OpRewritePattern<ConvOp> {
     p.dilation = dl[0];
     p.groups = op.getGroups();
     p.resultType = type;
-    rewriter.replaceOp(op, buildConv(rewriter, op.getLoc(), p));
+    bool narrow = type.getDimSize(3) < 12 && p.groups == 1;
+    rewriter.replaceOp(op, narrow ? buildIm2colConv(rewriter, op.getLoc(), p)
+                                  : buildConv(rewriter, op.getLoc(), p));
     return success();
   }
 };
