@@ -15,8 +15,9 @@
 //
 // The Ft x Wt tile stays in vector registers across the whole reduction:
 // each input vector feeds Ft fused multiply-adds. Ft is the largest divisor
-// of the group's output channels up to 8, Wt the largest divisor of Wo up to
-// 16, so every tile is full and every access in bounds.
+// of the group's output channels up to 16 (AVX-512 has 32 vector registers),
+// Wt the largest divisor of Wo up to 16, so every tile is full and every
+// access in bounds.
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,7 +62,7 @@ static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
   int64_t G = p.groups, Fg = F / G, s = p.stride, d = p.dilation,
           pad = p.padding;
   (void)C;
-  int64_t Ft = largestDivisor(Fg, 8), Wt = largestDivisor(Wo, 16);
+  int64_t Ft = largestDivisor(Fg, 16), Wt = largestDivisor(Wo, 16);
   int64_t readWidth = (Wt - 1) * s + 1;
   auto vecType = VectorType::get({Wt}, f32);
   auto readType = VectorType::get({readWidth}, f32);
@@ -204,7 +205,7 @@ static Value buildIm2colConv(PatternRewriter &b, Location loc,
   int64_t Ho = p.resultType.getDimSize(2), Wo = p.resultType.getDimSize(3);
   int64_t s = p.stride, d = p.dilation, pad = p.padding;
   int64_t K = C * Kh * Kw, P = Ho * Wo;
-  int64_t Ft = largestDivisor(F, 8), Pt = std::min<int64_t>(P, 16);
+  int64_t Ft = largestDivisor(F, 16), Pt = std::min<int64_t>(P, 16);
   auto vecType = VectorType::get({Pt}, f32);
   MLIRContext *ctx = b.getContext();
 
