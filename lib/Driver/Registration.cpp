@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "resnetc/Driver/Driver.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
+#include "resnetc/Driver/Driver.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -17,6 +17,6 @@ int resnetc::resnetOptMain(int argc, char **argv) {
   registerAllResnetcPasses();
   mlir::DialectRegistry registry;
   registerAllResnetcDialects(registry);
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "resnetc optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "resnetc optimizer driver\n", registry));
 }

@@ -61,12 +61,12 @@ static cl::opt<EmitKind> emitKind(
                clEnumValN(EmitKind::LLVM, "llvm",
                           "the optimized LLVM IR of the CPU artifact")),
     cl::cat(resnetcCategory));
-static cl::opt<Target> target(
-    "target", cl::desc("What to compile for"), cl::init(Target::CPU),
-    cl::values(clEnumValN(Target::CPU, "cpu",
-                          "a shared library for this machine's CPU"),
-               clEnumValN(Target::CUDA, "cuda", "PTX for NVIDIA GPUs")),
-    cl::cat(resnetcCategory));
+static cl::opt<Target>
+    target("target", cl::desc("What to compile for"), cl::init(Target::CPU),
+           cl::values(clEnumValN(Target::CPU, "cpu",
+                                 "a shared library for this machine's CPU"),
+                      clEnumValN(Target::CUDA, "cuda", "PTX for NVIDIA GPUs")),
+           cl::cat(resnetcCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a per-layer table with output "
                                       "shapes, parameters and MACs"),
@@ -91,8 +91,8 @@ int resnetc::resnetcMain(int argc, char **argv) {
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
-    os << "resnetc " << RESNETC_VERSION << " (MLIR/LLVM "
-       << LLVM_VERSION_STRING << ")\n";
+    os << "resnetc " << RESNETC_VERSION << " (MLIR/LLVM " << LLVM_VERSION_STRING
+       << ")\n";
   });
   cl::HideUnrelatedOptions(resnetcCategory);
   cl::ParseCommandLineOptions(
@@ -117,7 +117,8 @@ int resnetc::resnetcMain(int argc, char **argv) {
   if (std::error_code ec = bufferOr.getError())
     return fail("cannot open '" + inputFilename + "': " + ec.message());
   if ((*bufferOr)->getBufferSize() > kMaxInputBytes)
-    return fail("'" + inputFilename + "' is larger than 16 MiB; is it a .rn "
+    return fail("'" + inputFilename +
+                "' is larger than 16 MiB; is it a .rn "
                 "file?");
 
   FrontendSession session;
@@ -135,13 +136,14 @@ int resnetc::resnetcMain(int argc, char **argv) {
   }
 
   // Without --emit or --summary, `-o FILE` asks for the compiled artifact.
-  bool buildArtifact = emitKind == EmitKind::None && !summary &&
-                       outputFilename != "-";
+  bool buildArtifact =
+      emitKind == EmitKind::None && !summary && outputFilename != "-";
   if (buildArtifact && target == Target::CUDA)
     return fail("the CUDA target is not available yet in this version of "
                 "resnetc; use --target=cpu -o model.so");
   if (buildArtifact && llvm::StringRef(outputFilename).ends_with(".ptx"))
-    return fail("'" + outputFilename + "': a CPU artifact is a shared "
+    return fail("'" + outputFilename +
+                "': a CPU artifact is a shared "
                 "library, not PTX; name it model.so");
 
   if (buildArtifact) {
@@ -182,9 +184,8 @@ int resnetc::resnetcMain(int argc, char **argv) {
     return 0;
   }
   if (!buildArtifact && emitKind == EmitKind::None) {
-    output->os() << "model " << net->name << " is valid: "
-                 << net->totalParams() << " parameters, " << net->totalMACs()
-                 << " MACs per image\n";
+    output->os() << "model " << net->name << " is valid: " << net->totalParams()
+                 << " parameters, " << net->totalMACs() << " MACs per image\n";
     output->keep();
     return 0;
   }

@@ -153,8 +153,9 @@ std::string resnetc::didYouMean(
     }
   }
   unsigned limit =
-      word.size() == 3 ? 1u
-                       : std::max<unsigned>(2, static_cast<unsigned>(word.size()) / 3);
+      word.size() == 3
+          ? 1u
+          : std::max<unsigned>(2, static_cast<unsigned>(word.size()) / 3);
   if (best.empty() || bestDist > limit)
     return "";
   return result(best);

@@ -55,11 +55,12 @@ void resnetc::printSummary(const Network &net, std::ostream &os) {
   for (const Layer &l : net.layers)
     width = std::max(width, l.path.size());
   width += 2;
-  os << "model " << net.name << ": input " << formatDims(net.inputShape)
-     << ", " << net.classes << " classes\n";
+  os << "model " << net.name << ": input " << formatDims(net.inputShape) << ", "
+     << net.classes << " classes\n";
   os << std::left << std::setw(width) << "layer" << std::setw(17) << "op"
      << std::setw(14) << "output" << std::right << std::setw(13) << "params"
-     << std::setw(16) << "MACs" << "\n";
+     << std::setw(16) << "MACs"
+     << "\n";
   for (const Layer &l : net.layers) {
     os << std::left << std::setw(width) << l.path << std::setw(17)
        << getLayerOpName(l.kind) << std::setw(14) << formatDims(l.shape)

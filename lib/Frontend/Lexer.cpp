@@ -245,7 +245,8 @@ Token Lexer::next() {
       advance();
     std::string word = text.substr(begin, pos - begin);
     if (word.size() > 256)
-      return makeError(start, "identifier is too long (256 characters at most)");
+      return makeError(start,
+                       "identifier is too long (256 characters at most)");
     static const std::unordered_map<std::string, TokenKind> keywords = {
         {"model", TokenKind::KwModel}, {"block", TokenKind::KwBlock},
         {"let", TokenKind::KwLet},     {"if", TokenKind::KwIf},
@@ -326,8 +327,7 @@ Token Lexer::next() {
   }
   unsigned char uc = static_cast<unsigned char>(c);
   if (uc >= 0x20 && uc < 0x7f)
-    return makeError(start,
-                     "unexpected character '" + std::string(1, c) + "'");
+    return makeError(start, "unexpected character '" + std::string(1, c) + "'");
   if (uc >= 0xC2 && uc <= 0xF4)
     return makeError(start, "non-ASCII character in the source: names and "
                             "keywords use ASCII letters, digits and '_'");

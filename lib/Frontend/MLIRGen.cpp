@@ -63,10 +63,9 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
   module->getOperation()->setAttr("rn.model", builder.getStringAttr(net.name));
   module->getOperation()->setAttr("rn.classes",
                                   builder.getI64IntegerAttr(net.classes));
-  module->getOperation()->setAttr(
-      "rn.input_shape", builder.getDenseI64ArrayAttr(net.inputShape));
-  module->getOperation()->setAttr("rn.batch",
-                                  builder.getI64IntegerAttr(batch));
+  module->getOperation()->setAttr("rn.input_shape",
+                                  builder.getDenseI64ArrayAttr(net.inputShape));
+  module->getOperation()->setAttr("rn.batch", builder.getI64IntegerAttr(batch));
 
   // Signature: the input batch, then every parameter and state tensor in
   // layer order.
@@ -77,9 +76,9 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
   for (const Layer &l : net.layers)
     for (const ParamSpec &p : l.params) {
       argTypes.push_back(tensorType(p.shape, false));
-      argAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
-          p.trainable ? kParamAttrName : kStateAttrName,
-          builder.getStringAttr(p.name))));
+      argAttrs.push_back(builder.getDictionaryAttr(
+          builder.getNamedAttr(p.trainable ? kParamAttrName : kStateAttrName,
+                               builder.getStringAttr(p.name))));
       argLocs.push_back(layerLoc(l));
     }
   Type resultType = tensorType(net.layers[net.output].shape, true);
@@ -125,18 +124,15 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
       result = builder.create<rn::ReLUOp>(loc, type, in);
       break;
     case LayerKind::Add:
-      result =
-          builder.create<rn::AddOp>(loc, type, in, values[l.operands[1]]);
+      result = builder.create<rn::AddOp>(loc, type, in, values[l.operands[1]]);
       break;
     case LayerKind::MaxPool:
       result = builder.create<rn::MaxPool2DOp>(loc, type, in, pair(l.kernel),
-                                               pair(l.stride),
-                                               pair(l.padding));
+                                               pair(l.stride), pair(l.padding));
       break;
     case LayerKind::AvgPool:
       result = builder.create<rn::AvgPool2DOp>(loc, type, in, pair(l.kernel),
-                                               pair(l.stride),
-                                               pair(l.padding));
+                                               pair(l.stride), pair(l.padding));
       break;
     case LayerKind::GlobalAvgPool:
       result = builder.create<rn::GlobalAvgPoolOp>(loc, type, in);
@@ -158,9 +154,7 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
   return module;
 }
 
-OwningOpRef<ModuleOp> resnetc::mlirGen(MLIRContext &context,
-                                       const Network &net,
-                                       const SourceManager &sm,
-                                       int64_t batch) {
+OwningOpRef<ModuleOp> resnetc::mlirGen(MLIRContext &context, const Network &net,
+                                       const SourceManager &sm, int64_t batch) {
   return MLIRGenImpl(context, net, sm, batch).run();
 }

@@ -84,8 +84,8 @@ bool Parser::parseBlock(Module &module) {
   block.loc = cur.loc;
   consume(); // 'block'
   if (cur.kind != TokenKind::Identifier)
-    return fail(cur.loc, "expected block name after 'block', found " +
-                             describe(cur));
+    return fail(cur.loc,
+                "expected block name after 'block', found " + describe(cur));
   block.name = cur.text;
   consume();
   if (!expect(TokenKind::LParen, "to start the block's parameter list"))
@@ -172,8 +172,8 @@ bool Parser::parseModel(Module &module) {
   model.loc = cur.loc;
   consume(); // 'model'
   if (cur.kind != TokenKind::Identifier)
-    return fail(cur.loc, "expected model name after 'model', found " +
-                             describe(cur));
+    return fail(cur.loc,
+                "expected model name after 'model', found " + describe(cur));
   model.name = cur.text;
   consume();
   if (!expect(TokenKind::LBrace, "to open the model body"))
@@ -257,12 +257,12 @@ bool Parser::parseModelItem(ModelDef &model) {
       return false;
   } else {
     // A setting: `classes 10`, `conv_bias true`, ...
-    static const std::vector<std::string> settings = {
-        "classes", "conv_bias", "bn_eps", "bn_momentum"};
+    static const std::vector<std::string> settings = {"classes", "conv_bias",
+                                                      "bn_eps", "bn_momentum"};
     if (std::find(settings.begin(), settings.end(), word) == settings.end()) {
       static const std::vector<std::string> items = {
-          "input",  "classes", "conv_bias", "bn_eps",
-          "bn_momentum", "stem", "stages", "head"};
+          "input",       "classes", "conv_bias", "bn_eps",
+          "bn_momentum", "stem",    "stages",    "head"};
       return fail(cur.loc, "unknown model item '" + word + "'" +
                                didYouMean(word, items,
                                           {{"stage", "stages"},
@@ -312,8 +312,9 @@ bool Parser::parseStageSpec(StageSpec &spec) {
 //===----------------------------------------------------------------------===//
 
 bool Parser::parseLayerList(std::vector<LayerStmt> &out, const char *context) {
-  if (!expect(TokenKind::LBrace,
-              (std::string("to open the '") + context + "' layer list").c_str()))
+  if (!expect(
+          TokenKind::LBrace,
+          (std::string("to open the '") + context + "' layer list").c_str()))
     return false;
   while (cur.kind != TokenKind::RBrace) {
     if (failed)
@@ -333,8 +334,8 @@ bool Parser::parseLet(LayerStmt &stmt) {
   stmt.loc = cur.loc;
   consume(); // 'let'
   if (cur.kind != TokenKind::Identifier)
-    return fail(cur.loc, "expected variable name after 'let', found " +
-                             describe(cur));
+    return fail(cur.loc,
+                "expected variable name after 'let', found " + describe(cur));
   stmt.name = cur.text;
   consume();
   if (!expect(TokenKind::Assign, "after the variable name"))
@@ -434,8 +435,8 @@ bool Parser::parseArgs(std::vector<Arg> &args) {
     if (cur.kind == TokenKind::Comma)
       consume();
     else if (cur.kind != TokenKind::RParen)
-      return fail(cur.loc,
-                  "expected ',' or ')' in argument list, found " + describe(cur));
+      return fail(cur.loc, "expected ',' or ')' in argument list, found " +
+                               describe(cur));
   }
   consume(); // ')'
   return !failed;
@@ -551,8 +552,7 @@ std::unique_ptr<Expr> Parser::parseCompare() {
 
 std::unique_ptr<Expr> Parser::parseAdditive() {
   auto lhs = parseMultiplicative();
-  while (lhs &&
-         (cur.kind == TokenKind::Plus || cur.kind == TokenKind::Minus)) {
+  while (lhs && (cur.kind == TokenKind::Plus || cur.kind == TokenKind::Minus)) {
     TokenKind op = cur.kind;
     SourceLoc loc = cur.loc;
     consume();

@@ -85,20 +85,25 @@ static std::string describeDims(const Dims &dims) {
 
 /// Other spellings of the built-in layers: PyTorch's and the rn dialect's.
 static const std::vector<std::pair<std::string, std::string>> kLayerAliases = {
-    {"batch_norm", "bn"},        {"batchnorm", "bn"},
-    {"batchnorm2d", "bn"},       {"conv2d", "conv"},
-    {"max_pool2d", "maxpool"},   {"maxpool2d", "maxpool"},
-    {"avg_pool2d", "avgpool"},   {"avgpool2d", "avgpool"},
+    {"batch_norm", "bn"},
+    {"batchnorm", "bn"},
+    {"batchnorm2d", "bn"},
+    {"conv2d", "conv"},
+    {"max_pool2d", "maxpool"},
+    {"maxpool2d", "maxpool"},
+    {"avg_pool2d", "avgpool"},
+    {"avgpool2d", "avgpool"},
     {"global_avg_pool", "global_avgpool"},
     {"adaptiveavgpool2d", "global_avgpool"},
-    {"fc", "linear"},            {"dense", "linear"}};
+    {"fc", "linear"},
+    {"dense", "linear"}};
 
 /// Other spellings of layer options (PyTorch's argument names).
-static const std::vector<std::pair<std::string, std::string>>
-    kOptionAliases = {{"kernel_size", "kernel"},
-                      {"out_channels", "channels"},
-                      {"out_features", "features"},
-                      {"pad", "padding"}};
+static const std::vector<std::pair<std::string, std::string>> kOptionAliases = {
+    {"kernel_size", "kernel"},
+    {"out_channels", "channels"},
+    {"out_features", "features"},
+    {"pad", "padding"}};
 
 /// Names that describe the block input inside every block.
 static bool isReservedInBlock(const std::string &name) {
@@ -356,8 +361,8 @@ void Analyzer::error(SourceLoc loc, const std::string &message) {
       continue;
     if (isPrelude(it->site))
       continue;
-    note(it->site, "in " + it->path + " (block '" + it->block +
-                       "') instantiated here");
+    note(it->site,
+         "in " + it->path + " (block '" + it->block + "') instantiated here");
   }
 }
 
@@ -387,8 +392,8 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
                        e.name + "' to the block as a parameter)");
       return std::nullopt;
     }
-    error(e.loc, "unknown name '" + e.name + "'" +
-                     suggest(e.name, scope.names()));
+    error(e.loc,
+          "unknown name '" + e.name + "'" + suggest(e.name, scope.names()));
     return std::nullopt;
   }
   case Expr::Kind::Call:
@@ -399,8 +404,8 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
       return std::nullopt;
     if (e.op == TokenKind::KwNot) {
       if (v->kind != Value::Kind::Bool) {
-        error(e.loc, std::string("'not' needs a boolean, found ") +
-                         v->typeName());
+        error(e.loc,
+              std::string("'not' needs a boolean, found ") + v->typeName());
         return std::nullopt;
       }
       return Value::ofBool(!v->b);
@@ -422,19 +427,20 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
   // Short-circuit logic.
   if (e.op == TokenKind::KwAnd || e.op == TokenKind::KwOr) {
     if (l->kind != Value::Kind::Bool) {
-      error(e.lhs->loc, std::string("'") + (e.op == TokenKind::KwAnd ? "and"
-                                                                     : "or") +
+      error(e.lhs->loc, std::string("'") +
+                            (e.op == TokenKind::KwAnd ? "and" : "or") +
                             "' needs booleans, found " + l->typeName());
       return std::nullopt;
     }
-    if ((e.op == TokenKind::KwAnd && !l->b) || (e.op == TokenKind::KwOr && l->b))
+    if ((e.op == TokenKind::KwAnd && !l->b) ||
+        (e.op == TokenKind::KwOr && l->b))
       return l;
     auto r = eval(*e.rhs, scope);
     if (!r)
       return std::nullopt;
     if (r->kind != Value::Kind::Bool) {
-      error(e.rhs->loc, std::string("'") + (e.op == TokenKind::KwAnd ? "and"
-                                                                     : "or") +
+      error(e.rhs->loc, std::string("'") +
+                            (e.op == TokenKind::KwAnd ? "and" : "or") +
                             "' needs booleans, found " + r->typeName());
       return std::nullopt;
     }
@@ -621,8 +627,8 @@ std::optional<int64_t> Analyzer::evalInt(const Expr &e, const Scope &scope,
   if (!v)
     return std::nullopt;
   if (v->kind != Value::Kind::Int) {
-    error(e.loc, std::string(what) + " must be an integer, found " +
-                     v->describe());
+    error(e.loc,
+          std::string(what) + " must be an integer, found " + v->describe());
     return std::nullopt;
   }
   return v->i;
@@ -819,8 +825,8 @@ bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
       }
     }
     if (bound[idx]) {
-      error(a.loc, std::string("option '") + sig.params[idx].name +
-                       "' of '" + sig.name + "' is given twice");
+      error(a.loc, std::string("option '") + sig.params[idx].name + "' of '" +
+                       sig.name + "' is given twice");
       return false;
     }
     Value v = a.value;
@@ -896,17 +902,17 @@ bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
                              " groups");
       return false;
     }
-    int64_t oh = windowOutputSize(inShape[1], kernel, stride, padding,
-                                  dilation);
-    int64_t ow = windowOutputSize(inShape[2], kernel, stride, padding,
-                                  dilation);
+    int64_t oh =
+        windowOutputSize(inShape[1], kernel, stride, padding, dilation);
+    int64_t ow =
+        windowOutputSize(inShape[2], kernel, stride, padding, dilation);
     if (oh <= 0 || ow <= 0) {
-      error(stmt.loc, "conv kernel " + std::to_string(kernel) +
-                          (dilation > 1 ? " (dilation " +
-                                              std::to_string(dilation) + ")"
-                                        : "") +
-                          " does not fit in its input " + formatDims(inShape) +
-                          " with padding " + std::to_string(padding));
+      error(stmt.loc,
+            "conv kernel " + std::to_string(kernel) +
+                (dilation > 1 ? " (dilation " + std::to_string(dilation) + ")"
+                              : "") +
+                " does not fit in its input " + formatDims(inShape) +
+                " with padding " + std::to_string(padding));
       return false;
     }
     out = {channels, oh, ow};
@@ -931,8 +937,8 @@ bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
     }
     proto.numParams = wElems + (bias ? channels : 0);
     proto.macs = macs;
-    proto.params.push_back({"weight", {channels, inC / groups, kernel, kernel},
-                            true});
+    proto.params.push_back(
+        {"weight", {channels, inC / groups, kernel, kernel}, true});
     if (bias)
       proto.params.push_back({"bias", {channels}, true});
     break;
@@ -1381,8 +1387,9 @@ bool Analyzer::evalModel(const ModelDef &model) {
           return false;
         }
         if (a.name == "channels" || a.name == "stride") {
-          error(a.loc, "'" + a.name + "' is set per stage by the list "
-                                      "'(blocks, channels[, stride])'");
+          error(a.loc, "'" + a.name +
+                           "' is set per stage by the list "
+                           "'(blocks, channels[, stride])'");
           return false;
         }
       }
@@ -1399,8 +1406,8 @@ bool Analyzer::evalModel(const ModelDef &model) {
           return false;
         }
         auto channels = evalInt(*spec.channels, scope, "stage channels");
-        if (!channels || !checkDim(*channels, spec.channels->loc,
-                                   "stage channels"))
+        if (!channels ||
+            !checkDim(*channels, spec.channels->loc, "stage channels"))
           return false;
         int64_t stride = stageIndex == 1 ? 1 : 2;
         if (spec.stride) {

@@ -123,14 +123,14 @@ Expected<std::unique_ptr<Artifact>> Artifact::load(const std::string &path) {
   a->path = path;
   // A relative path without a slash would make dlopen search the library
   // path instead of opening the file.
-  std::string openPath = path.find('/') == std::string::npos ? "./" + path
-                                                             : path;
+  std::string openPath =
+      path.find('/') == std::string::npos ? "./" + path : path;
   a->handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!a->handle) {
     const char *why = dlerror();
-    return Error(path + ": cannot load the artifact: " +
-                 (why ? why : "unknown error") +
-                 " (is it a CPU artifact built by resnetc --target=cpu?)");
+    return Error(
+        path + ": cannot load the artifact: " + (why ? why : "unknown error") +
+        " (is it a CPU artifact built by resnetc --target=cpu?)");
   }
   auto *text = static_cast<const char *>(dlsym(a->handle, "resnetc_plan"));
   if (!text)

@@ -98,8 +98,8 @@ Expected<ParamKind> kindOf(const PlanBuffer &b,
   return Error("cannot tell how to initialize parameter '" + b.name + "'");
 }
 
-Expected<std::map<std::string, HostTensor>>
-initialize(const Plan &plan, const Options &opts) {
+Expected<std::map<std::string, HostTensor>> initialize(const Plan &plan,
+                                                       const Options &opts) {
   Expected<InitScheme> scheme = parseInitScheme(opts.init);
   if (!scheme)
     return scheme.takeError();
@@ -141,8 +141,9 @@ Expected<ImageDataset> loadData(const Plan &plan, const Options &opts) {
           w = plan.inputShape[2];
   if (opts.data.rfind("fashion-mnist:", 0) == 0) {
     if (c != 1)
-      return Error(opts.data + ": Fashion-MNIST images have 1 channel, the "
-                               "model expects " +
+      return Error(opts.data +
+                   ": Fashion-MNIST images have 1 channel, the "
+                   "model expects " +
                    std::to_string(c));
     return loadDataset(opts.data, h, w, opts.limit);
   }
@@ -172,11 +173,10 @@ Expected<ImageDataset> loadData(const Plan &plan, const Options &opts) {
       return Error(opts.labels + ": expected " + std::to_string(ds.n) +
                    " integer labels");
     for (int64_t i = 0; i < ds.n; ++i) {
-      int64_t l = labels->dtype == DType::I64
-                      ? reinterpret_cast<const int64_t *>(
-                            labels->bytes.data())[i]
-                      : reinterpret_cast<const int32_t *>(
-                            labels->bytes.data())[i];
+      int64_t l =
+          labels->dtype == DType::I64
+              ? reinterpret_cast<const int64_t *>(labels->bytes.data())[i]
+              : reinterpret_cast<const int32_t *>(labels->bytes.data())[i];
       ds.labels.push_back(l);
     }
   }
@@ -251,10 +251,13 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     return fail(artifact.error().message());
   const Plan &plan = (*artifact)->getPlan();
   if (opts.batch > plan.batch)
-    return fail("--batch " + std::to_string(opts.batch) + " is larger than "
+    return fail("--batch " + std::to_string(opts.batch) +
+                " is larger than "
                 "the batch the model was compiled for (" +
-                std::to_string(plan.batch) + "); recompile with resnetc "
-                "--batch " + std::to_string(opts.batch));
+                std::to_string(plan.batch) +
+                "); recompile with resnetc "
+                "--batch " +
+                std::to_string(opts.batch));
   int64_t batch = opts.batch ? opts.batch : plan.batch;
 
   // Load everything before running anything.
@@ -302,9 +305,9 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     std::memcpy(logits.data() + begin * classes, exec.outputData(),
                 static_cast<size_t>(count * classes) * sizeof(float));
   }
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
 
   std::vector<int64_t> predicted(static_cast<size_t>(n));
   int64_t correct = 0;
@@ -337,9 +340,9 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
       return fail(s.message());
   }
   if (!opts.predictions.empty()) {
-    bool csv = opts.predictions.size() > 4 &&
-               opts.predictions.compare(opts.predictions.size() - 4, 4,
-                                        ".csv") == 0;
+    bool csv =
+        opts.predictions.size() > 4 &&
+        opts.predictions.compare(opts.predictions.size() - 4, 4, ".csv") == 0;
     if (csv) {
       std::ostringstream os;
       os << "index,prediction" << (data->labels.empty() ? "" : ",label")

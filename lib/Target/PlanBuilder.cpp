@@ -172,9 +172,9 @@ FailureOr<Plan> resnetc::buildPlan(ModuleOp module, StringRef target) {
       std::string name = step.layer.empty() ? step.kernel : step.layer;
       if (call.getNumResults() > 1)
         name += "." + std::to_string(i);
-      int64_t b = addBuffer(result, name,
-                            isPrepare ? BufferRole::Derived
-                                      : BufferRole::Activation);
+      int64_t b =
+          addBuffer(result, name,
+                    isPrepare ? BufferRole::Derived : BufferRole::Activation);
       step.args.push_back(b);
       results.push_back(b);
     }

@@ -28,9 +28,9 @@ struct Expr {
   int64_t intValue = 0;
   double floatValue = 0;
   bool boolValue = false;
-  std::string name;                 ///< Kind::Name / Kind::Call.
-  TokenKind op = TokenKind::Eof;    ///< Kind::Unary / Kind::Binary.
-  std::unique_ptr<Expr> lhs, rhs;   ///< Unary uses lhs only.
+  std::string name;                        ///< Kind::Name / Kind::Call.
+  TokenKind op = TokenKind::Eof;           ///< Kind::Unary / Kind::Binary.
+  std::unique_ptr<Expr> lhs, rhs;          ///< Unary uses lhs only.
   std::vector<std::unique_ptr<Expr>> args; ///< Kind::Call.
   /// Height of the tree rooted here (a literal is 1). The parser bounds it,
   /// so recursive walks over expressions cannot exhaust the stack.
@@ -87,13 +87,13 @@ struct ModelItem {
   enum class Kind { Input, Setting, Let, Stem, Stages, Head };
   Kind kind;
   SourceLoc loc;
-  std::string name;                ///< Setting / Let name; Stages block name.
-  std::vector<int64_t> shape;      ///< Input.
-  SourceLoc shapeLoc;              ///< Input.
-  std::unique_ptr<Expr> value;     ///< Setting / Let.
-  std::vector<Arg> args;           ///< Stages: extra block arguments.
-  std::vector<StageSpec> stages;   ///< Stages.
-  std::vector<LayerStmt> layers;   ///< Stem / Head.
+  std::string name;              ///< Setting / Let name; Stages block name.
+  std::vector<int64_t> shape;    ///< Input.
+  SourceLoc shapeLoc;            ///< Input.
+  std::unique_ptr<Expr> value;   ///< Setting / Let.
+  std::vector<Arg> args;         ///< Stages: extra block arguments.
+  std::vector<StageSpec> stages; ///< Stages.
+  std::vector<LayerStmt> layers; ///< Stem / Head.
 };
 
 /// `model NAME { ... }`.

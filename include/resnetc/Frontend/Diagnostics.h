@@ -3,7 +3,8 @@
 // A small, MLIR-free diagnostic engine for the .rn front end. Diagnostics are
 // printed the way compilers and editors expect:
 //
-//   model.rn:12:5: error: main path gives 256x28x28 but the shortcut gives 64x56x56
+//   model.rn:12:5: error: main path gives 256x28x28 but the shortcut gives
+//   64x56x56
 //       stages bottleneck [(3, 64), (4, 128)]
 //       ^
 //   model.rn:3:7: note: ...

@@ -65,11 +65,11 @@ const char *getTokenKindName(TokenKind kind);
 struct Token {
   TokenKind kind = TokenKind::Eof;
   SourceLoc loc;
-  std::string text;             ///< Spelling (identifier name, literal text).
-  int64_t intValue = 0;         ///< Integer literals.
-  double floatValue = 0;        ///< Float literals.
-  std::vector<int64_t> dims;    ///< Shape literals.
-  std::string error;            ///< Why an Error token is malformed.
+  std::string text;          ///< Spelling (identifier name, literal text).
+  int64_t intValue = 0;      ///< Integer literals.
+  double floatValue = 0;     ///< Float literals.
+  std::vector<int64_t> dims; ///< Shape literals.
+  std::string error;         ///< Why an Error token is malformed.
 };
 
 /// Tokenizes one buffer of a SourceManager.

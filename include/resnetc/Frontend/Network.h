@@ -48,11 +48,11 @@ struct ParamSpec {
 
 struct Layer {
   LayerKind kind;
-  std::string path;              ///< Layer path, e.g. `stage2.block0.conv1`.
-  SourceLoc loc;                 ///< Where the layer is written.
-  std::vector<SourceLoc> sites;  ///< Block instantiation sites, innermost first.
-  std::vector<int> operands;     ///< Producer layers (indices).
-  Dims shape;                    ///< Output shape of one image.
+  std::string path;             ///< Layer path, e.g. `stage2.block0.conv1`.
+  SourceLoc loc;                ///< Where the layer is written.
+  std::vector<SourceLoc> sites; ///< Block instantiation sites, innermost first.
+  std::vector<int> operands;    ///< Producer layers (indices).
+  Dims shape;                   ///< Output shape of one image.
 
   // Attributes (meaning depends on kind).
   int64_t features = 0; ///< Conv output channels / linear output features.

@@ -3,11 +3,11 @@
 // Grammar (docs/dsl.md has the full description):
 //
 //   file       ::= (block | model)*
-//   block      ::= 'block' IDENT '(' [param (',' param)*] ')' '{' block-item* '}'
-//   param      ::= IDENT ['=' expr]
-//   block-item ::= 'let' IDENT '=' expr | ('main'|'shortcut'|'out') layers
-//   model      ::= 'model' IDENT '{' model-item* '}'
-//   model-item ::= 'input' SHAPE | 'let' IDENT '=' expr | IDENT expr
+//   block      ::= 'block' IDENT '(' [param (',' param)*] ')' '{' block-item*
+//   '}' param      ::= IDENT ['=' expr] block-item ::= 'let' IDENT '=' expr |
+//   ('main'|'shortcut'|'out') layers model      ::= 'model' IDENT '{'
+//   model-item* '}' model-item ::= 'input' SHAPE | 'let' IDENT '=' expr | IDENT
+//   expr
 //                | 'stem' layers | 'head' layers  (SETTING: classes, conv_bias,
 //                  bn_eps, bn_momentum)
 //                | 'stages' IDENT ['(' args ')'] '[' stage (',' stage)* ']'

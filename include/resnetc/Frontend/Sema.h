@@ -31,8 +31,7 @@ struct SemaLimits {
 /// prelude are reported at the user's instantiation site). Returns nothing if
 /// an error was reported.
 std::optional<Network> analyze(const Module &prelude, const Module &user,
-                               const SourceManager &sm,
-                               DiagnosticEngine &diags,
+                               const SourceManager &sm, DiagnosticEngine &diags,
                                const SemaLimits &limits = {});
 
 } // namespace resnetc

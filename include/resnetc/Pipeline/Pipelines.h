@@ -23,7 +23,8 @@ void buildInferenceFusionPipeline(mlir::OpPassManager &pm);
 void buildInferenceToLinalgPipeline(mlir::OpPassManager &pm);
 
 /// Registers resnetc's passes and the named pipelines (as
-/// `rn-inference-fusion` and `rn-inference-to-linalg`) with the global registry, for resnet-opt.
+/// `rn-inference-fusion` and `rn-inference-to-linalg`) with the global
+/// registry, for resnet-opt.
 void registerAllResnetcPasses();
 
 } // namespace resnetc

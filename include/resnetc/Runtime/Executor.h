@@ -72,9 +72,7 @@ public:
   /// Pointer to a buffer's first element.
   float *bufferData(int64_t index);
   float *inputData() { return bufferData(getPlan().input); }
-  const float *outputData() {
-    return bufferData(getPlan().output);
-  }
+  const float *outputData() { return bufferData(getPlan().output); }
 
 private:
   Status runEntry(const std::string &name, int64_t count);

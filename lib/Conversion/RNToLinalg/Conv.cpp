@@ -41,14 +41,14 @@ static Value lowerConv(PatternRewriter &rewriter, Location loc,
     auto xType = cast<RankedTensorType>(x.getType());
     auto wType = cast<RankedTensorType>(weight.getType());
     Type et = resultType.getElementType();
-    auto xg = RankedTensorType::get(
-        {xType.getDimSize(0), groups, xType.getDimSize(1) / groups,
-         xType.getDimSize(2), xType.getDimSize(3)},
-        et);
-    auto wg = RankedTensorType::get(
-        {groups, wType.getDimSize(0) / groups, wType.getDimSize(1),
-         wType.getDimSize(2), wType.getDimSize(3)},
-        et);
+    auto xg = RankedTensorType::get({xType.getDimSize(0), groups,
+                                     xType.getDimSize(1) / groups,
+                                     xType.getDimSize(2), xType.getDimSize(3)},
+                                    et);
+    auto wg = RankedTensorType::get({groups, wType.getDimSize(0) / groups,
+                                     wType.getDimSize(1), wType.getDimSize(2),
+                                     wType.getDimSize(3)},
+                                    et);
     auto og = RankedTensorType::get(
         {resultType.getDimSize(0), groups, resultType.getDimSize(1) / groups,
          resultType.getDimSize(2), resultType.getDimSize(3)},
@@ -57,8 +57,8 @@ static Value lowerConv(PatternRewriter &rewriter, Location loc,
     SmallVector<ReassociationIndices> splitFilters = {{0, 1}, {2}, {3}, {4}};
     Value xv =
         rewriter.create<tensor::ExpandShapeOp>(loc, xg, x, splitChannels);
-    Value wv = rewriter.create<tensor::ExpandShapeOp>(loc, wg, weight,
-                                                      splitFilters);
+    Value wv =
+        rewriter.create<tensor::ExpandShapeOp>(loc, wg, weight, splitFilters);
     Value iv =
         rewriter.create<tensor::ExpandShapeOp>(loc, og, init, splitChannels);
     Value cg = rewriter
@@ -74,14 +74,13 @@ static Value lowerConv(PatternRewriter &rewriter, Location loc,
   SmallVector<Value> inputs = {conv};
   if (residual)
     inputs.push_back(residual);
-  return buildElementwise(
-      rewriter, loc, resultType, inputs,
-      [&](OpBuilder &b, Location l, ValueRange args) {
-        Value v = args[0];
-        if (residual)
-          v = b.create<arith::AddFOp>(l, v, args[1]);
-        return relu ? buildReLU(b, l, v) : v;
-      });
+  return buildElementwise(rewriter, loc, resultType, inputs,
+                          [&](OpBuilder &b, Location l, ValueRange args) {
+                            Value v = args[0];
+                            if (residual)
+                              v = b.create<arith::AddFOp>(l, v, args[1]);
+                            return relu ? buildReLU(b, l, v) : v;
+                          });
 }
 
 namespace {
@@ -89,11 +88,11 @@ struct Conv2DLowering : OpRewritePattern<rn::Conv2DOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(rn::Conv2DOp op,
                                 PatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, lowerConv(rewriter, op.getLoc(), op.getType(), op.getInput(),
-                      op.getWeight(), op.getBias(), Value(), false,
-                      op.getStrides(), op.getPadding(), op.getDilation(),
-                      op.getGroups()));
+    rewriter.replaceOp(op, lowerConv(rewriter, op.getLoc(), op.getType(),
+                                     op.getInput(), op.getWeight(),
+                                     op.getBias(), Value(), false,
+                                     op.getStrides(), op.getPadding(),
+                                     op.getDilation(), op.getGroups()));
     return success();
   }
 };

@@ -20,11 +20,11 @@ struct ReLULowering : OpRewritePattern<rn::ReLUOp> {
   LogicalResult matchAndRewrite(rn::ReLUOp op,
                                 PatternRewriter &rewriter) const override {
     rewriter.replaceOp(
-        op, buildElementwise(rewriter, op.getLoc(), op.getType(),
-                             {op.getInput()},
-                             [](OpBuilder &b, Location l, ValueRange a) {
-                               return buildReLU(b, l, a[0]);
-                             }));
+        op,
+        buildElementwise(rewriter, op.getLoc(), op.getType(), {op.getInput()},
+                         [](OpBuilder &b, Location l, ValueRange a) {
+                           return buildReLU(b, l, a[0]);
+                         }));
     return success();
   }
 };

@@ -32,15 +32,14 @@ struct BatchNormLowering : OpRewritePattern<rn::BatchNormOp> {
     double eps = op.getEpsilon().convertToDouble();
     Value y = buildElementwise(
         rewriter, op.getLoc(), op.getType(),
-        {op.getInput(), op.getScale(), op.getBias(), op.getMean(),
-         op.getVar()},
+        {op.getInput(), op.getScale(), op.getBias(), op.getMean(), op.getVar()},
         [&](OpBuilder &b, Location l, ValueRange a) {
           // (x - mean) * (scale / sqrt(var + eps)) + bias
           Value centered = b.create<arith::SubFOp>(l, a[0], a[3]);
           Value f = normFactor(b, l, a[1], a[4], eps);
           return b
-              .create<arith::AddFOp>(
-                  l, b.create<arith::MulFOp>(l, centered, f), a[2])
+              .create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, centered, f),
+                                     a[2])
               .getResult();
         });
     rewriter.replaceOp(op, y);
@@ -58,11 +57,10 @@ struct FoldBatchNormLowering : OpRewritePattern<rn::FoldBatchNormOp> {
     auto vecType = cast<RankedTensorType>(op.getNewBias().getType());
     // new_weight[o, ...] = weight[o, ...] * scale[o] / sqrt(var[o] + eps)
     Value weight = buildElementwise(
-        rewriter, loc, weightType,
-        {op.getWeight(), op.getScale(), op.getVar()},
+        rewriter, loc, weightType, {op.getWeight(), op.getScale(), op.getVar()},
         [&](OpBuilder &b, Location l, ValueRange a) {
-          return b.create<arith::MulFOp>(l, a[0], normFactor(b, l, a[1], a[2],
-                                                             eps))
+          return b
+              .create<arith::MulFOp>(l, a[0], normFactor(b, l, a[1], a[2], eps))
               .getResult();
         },
         /*channelDim=*/0);
@@ -80,8 +78,8 @@ struct FoldBatchNormLowering : OpRewritePattern<rn::FoldBatchNormOp> {
                       : b.create<arith::NegFOp>(l, a[2]).getResult();
           Value f = normFactor(b, l, a[0], a[3], eps);
           return b
-              .create<arith::AddFOp>(
-                  l, b.create<arith::MulFOp>(l, centered, f), a[1])
+              .create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, centered, f),
+                                     a[1])
               .getResult();
         },
         /*channelDim=*/0);
@@ -93,6 +91,5 @@ struct FoldBatchNormLowering : OpRewritePattern<rn::FoldBatchNormOp> {
 
 void resnetc::populateRNNormalizationToLinalgPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<BatchNormLowering, FoldBatchNormLowering>(
-      patterns.getContext());
+  patterns.add<BatchNormLowering, FoldBatchNormLowering>(patterns.getContext());
 }

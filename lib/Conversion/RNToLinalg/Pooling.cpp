@@ -28,8 +28,8 @@ static Value windowReduce(PatternRewriter &rewriter, PoolOp op, bool isMax) {
   Value x = padSpatial(rewriter, loc, op.getInput(), op.getPadding()[0],
                        op.getPadding()[1], padValue);
   Value init = createFilled(rewriter, loc, type, padValue);
-  Value window = rewriter.create<tensor::EmptyOp>(
-      loc, op.getKernel(), type.getElementType());
+  Value window = rewriter.create<tensor::EmptyOp>(loc, op.getKernel(),
+                                                  type.getElementType());
   auto strides = rewriter.getI64VectorAttr(op.getStrides());
   auto dilations = rewriter.getI64VectorAttr({1, 1});
   if (isMax)
@@ -40,21 +40,19 @@ static Value windowReduce(PatternRewriter &rewriter, PoolOp op, bool isMax) {
         .getResult(0);
   return rewriter
       .create<linalg::PoolingNchwSumOp>(loc, TypeRange{type},
-                                        ValueRange{x, window},
-                                        ValueRange{init}, strides, dilations)
+                                        ValueRange{x, window}, ValueRange{init},
+                                        strides, dilations)
       .getResult(0);
 }
 
 /// x / n elementwise.
 static Value divideBy(PatternRewriter &rewriter, Location loc,
                       RankedTensorType type, Value x, int64_t n) {
-  return buildElementwise(rewriter, loc, type, {x},
-                          [&](OpBuilder &b, Location l, ValueRange a) {
-                            Value d = floatConstant(b, l, a[0].getType(),
-                                                    static_cast<double>(n));
-                            return b.create<arith::DivFOp>(l, a[0], d)
-                                .getResult();
-                          });
+  return buildElementwise(
+      rewriter, loc, type, {x}, [&](OpBuilder &b, Location l, ValueRange a) {
+        Value d = floatConstant(b, l, a[0].getType(), static_cast<double>(n));
+        return b.create<arith::DivFOp>(l, a[0], d).getResult();
+      });
 }
 
 namespace {
@@ -73,8 +71,8 @@ struct AvgPoolLowering : OpRewritePattern<rn::AvgPool2DOp> {
                                 PatternRewriter &rewriter) const override {
     Value sum = windowReduce(rewriter, op, /*isMax=*/false);
     int64_t n = op.getKernel()[0] * op.getKernel()[1];
-    rewriter.replaceOp(op, divideBy(rewriter, op.getLoc(), op.getType(), sum,
-                                    n));
+    rewriter.replaceOp(op,
+                       divideBy(rewriter, op.getLoc(), op.getType(), sum, n));
     return success();
   }
 };
@@ -86,8 +84,8 @@ struct GlobalAvgPoolLowering : OpRewritePattern<rn::GlobalAvgPoolOp> {
     Location loc = op.getLoc();
     auto inType = cast<RankedTensorType>(op.getInput().getType());
     Type et = inType.getElementType();
-    auto nc = RankedTensorType::get(
-        {inType.getDimSize(0), inType.getDimSize(1)}, et);
+    auto nc =
+        RankedTensorType::get({inType.getDimSize(0), inType.getDimSize(1)}, et);
     MLIRContext *ctx = rewriter.getContext();
     AffineMap in = AffineMap::getMultiDimIdentityMap(4, ctx);
     AffineMap out = AffineMap::get(

@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "resnetc/Conversion/Passes.h"
 #include "resnetc/Conversion/RNToLinalg/RNToLinalg.h"
+#include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 
 #include "mlir/Transforms/DialectConversion.h"

@@ -13,13 +13,11 @@ using namespace mlir;
 
 Value resnetc::floatConstant(OpBuilder &b, Location loc, Type type,
                              double value) {
-  return b.create<arith::ConstantOp>(loc, type,
-                                     b.getFloatAttr(type, value));
+  return b.create<arith::ConstantOp>(loc, type, b.getFloatAttr(type, value));
 }
 
 Value resnetc::createEmpty(OpBuilder &b, Location loc, RankedTensorType type) {
-  return b.create<tensor::EmptyOp>(loc, type.getShape(),
-                                   type.getElementType());
+  return b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
 }
 
 Value resnetc::createFilled(OpBuilder &b, Location loc, RankedTensorType type,
@@ -29,8 +27,8 @@ Value resnetc::createFilled(OpBuilder &b, Location loc, RankedTensorType type,
       .getResult(0);
 }
 
-Value resnetc::padSpatial(OpBuilder &b, Location loc, Value input,
-                          int64_t padH, int64_t padW, double value) {
+Value resnetc::padSpatial(OpBuilder &b, Location loc, Value input, int64_t padH,
+                          int64_t padW, double value) {
   if (padH == 0 && padW == 0)
     return input;
   auto type = cast<RankedTensorType>(input.getType());
@@ -51,8 +49,7 @@ Value resnetc::broadcastAlong(OpBuilder &b, Location loc, Value vector,
     if (i != dim)
       dims.push_back(i);
   return b
-      .create<linalg::BroadcastOp>(loc, vector, createEmpty(b, loc, type),
-                                   dims)
+      .create<linalg::BroadcastOp>(loc, vector, createEmpty(b, loc, type), dims)
       .getResult()[0];
 }
 
@@ -74,9 +71,8 @@ Value resnetc::buildElementwise(OpBuilder &b, Location loc,
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   auto generic = b.create<linalg::GenericOp>(
-      loc, TypeRange{type}, inputs, ValueRange{createEmpty(b, loc, type)},
-      maps, iterators,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+      loc, TypeRange{type}, inputs, ValueRange{createEmpty(b, loc, type)}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
         Value r = body(nb, nloc, args.drop_back());
         nb.create<linalg::YieldOp>(nloc, r);
       });

@@ -37,17 +37,17 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 
 #include "llvm/IR/IRBuilder.h"
@@ -84,11 +84,11 @@ static void registerCPUPipelinePasses() {
 /// The dialects and interface models the pipeline needs in `ctx`.
 static void prepareContext(MLIRContext &ctx) {
   DialectRegistry registry;
-  registry.insert<arith::ArithDialect, bufferization::BufferizationDialect,
-                  cf::ControlFlowDialect, func::FuncDialect,
-                  linalg::LinalgDialect, LLVM::LLVMDialect,
-                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect, vector::VectorDialect>();
+  registry
+      .insert<arith::ArithDialect, bufferization::BufferizationDialect,
+              cf::ControlFlowDialect, func::FuncDialect, linalg::LinalgDialect,
+              LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
+              scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect>();
   scf::registerBufferizableOpInterfaceExternalModels(registry);
   vector::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);
@@ -132,12 +132,13 @@ static void makePerImageKernel(func::FuncOp kernel) {
       SmallVector<int64_t> shape(type.getShape());
       shape[0] = 1;
       auto sliced = RankedTensorType::get(shape, type.getElementType());
-      return b.create<tensor::ExtractSliceOp>(loc, sliced, full, offsets,
-                                              sizes, strides)
+      return b
+          .create<tensor::ExtractSliceOp>(loc, sliced, full, offsets, sizes,
+                                          strides)
           .getResult();
     }
-    return b.create<tensor::InsertSliceOp>(loc, into, full, offsets, sizes,
-                                           strides)
+    return b
+        .create<tensor::InsertSliceOp>(loc, into, full, offsets, sizes, strides)
         .getResult();
   };
 
@@ -193,8 +194,9 @@ static LogicalResult addEntries(llvm::Module &module,
       kernel->setLinkage(llvm::GlobalValue::InternalLinkage);
       auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
                                            {ptr, i64}, false);
-      auto *fn = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
-                                        step.kernel + kEntrySuffix, module);
+      auto *fn =
+          llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                 step.kernel + kEntrySuffix, module);
       llvm::IRBuilder<> ir(llvm::BasicBlock::Create(ctx, "entry", fn));
       std::vector<llvm::Value *> args;
       for (size_t i = 0; i < step.args.size(); ++i) {
@@ -226,8 +228,8 @@ static LogicalResult linkSharedLibrary(StringRef object, StringRef output,
   }
   SmallVector<StringRef> args = {driver, "-shared", "-o", output, object};
   std::string message;
-  int rc = llvm::sys::ExecuteAndWait(driver, args, std::nullopt, {}, 0, 0,
-                                     &message);
+  int rc =
+      llvm::sys::ExecuteAndWait(driver, args, std::nullopt, {}, 0, 0, &message);
   if (rc != 0) {
     error = "linking " + output.str() + " with " + driver + " failed" +
             (message.empty() ? "" : ": " + message);
@@ -272,8 +274,8 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     populateCPUConvPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableRegionSimplification = GreedySimplifyRegionLevel::Disabled;
-    if (failed(applyPatternsAndFoldGreedily(module, std::move(patterns),
-                                            config)))
+    if (failed(
+            applyPatternsAndFoldGreedily(module, std::move(patterns), config)))
       return failure();
   }
 
@@ -314,8 +316,7 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     return failure();
   module.walk([](memref::CopyOp copy) {
     OpBuilder b(copy);
-    b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(),
-                             copy.getTarget());
+    b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(), copy.getTarget());
     copy.erase();
   });
   if (failed(runPipeline(llvmPipeline)))
@@ -350,9 +351,8 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     module.emitError("no LLVM target for ") << triple << ": " << lookupError;
     return failure();
   }
-  std::string cpu = options.cpu == "native"
-                        ? llvm::sys::getHostCPUName().str()
-                        : options.cpu;
+  std::string cpu =
+      options.cpu == "native" ? llvm::sys::getHostCPUName().str() : options.cpu;
   std::string features;
   if (options.cpu == "native") {
     llvm::SubtargetFeatures f;
@@ -361,10 +361,9 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     features = f.getString();
   }
   llvm::TargetOptions targetOptions;
-  std::unique_ptr<llvm::TargetMachine> machine(
-      llvmTarget->createTargetMachine(triple, cpu, features, targetOptions,
-                                      llvm::Reloc::PIC_, std::nullopt,
-                                      llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(triple);
   if (llvm::Error err =
@@ -381,10 +380,9 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
 
   llvm::SmallString<128> objectPath;
   int fd;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "resnetc", "o", fd, objectPath)) {
-    module.emitError("cannot create a temporary object file: ")
-        << ec.message();
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("resnetc", "o", fd, objectPath)) {
+    module.emitError("cannot create a temporary object file: ") << ec.message();
     return failure();
   }
   {
@@ -411,8 +409,8 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   if (std::error_code ec =
           llvm::sys::fs::rename(tmpLibrary, options.outputPath)) {
     llvm::sys::fs::remove(tmpLibrary);
-    module.emitError("cannot write ") << options.outputPath << ": "
-                                      << ec.message();
+    module.emitError("cannot write ")
+        << options.outputPath << ": " << ec.message();
     return failure();
   }
   return success();

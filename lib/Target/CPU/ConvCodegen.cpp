@@ -70,9 +70,8 @@ static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
   // Zero padding.
   Value x = p.input;
   if (pad > 0) {
-    auto padded = RankedTensorType::get({1, inType.getDimSize(1), H + 2 * pad,
-                                         W + 2 * pad},
-                                        f32);
+    auto padded = RankedTensorType::get(
+        {1, inType.getDimSize(1), H + 2 * pad, W + 2 * pad}, f32);
     SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0),
                                      b.getIndexAttr(pad), b.getIndexAttr(pad)};
     Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
@@ -103,8 +102,8 @@ static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
                                      ValueRange{loopF.getRegionIterArgs()[0]});
   b.setInsertionPointToStart(loopOh.getBody());
   Value oh = loopOh.getInductionVar();
-  auto loopOw = b.create<scf::ForOp>(
-      loc, c0, cst(Wo), cst(Wt), ValueRange{loopOh.getRegionIterArgs()[0]});
+  auto loopOw = b.create<scf::ForOp>(loc, c0, cst(Wo), cst(Wt),
+                                     ValueRange{loopOh.getRegionIterArgs()[0]});
   b.setInsertionPointToStart(loopOw.getBody());
   Value ow0 = loopOw.getInductionVar();
   Value tile = loopOw.getRegionIterArgs()[0];
@@ -127,32 +126,32 @@ static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
   b.setInsertionPointToStart(loopC.getBody());
   Value cl = loopC.getInductionVar();
   Value cIn = b.create<arith::AddIOp>(loc, cBase, cl);
-  auto loopI = b.create<scf::ForOp>(loc, c0, cst(Kh), c1,
-                                    loopC.getRegionIterArgs());
+  auto loopI =
+      b.create<scf::ForOp>(loc, c0, cst(Kh), c1, loopC.getRegionIterArgs());
   b.setInsertionPointToStart(loopI.getBody());
   Value i = loopI.getInductionVar();
-  auto loopJ = b.create<scf::ForOp>(loc, c0, cst(Kw), c1,
-                                    loopI.getRegionIterArgs());
+  auto loopJ =
+      b.create<scf::ForOp>(loc, c0, cst(Kw), c1, loopI.getRegionIterArgs());
   b.setInsertionPointToStart(loopJ.getBody());
   Value j = loopJ.getInductionVar();
-  Value row = b.create<arith::AddIOp>(
-      loc, b.create<arith::MulIOp>(loc, oh, cst(s)),
-      b.create<arith::MulIOp>(loc, i, cst(d)));
-  Value col = b.create<arith::AddIOp>(
-      loc, b.create<arith::MulIOp>(loc, ow0, cst(s)),
-      b.create<arith::MulIOp>(loc, j, cst(d)));
-  Value xv = b.create<vector::TransferReadOp>(
-      loc, readType, x, ValueRange{c0, cIn, row, col}, zeroF,
-      ArrayRef<bool>{true});
+  Value row =
+      b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, oh, cst(s)),
+                              b.create<arith::MulIOp>(loc, i, cst(d)));
+  Value col =
+      b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, ow0, cst(s)),
+                              b.create<arith::MulIOp>(loc, j, cst(d)));
+  Value xv = b.create<vector::TransferReadOp>(loc, readType, x,
+                                              ValueRange{c0, cIn, row, col},
+                                              zeroF, ArrayRef<bool>{true});
   if (s > 1)
     xv = b.create<vector::ShuffleOp>(loc, xv, xv, lanes);
   SmallVector<Value> next;
   for (int64_t k = 0; k < Ft; ++k) {
-    Value wv = b.create<tensor::ExtractOp>(loc, p.weight,
-                                           ValueRange{fk[k], cl, i, j});
+    Value wv =
+        b.create<tensor::ExtractOp>(loc, p.weight, ValueRange{fk[k], cl, i, j});
     Value wb = b.create<vector::BroadcastOp>(loc, vecType, wv);
-    next.push_back(b.create<vector::FMAOp>(loc, wb, xv,
-                                           loopJ.getRegionIterArgs()[k]));
+    next.push_back(
+        b.create<vector::FMAOp>(loc, wb, xv, loopJ.getRegionIterArgs()[k]));
   }
   b.create<scf::YieldOp>(loc, next);
   b.setInsertionPointAfter(loopJ);
@@ -165,16 +164,16 @@ static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
   for (int64_t k = 0; k < Ft; ++k) {
     Value acc = loopC.getResult(k);
     if (p.residual) {
-      Value r = b.create<vector::TransferReadOp>(
-          loc, vecType, p.residual, ValueRange{c0, fk[k], oh, ow0}, zeroF,
-          ArrayRef<bool>{true});
+      Value r = b.create<vector::TransferReadOp>(loc, vecType, p.residual,
+                                                 ValueRange{c0, fk[k], oh, ow0},
+                                                 zeroF, ArrayRef<bool>{true});
       acc = b.create<arith::AddFOp>(loc, acc, r);
     }
     if (p.relu)
       acc = b.create<arith::MaximumFOp>(loc, acc, zeroVec);
-    tile = b.create<vector::TransferWriteOp>(
-                loc, acc, tile, ValueRange{c0, fk[k], oh, ow0},
-                ArrayRef<bool>{true})
+    tile = b.create<vector::TransferWriteOp>(loc, acc, tile,
+                                             ValueRange{c0, fk[k], oh, ow0},
+                                             ArrayRef<bool>{true})
                .getResult();
   }
   b.create<scf::YieldOp>(loc, tile);
@@ -211,8 +210,7 @@ static Value buildIm2colConv(PatternRewriter &b, Location loc,
 
   Value x = p.input;
   if (pad > 0) {
-    auto padded =
-        RankedTensorType::get({1, C, H + 2 * pad, W + 2 * pad}, f32);
+    auto padded = RankedTensorType::get({1, C, H + 2 * pad, W + 2 * pad}, f32);
     SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0),
                                      b.getIndexAttr(pad), b.getIndexAttr(pad)};
     Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
@@ -260,12 +258,10 @@ static Value buildIm2colConv(PatternRewriter &b, Location loc,
   Value w2 = b.create<tensor::CollapseShapeOp>(loc, p.weight, wGroups);
   SmallVector<ReassociationIndices> oGroups = {{0, 1}, {2, 3}};
   auto flatType = RankedTensorType::get({F, P}, f32);
-  Value residual =
-      p.residual
-          ? b.create<tensor::CollapseShapeOp>(loc, flatType, p.residual,
-                                              oGroups)
-                .getResult()
-          : Value();
+  Value residual = p.residual ? b.create<tensor::CollapseShapeOp>(
+                                     loc, flatType, p.residual, oGroups)
+                                    .getResult()
+                              : Value();
   Value out = b.create<tensor::EmptyOp>(loc, flatType.getShape(), f32);
 
   Value c0 = cst(0), c1 = cst(1);
@@ -295,42 +291,40 @@ static Value buildIm2colConv(PatternRewriter &b, Location loc,
   b.setInsertionPointToStart(loopK.getBody());
   Value kk = loopK.getInductionVar();
   Value colv = b.create<vector::TransferReadOp>(
-      loc, vecType, col, ValueRange{kk, p0}, zeroF,
-      ArrayRef<bool>{fullTiles});
+      loc, vecType, col, ValueRange{kk, p0}, zeroF, ArrayRef<bool>{fullTiles});
   SmallVector<Value> next;
   for (int64_t k = 0; k < Ft; ++k) {
     Value wv = b.create<tensor::ExtractOp>(loc, w2, ValueRange{fk[k], kk});
     Value wb = b.create<vector::BroadcastOp>(loc, vecType, wv);
-    next.push_back(b.create<vector::FMAOp>(loc, wb, colv,
-                                           loopK.getRegionIterArgs()[k]));
+    next.push_back(
+        b.create<vector::FMAOp>(loc, wb, colv, loopK.getRegionIterArgs()[k]));
   }
   b.create<scf::YieldOp>(loc, next);
   b.setInsertionPointAfter(loopK);
   for (int64_t k = 0; k < Ft; ++k) {
     Value acc = loopK.getResult(k);
     if (residual) {
-      Value r = b.create<vector::TransferReadOp>(
-          loc, vecType, residual, ValueRange{fk[k], p0}, zeroF,
-          ArrayRef<bool>{fullTiles});
+      Value r = b.create<vector::TransferReadOp>(loc, vecType, residual,
+                                                 ValueRange{fk[k], p0}, zeroF,
+                                                 ArrayRef<bool>{fullTiles});
       acc = b.create<arith::AddFOp>(loc, acc, r);
     }
     if (p.relu)
       acc = b.create<arith::MaximumFOp>(loc, acc, zeroVec);
-    tile = b.create<vector::TransferWriteOp>(loc, acc, tile,
-                                             ValueRange{fk[k], p0},
-                                             ArrayRef<bool>{fullTiles})
-               .getResult();
+    tile =
+        b.create<vector::TransferWriteOp>(loc, acc, tile, ValueRange{fk[k], p0},
+                                          ArrayRef<bool>{fullTiles})
+            .getResult();
   }
   b.create<scf::YieldOp>(loc, tile);
   b.setInsertionPointAfter(loopP);
   b.create<scf::YieldOp>(loc, loopP.getResults());
   b.setInsertionPointAfter(loopF);
-  return b.create<tensor::ExpandShapeOp>(loc, p.resultType,
-                                         loopF.getResult(0), oGroups);
+  return b.create<tensor::ExpandShapeOp>(loc, p.resultType, loopF.getResult(0),
+                                         oGroups);
 }
 
-template <typename ConvOp>
-struct CPUConvPattern : OpRewritePattern<ConvOp> {
+template <typename ConvOp> struct CPUConvPattern : OpRewritePattern<ConvOp> {
   using OpRewritePattern<ConvOp>::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvOp op,
                                 PatternRewriter &rewriter) const override {

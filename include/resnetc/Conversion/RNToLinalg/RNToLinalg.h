@@ -17,8 +17,7 @@ namespace resnetc {
 /// rn.conv2d and rn.fused_conv2d (Conv.cpp).
 void populateRNConvToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// rn.batch_norm and rn.fold_batch_norm (Normalization.cpp).
-void populateRNNormalizationToLinalgPatterns(
-    mlir::RewritePatternSet &patterns);
+void populateRNNormalizationToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// rn.max_pool2d, rn.avg_pool2d, rn.global_avg_pool (Pooling.cpp).
 void populateRNPoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// rn.linear and rn.flatten (Linear.cpp).

@@ -15,8 +15,8 @@
 using namespace mlir;
 using namespace mlir::rn;
 
-#include "resnetc/Dialect/RN/IR/RNOpsDialect.cpp.inc"
 #include "resnetc/Dialect/RN/IR/RNInterfaces.cpp.inc"
+#include "resnetc/Dialect/RN/IR/RNOpsDialect.cpp.inc"
 
 void RNDialect::initialize() {
   addOperations<
@@ -57,8 +57,8 @@ static LogicalResult requireVector(Value v, int64_t channels, StringRef what,
                                    Type elementType, EmitFn emitError) {
   auto t = getTensor(v);
   if (t.getShape() != ArrayRef<int64_t>{channels})
-    return emitError() << what << " must have " << channels
-                       << " elements, got " << t;
+    return emitError() << what << " must have " << channels << " elements, got "
+                       << t;
   if (t.getElementType() != elementType)
     return emitError() << what << " element type " << t.getElementType()
                        << " differs from the input's " << elementType;
@@ -194,10 +194,10 @@ static FailureOr<RankedTensorType> inferPool(PoolOp op, EmitFn emitError) {
   for (int i = 0; i < 2; ++i)
     if (kernel[i] > 0 && padding[i] > kernel[i] / 2)
       return emitError() << "padding (" << padding[i]
-                         << ") must be at most half the kernel ("
-                         << kernel[i] << ")";
-  auto hw = windowOutput(input, kernel, op.getStrides(), padding, {1, 1},
-                         emitError);
+                         << ") must be at most half the kernel (" << kernel[i]
+                         << ")";
+  auto hw =
+      windowOutput(input, kernel, op.getStrides(), padding, {1, 1}, emitError);
   if (failed(hw))
     return failure();
   return RankedTensorType::get(
@@ -213,8 +213,7 @@ FailureOr<RankedTensorType> AvgPool2DOp::inferResultType(EmitFn emitError) {
   return inferPool(*this, emitError);
 }
 
-FailureOr<RankedTensorType>
-GlobalAvgPoolOp::inferResultType(EmitFn emitError) {
+FailureOr<RankedTensorType> GlobalAvgPoolOp::inferResultType(EmitFn emitError) {
   auto input = getTensor(getInput());
   if (failed(requireStatic(input, "input", emitError)))
     return failure();
@@ -258,8 +257,7 @@ FailureOr<RankedTensorType> LinearOp::inferResultType(EmitFn emitError) {
 // Fused forms
 //===----------------------------------------------------------------------===//
 
-FailureOr<RankedTensorType>
-FoldBatchNormOp::inferResultType(EmitFn emitError) {
+FailureOr<RankedTensorType> FoldBatchNormOp::inferResultType(EmitFn emitError) {
   auto weight = getTensor(getWeight());
   if (failed(requireStatic(weight, "weight", emitError)))
     return failure();
@@ -279,8 +277,8 @@ FoldBatchNormOp::inferResultType(EmitFn emitError) {
 
 LogicalResult FoldBatchNormOp::verify() {
   auto weight = getTensor(getWeight());
-  auto expected = RankedTensorType::get({weight.getDimSize(0)},
-                                        weight.getElementType());
+  auto expected =
+      RankedTensorType::get({weight.getDimSize(0)}, weight.getElementType());
   if (getNewBias().getType() != expected)
     return emitOpError("new bias type ")
            << getNewBias().getType() << " does not match the inferred type "
@@ -289,9 +287,9 @@ LogicalResult FoldBatchNormOp::verify() {
 }
 
 FailureOr<RankedTensorType> FusedConv2DOp::inferResultType(EmitFn emitError) {
-  auto type = inferConvType(getInput(), getWeight(), getBias(), getStrides(),
-                            getPadding(), getDilation(), getGroups(),
-                            emitError);
+  auto type =
+      inferConvType(getInput(), getWeight(), getBias(), getStrides(),
+                    getPadding(), getDilation(), getGroups(), emitError);
   if (failed(type))
     return failure();
   if (getResidual() && getResidual().getType() != *type)

@@ -36,9 +36,9 @@ struct FoldBatchNormIntoConv : OpRewritePattern<BatchNormOp> {
                                           weightType.getElementType());
     Location loc = rewriter.getFusedLoc({conv.getLoc(), bn.getLoc()});
     auto fold = rewriter.create<FoldBatchNormOp>(
-        loc, TypeRange{weightType, biasType}, conv.getWeight(),
-        conv.getBias(), bn.getScale(), bn.getBias(), bn.getMean(),
-        bn.getVar(), bn.getEpsilonAttr());
+        loc, TypeRange{weightType, biasType}, conv.getWeight(), conv.getBias(),
+        bn.getScale(), bn.getBias(), bn.getMean(), bn.getVar(),
+        bn.getEpsilonAttr());
     auto folded = rewriter.create<Conv2DOp>(
         loc, bn.getType(), conv.getInput(), fold.getNewWeight(),
         fold.getNewBias(), conv.getStridesAttr(), conv.getPaddingAttr(),
@@ -54,8 +54,8 @@ struct RNFoldBatchNormPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FoldBatchNormIntoConv>(&getContext());
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

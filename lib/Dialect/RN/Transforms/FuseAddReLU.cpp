@@ -28,8 +28,7 @@ struct FuseAddReLUPattern : OpRewritePattern<ReLUOp> {
     if (!add)
       return rewriter.notifyMatchFailure(relu, "input is not an rn.add");
     if (!add->hasOneUse())
-      return rewriter.notifyMatchFailure(relu,
-                                         "the sum has other uses");
+      return rewriter.notifyMatchFailure(relu, "the sum has other uses");
     rewriter.replaceOpWithNewOp<AddReLUOp>(relu, add.getLhs(), add.getRhs());
     rewriter.eraseOp(add);
     return success();
@@ -40,8 +39,8 @@ struct RNFuseAddReLUPass : rn::impl::RNFuseAddReLUBase<RNFuseAddReLUPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseAddReLUPattern>(&getContext());
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

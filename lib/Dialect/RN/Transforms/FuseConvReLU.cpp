@@ -31,10 +31,9 @@ struct FuseConvReLUPattern : OpRewritePattern<ReLUOp> {
       return rewriter.notifyMatchFailure(
           relu, "the convolution's output has other uses");
     rewriter.replaceOpWithNewOp<FusedConv2DOp>(
-        relu, relu.getType(), conv.getInput(), conv.getWeight(),
-        conv.getBias(), /*residual=*/Value(), conv.getStridesAttr(),
-        conv.getPaddingAttr(), conv.getDilationAttr(), conv.getGroupsAttr(),
-        rewriter.getUnitAttr());
+        relu, relu.getType(), conv.getInput(), conv.getWeight(), conv.getBias(),
+        /*residual=*/Value(), conv.getStridesAttr(), conv.getPaddingAttr(),
+        conv.getDilationAttr(), conv.getGroupsAttr(), rewriter.getUnitAttr());
     rewriter.eraseOp(conv);
     return success();
   }
@@ -44,8 +43,8 @@ struct RNFuseConvReLUPass : rn::impl::RNFuseConvReLUBase<RNFuseConvReLUPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseConvReLUPattern>(&getContext());
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

@@ -76,8 +76,8 @@ struct RNFuseResidualIntoConvPass
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseResidualPattern<AddOp>, FuseResidualPattern<AddReLUOp>>(
         &getContext());
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

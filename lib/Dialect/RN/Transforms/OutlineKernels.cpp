@@ -74,8 +74,8 @@ struct RNOutlineKernelsPass
         name += "_" + layer;
 
       builder.setInsertionPointToEnd(module.getBody());
-      auto type = builder.getFunctionType(op->getOperandTypes(),
-                                          op->getResultTypes());
+      auto type =
+          builder.getFunctionType(op->getOperandTypes(), op->getResultTypes());
       auto kernel = builder.create<func::FuncOp>(op->getLoc(), name, type);
       kernel.setPrivate();
       kernel->setAttr("rn.kernel", builder.getUnitAttr());
@@ -94,8 +94,8 @@ struct RNOutlineKernelsPass
       symbols.insert(kernel);
 
       builder.setInsertionPoint(op);
-      auto call = builder.create<func::CallOp>(op->getLoc(), kernel,
-                                               op->getOperands());
+      auto call =
+          builder.create<func::CallOp>(op->getLoc(), kernel, op->getOperands());
       op->replaceAllUsesWith(call.getResults());
       if (allStatic)
         for (Value r : call.getResults())
