@@ -92,7 +92,7 @@ def main():
               "results": rows}
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     path = os.path.join(ROOT, "bench", "results", "cpu-inference-" +
-                        record["date"][:10] + ".json")
+                        record["date"].replace(":", "-") + ".json")
     with open(path, "w") as f:
         json.dump(record, f, indent=2)
     print("| model | batch | resnetc img/s | PyTorch img/s | ratio | "
