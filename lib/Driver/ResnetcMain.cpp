@@ -65,7 +65,8 @@ static cl::opt<Target>
     target("target", cl::desc("What to compile for"), cl::init(Target::CPU),
            cl::values(clEnumValN(Target::CPU, "cpu",
                                  "a shared library for this machine's CPU"),
-                      clEnumValN(Target::CUDA, "cuda", "PTX for NVIDIA GPUs")),
+                      clEnumValN(Target::CUDA, "cuda",
+                                 "PTX for NVIDIA GPUs (not available yet)")),
            cl::cat(resnetcCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a per-layer table with output "

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/PlanBuilder.h"
+#include "resnetc/Dialect/RN/IR/RNOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
@@ -28,19 +29,6 @@ static int64_t alignUp(int64_t v) {
 static int64_t byteSize(RankedTensorType t) {
   return t.getNumElements() *
          static_cast<int64_t>(t.getElementTypeBitWidth() / 8);
-}
-
-/// The layer path in a kernel's location, if any.
-static std::string layerOf(Location loc) {
-  std::string found;
-  loc->walk([&](Location l) {
-    if (auto named = dyn_cast<NameLoc>(l)) {
-      found = named.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return found;
 }
 
 namespace {
@@ -158,7 +146,7 @@ FailureOr<Plan> resnetc::buildPlan(ModuleOp module, StringRef target) {
     bool isPrepare = kernel->hasAttr("rn.prepare");
     PlanStep step;
     step.kernel = kernel.getName().str();
-    step.layer = layerOf(kernel.getLoc());
+    step.layer = rn::getLayerPath(kernel.getLoc());
     step.batched = !isPrepare;
     int64_t stepIndex = static_cast<int64_t>(infer.steps.size());
     for (Value operand : call.getOperands()) {

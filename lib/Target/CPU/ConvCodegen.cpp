@@ -49,42 +49,101 @@ struct ConvParams {
   RankedTensorType resultType;
 };
 
+/// Zero-pads the spatial dimensions of a 1xCxHxW tensor by `pad`.
+static Value padInput(PatternRewriter &b, Location loc, Value input,
+                      int64_t pad) {
+  if (pad == 0)
+    return input;
+  auto type = cast<RankedTensorType>(input.getType());
+  auto padded = RankedTensorType::get({1, type.getDimSize(1),
+                                       type.getDimSize(2) + 2 * pad,
+                                       type.getDimSize(3) + 2 * pad},
+                                      type.getElementType());
+  SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                   b.getIndexAttr(pad), b.getIndexAttr(pad)};
+  Value zero =
+      b.create<arith::ConstantOp>(loc, b.getZeroAttr(type.getElementType()));
+  return b.create<tensor::PadOp>(loc, padded, input, low, low, zero);
+}
+
+/// The indices f0 + k of a tile's Ft output channels, and their
+/// accumulators, starting at the bias (or zero).
+static void startTile(PatternRewriter &b, Location loc, Value bias, Value f0,
+                      int64_t Ft, VectorType vecType,
+                      SmallVectorImpl<Value> &channels,
+                      SmallVectorImpl<Value> &accs) {
+  Value zero = b.create<arith::ConstantOp>(
+      loc,
+      DenseElementsAttr::get(vecType, b.getZeroAttr(vecType.getElementType())));
+  for (int64_t k = 0; k < Ft; ++k) {
+    channels.push_back(b.create<arith::AddIOp>(
+        loc, f0, b.create<arith::ConstantIndexOp>(loc, k)));
+    if (bias) {
+      Value v = b.create<tensor::ExtractOp>(loc, bias, ValueRange{channels[k]});
+      accs.push_back(b.create<vector::BroadcastOp>(loc, vecType, v));
+    } else {
+      accs.push_back(zero);
+    }
+  }
+}
+
+/// acc[k] + broadcast(weight(k)) * x for every accumulator.
+static SmallVector<Value> fmaStep(PatternRewriter &b, Location loc,
+                                  ValueRange accs, Value x,
+                                  llvm::function_ref<Value(int64_t)> weight) {
+  SmallVector<Value> next;
+  for (auto [k, acc] : llvm::enumerate(accs)) {
+    Value w = b.create<vector::BroadcastOp>(loc, x.getType(), weight(k));
+    next.push_back(b.create<vector::FMAOp>(loc, w, x, acc));
+  }
+  return next;
+}
+
+/// The epilogue: adds the residual (read at index(k)), applies the ReLU, and
+/// writes each accumulator into `tile` at index(k). Returns the new tile.
+static Value finishTile(PatternRewriter &b, Location loc, ValueRange accs,
+                        Value residual, bool relu, Value tile,
+                        llvm::function_ref<SmallVector<Value>(int64_t)> index,
+                        bool inBounds) {
+  auto vecType = cast<VectorType>(accs[0].getType());
+  Value zeroF =
+      b.create<arith::ConstantOp>(loc, b.getZeroAttr(vecType.getElementType()));
+  Value zeroVec = b.create<vector::BroadcastOp>(loc, vecType, zeroF);
+  for (auto [k, acc] : llvm::enumerate(accs)) {
+    Value v = acc;
+    if (residual) {
+      Value r = b.create<vector::TransferReadOp>(
+          loc, vecType, residual, index(k), zeroF, ArrayRef<bool>{inBounds});
+      v = b.create<arith::AddFOp>(loc, v, r);
+    }
+    if (relu)
+      v = b.create<arith::MaximumFOp>(loc, v, zeroVec);
+    tile = b.create<vector::TransferWriteOp>(loc, v, tile, index(k),
+                                             ArrayRef<bool>{inBounds})
+               .getResult();
+  }
+  return tile;
+}
+
 /// Builds the loop nest; returns the output tensor.
 static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
-  auto inType = cast<RankedTensorType>(p.input.getType());
   auto wType = cast<RankedTensorType>(p.weight.getType());
-  Type f32 = inType.getElementType();
-  int64_t C = inType.getDimSize(1), H = inType.getDimSize(2),
-          W = inType.getDimSize(3);
+  Type f32 = wType.getElementType();
   int64_t F = wType.getDimSize(0), Cg = wType.getDimSize(1),
           Kh = wType.getDimSize(2), Kw = wType.getDimSize(3);
   int64_t Ho = p.resultType.getDimSize(2), Wo = p.resultType.getDimSize(3);
-  int64_t G = p.groups, Fg = F / G, s = p.stride, d = p.dilation,
-          pad = p.padding;
-  (void)C;
+  int64_t G = p.groups, Fg = F / G, s = p.stride, d = p.dilation;
   int64_t Ft = largestDivisor(Fg, 16), Wt = largestDivisor(Wo, 16);
-  int64_t readWidth = (Wt - 1) * s + 1;
   auto vecType = VectorType::get({Wt}, f32);
-  auto readType = VectorType::get({readWidth}, f32);
+  auto readType = VectorType::get({(Wt - 1) * s + 1}, f32);
 
-  // Zero padding.
-  Value x = p.input;
-  if (pad > 0) {
-    auto padded = RankedTensorType::get(
-        {1, inType.getDimSize(1), H + 2 * pad, W + 2 * pad}, f32);
-    SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                     b.getIndexAttr(pad), b.getIndexAttr(pad)};
-    Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
-    x = b.create<tensor::PadOp>(loc, padded, p.input, low, low, zero);
-  }
+  Value x = padInput(b, loc, p.input, p.padding);
   Value out = b.create<tensor::EmptyOp>(loc, p.resultType.getShape(), f32);
-
   auto cst = [&](int64_t v) -> Value {
     return b.create<arith::ConstantIndexOp>(loc, v);
   };
   Value c0 = cst(0), c1 = cst(1);
   Value zeroF = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
-  Value zeroVec = b.create<vector::BroadcastOp>(loc, vecType, zeroF);
   SmallVector<int64_t> lanes;
   for (int64_t l = 0; l < Wt; ++l)
     lanes.push_back(l * s);
@@ -106,19 +165,8 @@ static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
                                      ValueRange{loopOh.getRegionIterArgs()[0]});
   b.setInsertionPointToStart(loopOw.getBody());
   Value ow0 = loopOw.getInductionVar();
-  Value tile = loopOw.getRegionIterArgs()[0];
-
-  SmallVector<Value> fk;
-  SmallVector<Value> accs;
-  for (int64_t k = 0; k < Ft; ++k) {
-    fk.push_back(b.create<arith::AddIOp>(loc, f0, cst(k)));
-    if (p.bias) {
-      Value bv = b.create<tensor::ExtractOp>(loc, p.bias, ValueRange{fk[k]});
-      accs.push_back(b.create<vector::BroadcastOp>(loc, vecType, bv));
-    } else {
-      accs.push_back(zeroVec);
-    }
-  }
+  SmallVector<Value> fk, accs;
+  startTile(b, loc, p.bias, f0, Ft, vecType, fk, accs);
 
   // Reduction over the group's input channels and the window.
   Value cBase = b.create<arith::MulIOp>(loc, g, cst(Cg));
@@ -145,15 +193,11 @@ static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
                                               zeroF, ArrayRef<bool>{true});
   if (s > 1)
     xv = b.create<vector::ShuffleOp>(loc, xv, xv, lanes);
-  SmallVector<Value> next;
-  for (int64_t k = 0; k < Ft; ++k) {
-    Value wv =
-        b.create<tensor::ExtractOp>(loc, p.weight, ValueRange{fk[k], cl, i, j});
-    Value wb = b.create<vector::BroadcastOp>(loc, vecType, wv);
-    next.push_back(
-        b.create<vector::FMAOp>(loc, wb, xv, loopJ.getRegionIterArgs()[k]));
-  }
-  b.create<scf::YieldOp>(loc, next);
+  b.create<scf::YieldOp>(
+      loc, fmaStep(b, loc, loopJ.getRegionIterArgs(), xv, [&](int64_t k) {
+        return b.create<tensor::ExtractOp>(loc, p.weight,
+                                           ValueRange{fk[k], cl, i, j});
+      }));
   b.setInsertionPointAfter(loopJ);
   b.create<scf::YieldOp>(loc, loopJ.getResults());
   b.setInsertionPointAfter(loopI);
@@ -161,21 +205,13 @@ static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
   b.setInsertionPointAfter(loopC);
 
   // Epilogue in registers, then one store per output row segment.
-  for (int64_t k = 0; k < Ft; ++k) {
-    Value acc = loopC.getResult(k);
-    if (p.residual) {
-      Value r = b.create<vector::TransferReadOp>(loc, vecType, p.residual,
-                                                 ValueRange{c0, fk[k], oh, ow0},
-                                                 zeroF, ArrayRef<bool>{true});
-      acc = b.create<arith::AddFOp>(loc, acc, r);
-    }
-    if (p.relu)
-      acc = b.create<arith::MaximumFOp>(loc, acc, zeroVec);
-    tile = b.create<vector::TransferWriteOp>(loc, acc, tile,
-                                             ValueRange{c0, fk[k], oh, ow0},
-                                             ArrayRef<bool>{true})
-               .getResult();
-  }
+  Value tile = finishTile(
+      b, loc, loopC.getResults(), p.residual, p.relu,
+      loopOw.getRegionIterArgs()[0],
+      [&](int64_t k) {
+        return SmallVector<Value>{c0, fk[k], oh, ow0};
+      },
+      /*inBounds=*/true);
   b.create<scf::YieldOp>(loc, tile);
   b.setInsertionPointAfter(loopOw);
   b.create<scf::YieldOp>(loc, loopOw.getResults());
@@ -197,28 +233,16 @@ static Value buildIm2colConv(PatternRewriter &b, Location loc,
   auto inType = cast<RankedTensorType>(p.input.getType());
   auto wType = cast<RankedTensorType>(p.weight.getType());
   Type f32 = inType.getElementType();
-  int64_t C = inType.getDimSize(1), H = inType.getDimSize(2),
-          W = inType.getDimSize(3);
+  int64_t C = inType.getDimSize(1);
   int64_t F = wType.getDimSize(0), Kh = wType.getDimSize(2),
           Kw = wType.getDimSize(3);
   int64_t Ho = p.resultType.getDimSize(2), Wo = p.resultType.getDimSize(3);
-  int64_t s = p.stride, d = p.dilation, pad = p.padding;
+  int64_t s = p.stride, d = p.dilation;
   int64_t K = C * Kh * Kw, P = Ho * Wo;
   int64_t Ft = largestDivisor(F, 16), Pt = std::min<int64_t>(P, 16);
   auto vecType = VectorType::get({Pt}, f32);
   MLIRContext *ctx = b.getContext();
-
-  Value x = p.input;
-  if (pad > 0) {
-    auto padded = RankedTensorType::get({1, C, H + 2 * pad, W + 2 * pad}, f32);
-    SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                     b.getIndexAttr(pad), b.getIndexAttr(pad)};
-    Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
-    x = b.create<tensor::PadOp>(loc, padded, p.input, low, low, zero);
-  }
-  auto cst = [&](int64_t v) -> Value {
-    return b.create<arith::ConstantIndexOp>(loc, v);
-  };
+  Value x = padInput(b, loc, p.input, p.padding);
 
   // col[k, p] as a generic over (k, p) reading x at computed indices.
   auto colType = RankedTensorType::get({K, P}, f32);
@@ -230,11 +254,11 @@ static Value buildIm2colConv(PatternRewriter &b, Location loc,
            ArrayRef<AffineMap>{id},
            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
            [&](OpBuilder &nb, Location l, ValueRange) {
-             Value k = nb.create<linalg::IndexOp>(l, 0);
-             Value q = nb.create<linalg::IndexOp>(l, 1);
              auto c = [&](int64_t v) -> Value {
                return nb.create<arith::ConstantIndexOp>(l, v);
              };
+             Value k = nb.create<linalg::IndexOp>(l, 0);
+             Value q = nb.create<linalg::IndexOp>(l, 1);
              Value ch = nb.create<arith::DivUIOp>(l, k, c(Kh * Kw));
              Value rem = nb.create<arith::RemUIOp>(l, k, c(Kh * Kw));
              Value i = nb.create<arith::DivUIOp>(l, rem, c(Kw));
@@ -244,11 +268,11 @@ static Value buildIm2colConv(PatternRewriter &b, Location loc,
              Value row = nb.create<arith::AddIOp>(
                  l, nb.create<arith::MulIOp>(l, oh, c(s)),
                  nb.create<arith::MulIOp>(l, i, c(d)));
-             Value colIdx = nb.create<arith::AddIOp>(
+             Value column = nb.create<arith::AddIOp>(
                  l, nb.create<arith::MulIOp>(l, ow, c(s)),
                  nb.create<arith::MulIOp>(l, j, c(d)));
              Value v = nb.create<tensor::ExtractOp>(
-                 l, x, ValueRange{c(0), ch, row, colIdx});
+                 l, x, ValueRange{c(0), ch, row, column});
              nb.create<linalg::YieldOp>(l, v);
            })
           .getResult(0);
@@ -263,10 +287,11 @@ static Value buildIm2colConv(PatternRewriter &b, Location loc,
                                     .getResult()
                               : Value();
   Value out = b.create<tensor::EmptyOp>(loc, flatType.getShape(), f32);
-
+  auto cst = [&](int64_t v) -> Value {
+    return b.create<arith::ConstantIndexOp>(loc, v);
+  };
   Value c0 = cst(0), c1 = cst(1);
   Value zeroF = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
-  Value zeroVec = b.create<vector::BroadcastOp>(loc, vecType, zeroF);
   bool fullTiles = P % Pt == 0;
 
   auto loopF = b.create<scf::ForOp>(loc, c0, cst(F), cst(Ft), ValueRange{out});
@@ -276,46 +301,25 @@ static Value buildIm2colConv(PatternRewriter &b, Location loc,
                                     ValueRange{loopF.getRegionIterArgs()[0]});
   b.setInsertionPointToStart(loopP.getBody());
   Value p0 = loopP.getInductionVar();
-  Value tile = loopP.getRegionIterArgs()[0];
   SmallVector<Value> fk, accs;
-  for (int64_t k = 0; k < Ft; ++k) {
-    fk.push_back(b.create<arith::AddIOp>(loc, f0, cst(k)));
-    if (p.bias) {
-      Value bv = b.create<tensor::ExtractOp>(loc, p.bias, ValueRange{fk[k]});
-      accs.push_back(b.create<vector::BroadcastOp>(loc, vecType, bv));
-    } else {
-      accs.push_back(zeroVec);
-    }
-  }
+  startTile(b, loc, p.bias, f0, Ft, vecType, fk, accs);
   auto loopK = b.create<scf::ForOp>(loc, c0, cst(K), c1, accs);
   b.setInsertionPointToStart(loopK.getBody());
   Value kk = loopK.getInductionVar();
   Value colv = b.create<vector::TransferReadOp>(
       loc, vecType, col, ValueRange{kk, p0}, zeroF, ArrayRef<bool>{fullTiles});
-  SmallVector<Value> next;
-  for (int64_t k = 0; k < Ft; ++k) {
-    Value wv = b.create<tensor::ExtractOp>(loc, w2, ValueRange{fk[k], kk});
-    Value wb = b.create<vector::BroadcastOp>(loc, vecType, wv);
-    next.push_back(
-        b.create<vector::FMAOp>(loc, wb, colv, loopK.getRegionIterArgs()[k]));
-  }
-  b.create<scf::YieldOp>(loc, next);
+  b.create<scf::YieldOp>(
+      loc, fmaStep(b, loc, loopK.getRegionIterArgs(), colv, [&](int64_t k) {
+        return b.create<tensor::ExtractOp>(loc, w2, ValueRange{fk[k], kk});
+      }));
   b.setInsertionPointAfter(loopK);
-  for (int64_t k = 0; k < Ft; ++k) {
-    Value acc = loopK.getResult(k);
-    if (residual) {
-      Value r = b.create<vector::TransferReadOp>(loc, vecType, residual,
-                                                 ValueRange{fk[k], p0}, zeroF,
-                                                 ArrayRef<bool>{fullTiles});
-      acc = b.create<arith::AddFOp>(loc, acc, r);
-    }
-    if (p.relu)
-      acc = b.create<arith::MaximumFOp>(loc, acc, zeroVec);
-    tile =
-        b.create<vector::TransferWriteOp>(loc, acc, tile, ValueRange{fk[k], p0},
-                                          ArrayRef<bool>{fullTiles})
-            .getResult();
-  }
+  Value tile = finishTile(
+      b, loc, loopK.getResults(), residual, p.relu,
+      loopP.getRegionIterArgs()[0],
+      [&](int64_t k) {
+        return SmallVector<Value>{fk[k], p0};
+      },
+      fullTiles);
   b.create<scf::YieldOp>(loc, tile);
   b.setInsertionPointAfter(loopP);
   b.create<scf::YieldOp>(loc, loopP.getResults());

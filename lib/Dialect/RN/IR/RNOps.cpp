@@ -25,6 +25,18 @@ void RNDialect::initialize() {
       >();
 }
 
+std::string mlir::rn::getLayerPath(Location loc) {
+  std::string found;
+  loc->walk([&](Location l) {
+    if (auto named = dyn_cast<NameLoc>(l)) {
+      found = named.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return found;
+}
+
 LogicalResult mlir::rn::detail::verifyShapeInference(Operation *op) {
   auto iface = cast<ShapeInference>(op);
   FailureOr<RankedTensorType> inferred =

@@ -21,17 +21,9 @@ namespace mlir::rn {
 
 using namespace mlir;
 
-/// The first name in a (possibly fused or call-site) location: the layer
-/// path that MLIRGen attached.
+/// The layer path of a location as part of a symbol name.
 static std::string layerName(Location loc) {
-  std::string found;
-  loc->walk([&](Location l) {
-    if (auto named = dyn_cast<NameLoc>(l)) {
-      found = named.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
+  std::string found = rn::getLayerPath(loc);
   for (char &c : found)
     if (!isalnum(static_cast<unsigned char>(c)))
       c = '_';

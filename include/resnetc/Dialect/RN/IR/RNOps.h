@@ -17,6 +17,13 @@
 
 #include "resnetc/Dialect/RN/IR/RNOpsDialect.h.inc"
 
+namespace mlir::rn {
+/// The layer path (`stage2.block0.conv1`) that MLIRGen attached to a
+/// location as a NameLoc, looking through fused and call-site locations;
+/// empty if there is none.
+std::string getLayerPath(Location loc);
+} // namespace mlir::rn
+
 namespace mlir::rn::detail {
 /// Verifies that an op's declared result type equals its inferred one.
 LogicalResult verifyShapeInference(Operation *op);
