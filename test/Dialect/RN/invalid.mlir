@@ -177,7 +177,7 @@ func.func @fold_bn_channels(%w: tensor<4x4x3x3xf32>, %g: tensor<8xf32>, %b: tens
 // -----
 
 func.func @fold_bn_bias_type(%w: tensor<4x4x3x3xf32>, %b: tensor<4xf32>) -> tensor<4x4x3x3xf32> {
-  // expected-error@+1 {{'rn.fold_batch_norm' op new bias type 'tensor<8xf32>' does not match the inferred type 'tensor<4xf32>'}}
+  // expected-error@+1 {{'rn.fold_batch_norm' op result #1 type 'tensor<8xf32>' does not match the inferred type 'tensor<4xf32>'}}
   %w2, %b2 = rn.fold_batch_norm %w scale %b shift %b mean %b var %b epsilon 1.0e-05 : (tensor<4x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4x4x3x3xf32>, tensor<8xf32>)
   return %w2 : tensor<4x4x3x3xf32>
 }

@@ -39,14 +39,21 @@ std::string mlir::rn::getLayerPath(Location loc) {
 
 LogicalResult mlir::rn::detail::verifyShapeInference(Operation *op) {
   auto iface = cast<ShapeInference>(op);
-  FailureOr<RankedTensorType> inferred =
-      iface.inferResultType([op]() { return op->emitOpError(); });
+  FailureOr<SmallVector<Type>> inferred =
+      iface.inferResultTypes([op]() { return op->emitOpError(); });
   if (failed(inferred))
     return failure();
-  Type actual = op->getResult(0).getType();
-  if (actual != *inferred)
-    return op->emitOpError("result type ")
-           << actual << " does not match the inferred type " << *inferred;
+  for (auto [i, result] : llvm::enumerate(op->getResults())) {
+    Type actual = result.getType(), expected = (*inferred)[i];
+    if (actual == expected)
+      continue;
+    if (op->getNumResults() == 1)
+      return op->emitOpError("result type ")
+             << actual << " does not match the inferred type " << expected;
+    return op->emitOpError("result #")
+           << i << " type " << actual << " does not match the inferred type "
+           << expected;
+  }
   return success();
 }
 
@@ -269,7 +276,8 @@ FailureOr<RankedTensorType> LinearOp::inferResultType(EmitFn emitError) {
 // Fused forms
 //===----------------------------------------------------------------------===//
 
-FailureOr<RankedTensorType> FoldBatchNormOp::inferResultType(EmitFn emitError) {
+FailureOr<SmallVector<Type>>
+FoldBatchNormOp::inferResultTypes(EmitFn emitError) {
   auto weight = getTensor(getWeight());
   if (failed(requireStatic(weight, "weight", emitError)))
     return failure();
@@ -284,19 +292,9 @@ FailureOr<RankedTensorType> FoldBatchNormOp::inferResultType(EmitFn emitError) {
       failed(requireVector(getMean(), c, "mean", et, emitError)) ||
       failed(requireVector(getVar(), c, "var", et, emitError)))
     return failure();
-  return weight;
+  return SmallVector<Type>{weight, RankedTensorType::get({c}, et)};
 }
 
-LogicalResult FoldBatchNormOp::verify() {
-  auto weight = getTensor(getWeight());
-  auto expected =
-      RankedTensorType::get({weight.getDimSize(0)}, weight.getElementType());
-  if (getNewBias().getType() != expected)
-    return emitOpError("new bias type ")
-           << getNewBias().getType() << " does not match the inferred type "
-           << expected;
-  return success();
-}
 
 FailureOr<RankedTensorType> FusedConv2DOp::inferResultType(EmitFn emitError) {
   auto type =

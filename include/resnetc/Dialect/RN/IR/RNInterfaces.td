@@ -13,7 +13,7 @@ include "mlir/IR/OpBase.td"
 
 def RN_ShapeInferenceOpInterface : OpInterface<"ShapeInference"> {
   let description = [{
-    Computes an op's result type from its operand types and attributes. The
+    Computes an op's result types from its operand types and attributes. The
     rules are shared with the front end (resnetc/Support/ShapeRules.h), so a
     model the front end accepts always verifies. Every inconsistency is
     reported through `emitError` with a precise message.
@@ -21,12 +21,20 @@ def RN_ShapeInferenceOpInterface : OpInterface<"ShapeInference"> {
   let cppNamespace = "::mlir::rn";
   let methods = [
     InterfaceMethod<
-      /*desc=*/[{Returns the result type implied by the operands and
-                  attributes, or failure after reporting why.}],
-      /*retTy=*/"::mlir::FailureOr<::mlir::RankedTensorType>",
-      /*methodName=*/"inferResultType",
+      /*desc=*/[{Returns the types of all results implied by the operands
+                  and attributes, or failure after reporting why.}],
+      /*retTy=*/"::mlir::FailureOr<::llvm::SmallVector<::mlir::Type>>",
+      /*methodName=*/"inferResultTypes",
       /*args=*/(ins
-        "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError)>,
+        "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{
+        // Single-result ops implement inferResultType.
+        auto type = $_op.inferResultType(emitError);
+        if (::mlir::failed(type))
+          return ::mlir::failure();
+        return ::llvm::SmallVector<::mlir::Type>{*type};
+      }]>,
   ];
   let verify = [{
     return ::mlir::rn::detail::verifyShapeInference($_op);

@@ -29,11 +29,23 @@ def RN_Tensor2D : 2DTensorOf<[F32, F16, BF16]>;
 /// Two non-negative integers (height, width).
 def RN_Pair : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
 
+/// An rn op with one result: it implements `inferResultType`.
 class RN_Op<string mnemonic, list<Trait> traits = []>
     : Op<RN_Dialect, mnemonic,
-         !listconcat(traits, [Pure,
-                              DeclareOpInterfaceMethods<
-                                  RN_ShapeInferenceOpInterface>])>;
+         !listconcat(traits, [Pure, RN_ShapeInferenceOpInterface])> {
+  let extraClassDeclaration = [{
+    /// The result type implied by the operands and attributes.
+    ::mlir::FailureOr<::mlir::RankedTensorType>
+    inferResultType(::llvm::function_ref<::mlir::InFlightDiagnostic()>);
+  }];
+}
+
+/// An rn op with several results: it implements `inferResultTypes`.
+class RN_MultiResultOp<string mnemonic, list<Trait> traits = []>
+    : Op<RN_Dialect, mnemonic,
+         !listconcat(traits, [Pure, DeclareOpInterfaceMethods<
+                                        RN_ShapeInferenceOpInterface,
+                                        ["inferResultTypes"]>])>;
 
 //===----------------------------------------------------------------------===//
 // Convolution and normalization
@@ -226,7 +238,7 @@ def RN_LinearOp : RN_Op<"linear"> {
 // Fused forms (produced by the fusion passes)
 //===----------------------------------------------------------------------===//
 
-def RN_FoldBatchNormOp : RN_Op<"fold_batch_norm"> {
+def RN_FoldBatchNormOp : RN_MultiResultOp<"fold_batch_norm"> {
   let summary = "folds an inference batch norm into a convolution's weights";
   let description = [{
     Computes the weight and bias of a convolution followed by an inference
@@ -254,7 +266,6 @@ def RN_FoldBatchNormOp : RN_Op<"fold_batch_norm"> {
     `var` $var `epsilon` $epsilon attr-dict
     `:` functional-type(operands, results)
   }];
-  let hasVerifier = 1;
 }
 
 def RN_FusedConv2DOp : RN_Op<"fused_conv2d", [AttrSizedOperandSegments]> {
