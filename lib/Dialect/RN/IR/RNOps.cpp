@@ -122,10 +122,9 @@ windowOutput(RankedTensorType input, ArrayRef<int64_t> kernel,
 
 /// Result type of a convolution; shared by conv2d and fused_conv2d.
 static FailureOr<RankedTensorType>
-inferConvType(Value inputV, Value weightV, Value biasV,
-              ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
-              ArrayRef<int64_t> dilation, int64_t groups, EmitFn emitError) {
-  auto input = getTensor(inputV), weight = getTensor(weightV);
+convOutputType(RankedTensorType input, RankedTensorType weight, Value biasV,
+               ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
+               ArrayRef<int64_t> dilation, int64_t groups, EmitFn emitError) {
   if (failed(requireStatic(input, "input", emitError)) ||
       failed(requireStatic(weight, "weight", emitError)))
     return failure();
@@ -152,6 +151,14 @@ inferConvType(Value inputV, Value weightV, Value biasV,
   return RankedTensorType::get(
       {input.getDimSize(0), outChannels, hw->first, hw->second},
       input.getElementType());
+}
+
+static FailureOr<RankedTensorType>
+inferConvType(Value inputV, Value weightV, Value biasV,
+              ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
+              ArrayRef<int64_t> dilation, int64_t groups, EmitFn emitError) {
+  return convOutputType(getTensor(inputV), getTensor(weightV), biasV, strides,
+                        padding, dilation, groups, emitError);
 }
 
 FailureOr<RankedTensorType> Conv2DOp::inferResultType(EmitFn emitError) {
@@ -204,24 +211,30 @@ FailureOr<RankedTensorType> AddOp::inferResultType(EmitFn emitError) {
 // Pooling and reshaping
 //===----------------------------------------------------------------------===//
 
-template <typename PoolOp>
-static FailureOr<RankedTensorType> inferPool(PoolOp op, EmitFn emitError) {
-  auto input = getTensor(op.getInput());
+static FailureOr<RankedTensorType> poolOutputType(RankedTensorType input,
+                                                  ArrayRef<int64_t> kernel,
+                                                  ArrayRef<int64_t> strides,
+                                                  ArrayRef<int64_t> padding,
+                                                  EmitFn emitError) {
   if (failed(requireStatic(input, "input", emitError)))
     return failure();
-  ArrayRef<int64_t> kernel = op.getKernel(), padding = op.getPadding();
   for (int i = 0; i < 2; ++i)
     if (kernel[i] > 0 && padding[i] > kernel[i] / 2)
       return emitError() << "padding (" << padding[i]
                          << ") must be at most half the kernel (" << kernel[i]
                          << ")";
-  auto hw =
-      windowOutput(input, kernel, op.getStrides(), padding, {1, 1}, emitError);
+  auto hw = windowOutput(input, kernel, strides, padding, {1, 1}, emitError);
   if (failed(hw))
     return failure();
   return RankedTensorType::get(
       {input.getDimSize(0), input.getDimSize(1), hw->first, hw->second},
       input.getElementType());
+}
+
+template <typename PoolOp>
+static FailureOr<RankedTensorType> inferPool(PoolOp op, EmitFn emitError) {
+  return poolOutputType(getTensor(op.getInput()), op.getKernel(),
+                        op.getStrides(), op.getPadding(), emitError);
 }
 
 FailureOr<RankedTensorType> MaxPool2DOp::inferResultType(EmitFn emitError) {
@@ -295,7 +308,6 @@ FoldBatchNormOp::inferResultTypes(EmitFn emitError) {
   return SmallVector<Type>{weight, RankedTensorType::get({c}, et)};
 }
 
-
 FailureOr<RankedTensorType> FusedConv2DOp::inferResultType(EmitFn emitError) {
   auto type =
       inferConvType(getInput(), getWeight(), getBias(), getStrides(),
@@ -314,6 +326,212 @@ FailureOr<RankedTensorType> AddReLUOp::inferResultType(EmitFn emitError) {
   if (failed(requireStatic(lhs, "operands", emitError)))
     return failure();
   return lhs;
+}
+
+//===----------------------------------------------------------------------===//
+// Training
+//===----------------------------------------------------------------------===//
+
+/// Checks that `actual` is what the forward op would have produced.
+static LogicalResult requireForwardShape(RankedTensorType actual,
+                                         FailureOr<RankedTensorType> forward,
+                                         StringRef what, EmitFn emitError) {
+  if (failed(forward))
+    return failure();
+  if (actual != *forward)
+    return emitError() << what << " " << actual
+                       << " is not what the forward op produces (" << *forward
+                       << ")";
+  return success();
+}
+
+static RankedTensorType shapeType(ArrayRef<int64_t> shape, Type element) {
+  return RankedTensorType::get(shape, element);
+}
+
+FailureOr<SmallVector<Type>>
+BatchNormTrainOp::inferResultTypes(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)))
+    return failure();
+  if (!(getEpsilon().convertToDouble() > 0))
+    return emitError() << "epsilon must be positive";
+  double momentum = getMomentum().convertToDouble();
+  if (!(momentum >= 0 && momentum <= 1))
+    return emitError() << "momentum must be in [0, 1]";
+  int64_t c = input.getDimSize(1);
+  Type et = input.getElementType();
+  if (failed(requireVector(getScale(), c, "scale", et, emitError)) ||
+      failed(requireVector(getBias(), c, "bias", et, emitError)) ||
+      failed(
+          requireVector(getRunningMean(), c, "running mean", et, emitError)) ||
+      failed(requireVector(getRunningVar(), c, "running var", et, emitError)))
+    return failure();
+  Type vec = shapeType({c}, et);
+  return SmallVector<Type>{input, vec, vec, vec, vec};
+}
+
+FailureOr<SmallVector<Type>>
+BatchNormTrainBackwardOp::inferResultTypes(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)))
+    return failure();
+  if (getGradOutput().getType() != input)
+    return emitError() << "gradient " << getGradOutput().getType()
+                       << " differs from the input " << input;
+  int64_t c = input.getDimSize(1);
+  Type et = input.getElementType();
+  if (failed(requireVector(getScale(), c, "scale", et, emitError)) ||
+      failed(requireVector(getSavedMean(), c, "saved mean", et, emitError)) ||
+      failed(requireVector(getSavedInvstd(), c, "saved invstd", et, emitError)))
+    return failure();
+  Type vec = shapeType({c}, et);
+  return SmallVector<Type>{input, vec, vec};
+}
+
+FailureOr<RankedTensorType>
+Conv2DBackwardDataOp::inferResultType(EmitFn emitError) {
+  auto grad = getTensor(getGradOutput()), weight = getTensor(getWeight());
+  auto input = shapeType(getInputShape(), grad.getElementType());
+  if (failed(requireForwardShape(
+          grad,
+          convOutputType(input, weight, Value(), getStrides(), getPadding(),
+                         getDilation(), getGroups(), emitError),
+          "gradient", emitError)))
+    return failure();
+  return input;
+}
+
+FailureOr<RankedTensorType>
+Conv2DBackwardFilterOp::inferResultType(EmitFn emitError) {
+  auto grad = getTensor(getGradOutput()), input = getTensor(getInput());
+  auto weight = shapeType(getWeightShape(), grad.getElementType());
+  if (failed(requireForwardShape(
+          grad,
+          convOutputType(input, weight, Value(), getStrides(), getPadding(),
+                         getDilation(), getGroups(), emitError),
+          "gradient", emitError)))
+    return failure();
+  return weight;
+}
+
+FailureOr<RankedTensorType>
+ReduceToChannelsOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)))
+    return failure();
+  if (input.getRank() < 2)
+    return emitError() << "input must have a channel dimension (rank 2 or "
+                          "more), got "
+                       << input;
+  return shapeType({input.getDimSize(1)}, input.getElementType());
+}
+
+FailureOr<RankedTensorType> ReLUBackwardOp::inferResultType(EmitFn emitError) {
+  auto grad = getTensor(getGradOutput());
+  if (failed(requireStatic(grad, "gradient", emitError)))
+    return failure();
+  return grad;
+}
+
+FailureOr<RankedTensorType>
+MaxPool2DBackwardOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(
+          requireForwardShape(getTensor(getGradOutput()),
+                              poolOutputType(input, getKernel(), getStrides(),
+                                             getPadding(), emitError),
+                              "gradient", emitError)))
+    return failure();
+  return input;
+}
+
+FailureOr<RankedTensorType>
+AvgPool2DBackwardOp::inferResultType(EmitFn emitError) {
+  auto grad = getTensor(getGradOutput());
+  auto input = shapeType(getInputShape(), grad.getElementType());
+  if (failed(
+          requireForwardShape(grad,
+                              poolOutputType(input, getKernel(), getStrides(),
+                                             getPadding(), emitError),
+                              "gradient", emitError)))
+    return failure();
+  return input;
+}
+
+FailureOr<RankedTensorType>
+GlobalAvgPoolBackwardOp::inferResultType(EmitFn emitError) {
+  auto grad = getTensor(getGradOutput());
+  auto input = shapeType(getInputShape(), grad.getElementType());
+  if (failed(requireStatic(input, "input", emitError)))
+    return failure();
+  auto forward = shapeType({input.getDimSize(0), input.getDimSize(1), 1, 1},
+                           grad.getElementType());
+  if (failed(requireForwardShape(grad, forward, "gradient", emitError)))
+    return failure();
+  return input;
+}
+
+FailureOr<SmallVector<Type>>
+LinearBackwardOp::inferResultTypes(EmitFn emitError) {
+  auto grad = getTensor(getGradOutput()), input = getTensor(getInput()),
+       weight = getTensor(getWeight());
+  if (failed(requireStatic(grad, "gradient", emitError)) ||
+      failed(requireStatic(input, "input", emitError)) ||
+      failed(requireStatic(weight, "weight", emitError)))
+    return failure();
+  if (grad.getDimSize(0) != input.getDimSize(0) ||
+      grad.getDimSize(1) != weight.getDimSize(0) ||
+      input.getDimSize(1) != weight.getDimSize(1))
+    return emitError() << "gradient " << grad << ", input " << input
+                       << " and weight " << weight
+                       << " are not those of one linear layer";
+  return SmallVector<Type>{input, weight};
+}
+
+/// Checks NxK logits against N labels.
+static LogicalResult checkLogits(Value logits, Value labels, EmitFn emitError) {
+  auto l = getTensor(logits), y = getTensor(labels);
+  if (failed(requireStatic(l, "logits", emitError)) ||
+      failed(requireStatic(y, "labels", emitError)))
+    return failure();
+  if (y.getDimSize(0) != l.getDimSize(0))
+    return emitError() << "there are " << y.getDimSize(0) << " labels for "
+                       << l.getDimSize(0) << " rows of logits";
+  return success();
+}
+
+FailureOr<SmallVector<Type>>
+SoftmaxCrossEntropyOp::inferResultTypes(EmitFn emitError) {
+  if (failed(checkLogits(getLogits(), getLabels(), emitError)))
+    return failure();
+  Builder b(getContext());
+  return SmallVector<Type>{shapeType({}, b.getF32Type()),
+                           shapeType({}, b.getI64Type())};
+}
+
+FailureOr<RankedTensorType>
+SoftmaxCrossEntropyBackwardOp::inferResultType(EmitFn emitError) {
+  if (failed(checkLogits(getLogits(), getLabels(), emitError)))
+    return failure();
+  return getTensor(getLogits());
+}
+
+FailureOr<SmallVector<Type>> SGDUpdateOp::inferResultTypes(EmitFn emitError) {
+  auto param = getTensor(getParam());
+  if (failed(requireStatic(param, "parameter", emitError)))
+    return failure();
+  if (getGrad().getType() != param || getVelocity().getType() != param)
+    return emitError() << "gradient and velocity must have the parameter's "
+                          "type "
+                       << param;
+  double momentum = getMomentum().convertToDouble(),
+         decay = getWeightDecay().convertToDouble();
+  if (!(momentum >= 0) || !(decay >= 0))
+    return emitError() << "momentum and weight decay must be non-negative";
+  if (getNesterov() && !(momentum > 0))
+    return emitError() << "Nesterov momentum needs a positive momentum";
+  return SmallVector<Type>{param, param};
 }
 
 #define GET_OP_CLASSES

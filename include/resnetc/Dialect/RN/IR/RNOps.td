@@ -314,4 +314,6 @@ def RN_AddReLUOp : RN_Op<"add_relu", [SameOperandsAndResultType,
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($output)";
 }
 
+include "resnetc/Dialect/RN/IR/RNTrainingOps.td"
+
 #endif // RESNETC_DIALECT_RN_IR_RNOPS_TD

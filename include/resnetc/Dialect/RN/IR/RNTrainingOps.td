@@ -1,0 +1,334 @@
+//===- RNTrainingOps.td - Training ops of the rn dialect ---*- tablegen -*-===//
+//
+// Batch norm in training mode, the loss, the gradient of every forward op,
+// and the optimizer update: what the autodiff pass builds a train_step from.
+// Semantics follow PyTorch's.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_DIALECT_RN_IR_RNTRAININGOPS_TD
+#define RESNETC_DIALECT_RN_IR_RNTRAININGOPS_TD
+
+def RN_Scalar : 0DTensorOf<[F32]>;
+def RN_Labels : 1DTensorOf<[I64]>;
+def RN_Shape4 : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<4>]>;
+
+//===----------------------------------------------------------------------===//
+// Batch norm in training mode
+//===----------------------------------------------------------------------===//
+
+def RN_BatchNormTrainOp : RN_MultiResultOp<"batch_norm_train"> {
+  let summary = "batch normalization with batch statistics (training mode)";
+  let description = [{
+    PyTorch's `nn.BatchNorm2d` in training mode: per channel, the batch mean
+    and biased variance over N, H and W normalize the input;
+    `y = (x - mean) * invstd * scale + bias` with
+    `invstd = 1 / sqrt(var + epsilon)`. The running statistics are updated
+    with `momentum` as PyTorch does, using the unbiased variance:
+    `new_running_mean = (1 - momentum) * running_mean + momentum * mean` and
+    `new_running_var = (1 - momentum) * running_var +
+    momentum * var * n / (n - 1)` with n = N*H*W. `saved_mean` and
+    `saved_invstd` are kept for the backward pass.
+
+    Example:
+    ```mlir
+    %y, %mean, %invstd, %rm, %rv = rn.batch_norm_train %x, %g, %b, %m, %v
+        epsilon 1.0e-05 momentum 1.0e-01
+        : (tensor<8x64x24x24xf32>, tensor<64xf32>, tensor<64xf32>,
+           tensor<64xf32>, tensor<64xf32>)
+          -> (tensor<8x64x24x24xf32>, tensor<64xf32>, tensor<64xf32>,
+              tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$input, RN_Tensor1D:$scale,
+                   RN_Tensor1D:$bias, RN_Tensor1D:$running_mean,
+                   RN_Tensor1D:$running_var, F64Attr:$epsilon,
+                   F64Attr:$momentum);
+  let results = (outs RN_Tensor4D:$output, RN_Tensor1D:$saved_mean,
+                 RN_Tensor1D:$saved_invstd, RN_Tensor1D:$new_running_mean,
+                 RN_Tensor1D:$new_running_var);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `,` $running_mean `,` $running_var
+    `epsilon` $epsilon `momentum` $momentum attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def RN_BatchNormTrainBackwardOp
+    : RN_MultiResultOp<"batch_norm_train_backward"> {
+  let summary = "gradient of rn.batch_norm_train";
+  let description = [{
+    With `xhat = (x - saved_mean) * saved_invstd` and n = N*H*W per channel:
+    `grad_bias = sum(dy)`, `grad_scale = sum(dy * xhat)`, and
+    `grad_input = scale * invstd / n * (n * dy - grad_bias - xhat *
+    grad_scale)`.
+
+    Example:
+    ```mlir
+    %dx, %dg, %db = rn.batch_norm_train_backward %dy, %x, %g, %mean, %invstd
+        : (tensor<8x64x24x24xf32>, tensor<8x64x24x24xf32>, tensor<64xf32>,
+           tensor<64xf32>, tensor<64xf32>)
+          -> (tensor<8x64x24x24xf32>, tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$grad_output, RN_Tensor4D:$input,
+                   RN_Tensor1D:$scale, RN_Tensor1D:$saved_mean,
+                   RN_Tensor1D:$saved_invstd);
+  let results = (outs RN_Tensor4D:$grad_input, RN_Tensor1D:$grad_scale,
+                 RN_Tensor1D:$grad_bias);
+  let assemblyFormat = [{
+    $grad_output `,` $input `,` $scale `,` $saved_mean `,` $saved_invstd
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Gradients of convolutions, pooling, linear and elementwise ops
+//===----------------------------------------------------------------------===//
+
+def RN_Conv2DBackwardDataOp : RN_Op<"conv2d_backward_data"> {
+  let summary = "gradient of a convolution with respect to its input";
+  let description = [{
+    The transposed convolution of `grad_output` with `weight` for a forward
+    rn.conv2d whose input had shape `input_shape` (same strides, padding,
+    dilation and groups).
+
+    Example:
+    ```mlir
+    %dx = rn.conv2d_backward_data %dy, %w stride [2, 2] padding [1, 1]
+        dilation [1, 1] groups 1 input_shape [8, 64, 24, 24]
+        : (tensor<8x128x12x12xf32>, tensor<128x64x3x3xf32>)
+          -> tensor<8x64x24x24xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$grad_output, RN_Tensor4D:$weight,
+                   RN_Pair:$strides, RN_Pair:$padding, RN_Pair:$dilation,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$groups,
+                   RN_Shape4:$input_shape);
+  let results = (outs RN_Tensor4D:$grad_input);
+  let assemblyFormat = [{
+    $grad_output `,` $weight `stride` $strides `padding` $padding
+    `dilation` $dilation `groups` $groups `input_shape` $input_shape attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def RN_Conv2DBackwardFilterOp : RN_Op<"conv2d_backward_filter"> {
+  let summary = "gradient of a convolution with respect to its weight";
+  let description = [{
+    `grad_weight[o, c, i, j] = sum_{n, p, q} grad_output[n, o, p, q] *
+    xpad[n, g*C/G + c, p*s + i*d, q*s + j*d]` for a forward rn.conv2d whose
+    weight had shape `weight_shape`.
+
+    Example:
+    ```mlir
+    %dw = rn.conv2d_backward_filter %dy, %x stride [1, 1] padding [1, 1]
+        dilation [1, 1] groups 1 weight_shape [64, 64, 3, 3]
+        : (tensor<8x64x24x24xf32>, tensor<8x64x24x24xf32>)
+          -> tensor<64x64x3x3xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$grad_output, RN_Tensor4D:$input,
+                   RN_Pair:$strides, RN_Pair:$padding, RN_Pair:$dilation,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$groups,
+                   RN_Shape4:$weight_shape);
+  let results = (outs RN_Tensor4D:$grad_weight);
+  let assemblyFormat = [{
+    $grad_output `,` $input `stride` $strides `padding` $padding
+    `dilation` $dilation `groups` $groups `weight_shape` $weight_shape
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def RN_ReduceToChannelsOp : RN_Op<"reduce_to_channels"> {
+  let summary = "sum over every dimension but the channels (dimension 1)";
+  let description = [{
+    The gradient of a per-channel bias: NxC(xHxW) -> C.
+
+    Example:
+    ```mlir
+    %db = rn.reduce_to_channels %dy : tensor<8x64x24x24xf32> -> tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor:$input);
+  let results = (outs RN_Tensor1D:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def RN_ReLUBackwardOp : RN_Op<"relu_backward", [SameOperandsAndResultType]> {
+  let summary = "gradient of ReLU: grad where the ReLU's output is positive";
+  let description = [{
+    `grad_input = output > 0 ? grad_output : 0`, as PyTorch's
+    `threshold_backward` on the ReLU's result.
+
+    Example:
+    ```mlir
+    %dx = rn.relu_backward %dy, %y : tensor<8x64x24x24xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor:$grad_output, RN_Tensor:$output);
+  let results = (outs RN_Tensor:$grad_input);
+  let assemblyFormat = "$grad_output `,` $output attr-dict `:` type($grad_input)";
+}
+
+def RN_MaxPool2DBackwardOp : RN_Op<"max_pool2d_backward"> {
+  let summary = "gradient of max pooling";
+  let description = [{
+    Each window's gradient goes to its maximum; on ties, to the first
+    maximum in row-major window order, as PyTorch.
+
+    Example:
+    ```mlir
+    %dx = rn.max_pool2d_backward %dy, %x kernel [3, 3] stride [2, 2]
+        padding [1, 1]
+        : (tensor<8x64x24x24xf32>, tensor<8x64x48x48xf32>)
+          -> tensor<8x64x48x48xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$grad_output, RN_Tensor4D:$input,
+                   RN_Pair:$kernel, RN_Pair:$strides, RN_Pair:$padding);
+  let results = (outs RN_Tensor4D:$grad_input);
+  let assemblyFormat = [{
+    $grad_output `,` $input `kernel` $kernel `stride` $strides
+    `padding` $padding attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def RN_AvgPool2DBackwardOp : RN_Op<"avg_pool2d_backward"> {
+  let summary = "gradient of average pooling (padding counted)";
+  let description = [{
+    Each output gradient, divided by the window size, is added to every
+    input position of its window.
+
+    Example:
+    ```mlir
+    %dx = rn.avg_pool2d_backward %dy kernel [2, 2] stride [2, 2]
+        padding [0, 0] input_shape [8, 64, 48, 48]
+        : tensor<8x64x24x24xf32> -> tensor<8x64x48x48xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$grad_output, RN_Pair:$kernel,
+                   RN_Pair:$strides, RN_Pair:$padding,
+                   RN_Shape4:$input_shape);
+  let results = (outs RN_Tensor4D:$grad_input);
+  let assemblyFormat = [{
+    $grad_output `kernel` $kernel `stride` $strides `padding` $padding
+    `input_shape` $input_shape attr-dict
+    `:` type($grad_output) `->` type($grad_input)
+  }];
+}
+
+def RN_GlobalAvgPoolBackwardOp : RN_Op<"global_avg_pool_backward"> {
+  let summary = "gradient of global average pooling";
+  let description = [{
+    `grad_input[n, c, h, w] = grad_output[n, c, 0, 0] / (H * W)`.
+
+    Example:
+    ```mlir
+    %dx = rn.global_avg_pool_backward %dy input_shape [8, 512, 3, 3]
+        : tensor<8x512x1x1xf32> -> tensor<8x512x3x3xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$grad_output, RN_Shape4:$input_shape);
+  let results = (outs RN_Tensor4D:$grad_input);
+  let assemblyFormat = [{
+    $grad_output `input_shape` $input_shape attr-dict
+    `:` type($grad_output) `->` type($grad_input)
+  }];
+}
+
+def RN_LinearBackwardOp : RN_MultiResultOp<"linear_backward"> {
+  let summary = "gradients of rn.linear with respect to input and weight";
+  let description = [{
+    `grad_input = grad_output * weight` (NxO by OxI) and
+    `grad_weight = grad_output^T * input` (OxN by NxI). The bias gradient is
+    rn.reduce_to_channels of grad_output.
+
+    Example:
+    ```mlir
+    %dx, %dw = rn.linear_backward %dy, %x, %w
+        : (tensor<8x10xf32>, tensor<8x512xf32>, tensor<10x512xf32>)
+          -> (tensor<8x512xf32>, tensor<10x512xf32>)
+    ```
+  }];
+  let arguments = (ins RN_Tensor2D:$grad_output, RN_Tensor2D:$input,
+                   RN_Tensor2D:$weight);
+  let results = (outs RN_Tensor2D:$grad_input, RN_Tensor2D:$grad_weight);
+  let assemblyFormat = [{
+    $grad_output `,` $input `,` $weight attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Loss and optimizer
+//===----------------------------------------------------------------------===//
+
+def RN_SoftmaxCrossEntropyOp : RN_MultiResultOp<"softmax_cross_entropy"> {
+  let summary = "mean softmax cross-entropy loss and number of correct labels";
+  let description = [{
+    PyTorch's `F.cross_entropy(logits, labels)` with mean reduction, and the
+    number of rows whose largest logit (the first on ties) is the label.
+
+    Example:
+    ```mlir
+    %loss, %correct = rn.softmax_cross_entropy %logits, %labels
+        : (tensor<8x10xf32>, tensor<8xi64>) -> (tensor<f32>, tensor<i64>)
+    ```
+  }];
+  let arguments = (ins RN_Tensor2D:$logits, RN_Labels:$labels);
+  let results = (outs RN_Scalar:$loss, 0DTensorOf<[I64]>:$correct);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def RN_SoftmaxCrossEntropyBackwardOp
+    : RN_Op<"softmax_cross_entropy_backward"> {
+  let summary = "gradient of the mean softmax cross-entropy loss";
+  let description = [{
+    `grad_logits = (softmax(logits) - onehot(labels)) / N`.
+
+    Example:
+    ```mlir
+    %dl = rn.softmax_cross_entropy_backward %logits, %labels
+        : (tensor<8x10xf32>, tensor<8xi64>) -> tensor<8x10xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor2D:$logits, RN_Labels:$labels);
+  let results = (outs RN_Tensor2D:$grad_logits);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def RN_SGDUpdateOp : RN_MultiResultOp<"sgd_update"> {
+  let summary = "one step of SGD with momentum, weight decay and Nesterov";
+  let description = [{
+    PyTorch's `torch.optim.SGD` without dampening: `d = grad + weight_decay *
+    param`; `new_velocity = momentum * velocity + d`; the step is `d +
+    momentum * new_velocity` with `nesterov`, else `new_velocity` (or `d`
+    when momentum is 0); `new_param = param - lr * step`. The velocity
+    starts at zero, which matches PyTorch's first step. `lr` is an operand
+    so that a schedule needs no recompilation.
+
+    Example:
+    ```mlir
+    %p2, %v2 = rn.sgd_update %p, %g, %v, %lr momentum 9.0e-01
+        weight_decay 5.0e-04
+        : (tensor<64x3x7x7xf32>, tensor<64x3x7x7xf32>, tensor<64x3x7x7xf32>,
+           tensor<f32>) -> (tensor<64x3x7x7xf32>, tensor<64x3x7x7xf32>)
+    ```
+  }];
+  let arguments = (ins RN_Tensor:$param, RN_Tensor:$grad, RN_Tensor:$velocity,
+                   RN_Scalar:$lr, F64Attr:$momentum, F64Attr:$weight_decay,
+                   UnitAttr:$nesterov);
+  let results = (outs RN_Tensor:$new_param, RN_Tensor:$new_velocity);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $velocity `,` $lr `momentum` $momentum
+    `weight_decay` $weight_decay (`nesterov` $nesterov^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+#endif // RESNETC_DIALECT_RN_IR_RNTRAININGOPS_TD
