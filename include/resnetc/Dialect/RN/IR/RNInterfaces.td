@@ -41,4 +41,25 @@ def RN_ShapeInferenceOpInterface : OpInterface<"ShapeInference"> {
   }];
 }
 
+def RN_DifferentiableOpInterface : OpInterface<"Differentiable"> {
+  let description = [{
+    The gradient rule of an op, declared with the op: given the gradients of
+    its results (null where none flows), build the ops computing the
+    gradients of its operands (null where an operand has none, such as
+    labels or running statistics). The autodiff pass is a reverse walk that
+    calls this method; it has no list of op kinds.
+  }];
+  let cppNamespace = "::mlir::rn";
+  let methods = [
+    InterfaceMethod<
+      /*desc=*/[{Builds the operand gradients at the builder's insertion
+                  point. `operandGrads` receives one value per operand.}],
+      /*retTy=*/"::mlir::LogicalResult",
+      /*methodName=*/"buildGradients",
+      /*args=*/(ins "::mlir::OpBuilder &":$builder,
+                    "::mlir::ValueRange":$resultGrads,
+                    "::llvm::SmallVectorImpl<::mlir::Value> &":$operandGrads)>,
+  ];
+}
+
 #endif // RESNETC_DIALECT_RN_IR_RNINTERFACES_TD

@@ -29,6 +29,10 @@ def RN_Tensor2D : 2DTensorOf<[F32, F16, BF16]>;
 /// Two non-negative integers (height, width).
 def RN_Pair : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
 
+/// Ops with a gradient rule implement buildGradients (RNGradients.cpp).
+def RN_Differentiable
+    : DeclareOpInterfaceMethods<RN_DifferentiableOpInterface>;
+
 /// An rn op with one result: it implements `inferResultType`.
 class RN_Op<string mnemonic, list<Trait> traits = []>
     : Op<RN_Dialect, mnemonic,
@@ -51,7 +55,7 @@ class RN_MultiResultOp<string mnemonic, list<Trait> traits = []>
 // Convolution and normalization
 //===----------------------------------------------------------------------===//
 
-def RN_Conv2DOp : RN_Op<"conv2d"> {
+def RN_Conv2DOp : RN_Op<"conv2d", [RN_Differentiable]> {
   let summary = "2-D convolution (NCHW input, OIHW filter)";
   let description = [{
     Cross-correlation as in PyTorch's `nn.Conv2d`: `input` is NxCxHxW,
@@ -111,7 +115,8 @@ def RN_BatchNormOp : RN_Op<"batch_norm"> {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-def RN_ReLUOp : RN_Op<"relu", [SameOperandsAndResultType]> {
+def RN_ReLUOp : RN_Op<"relu", [SameOperandsAndResultType,
+                                RN_Differentiable]> {
   let summary = "rectified linear unit, max(x, 0)";
   let description = [{
     Example:
@@ -124,7 +129,8 @@ def RN_ReLUOp : RN_Op<"relu", [SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($output)";
 }
 
-def RN_AddOp : RN_Op<"add", [SameOperandsAndResultType, Commutative]> {
+def RN_AddOp : RN_Op<"add", [SameOperandsAndResultType, Commutative,
+                              RN_Differentiable]> {
   let summary = "elementwise sum of two tensors of the same shape";
   let description = [{
     The residual connection: the sum of a block's main path and shortcut.
@@ -143,7 +149,7 @@ def RN_AddOp : RN_Op<"add", [SameOperandsAndResultType, Commutative]> {
 // Pooling and reshaping
 //===----------------------------------------------------------------------===//
 
-def RN_MaxPool2DOp : RN_Op<"max_pool2d"> {
+def RN_MaxPool2DOp : RN_Op<"max_pool2d", [RN_Differentiable]> {
   let summary = "2-D max pooling with -inf padding";
   let description = [{
     PyTorch's `nn.MaxPool2d`: padded positions never win. `padding` may be at
@@ -164,7 +170,7 @@ def RN_MaxPool2DOp : RN_Op<"max_pool2d"> {
   }];
 }
 
-def RN_AvgPool2DOp : RN_Op<"avg_pool2d"> {
+def RN_AvgPool2DOp : RN_Op<"avg_pool2d", [RN_Differentiable]> {
   let summary = "2-D average pooling (zero padding counted in the divisor)";
   let description = [{
     PyTorch's `nn.AvgPool2d` with its default `count_include_pad=True`.
@@ -184,7 +190,7 @@ def RN_AvgPool2DOp : RN_Op<"avg_pool2d"> {
   }];
 }
 
-def RN_GlobalAvgPoolOp : RN_Op<"global_avg_pool"> {
+def RN_GlobalAvgPoolOp : RN_Op<"global_avg_pool", [RN_Differentiable]> {
   let summary = "mean over the spatial dimensions, NxCxHxW -> NxCx1x1";
   let description = [{
     PyTorch's `nn.AdaptiveAvgPool2d((1, 1))`.
@@ -199,7 +205,7 @@ def RN_GlobalAvgPoolOp : RN_Op<"global_avg_pool"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
-def RN_FlattenOp : RN_Op<"flatten"> {
+def RN_FlattenOp : RN_Op<"flatten", [RN_Differentiable]> {
   let summary = "flattens all but the batch dimension";
   let description = [{
     Example:
@@ -212,7 +218,7 @@ def RN_FlattenOp : RN_Op<"flatten"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
-def RN_LinearOp : RN_Op<"linear"> {
+def RN_LinearOp : RN_Op<"linear", [RN_Differentiable]> {
   let summary = "fully connected layer, y = x W^T + b";
   let description = [{
     PyTorch's `nn.Linear`: `input` is NxI, `weight` is OxI, the optional

@@ -17,7 +17,8 @@ def RN_Shape4 : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<4>]>;
 // Batch norm in training mode
 //===----------------------------------------------------------------------===//
 
-def RN_BatchNormTrainOp : RN_MultiResultOp<"batch_norm_train"> {
+def RN_BatchNormTrainOp
+    : RN_MultiResultOp<"batch_norm_train", [RN_Differentiable]> {
   let summary = "batch normalization with batch statistics (training mode)";
   let description = [{
     PyTorch's `nn.BatchNorm2d` in training mode: per channel, the batch mean

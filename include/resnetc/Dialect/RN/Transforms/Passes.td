@@ -136,4 +136,49 @@ def RNOutlineKernels : Pass<"rn-outline-kernels", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def RNAutodiff : Pass<"rn-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Builds @train_step from @forward by reverse-mode autodiff";
+  let description = [{
+    Adds `func.func @train_step` next to `@forward`: the forward model with
+    batch norm in training mode (`rn.batch_norm_train`), the mean softmax
+    cross-entropy of its logits against the `labels` argument, the gradient
+    of every parameter, and one SGD step. The gradients come from a reverse
+    walk that asks each op for its gradient rule (the `Differentiable`
+    interface, declared with the op); gradients of values used several times
+    are summed.
+
+    New arguments: `labels` (N integers, `rn.labels`), `lr` (a scalar,
+    `rn.hyper = "lr"`) and, per parameter, its SGD velocity
+    (`rn.velocity = "<parameter>"`). Results: the loss (`rn.loss`), the
+    number of correct predictions (`rn.correct`), then every parameter,
+    velocity and running statistic after the step, each named by
+    `rn.update = "<name>"` (`<parameter>.velocity` for velocities), so the
+    plan can write them back in place.
+
+    Before:
+    ```mlir
+    func.func @forward(%x: tensor<2x3x8x8xf32> {rn.input},
+                       %w: tensor<4x3x1x1xf32> {rn.param = "c.weight"}, ...)
+    ```
+    After (added):
+    ```mlir
+    func.func @train_step(%x: ..., %w: ..., %labels: tensor<2xi64> {rn.labels},
+                          %lr: tensor<f32> {rn.hyper = "lr"},
+                          %v: tensor<4x3x1x1xf32> {rn.velocity = "c.weight"})
+        -> (tensor<f32> {rn.loss}, tensor<i64> {rn.correct},
+            tensor<4x3x1x1xf32> {rn.update = "c.weight"}, ...)
+    ```
+  }];
+  let options = [
+    Option<"momentum", "momentum", "double", /*default=*/"0.0",
+           "SGD momentum">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
+           "SGD weight decay (L2 penalty)">,
+    Option<"nesterov", "nesterov", "bool", /*default=*/"false",
+           "Nesterov momentum">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // RESNETC_DIALECT_RN_TRANSFORMS_PASSES_TD

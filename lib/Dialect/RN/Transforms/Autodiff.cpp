@@ -1,0 +1,183 @@
+//===- Autodiff.cpp - @train_step by reverse-mode autodiff ----------------===//
+//
+// Clones @forward into @train_step, switches batch norm to training mode,
+// appends the loss, walks the ops backwards asking each for its gradient
+// rule, and appends one SGD step per parameter (see Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Dialect/RN/IR/RNOps.h"
+#include "resnetc/Dialect/RN/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/DenseMap.h"
+
+namespace mlir::rn {
+#define GEN_PASS_DEF_RNAUTODIFF
+#include "resnetc/Dialect/RN/Transforms/Passes.h.inc"
+} // namespace mlir::rn
+
+using namespace mlir;
+using namespace mlir::rn;
+
+namespace {
+struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    if (!forward) {
+      module.emitError("no @forward function to differentiate");
+      return signalPassFailure();
+    }
+    if (module.lookupSymbol("train_step")) {
+      module.emitError("the module already has a @train_step");
+      return signalPassFailure();
+    }
+    if (nesterov && !(momentum > 0)) {
+      module.emitError("Nesterov momentum needs a positive momentum");
+      return signalPassFailure();
+    }
+    if (failed(build(module, forward)))
+      signalPassFailure();
+  }
+
+  LogicalResult build(ModuleOp module, func::FuncOp forward) {
+    OpBuilder b(module.getContext());
+    b.setInsertionPointAfter(forward);
+    auto step = cast<func::FuncOp>(b.clone(*forward));
+    step.setName("train_step");
+    Block &body = step.front();
+    Location loc = step.getLoc();
+    auto ret = cast<func::ReturnOp>(body.getTerminator());
+    Value logits = ret.getOperand(0);
+    int64_t batch = cast<RankedTensorType>(logits.getType()).getDimSize(0);
+
+    // Batch norm in training mode; remember the new running statistics.
+    SmallVector<std::pair<Value, Value>> runningUpdates; // (state arg, new)
+    SmallVector<BatchNormOp> norms(body.getOps<BatchNormOp>());
+    for (BatchNormOp bn : norms) {
+      b.setInsertionPoint(bn);
+      auto vec = bn.getScale().getType();
+      auto train = b.create<BatchNormTrainOp>(
+          bn.getLoc(), TypeRange{bn.getType(), vec, vec, vec, vec},
+          bn.getInput(), bn.getScale(), bn.getBias(), bn.getMean(), bn.getVar(),
+          bn.getEpsilonAttr(), bn.getMomentumAttr());
+      bn.replaceAllUsesWith(train.getOutput());
+      runningUpdates.push_back({bn.getMean(), train.getNewRunningMean()});
+      runningUpdates.push_back({bn.getVar(), train.getNewRunningVar()});
+      bn.erase();
+    }
+
+    // New arguments: labels and the learning rate.
+    Type f32 = b.getF32Type();
+    auto labelsType = RankedTensorType::get({batch}, b.getI64Type());
+    auto scalar = RankedTensorType::get({}, f32);
+    Value labels = body.addArgument(labelsType, loc);
+    Value lr = body.addArgument(scalar, loc);
+
+    // The loss and its gradient.
+    b.setInsertionPoint(ret);
+    auto loss = b.create<SoftmaxCrossEntropyOp>(
+        loc, TypeRange{scalar, RankedTensorType::get({}, b.getI64Type())},
+        logits, labels);
+    llvm::DenseMap<Value, Value> grads;
+    grads[logits] = b.create<SoftmaxCrossEntropyBackwardOp>(
+        loc, logits.getType(), logits, labels);
+
+    // The reverse walk over the forward ops (those before the loss).
+    SmallVector<Operation *> forwardOps;
+    for (Operation &op : body)
+      if (&op == loss.getOperation())
+        break;
+      else
+        forwardOps.push_back(&op);
+    for (Operation *op : llvm::reverse(forwardOps)) {
+      SmallVector<Value> resultGrads;
+      bool any = false;
+      for (Value r : op->getResults()) {
+        resultGrads.push_back(grads.lookup(r));
+        any |= static_cast<bool>(resultGrads.back());
+      }
+      if (!any)
+        continue;
+      auto diff = dyn_cast<Differentiable>(op);
+      if (!diff)
+        return op->emitError("no gradient rule for '") << op->getName() << "'";
+      for (auto [i, g] : llvm::enumerate(resultGrads))
+        if (!g && i == 0)
+          return op->emitError("internal error: missing result gradient");
+      SmallVector<Value> operandGrads;
+      if (failed(diff.buildGradients(b, resultGrads, operandGrads)))
+        return failure();
+      for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads)) {
+        if (!g)
+          continue;
+        Value &acc = grads[operand];
+        acc = acc ? b.create<AddOp>(op->getLoc(), acc, g).getResult() : g;
+      }
+    }
+
+    // One SGD step per parameter.
+    SmallVector<Value> results = {loss.getLoss(), loss.getCorrect()};
+    SmallVector<DictionaryAttr> resultAttrs = {
+        b.getDictionaryAttr(b.getNamedAttr("rn.loss", b.getUnitAttr())),
+        b.getDictionaryAttr(b.getNamedAttr("rn.correct", b.getUnitAttr()))};
+    SmallVector<Value> velocities;
+    SmallVector<DictionaryAttr> velocityAttrs;
+    unsigned numForwardArgs = forward.getNumArguments();
+    for (unsigned i = 0; i < numForwardArgs; ++i) {
+      auto name = step.getArgAttrOfType<StringAttr>(i, "rn.param");
+      if (!name)
+        continue;
+      Value param = body.getArgument(i);
+      Value g = grads.lookup(param);
+      if (!g)
+        return step.emitError("parameter '")
+               << name.getValue() << "' gets no gradient";
+      Value velocity = body.addArgument(param.getType(), loc);
+      auto update = b.create<SGDUpdateOp>(
+          loc, TypeRange{param.getType(), param.getType()}, param, g, velocity,
+          lr, b.getF64FloatAttr(momentum), b.getF64FloatAttr(weightDecay),
+          nesterov ? b.getUnitAttr() : UnitAttr());
+      results.push_back(update.getNewParam());
+      resultAttrs.push_back(
+          b.getDictionaryAttr(b.getNamedAttr("rn.update", name)));
+      velocities.push_back(update.getNewVelocity());
+      velocityAttrs.push_back(b.getDictionaryAttr(b.getNamedAttr(
+          "rn.update", b.getStringAttr(name.getValue() + ".velocity"))));
+      (void)velocity;
+    }
+    results.append(velocities);
+    resultAttrs.append(velocityAttrs);
+    for (auto [state, updated] : runningUpdates) {
+      auto arg = cast<BlockArgument>(state);
+      results.push_back(updated);
+      resultAttrs.push_back(b.getDictionaryAttr(b.getNamedAttr(
+          "rn.update",
+          step.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "rn.state"))));
+    }
+    ret->setOperands(results);
+
+    // The signature: forward's arguments, labels, lr, velocities.
+    step.setType(b.getFunctionType(body.getArgumentTypes(),
+                                   ValueRange(results).getTypes()));
+    SmallVector<DictionaryAttr> argAttrs;
+    for (unsigned i = 0; i < numForwardArgs; ++i)
+      argAttrs.push_back(step.getArgAttrDict(i));
+    argAttrs.push_back(
+        b.getDictionaryAttr(b.getNamedAttr("rn.labels", b.getUnitAttr())));
+    argAttrs.push_back(
+        b.getDictionaryAttr(b.getNamedAttr("rn.hyper", b.getStringAttr("lr"))));
+    for (unsigned i = 0; i < numForwardArgs; ++i)
+      if (auto name = forward.getArgAttrOfType<StringAttr>(i, "rn.param"))
+        argAttrs.push_back(
+            b.getDictionaryAttr(b.getNamedAttr("rn.velocity", name)));
+    step.setAllArgAttrs(argAttrs);
+    step.setAllResultAttrs(resultAttrs);
+    return success();
+  }
+};
+} // namespace
