@@ -145,6 +145,11 @@ Expected<std::unique_ptr<Artifact>> Artifact::load(const std::string &path) {
   if (plan->target != "cpu")
     return Error(path + ": compiled for target '" + plan->target +
                  "', but this runtime backend runs 'cpu' artifacts");
+  for (const PlanBuffer &b : plan->buffers)
+    if (b.dtype != DType::F32)
+      return Error(path + ": buffer '" + b.name + "' is " +
+                   getDTypeName(b.dtype) +
+                   "; the CPU runtime runs fp32 plans only");
   if (plan->precision != "fp32" || plan->layout != "nchw")
     return Error(path + ": precision " + plan->precision + " and layout " +
                  plan->layout + " are not supported on the CPU");
@@ -224,6 +229,13 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
       return Error(source + ": tensor '" + b.name + "' has shape " +
                    fmt(t.shape) + ", the model expects " + fmt(b.shape));
     }
+    // A backstop: shape and dtype already imply the size.
+    if (static_cast<int64_t>(t.bytes.size()) != b.bytes)
+      return Error(source + ": tensor '" + b.name + "' holds " +
+                   std::to_string(t.bytes.size()) +
+                   " bytes, the model "
+                   "expects " +
+                   std::to_string(b.bytes));
   }
   for (size_t i = 0; i < getPlan().buffers.size(); ++i) {
     const PlanBuffer &b = getPlan().buffers[i];

@@ -8,6 +8,8 @@
 
 #include "resnetc/Runtime/Plan.h"
 
+#include <algorithm>
+
 using namespace resnetc::runtime;
 
 static const BufferRole kRoles[] = {
@@ -225,12 +227,14 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
              std::to_string(b.offset + b.bytes) +
              ") lies outside the arena of " + std::to_string(plan.arenaBytes) +
              " bytes");
-    int64_t elements = 1;
+    int64_t elements = 1, bytes = 0;
     for (int64_t d : b.shape)
       if (__builtin_mul_overflow(elements, d, &elements))
         r.fail(where + ": shape overflows");
     if (!r.error &&
-        elements * static_cast<int64_t>(getDTypeSize(b.dtype)) != b.bytes)
+        (__builtin_mul_overflow(
+             elements, static_cast<int64_t>(getDTypeSize(b.dtype)), &bytes) ||
+         bytes != b.bytes))
       r.fail(where + ": " + std::to_string(b.bytes) +
              " bytes do not match its shape and dtype");
     if (r.error)
@@ -242,6 +246,24 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
   };
   if (!validBuffer(plan.input) || !validBuffer(plan.output))
     return Error(source + ": plan: input or output names no buffer");
+  if (plan.inputShape.size() != 3 ||
+      std::count(plan.inputShape.begin(), plan.inputShape.end(), 0))
+    return Error(source + ": plan: input_shape must be three positive sizes "
+                          "(C, H, W)");
+  // The runtime copies images into the input and logits out of the output:
+  // both must be exactly what the header says.
+  const PlanBuffer &in = plan.buffers[plan.input];
+  std::vector<int64_t> inShape = {plan.batch};
+  inShape.insert(inShape.end(), plan.inputShape.begin(), plan.inputShape.end());
+  if (in.role != BufferRole::Input || in.dtype != DType::F32 ||
+      in.shape != inShape)
+    return Error(source + ": plan: the input buffer is not an F32 input of "
+                          "shape batch x input_shape");
+  const PlanBuffer &out = plan.buffers[plan.output];
+  if (out.role != BufferRole::Output || out.dtype != DType::F32 ||
+      out.shape != std::vector<int64_t>{plan.batch, plan.classes})
+    return Error(source + ": plan: the output buffer is not F32 logits of "
+                          "shape batch x classes");
 
   const JsonValue *entries = r.field(json, "entries", "");
   if (entries && !entries->isArray())

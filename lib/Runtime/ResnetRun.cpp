@@ -210,7 +210,7 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     else if (arg == "--save-weights")
       ok = value(opts.saveWeights);
     else if (arg == "--seed") {
-      int64_t s;
+      int64_t s = 0;
       ok = intValue(s, 0);
       opts.seed = static_cast<uint64_t>(s);
     } else if (arg == "--data")
@@ -222,7 +222,7 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     else if (arg == "--batch")
       ok = intValue(opts.batch, 1);
     else if (arg == "--threads") {
-      int64_t t;
+      int64_t t = 0;
       ok = intValue(t, 1) && t <= 1024;
       opts.threads = static_cast<unsigned>(t);
     } else if (arg == "--logits")

@@ -150,7 +150,11 @@ FailureOr<Plan> resnetc::buildPlan(ModuleOp module, StringRef target) {
     step.batched = !isPrepare;
     int64_t stepIndex = static_cast<int64_t>(infer.steps.size());
     for (Value operand : call.getOperands()) {
-      int64_t b = bufferOf.lookup(operand);
+      auto found = bufferOf.find(operand);
+      if (found == bufferOf.end())
+        return call.emitError("internal error: an operand has no buffer"),
+               failure();
+      int64_t b = found->second;
       step.args.push_back(b);
       if (!isPrepare && plan.buffers[b].role == BufferRole::Activation)
         lastUse[b] = stepIndex;
@@ -183,6 +187,8 @@ FailureOr<Plan> resnetc::buildPlan(ModuleOp module, StringRef target) {
     return failure();
   }
   plan.buffers[plan.output].role = BufferRole::Output;
+  // The output lives to the end of the entry, whatever reads it.
+  lastUse.erase(plan.output);
 
   // Persistent buffers first.
   int64_t offset = 0;

@@ -276,7 +276,8 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     config.enableRegionSimplification = GreedySimplifyRegionLevel::Disabled;
     if (failed(
             applyPatternsAndFoldGreedily(module, std::move(patterns), config)))
-      return failure();
+      return module.emitError("internal error: generating the CPU "
+                              "convolutions did not converge");
   }
 
   // 3. Down to LLVM, in two halves: after bufferization, strided
@@ -390,6 +391,7 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     llvm::legacy::PassManager codegen;
     if (machine->addPassesToEmitFile(codegen, os, nullptr,
                                      llvm::CodeGenFileType::ObjectFile)) {
+      llvm::sys::fs::remove(objectPath);
       module.emitError("the host target cannot emit object files");
       return failure();
     }
@@ -397,7 +399,15 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   }
   // Link to a temporary name, then rename: the user's file is replaced only
   // by a complete library.
-  std::string tmpLibrary = options.outputPath + ".tmp";
+  // A unique name, so that concurrent compiles to one path do not collide.
+  llvm::SmallString<128> tmpLibrary;
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(
+          options.outputPath + ".tmp-%%%%%%", tmpLibrary)) {
+    llvm::sys::fs::remove(objectPath);
+    module.emitError("cannot write next to ")
+        << options.outputPath << ": " << ec.message();
+    return failure();
+  }
   std::string error;
   LogicalResult linked = linkSharedLibrary(objectPath, tmpLibrary, error);
   llvm::sys::fs::remove(objectPath);
