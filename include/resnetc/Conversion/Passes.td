@@ -44,6 +44,7 @@ def ConvertRNToLinalg : Pass<"convert-rn-to-linalg", "::mlir::func::FuncOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

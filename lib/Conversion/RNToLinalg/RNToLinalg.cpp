@@ -8,6 +8,7 @@
 #include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace resnetc {
@@ -28,10 +29,12 @@ struct ConvertRNToLinalgPass
     resnetc::populateRNPoolingToLinalgPatterns(patterns);
     resnetc::populateRNLinearToLinalgPatterns(patterns);
     resnetc::populateRNElementwiseToLinalgPatterns(patterns);
+    resnetc::populateRNTrainingToLinalgPatterns(patterns);
     ConversionTarget target(*ctx);
     target.addIllegalDialect<rn::RNDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, tensor::TensorDialect>();
+                           math::MathDialect, scf::SCFDialect,
+                           tensor::TensorDialect>();
     target.addLegalOp<func::FuncOp, func::ReturnOp>();
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))

@@ -22,6 +22,9 @@ void populateRNNormalizationToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateRNPoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// rn.linear and rn.flatten (Linear.cpp).
 void populateRNLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// Training ops: batch norm in training mode, gradients, loss, SGD
+/// (Training.cpp).
+void populateRNTrainingToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// rn.relu, rn.add, rn.add_relu (Elementwise.cpp).
 void populateRNElementwiseToLinalgPatterns(mlir::RewritePatternSet &patterns);
 

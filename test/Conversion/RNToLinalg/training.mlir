@@ -1,0 +1,49 @@
+// RUN: resnet-opt %s -split-input-file -convert-rn-to-linalg | FileCheck %s
+
+// The data gradient of a strided convolution: the output gradient spread out
+// by the stride into a padded zero tensor, convolved at stride 1 with the
+// transposed, flipped weights.
+// CHECK-LABEL: func @conv_backward_data
+// CHECK: %[[Z:.*]] = tensor.insert_slice %arg0 into %{{.*}}[0, 0, 1, 1] [2, 6, 4, 4] [1, 1, 2, 2] : tensor<2x6x4x4xf32> into tensor<2x6x10x10xf32>
+// CHECK: %[[WT:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<6x2x3x3xf32>) outs(%{{.*}} : tensor<4x3x3x3xf32>)
+// CHECK: linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+func.func @conv_backward_data(%dy: tensor<2x6x4x4xf32>, %w: tensor<6x2x3x3xf32>) -> tensor<2x4x8x8xf32> {
+  %dx = rn.conv2d_backward_data %dy, %w stride [2, 2] padding [1, 1] dilation [1, 1] groups 2 input_shape [2, 4, 8, 8] : (tensor<2x6x4x4xf32>, tensor<6x2x3x3xf32>) -> tensor<2x4x8x8xf32>
+  return %dx : tensor<2x4x8x8xf32>
+}
+
+// -----
+
+// The filter gradient is one reduction over (n, p, q).
+// CHECK-LABEL: func @conv_backward_filter
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%arg0, %{{.*}} : tensor<2x4x8x8xf32>, tensor<2x3x10x10xf32>) outs(%{{.*}} : tensor<4x3x3x3xf32>)
+func.func @conv_backward_filter(%dy: tensor<2x4x8x8xf32>, %x: tensor<2x3x8x8xf32>) -> tensor<4x3x3x3xf32> {
+  %dw = rn.conv2d_backward_filter %dy, %x stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 weight_shape [4, 3, 3, 3] : (tensor<2x4x8x8xf32>, tensor<2x3x8x8xf32>) -> tensor<4x3x3x3xf32>
+  return %dw : tensor<4x3x3x3xf32>
+}
+
+// -----
+
+// SGD is one elementwise generic with two results.
+// CHECK-LABEL: func @sgd
+// CHECK: %[[U:.*]]:2 = linalg.generic {{.*}} ins(%arg0, %arg1, %arg2, %arg3 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>)
+// CHECK: return %[[U]]#0, %[[U]]#1
+func.func @sgd(%p: tensor<4xf32>, %g: tensor<4xf32>, %v: tensor<4xf32>, %lr: tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %p2, %v2 = rn.sgd_update %p, %g, %v, %lr momentum 0.9 weight_decay 0.0 : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %p2, %v2 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Max pooling's gradient scatters with loops over (n, c, oh, ow).
+// CHECK-LABEL: func @max_pool_backward
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: arith.cmpf ogt
+// CHECK: tensor.insert
+func.func @max_pool_backward(%dy: tensor<1x1x2x2xf32>, %x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  %dx = rn.max_pool2d_backward %dy, %x kernel [2, 2] stride [2, 2] padding [0, 0] : (tensor<1x1x2x2xf32>, tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  return %dx : tensor<1x1x4x4xf32>
+}
