@@ -68,6 +68,25 @@ static cl::opt<Target>
                       clEnumValN(Target::CUDA, "cuda",
                                  "PTX for NVIDIA GPUs (not available yet)")),
            cl::cat(resnetcCategory));
+namespace {
+enum class Mode { Infer, Train, Both };
+} // namespace
+static cl::opt<Mode>
+    mode("mode", cl::desc("Entry points to compile"), cl::init(Mode::Infer),
+         cl::values(clEnumValN(Mode::Infer, "infer", "inference only"),
+                    clEnumValN(Mode::Train, "train",
+                               "inference and the train_step entry"),
+                    clEnumValN(Mode::Both, "both", "the same as train")),
+         cl::cat(resnetcCategory));
+static cl::opt<double> momentum("momentum",
+                                cl::desc("SGD momentum of train_step"),
+                                cl::init(0.0), cl::cat(resnetcCategory));
+static cl::opt<double> weightDecay("weight-decay",
+                                   cl::desc("SGD weight decay of train_step"),
+                                   cl::init(0.0), cl::cat(resnetcCategory));
+static cl::opt<bool> nesterov("nesterov",
+                              cl::desc("Nesterov momentum in train_step"),
+                              cl::cat(resnetcCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a per-layer table with output "
                                       "shapes, parameters and MACs"),
@@ -229,6 +248,14 @@ int resnetc::resnetcMain(int argc, char **argv) {
                      : emitKind == EmitKind::Kernels ? CPUOutput::KernelsLinalg
                                                      : CPUOutput::SharedLibrary;
     options.outputPath = outputFilename;
+    options.train = mode != Mode::Infer;
+    options.momentum = momentum;
+    options.weightDecay = weightDecay;
+    options.nesterov = nesterov;
+    if (momentum < 0 || weightDecay < 0)
+      return fail("--momentum and --weight-decay must be non-negative");
+    if (nesterov && !(momentum > 0))
+      return fail("--nesterov needs a positive --momentum");
     std::string text;
     if (failed(compileForCPU(*module, options, text)))
       return fail("compiling '" + inputFilename + "' for the CPU failed");

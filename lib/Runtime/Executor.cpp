@@ -146,7 +146,9 @@ Expected<std::unique_ptr<Artifact>> Artifact::load(const std::string &path) {
     return Error(path + ": compiled for target '" + plan->target +
                  "', but this runtime backend runs 'cpu' artifacts");
   for (const PlanBuffer &b : plan->buffers)
-    if (b.dtype != DType::F32)
+    if (b.dtype != DType::F32 &&
+        !(b.dtype == DType::I64 &&
+          (b.role == BufferRole::Labels || b.role == BufferRole::Correct)))
       return Error(path + ": buffer '" + b.name + "' is " +
                    getDTypeName(b.dtype) +
                    "; the CPU runtime runs fp32 plans only");
@@ -245,12 +247,66 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
     std::memcpy(bufferData(static_cast<int64_t>(i)), t.bytes.data(),
                 static_cast<size_t>(b.bytes));
   }
+  // A new start for the optimizer.
+  for (size_t i = 0; i < getPlan().buffers.size(); ++i)
+    if (getPlan().buffers[i].role == BufferRole::Velocity)
+      std::memset(bufferData(static_cast<int64_t>(i)), 0,
+                  static_cast<size_t>(getPlan().buffers[i].bytes));
+  parametersSet = true;
   prepared = false;
+  return prepare();
+}
+
+Status Executor::prepare() {
   if (getPlan().findEntry("prepare")) {
     if (Status s = runEntry("prepare", 1); !s)
       return s;
   }
   prepared = true;
+  return Status::success();
+}
+
+/// The index of the buffer with `role` (and `name`, if given), or -1.
+static int64_t findBuffer(const Plan &plan, BufferRole role,
+                          const std::string &name = "") {
+  for (size_t i = 0; i < plan.buffers.size(); ++i)
+    if (plan.buffers[i].role == role &&
+        (name.empty() || plan.buffers[i].name == name))
+      return static_cast<int64_t>(i);
+  return -1;
+}
+
+Status Executor::trainStep(const int64_t *labels, float lr, float &loss,
+                           int64_t &correct) {
+  if (!parametersSet)
+    return Error("the model's parameters have not been set");
+  const Plan &plan = getPlan();
+  if (!plan.findEntry("train_step"))
+    return Error(artifact.getPath() + ": compiled without a train_step "
+                                      "entry (recompile with resnetc "
+                                      "--mode=train)");
+  int64_t labelBuffer = findBuffer(plan, BufferRole::Labels),
+          lrBuffer = findBuffer(plan, BufferRole::Hyper, "lr"),
+          lossBuffer = findBuffer(plan, BufferRole::Loss),
+          correctBuffer = findBuffer(plan, BufferRole::Correct);
+  if (labelBuffer < 0 || lrBuffer < 0 || lossBuffer < 0 || correctBuffer < 0)
+    return Error(artifact.getPath() + ": the train_step entry lacks its "
+                                      "labels, lr, loss or correct buffer");
+  for (int64_t n = 0; n < plan.batch; ++n)
+    if (labels[n] < 0 || labels[n] >= plan.classes)
+      return Error("label " + std::to_string(labels[n]) +
+                   " is not a class "
+                   "of this model (0 to " +
+                   std::to_string(plan.classes - 1) + ")");
+  std::memcpy(bufferData(labelBuffer), labels,
+              static_cast<size_t>(plan.batch) * sizeof(int64_t));
+  *bufferData(lrBuffer) = lr;
+  if (Status s = runEntry("train_step", plan.batch); !s)
+    return s;
+  loss = *bufferData(lossBuffer);
+  correct = *reinterpret_cast<const int64_t *>(bufferData(correctBuffer));
+  // The weights changed: what prepare derives from them is stale.
+  prepared = false;
   return Status::success();
 }
 
@@ -294,8 +350,11 @@ Status Executor::runEntry(const std::string &name, int64_t count) {
 }
 
 Status Executor::infer(int64_t count) {
-  if (!prepared)
+  if (!parametersSet)
     return Error("the model's parameters have not been set");
+  if (!prepared)
+    if (Status s = prepare(); !s)
+      return s;
   if (count < 1 || count > getPlan().batch)
     return Error("batch of " + std::to_string(count) +
                  " images: the artifact runs 1 to " +

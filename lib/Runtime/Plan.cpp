@@ -13,8 +13,10 @@
 using namespace resnetc::runtime;
 
 static const BufferRole kRoles[] = {
-    BufferRole::Input, BufferRole::Output,  BufferRole::Param,
-    BufferRole::State, BufferRole::Derived, BufferRole::Activation};
+    BufferRole::Input,  BufferRole::Output,  BufferRole::Param,
+    BufferRole::State,  BufferRole::Derived, BufferRole::Activation,
+    BufferRole::Labels, BufferRole::Hyper,   BufferRole::Velocity,
+    BufferRole::Loss,   BufferRole::Correct};
 
 const char *resnetc::runtime::getBufferRoleName(BufferRole role) {
   switch (role) {
@@ -30,6 +32,16 @@ const char *resnetc::runtime::getBufferRoleName(BufferRole role) {
     return "derived";
   case BufferRole::Activation:
     return "activation";
+  case BufferRole::Labels:
+    return "labels";
+  case BufferRole::Hyper:
+    return "hyper";
+  case BufferRole::Velocity:
+    return "velocity";
+  case BufferRole::Loss:
+    return "loss";
+  case BufferRole::Correct:
+    return "correct";
   }
   return "?";
 }

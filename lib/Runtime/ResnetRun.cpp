@@ -33,6 +33,8 @@ struct Options {
   int64_t limit = -1, batch = 0;
   unsigned threads = 0;
   std::string logits, predictions;
+  int64_t trainSteps = 0;
+  double lr = 0.01;
 };
 
 const char *kUsage =
@@ -52,6 +54,10 @@ const char *kUsage =
     "                        .npy array of float32 images, N x C x H x W\n"
     "  --labels FILE         .npy integer labels for an .npy --data\n"
     "  --limit N             use the first N images\n"
+    "training (a model compiled with resnetc --mode=train):\n"
+    "  --train-steps N       N SGD steps on the first batch of the data,\n"
+    "                        printing each step's loss, before the run\n"
+    "  --lr X                learning rate (default 0.01)\n"
     "run:\n"
     "  --batch N             images per step (default: the compiled batch)\n"
     "  --threads N           worker threads (default: all cores)\n"
@@ -217,7 +223,17 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
       ok = value(opts.data);
     else if (arg == "--labels")
       ok = value(opts.labels);
-    else if (arg == "--limit")
+    else if (arg == "--train-steps")
+      ok = intValue(opts.trainSteps, 1);
+    else if (arg == "--lr") {
+      std::string v;
+      char *end = nullptr;
+      ok = value(v);
+      if (ok) {
+        opts.lr = std::strtod(v.c_str(), &end);
+        ok = end && *end == '\0' && std::isfinite(opts.lr) && opts.lr >= 0;
+      }
+    } else if (arg == "--limit")
       ok = intValue(opts.limit, 1);
     else if (arg == "--batch")
       ok = intValue(opts.batch, 1);
@@ -284,6 +300,34 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   Executor exec(**artifact, opts.threads);
   if (Status s = exec.setParameters(params, paramSource); !s)
     return fail(s.message());
+  if (opts.trainSteps > 0) {
+    const Plan &p = exec.getPlan();
+    if (data->labels.empty())
+      return fail("--train-steps needs labels (a labelled dataset, or "
+                  "--labels with an .npy --data)");
+    if (data->n < p.batch)
+      return fail("--train-steps trains on one full batch of " +
+                  std::to_string(p.batch) + " images; the data has " +
+                  std::to_string(data->n));
+    std::memcpy(exec.inputData(), data->images.data(),
+                static_cast<size_t>(p.batch * data->c * data->h * data->w) *
+                    sizeof(float));
+    for (int64_t step = 1; step <= opts.trainSteps; ++step) {
+      float loss = 0;
+      int64_t correct = 0;
+      if (Status s = exec.trainStep(data->labels.data(),
+                                    static_cast<float>(opts.lr), loss, correct);
+          !s)
+        return fail(s.message());
+      std::printf("train step %lld: loss %.6f, correct %lld/%lld\n",
+                  static_cast<long long>(step), loss,
+                  static_cast<long long>(correct),
+                  static_cast<long long>(p.batch));
+      if (!std::isfinite(loss))
+        return fail("the loss is not finite after step " +
+                    std::to_string(step) + "; lower --lr");
+    }
+  }
   if (!opts.saveWeights.empty()) {
     NamedTensors out;
     for (auto &[name, t] : exec.getParameters())

@@ -83,6 +83,221 @@ private:
 };
 } // namespace
 
+namespace {
+/// Builds a plan entry by entry; buffers of parameters and state are shared
+/// by name, activations of each entry are laid out by liveness over the same
+/// region (entries never run at the same time).
+class PlanBuilder {
+public:
+  PlanBuilder(ModuleOp module, Plan &plan) : module(module), plan(plan) {}
+
+  int64_t addBuffer(Type type, std::string name, BufferRole role) {
+    auto t = cast<RankedTensorType>(type);
+    PlanBuffer b;
+    b.name = std::move(name);
+    b.role = role;
+    b.dtype = t.getElementType().isInteger(64) ? DType::I64 : DType::F32;
+    b.shape.assign(t.getShape().begin(), t.getShape().end());
+    b.bytes = byteSize(t);
+    plan.buffers.push_back(std::move(b));
+    int64_t index = static_cast<int64_t>(plan.buffers.size()) - 1;
+    byName[plan.buffers.back().name] = index;
+    return index;
+  }
+
+  /// Binds the arguments of an entry function to buffers.
+  LogicalResult bindArguments(func::FuncOp fn,
+                              llvm::DenseMap<Value, int64_t> &bufferOf) {
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+      BlockArgument arg = fn.getArgument(i);
+      auto named = [&](StringRef attr) {
+        return fn.getArgAttrOfType<StringAttr>(i, attr);
+      };
+      auto reuse = [&](const std::string &name, BufferRole role) {
+        auto it = byName.find(name);
+        bufferOf[arg] = it != byName.end()
+                            ? it->second
+                            : addBuffer(arg.getType(), name, role);
+      };
+      if (auto name = named("rn.param"))
+        reuse(name.str(), BufferRole::Param);
+      else if (auto name = named("rn.state"))
+        reuse(name.str(), BufferRole::State);
+      else if (auto name = named("rn.velocity"))
+        reuse(name.str() + ".velocity", BufferRole::Velocity);
+      else if (auto name = named("rn.hyper"))
+        reuse(name.str(), BufferRole::Hyper);
+      else if (fn.getArgAttr(i, "rn.labels"))
+        reuse("labels", BufferRole::Labels);
+      else if (fn.getArgAttr(i, "rn.input")) {
+        reuse("input", BufferRole::Input);
+        plan.input = bufferOf[arg];
+      } else {
+        return fn.emitError("argument ") << i << " has no role";
+      }
+    }
+    return success();
+  }
+
+  /// Turns the kernel calls of `fn` into steps. Results that `fn` returns
+  /// with `rn.update = NAME` are written in place into buffer NAME, which
+  /// must not be read by a later step; `rn.loss`/`rn.correct` results get
+  /// their own buffers; the first result without attributes of @forward is
+  /// the output.
+  LogicalResult buildEntry(func::FuncOp fn, PlanEntry &prepare,
+                           PlanEntry &entry, bool batched) {
+    llvm::DenseMap<Value, int64_t> bufferOf;
+    if (failed(bindArguments(fn, bufferOf)))
+      return failure();
+    Operation *terminator = fn.getBody().front().getTerminator();
+    // Where each returned value goes.
+    llvm::DenseMap<Value, int64_t> destination;
+    llvm::DenseMap<Value, BufferRole> resultRole;
+    for (auto [i, v] : llvm::enumerate(terminator->getOperands())) {
+      if (auto name = fn.getResultAttrOfType<StringAttr>(i, "rn.update")) {
+        auto it = byName.find(name.str());
+        if (it == byName.end())
+          return fn.emitError("update of unknown buffer '") << name << "'";
+        destination[v] = it->second;
+      } else if (fn.getResultAttr(i, "rn.loss")) {
+        resultRole[v] = BufferRole::Loss;
+      } else if (fn.getResultAttr(i, "rn.correct")) {
+        resultRole[v] = BufferRole::Correct;
+      } else {
+        resultRole[v] = BufferRole::Output;
+      }
+    }
+    llvm::DenseMap<int64_t, int64_t> lastUse;
+    std::vector<std::vector<int64_t>> definedAt;
+    SmallVector<func::CallOp> calls;
+    for (Operation &op : fn.getBody().front()) {
+      if (&op == terminator)
+        break;
+      auto call = dyn_cast<func::CallOp>(op);
+      auto kernel =
+          call ? module.lookupSymbol<func::FuncOp>(call.getCallee()) : nullptr;
+      if (!kernel || !kernel->hasAttr("rn.kernel"))
+        return op.emitError("expected a call to an rn kernel in @")
+               << fn.getName();
+      calls.push_back(call);
+    }
+    // The last step reading each buffer, to check in-place updates.
+    llvm::DenseMap<int64_t, size_t> lastReader;
+    for (auto [s, call] : llvm::enumerate(calls))
+      for (Value operand : call.getOperands())
+        if (auto it = bufferOf.find(operand); it != bufferOf.end())
+          lastReader[it->second] = s;
+
+    for (auto [s, call] : llvm::enumerate(calls)) {
+      auto kernel = module.lookupSymbol<func::FuncOp>(call.getCallee());
+      bool isPrepare = kernel->hasAttr("rn.prepare");
+      PlanStep step;
+      step.kernel = kernel.getName().str();
+      step.layer = rn::getLayerPath(kernel.getLoc());
+      step.batched = batched && !isPrepare;
+      int64_t stepIndex = static_cast<int64_t>(entry.steps.size());
+      for (Value operand : call.getOperands()) {
+        auto found = bufferOf.find(operand);
+        if (found == bufferOf.end())
+          return call.emitError("internal error: an operand has no buffer"),
+                 failure();
+        int64_t b = found->second;
+        step.args.push_back(b);
+        if (!isPrepare && plan.buffers[b].role == BufferRole::Activation)
+          lastUse[b] = stepIndex;
+      }
+      std::vector<int64_t> results;
+      for (auto [i, result] : llvm::enumerate(call.getResults())) {
+        if (auto it = destination.find(result); it != destination.end()) {
+          // Written in place: no later step may read the old value.
+          auto reader = lastReader.find(it->second);
+          if (reader != lastReader.end() && reader->second > s)
+            return call.emitError("cannot update '")
+                   << plan.buffers[it->second].name
+                   << "' in place: a later step still reads it";
+          bufferOf[result] = it->second;
+          step.args.push_back(it->second);
+          continue;
+        }
+        std::string name = step.layer.empty() ? step.kernel : step.layer;
+        if (call.getNumResults() > 1)
+          name += "." + std::to_string(i);
+        BufferRole role =
+            isPrepare ? BufferRole::Derived : BufferRole::Activation;
+        if (auto it = resultRole.find(result);
+            it != resultRole.end() && it->second != BufferRole::Output)
+          role = it->second;
+        int64_t b = addBuffer(result.getType(), entry.name + ":" + name, role);
+        bufferOf[result] = b;
+        step.args.push_back(b);
+        if (role == BufferRole::Activation)
+          results.push_back(b);
+        if (auto it = resultRole.find(result);
+            it != resultRole.end() && it->second == BufferRole::Output) {
+          plan.buffers[b].role = BufferRole::Output;
+          plan.buffers[b].name = "logits";
+          plan.output = b;
+          results.push_back(b);
+        }
+      }
+      if (isPrepare) {
+        prepare.steps.push_back(std::move(step));
+      } else {
+        entry.steps.push_back(std::move(step));
+        definedAt.push_back(std::move(results));
+      }
+    }
+    entryActivations.push_back({std::move(definedAt), std::move(lastUse)});
+    return success();
+  }
+
+  /// Lays out persistent buffers, then each entry's activations over one
+  /// shared region.
+  void layout() {
+    int64_t offset = 0;
+    for (PlanBuffer &b : plan.buffers)
+      if (b.role != BufferRole::Activation && b.role != BufferRole::Output) {
+        b.offset = offset;
+        offset += alignUp(b.bytes);
+      }
+    int64_t base = offset, peak = 0;
+    for (auto &[definedAt, lastUse] : entryActivations) {
+      ArenaAllocator arena;
+      for (size_t s = 0; s < definedAt.size(); ++s) {
+        for (int64_t b : definedAt[s]) {
+          PlanBuffer &buf = plan.buffers[b];
+          buf.offset = base + arena.allocate(buf.bytes);
+          if (buf.role == BufferRole::Output) {
+            lastUse.erase(b); // alive to the end of the entry
+            continue;
+          }
+          if (!lastUse.count(b))
+            lastUse[b] = static_cast<int64_t>(s); // dead result: free now
+        }
+        std::vector<int64_t> dying;
+        for (auto &[b, last] : lastUse)
+          if (last == static_cast<int64_t>(s))
+            dying.push_back(b);
+        std::sort(dying.begin(), dying.end());
+        for (int64_t b : dying)
+          arena.release(plan.buffers[b].offset - base, plan.buffers[b].bytes);
+      }
+      peak = std::max(peak, arena.highWater());
+    }
+    plan.peakActivationBytes = peak;
+    plan.arenaBytes = base + peak;
+  }
+
+private:
+  ModuleOp module;
+  Plan &plan;
+  std::map<std::string, int64_t> byName;
+  std::vector<std::pair<std::vector<std::vector<int64_t>>,
+                        llvm::DenseMap<int64_t, int64_t>>>
+      entryActivations;
+};
+} // namespace
+
 FailureOr<Plan> resnetc::buildPlan(ModuleOp module, StringRef target) {
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   if (!forward) {
@@ -100,129 +315,24 @@ FailureOr<Plan> resnetc::buildPlan(ModuleOp module, StringRef target) {
   if (auto a = module->getAttrOfType<DenseI64ArrayAttr>("rn.input_shape"))
     plan.inputShape.assign(a.asArrayRef().begin(), a.asArrayRef().end());
 
-  llvm::DenseMap<Value, int64_t> bufferOf;
-  auto addBuffer = [&](Value v, std::string name, BufferRole role) {
-    auto type = cast<RankedTensorType>(v.getType());
-    PlanBuffer b;
-    b.name = std::move(name);
-    b.role = role;
-    b.shape.assign(type.getShape().begin(), type.getShape().end());
-    b.bytes = byteSize(type);
-    plan.buffers.push_back(std::move(b));
-    int64_t index = static_cast<int64_t>(plan.buffers.size()) - 1;
-    bufferOf[v] = index;
-    return index;
-  };
-
-  for (auto [i, arg] : llvm::enumerate(forward.getArguments())) {
-    if (auto name = forward.getArgAttrOfType<StringAttr>(i, "rn.param"))
-      addBuffer(arg, name.str(), BufferRole::Param);
-    else if (auto name = forward.getArgAttrOfType<StringAttr>(i, "rn.state"))
-      addBuffer(arg, name.str(), BufferRole::State);
-    else if (forward.getArgAttr(i, "rn.input"))
-      plan.input = addBuffer(arg, "input", BufferRole::Input);
-    else {
-      forward.emitError("argument ") << i << " has no role";
-      return failure();
-    }
-  }
-
-  Operation *terminator = forward.getBody().front().getTerminator();
-  PlanEntry prepare{"prepare", {}}, infer{"infer", {}};
-  // Activation liveness, in steps of `infer`.
-  llvm::DenseMap<int64_t, int64_t> lastUse;
-  std::vector<std::vector<int64_t>> definedAt;
-
-  for (Operation &op : forward.getBody().front()) {
-    if (&op == terminator)
-      break;
-    auto call = dyn_cast<func::CallOp>(op);
-    auto kernel =
-        call ? module.lookupSymbol<func::FuncOp>(call.getCallee()) : nullptr;
-    if (!kernel || !kernel->hasAttr("rn.kernel")) {
-      op.emitError("expected a call to an rn kernel in @forward");
-      return failure();
-    }
-    bool isPrepare = kernel->hasAttr("rn.prepare");
-    PlanStep step;
-    step.kernel = kernel.getName().str();
-    step.layer = rn::getLayerPath(kernel.getLoc());
-    step.batched = !isPrepare;
-    int64_t stepIndex = static_cast<int64_t>(infer.steps.size());
-    for (Value operand : call.getOperands()) {
-      auto found = bufferOf.find(operand);
-      if (found == bufferOf.end())
-        return call.emitError("internal error: an operand has no buffer"),
-               failure();
-      int64_t b = found->second;
-      step.args.push_back(b);
-      if (!isPrepare && plan.buffers[b].role == BufferRole::Activation)
-        lastUse[b] = stepIndex;
-    }
-    std::vector<int64_t> results;
-    for (auto [i, result] : llvm::enumerate(call.getResults())) {
-      std::string name = step.layer.empty() ? step.kernel : step.layer;
-      if (call.getNumResults() > 1)
-        name += "." + std::to_string(i);
-      int64_t b =
-          addBuffer(result, name,
-                    isPrepare ? BufferRole::Derived : BufferRole::Activation);
-      step.args.push_back(b);
-      results.push_back(b);
-    }
-    if (isPrepare) {
-      prepare.steps.push_back(std::move(step));
-    } else {
-      infer.steps.push_back(std::move(step));
-      definedAt.push_back(std::move(results));
-    }
-  }
-  if (terminator->getNumOperands() != 1) {
-    forward.emitError("@forward must return the logits");
+  PlanBuilder builder(module, plan);
+  PlanEntry prepare{"prepare", {}}, infer{"infer", {}}, train{"train_step", {}};
+  if (failed(builder.buildEntry(forward, prepare, infer, /*batched=*/true)))
     return failure();
-  }
-  plan.output = bufferOf.lookup(terminator->getOperand(0));
-  if (plan.buffers[plan.output].role != BufferRole::Activation) {
+  if (plan.output < 0) {
     forward.emitError("@forward must compute its output");
     return failure();
   }
-  plan.buffers[plan.output].role = BufferRole::Output;
-  // The output lives to the end of the entry, whatever reads it.
-  lastUse.erase(plan.output);
-
-  // Persistent buffers first.
-  int64_t offset = 0;
-  for (PlanBuffer &b : plan.buffers)
-    if (b.role != BufferRole::Activation && b.role != BufferRole::Output) {
-      b.offset = offset;
-      offset += alignUp(b.bytes);
-    }
-  int64_t activationBase = offset;
-
-  // Activations (and the output, alive to the end) by liveness.
-  ArenaAllocator arena;
-  for (size_t s = 0; s < definedAt.size(); ++s) {
-    for (int64_t b : definedAt[s]) {
-      PlanBuffer &buf = plan.buffers[b];
-      buf.offset = activationBase + arena.allocate(buf.bytes);
-      if (buf.role == BufferRole::Output)
-        continue;
-      if (!lastUse.count(b))
-        lastUse[b] = static_cast<int64_t>(s); // dead result: free now
-    }
-    std::vector<int64_t> dying;
-    for (auto &[b, last] : lastUse)
-      if (last == static_cast<int64_t>(s))
-        dying.push_back(b);
-    std::sort(dying.begin(), dying.end());
-    for (int64_t b : dying)
-      arena.release(plan.buffers[b].offset - activationBase,
-                    plan.buffers[b].bytes);
-  }
-  plan.peakActivationBytes = arena.highWater();
-  plan.arenaBytes = activationBase + arena.highWater();
+  // Training kernels span the batch (statistics, weight gradients).
+  auto trainStep = module.lookupSymbol<func::FuncOp>("train_step");
+  if (trainStep &&
+      failed(builder.buildEntry(trainStep, prepare, train, /*batched=*/false)))
+    return failure();
+  builder.layout();
   if (!prepare.steps.empty())
     plan.entries.push_back(std::move(prepare));
   plan.entries.push_back(std::move(infer));
+  if (trainStep)
+    plan.entries.push_back(std::move(train));
   return plan;
 }

@@ -69,6 +69,13 @@ public:
   /// buffer and leaves their logits in the output buffer.
   Status infer(int64_t count);
 
+  /// One SGD step on a full batch: the images in the input buffer and
+  /// `labels` (batch of them). Updates parameters, velocities and running
+  /// statistics in place and returns the batch's mean loss and number of
+  /// correct predictions (before the update). Needs a train_step entry.
+  Status trainStep(const int64_t *labels, float lr, float &loss,
+                   int64_t &correct);
+
   /// Pointer to a buffer's first element.
   float *bufferData(int64_t index);
   float *inputData() { return bufferData(getPlan().input); }
@@ -76,10 +83,12 @@ public:
 
 private:
   Status runEntry(const std::string &name, int64_t count);
+  Status prepare();
 
   const Artifact &artifact;
   std::unique_ptr<ThreadPool> pool;
   void *arena = nullptr;
+  bool parametersSet = false;
   bool prepared = false;
 };
 

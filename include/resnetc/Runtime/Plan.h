@@ -34,6 +34,11 @@ enum class BufferRole {
   State,      ///< A non-trainable tensor (batch-norm running statistics).
   Derived,    ///< Computed from parameters by the `prepare` entry.
   Activation, ///< A temporary of one entry; shares memory by liveness.
+  Labels,     ///< The labels of a training batch (I64, N).
+  Hyper,      ///< A scalar hyperparameter set per step (the learning rate).
+  Velocity,   ///< SGD momentum state of a parameter (zero at the start).
+  Loss,       ///< The mean loss of a training step (F32 scalar).
+  Correct,    ///< Correct predictions of a training step (I64 scalar).
 };
 
 const char *getBufferRoleName(BufferRole role);
@@ -57,7 +62,8 @@ struct PlanStep {
 };
 
 struct PlanEntry {
-  std::string name; ///< "prepare" (once, after loading weights) or "infer".
+  std::string name; ///< "prepare" (once, after loading weights), "infer" or
+                    ///< "train_step".
   std::vector<PlanStep> steps;
 };
 

@@ -31,6 +31,11 @@ struct CPUCompileOptions {
   std::string outputPath;
   /// CPU to generate code for: "native" (this machine) or an LLVM CPU name.
   std::string cpu = "native";
+  /// Also compile the `train_step` entry (rn-autodiff), with these SGD
+  /// settings.
+  bool train = false;
+  double momentum = 0, weightDecay = 0;
+  bool nesterov = false;
 };
 
 /// Symbol holding the plan (NUL-terminated JSON) in a CPU artifact.

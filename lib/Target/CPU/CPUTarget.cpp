@@ -112,7 +112,8 @@ static void makePerImageKernel(func::FuncOp kernel) {
   Operation *op = &body.front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   Location loc = kernel.getLoc();
-  bool batched = !kernel->hasAttr("rn.prepare");
+  bool batched =
+      !kernel->hasAttr("rn.prepare") && !kernel->hasAttr("rn.whole_batch");
 
   SmallVector<Value> outs;
   for (Type t : op->getResultTypes())
@@ -246,9 +247,25 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   prepareContext(ctx);
 
   // 1. Fuse and outline; build the plan; keep only the kernels.
+  // Training is derived from the unfused model; the fusions then apply to
+  // both entries (they never match training's batch norms).
   PassManager rnPM(&ctx);
+  if (options.train) {
+    rn::RNAutodiffOptions autodiff;
+    autodiff.momentum = options.momentum;
+    autodiff.weightDecay = options.weightDecay;
+    autodiff.nesterov = options.nesterov;
+    rnPM.addPass(rn::createRNAutodiff(autodiff));
+  }
   buildInferenceFusionPipeline(rnPM);
   rnPM.addPass(rn::createRNOutlineKernels());
+  if (options.train) {
+    rn::RNOutlineKernelsOptions outline;
+    outline.entry = "train_step";
+    outline.prefix = "t";
+    outline.wholeBatch = true;
+    rnPM.addPass(rn::createRNOutlineKernels(outline));
+  }
   if (failed(rnPM.run(module)))
     return failure();
   FailureOr<runtime::Plan> plan = buildPlan(module, "cpu");
@@ -260,6 +277,8 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     return success();
   }
   module.lookupSymbol<func::FuncOp>("forward").erase();
+  if (auto step = module.lookupSymbol<func::FuncOp>("train_step"))
+    step.erase();
 
   // 2. Per-image, destination-passing kernels (public: they are the
   // library's interface until the entries wrap them).
@@ -283,8 +302,7 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   // 3. Down to LLVM, in two halves: after bufferization, strided
   // memref.copy ops (from padding) become linalg.copy so that they lower to
   // loops instead of calls into MLIR's runner library.
-  std::string linalgPipeline =
-      "func.func(convert-rn-to-linalg,canonicalize,cse)";
+  std::string linalgPipeline = "func.func(convert-rn-to-linalg,canonicalize)";
   std::string bufferizePipeline =
       "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
       "one-shot-bufferize{bufferize-function-boundaries "

@@ -2,8 +2,9 @@
 
 - every step argument names a buffer; the input and output exist;
 - every buffer lies inside the arena, 64-byte aligned, with bytes matching
-  shape x 4 (fp32);
-- persistent buffers (input, params, state, derived) never overlap anything;
+  its shape and dtype (F32, or I64 for labels and correct counts);
+- persistent buffers (input, params, state, derived, and training's labels,
+  lr, velocities, loss and correct count) never overlap anything;
 - two activations that are alive at the same step never overlap, where an
   activation is alive from the step that writes it to its last use (the
   output to the end of the entry);
@@ -24,7 +25,7 @@ def main(path):
     plan = json.load(open(path))
     buffers, arena = plan["buffers"], plan["arena_bytes"]
     for i, b in enumerate(buffers):
-        n = 4
+        n = 8 if b["dtype"] == "I64" else 4
         for d in b["shape"]:
             n *= d
         assert b["bytes"] == n, f"buffer {i} size"
@@ -32,7 +33,9 @@ def main(path):
         assert 0 <= b["offset"] and b["offset"] + b["bytes"] <= arena, \
             f"buffer {i} outside the arena"
     persistent = [i for i, b in enumerate(buffers)
-                  if b["role"] in ("input", "param", "state", "derived")]
+                  if b["role"] in ("input", "param", "state", "derived",
+                                   "labels", "hyper", "velocity", "loss",
+                                   "correct")]
     for i in persistent:
         for j in range(len(buffers)):
             assert i == j or not overlap(buffers[i], buffers[j]), \

@@ -54,13 +54,13 @@ struct RNOutlineKernelsPass
     unsigned counter = 0;
     SmallVector<Operation *> ops;
     for (Operation &op : forward.getBody().front())
-      if (isa<rn::RNDialect>(op.getDialect()))
+      if (!isa<func::ReturnOp, func::CallOp>(op))
         ops.push_back(&op);
 
     for (Operation *op : ops) {
       bool allStatic = llvm::all_of(
           op->getOperands(), [&](Value v) { return isStatic.contains(v); });
-      std::string name = "k" + std::to_string(counter++);
+      std::string name = prefix + std::to_string(counter++);
       std::string layer = layerName(op->getLoc());
       if (!layer.empty())
         name += "_" + layer;
@@ -73,6 +73,8 @@ struct RNOutlineKernelsPass
       kernel->setAttr("rn.kernel", builder.getUnitAttr());
       if (allStatic)
         kernel->setAttr("rn.prepare", builder.getUnitAttr());
+      else if (wholeBatch)
+        kernel->setAttr("rn.whole_batch", builder.getUnitAttr());
       Block *body = kernel.addEntryBlock();
       IRMapping mapping;
       for (auto [i, operand] : llvm::enumerate(op->getOperands())) {

@@ -132,6 +132,12 @@ def RNOutlineKernels : Pass<"rn-outline-kernels", "::mlir::ModuleOp"> {
   let options = [
     Option<"entry", "entry", "std::string", /*default=*/"\"forward\"",
            "The function whose rn ops are outlined">,
+    Option<"prefix", "prefix", "std::string", /*default=*/"\"k\"",
+           "Prefix of the kernel names">,
+    Option<"wholeBatch", "whole-batch", "bool", /*default=*/"false",
+           "Mark the kernels rn.whole_batch: they compute over the whole "
+           "batch at once (training: statistics and weight gradients span "
+           "the batch)">,
   ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }

@@ -1,0 +1,278 @@
+"""Training steps of CPU-compiled models against PyTorch.
+
+For each small model (basic blocks with conv biases and a projection,
+bottleneck, grouped, pre-activation): the same architecture in PyTorch,
+with modules named so that its state_dict keys are resnetc's parameter
+names; identical initial weights (resnet-run's seeded initialization) and
+batch.
+
+  1. One step of plain SGD at lr 1: the loss, every parameter gradient
+     (the parameter's change) and the batch-norm running statistics.
+  2. Five steps with momentum 0.9 and weight decay 5e-4 at lr 0.05: every
+     parameter.
+
+Error: max |ours - torch| / max |torch| per tensor. A gradient that is
+zero in exact arithmetic (the bias of a convolution followed by batch norm
+in training mode, whose mean the normalization removes) is measured against
+1e-3 of the model's largest gradient instead, since fp32 leaves ~1e-7 of
+noise there. Tolerances: loss 1e-4, gradients and parameters 1e-3 (fp32).
+
+usage: train_step.py RESNETC RESNET_RUN SCRIPTS_DIR WORK_DIR
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+BATCH = 4
+
+
+class Basic(nn.Module):
+    def __init__(self, cin, c, stride, bias, proj_bn):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, c, 3, stride, 1, bias=bias)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, 1, 1, bias=bias)
+        self.bn2 = nn.BatchNorm2d(c)
+        self.shortcut = None
+        if stride != 1 or cin != c:
+            self.shortcut = nn.Module()
+            self.shortcut.conv1 = nn.Conv2d(cin, c, 1, stride, bias=bias)
+            if proj_bn:
+                self.shortcut.bn1 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        s = x
+        if self.shortcut is not None:
+            s = self.shortcut.conv1(x)
+            if hasattr(self.shortcut, "bn1"):
+                s = self.shortcut.bn1(s)
+        return F.relu(y + s)
+
+
+class Bottleneck(nn.Module):
+    def __init__(self, cin, c, stride, groups=1, width_per_group=64):
+        super().__init__()
+        w = c * width_per_group // 64 * groups
+        self.conv1 = nn.Conv2d(cin, w, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(w)
+        self.conv2 = nn.Conv2d(w, w, 3, stride, 1, groups=groups, bias=False)
+        self.bn2 = nn.BatchNorm2d(w)
+        self.conv3 = nn.Conv2d(w, 4 * c, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(4 * c)
+        self.shortcut = None
+        if stride != 1 or cin != 4 * c:
+            self.shortcut = nn.Module()
+            self.shortcut.conv1 = nn.Conv2d(cin, 4 * c, 1, stride, bias=False)
+            self.shortcut.bn1 = nn.BatchNorm2d(4 * c)
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = F.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        s = x if self.shortcut is None else \
+            self.shortcut.bn1(self.shortcut.conv1(x))
+        return F.relu(y + s)
+
+
+class Preact(nn.Module):
+    def __init__(self, cin, c, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, c, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, 1, 1, bias=False)
+        self.shortcut = None
+        if stride != 1 or cin != c:
+            self.shortcut = nn.Module()
+            self.shortcut.conv1 = nn.Conv2d(cin, c, 1, stride, bias=False)
+
+    def forward(self, x):
+        y = self.conv1(F.relu(self.bn1(x)))
+        y = self.conv2(F.relu(self.bn2(y)))
+        s = x if self.shortcut is None else self.shortcut.conv1(x)
+        return y + s
+
+
+class Net(nn.Module):
+    """stem -> stage1 -> stage2 -> head, named like resnetc's layer paths."""
+
+    def __init__(self, stem_c, blocks, preact, bias, classes=5):
+        super().__init__()
+        self.stem = nn.Module()
+        self.stem.conv1 = nn.Conv2d(3, stem_c, 3, 1, 1, bias=bias)
+        self.stem.bn1 = nn.BatchNorm2d(stem_c)
+        for i, b in enumerate(blocks):
+            stage = nn.Module()
+            stage.block0 = b
+            setattr(self, f"stage{i + 1}", stage)
+        self.preact = preact
+        self.head = nn.Module()
+        feat = [m for m in blocks[-1].modules()
+                if isinstance(m, nn.Conv2d)][-1].out_channels
+        if preact:
+            self.head.bn1 = nn.BatchNorm2d(feat)
+        self.head.linear1 = nn.Linear(feat, classes)
+        self.blocks = blocks
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.stem.bn1(self.stem.conv1(x))), 3, 2, 1)
+        for b in self.blocks:
+            x = b(x)
+        if self.preact:
+            x = F.relu(self.head.bn1(x))
+        return self.head.linear1(torch.flatten(F.adaptive_avg_pool2d(x, 1),
+                                               1))
+
+
+STEM = "stem { conv(8, kernel=3, padding=1) bn relu maxpool(3, stride=2, padding=1) }"
+HEAD = "head { global_avgpool flatten linear(classes) }"
+MODELS = {
+    "basic_bias_projection": (
+        "conv_bias true\n" + STEM +
+        "\nstages basic(proj_bn=false) [(1, 8), (1, 16)]\n" + HEAD,
+        lambda: Net(8, [Basic(8, 8, 1, True, False),
+                        Basic(8, 16, 2, True, False)], False, True)),
+    "bottleneck": (
+        STEM + "\nstages bottleneck [(1, 4), (1, 8)]\n" + HEAD,
+        lambda: Net(8, [Bottleneck(8, 4, 1), Bottleneck(16, 8, 2)], False,
+                    False)),
+    "grouped": (
+        STEM + "\nstages bottleneck(groups=2, width_per_group=32) "
+        "[(1, 4), (1, 8)]\n" + HEAD,
+        lambda: Net(8, [Bottleneck(8, 4, 1, 2, 32),
+                        Bottleneck(16, 8, 2, 2, 32)], False, False)),
+    "preact": (
+        STEM + "\nstages preact_basic [(1, 8), (1, 16)]\n"
+        "head { bn relu global_avgpool flatten linear(classes) }",
+        lambda: Net(8, [Preact(8, 8, 1), Preact(8, 16, 2)], True, False)),
+}
+
+
+def rel(ours, ref, floor=1e-6):
+    ref = np.asarray(ref, dtype=np.float64)
+    return float(np.abs(np.asarray(ours, np.float64) - ref).max() /
+                 max(np.abs(ref).max(), floor))
+
+
+def main(argv):
+    resnetc, resnet_run, scripts, work = argv[1:5]
+    sys.path.insert(0, scripts)
+    import torch_weights as tw
+    torch.set_num_threads(1)
+    os.makedirs(work, exist_ok=True)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((BATCH, 3, 12, 12)).astype(np.float32)
+    y = np.array([0, 3, 1, 4], dtype=np.int64)
+    np.save(os.path.join(work, "x.npy"), x)
+    np.save(os.path.join(work, "y.npy"), y)
+    failed = 0
+    for name, (body, make) in MODELS.items():
+        src = os.path.join(work, name + ".rn")
+        with open(src, "w") as f:
+            f.write(f"model {name} {{\n input 3x12x12\n classes 5\n{body}\n}}\n")
+
+        def compile(flags, out):
+            subprocess.run([resnetc, "--target=cpu", src, "--batch",
+                            str(BATCH), "--mode=train", *flags, "-o", out],
+                           check=True)
+
+        def train(so, steps, lr, start, save):
+            out = subprocess.run(
+                [resnet_run, so, "--weights", start, "--data",
+                 os.path.join(work, "x.npy"), "--labels",
+                 os.path.join(work, "y.npy"), "--train-steps", str(steps),
+                 "--lr", str(lr), "--save-weights", save],
+                check=True, capture_output=True, text=True).stdout
+            return [float(v) for v in re.findall(r"loss ([-0-9.e+]+)", out)]
+
+        plain = os.path.join(work, name + ".plain.so")
+        momentum = os.path.join(work, name + ".momentum.so")
+        compile([], plain)
+        compile(["--momentum=0.9", "--weight-decay=0.0005"], momentum)
+        # Initial weights: resnet-run's initialization, with random batch
+        # norm affine parameters and running statistics.
+        init = os.path.join(work, name + ".init.safetensors")
+        subprocess.run([resnet_run, plain, "--data",
+                        os.path.join(work, "x.npy"), "--limit", "1",
+                        "--init", "kaiming-normal", "--seed", "7",
+                        "--save-weights", init], check=True,
+                       stdout=subprocess.DEVNULL)
+        start = tw.read_safetensors(init)
+        for k in start:
+            if k.endswith("running_var"):
+                start[k] = rng.uniform(0.5, 1.5, start[k].shape).astype(
+                    np.float32)
+            elif k.endswith("running_mean") or ".bn" in k or "head.bn" in k:
+                start[k] = (rng.standard_normal(start[k].shape) * 0.1 +
+                            (1.0 if k.endswith(".weight") else 0.0)).astype(
+                                np.float32)
+        tw.write_safetensors(init, start)
+
+        def reference():
+            model = make()
+            state = model.state_dict()
+            missing = [k for k in state if k not in start and
+                       not k.endswith("num_batches_tracked")]
+            assert not missing, missing
+            model.load_state_dict({k: torch.tensor(start[k]) if k in start
+                                   else v for k, v in state.items()})
+            return model.double().train()
+
+        # 1. One plain step at lr 1: loss, gradients, running statistics.
+        step1 = os.path.join(work, name + ".step1.safetensors")
+        losses = train(plain, 1, 1.0, init, step1)
+        after = tw.read_safetensors(step1)
+        model = reference()
+        loss = F.cross_entropy(model(torch.tensor(x, dtype=torch.float64)),
+                               torch.tensor(y))
+        loss.backward()
+        worst = {"loss": rel(losses[0], float(loss))}
+        grads = dict(model.named_parameters())
+        buffers = dict(model.named_buffers())
+        scale = max(float(g.grad.abs().max()) for g in grads.values())
+        for k, v in start.items():
+            if k in grads:
+                worst[k] = rel(v.astype(np.float64) - after[k],
+                               grads[k].grad.numpy(), 1e-3 * scale)
+            elif k in buffers:
+                worst[k] = rel(after[k], buffers[k].numpy())
+        # 2. Five steps with momentum and weight decay.
+        step5 = os.path.join(work, name + ".step5.safetensors")
+        train(momentum, 5, 0.05, init, step5)
+        after5 = tw.read_safetensors(step5)
+        model = reference()
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9,
+                              weight_decay=0.0005)
+        for _ in range(5):
+            opt.zero_grad()
+            F.cross_entropy(model(torch.tensor(x, dtype=torch.float64)),
+                            torch.tensor(y)).backward()
+            opt.step()
+        for k, v in model.named_parameters():
+            worst["5 steps: " + k] = rel(after5[k], v.detach().numpy())
+        loss_ok = worst["loss"] <= 1e-4
+        rest = max(v for k, v in worst.items() if k != "loss")
+        ok = loss_ok and rest <= 1e-3
+        failed += not ok
+        grad_keys = [k for k in worst if k in grads]
+        print(f"{name}: loss {worst['loss']:.1e}, gradients "
+              f"{max(worst[k] for k in grad_keys):.1e}, running stats "
+              f"{max([worst[k] for k in worst if k in buffers] or [0]):.1e},"
+              f" 5 steps {max(v for k, v in worst.items() if k.startswith('5')):.1e}"
+              f" {'OK' if ok else 'FAIL'}", flush=True)
+        if not ok:
+            for k, v in sorted(worst.items(), key=lambda kv: -kv[1])[:5]:
+                print(f"  {k}: {v:.2e}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
