@@ -247,11 +247,22 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
     std::memcpy(bufferData(static_cast<int64_t>(i)), t.bytes.data(),
                 static_cast<size_t>(b.bytes));
   }
-  // A new start for the optimizer.
-  for (size_t i = 0; i < getPlan().buffers.size(); ++i)
-    if (getPlan().buffers[i].role == BufferRole::Velocity)
+  // Velocities come from the checkpoint when it has them (to resume
+  // training), else start at zero.
+  for (size_t i = 0; i < getPlan().buffers.size(); ++i) {
+    const PlanBuffer &b = getPlan().buffers[i];
+    if (b.role != BufferRole::Velocity)
+      continue;
+    auto it = tensors.find(b.name);
+    if (it != tensors.end() && it->second.dtype == DType::F32 &&
+        it->second.shape == b.shape &&
+        static_cast<int64_t>(it->second.bytes.size()) == b.bytes)
+      std::memcpy(bufferData(static_cast<int64_t>(i)),
+                  it->second.bytes.data(), static_cast<size_t>(b.bytes));
+    else
       std::memset(bufferData(static_cast<int64_t>(i)), 0,
-                  static_cast<size_t>(getPlan().buffers[i].bytes));
+                  static_cast<size_t>(b.bytes));
+  }
   parametersSet = true;
   prepared = false;
   return prepare();
@@ -310,11 +321,13 @@ Status Executor::trainStep(const int64_t *labels, float lr, float &loss,
   return Status::success();
 }
 
-std::map<std::string, HostTensor> Executor::getParameters() const {
+std::map<std::string, HostTensor>
+Executor::getParameters(bool withVelocities) const {
   std::map<std::string, HostTensor> out;
   for (size_t i = 0; i < getPlan().buffers.size(); ++i) {
     const PlanBuffer &b = getPlan().buffers[i];
-    if (b.role != BufferRole::Param && b.role != BufferRole::State)
+    if (b.role != BufferRole::Param && b.role != BufferRole::State &&
+        !(withVelocities && b.role == BufferRole::Velocity))
       continue;
     HostTensor t;
     t.dtype = DType::F32;

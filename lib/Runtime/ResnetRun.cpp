@@ -12,6 +12,9 @@
 #include "resnetc/Runtime/Init.h"
 #include "resnetc/Runtime/Npy.h"
 #include "resnetc/Runtime/SafeTensors.h"
+#include "resnetc/Runtime/Train.h"
+
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -35,6 +38,9 @@ struct Options {
   std::string logits, predictions;
   int64_t trainSteps = 0;
   double lr = 0.01;
+  bool train = false, resume = false;
+  int64_t epochs = 10;
+  std::string checkpointDir;
 };
 
 const char *kUsage =
@@ -55,6 +61,12 @@ const char *kUsage =
     "  --labels FILE         .npy integer labels for an .npy --data\n"
     "  --limit N             use the first N images\n"
     "training (a model compiled with resnetc --mode=train):\n"
+    "  --train               train on --data fashion-mnist (the train split;\n"
+    "                        the test split is evaluated after each epoch)\n"
+    "  --epochs N            epochs (default 10)\n"
+    "  --checkpoint DIR      write DIR/checkpoint.safetensors, metrics.csv and\n"
+    "                        metrics.svg after every epoch\n"
+    "  --resume              continue from DIR's checkpoint\n"
     "  --train-steps N       N SGD steps on the first batch of the data,\n"
     "                        printing each step's loss, before the run\n"
     "  --lr X                learning rate (default 0.01)\n"
@@ -223,6 +235,14 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
       ok = value(opts.data);
     else if (arg == "--labels")
       ok = value(opts.labels);
+    else if (arg == "--train")
+      opts.train = true;
+    else if (arg == "--resume")
+      opts.resume = true;
+    else if (arg == "--epochs")
+      ok = intValue(opts.epochs, 1);
+    else if (arg == "--checkpoint")
+      ok = value(opts.checkpointDir);
     else if (arg == "--train-steps")
       ok = intValue(opts.trainSteps, 1);
     else if (arg == "--lr") {
@@ -262,6 +282,12 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     return fail("no input data given (--data fashion-mnist:test or --data "
                 "images.npy)");
 
+  if (opts.resume && opts.checkpointDir.empty())
+    return fail("--resume needs --checkpoint DIR");
+  if (opts.train && opts.data != "fashion-mnist" &&
+      opts.data != "fashion-mnist:train")
+    return fail("--train trains on --data fashion-mnist (the train split)");
+
   Expected<std::unique_ptr<Artifact>> artifact = Artifact::load(opts.model);
   if (!artifact)
     return fail(artifact.error().message());
@@ -293,6 +319,38 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     params = std::move(*init);
     paramSource = "initialization";
   }
+  if (opts.train) {
+    if (!plan.findEntry("train_step"))
+      return fail(opts.model + ": compiled without a train_step entry "
+                               "(recompile with resnetc --mode=train)");
+    int64_t h = plan.inputShape[1], w = plan.inputShape[2];
+    Expected<ImageDataset> trainSet =
+        loadDataset("fashion-mnist:train", h, w, opts.limit);
+    if (!trainSet)
+      return fail(trainSet.error().message());
+    Expected<ImageDataset> testSet = loadDataset("fashion-mnist:test", h, w);
+    if (!testSet)
+      return fail(testSet.error().message());
+    Executor exec(**artifact, opts.threads);
+    if (!opts.resume)
+      if (Status s = exec.setParameters(params, paramSource); !s)
+        return fail(s.message());
+    TrainOptions to;
+    to.epochs = opts.epochs;
+    to.lr = opts.lr;
+    to.seed = opts.seed;
+    to.checkpointDir = opts.checkpointDir;
+    to.resume = opts.resume;
+    to.progress = isatty(fileno(stdout));
+    std::printf("training %s on %lld images, batch %lld, lr %g, %lld "
+                "epochs\n",
+                plan.model.c_str(), static_cast<long long>(trainSet->n),
+                static_cast<long long>(plan.batch), opts.lr,
+                static_cast<long long>(opts.epochs));
+    if (Status s = train(exec, *trainSet, *testSet, to, stdout); !s)
+      return fail(s.message());
+    return 0;
+  }
   Expected<ImageDataset> data = loadData(plan, opts);
   if (!data)
     return fail(data.error().message());
@@ -319,7 +377,7 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
                                     static_cast<float>(opts.lr), loss, correct);
           !s)
         return fail(s.message());
-      std::printf("train step %lld: loss %.6f, correct %lld/%lld\n",
+      std::printf("train step %lld: loss %.9g, correct %lld/%lld\n",
                   static_cast<long long>(step), loss,
                   static_cast<long long>(correct),
                   static_cast<long long>(p.batch));

@@ -58,12 +58,15 @@ public:
 
   /// Copies `tensors` (by parameter name) into the param and state buffers.
   /// Every such buffer must be given, with the plan's shape and F32 dtype;
-  /// `source` names the checkpoint in errors. Runs `prepare` afterwards.
+  /// `source` names the checkpoint in errors. SGD velocities are taken from
+  /// `tensors` when present (resuming), else zeroed. Runs `prepare`.
   Status setParameters(const std::map<std::string, HostTensor> &tensors,
                        const std::string &source);
 
-  /// The parameters and state, by name (for checkpoints).
-  std::map<std::string, HostTensor> getParameters() const;
+  /// The parameters and state, by name (for checkpoints), and the SGD
+  /// velocities (`<parameter>.velocity`) when asked.
+  std::map<std::string, HostTensor>
+  getParameters(bool withVelocities = false) const;
 
   /// Runs `infer` on the first `count` images (count <= batch) of the input
   /// buffer and leaves their logits in the output buffer.

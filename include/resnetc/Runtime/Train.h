@@ -1,0 +1,54 @@
+//===- Train.h - The training loop of resnet-run ----------------*- C++ -*-===//
+//
+// Epochs over a dataset with a compiled train_step: seeded shuffling, full
+// batches, evaluation on a test set after every epoch, d2l-style progress
+// lines, metrics as CSV and an SVG plot, atomic checkpoints, and resuming.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_RUNTIME_TRAIN_H
+#define RESNETC_RUNTIME_TRAIN_H
+
+#include "resnetc/Runtime/Datasets.h"
+#include "resnetc/Runtime/Executor.h"
+
+#include <cstdio>
+#include <string>
+
+namespace resnetc::runtime {
+
+struct TrainOptions {
+  int64_t epochs = 10;
+  double lr = 0.01;
+  uint64_t seed = 0;
+  /// Directory of checkpoint.safetensors, metrics.csv and metrics.svg;
+  /// empty: no files.
+  std::string checkpointDir;
+  /// Continue from checkpointDir's checkpoint (same seed: same results as
+  /// an uninterrupted run).
+  bool resume = false;
+  /// Draw a live progress bar (on a terminal).
+  bool progress = false;
+};
+
+/// One line of metrics.
+struct EpochMetrics {
+  int64_t epoch = 0;
+  double loss = 0, trainAcc = 0, testAcc = 0, examplesPerSecond = 0;
+};
+
+/// Trains `exec` (whose parameters are set) on `train`, evaluating on
+/// `test` after each epoch. Prints one line per epoch to `out`. A loss that
+/// is not finite stops training with an error; the last checkpoint (of the
+/// last good epoch) stays.
+Status train(Executor &exec, const ImageDataset &train,
+             const ImageDataset &test, const TrainOptions &options,
+             std::FILE *out);
+
+/// The metrics as an SVG line plot (loss, train and test accuracy per
+/// epoch), in the manner of d2l's animator.
+std::string plotMetricsSVG(const std::vector<EpochMetrics> &metrics);
+
+} // namespace resnetc::runtime
+
+#endif // RESNETC_RUNTIME_TRAIN_H
