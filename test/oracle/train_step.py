@@ -1,15 +1,21 @@
 """Training steps of CPU-compiled models against PyTorch.
 
-For each small model (basic blocks with conv biases and a projection,
-bottleneck, grouped, pre-activation): the same architecture in PyTorch,
-with modules named so that its state_dict keys are resnetc's parameter
-names; identical initial weights (resnet-run's seeded initialization) and
-batch.
+For d2l's ResNet-18 at 28x28 (models/d2l_resnet18_28.rn against d2l's own
+classes, names mapped by scripts/torch_weights.py) and small models (basic
+blocks with conv biases and a projection, bottleneck, grouped,
+pre-activation; modules named so that their state_dict keys are resnetc's
+parameter names): identical initial weights (resnet-run's seeded
+initialization) and batch.
 
   1. One step of plain SGD at lr 1: the loss, every parameter gradient
      (the parameter's change) and the batch-norm running statistics.
   2. Five steps with momentum 0.9 and weight decay 5e-4 at lr 0.05: every
      parameter.
+
+d2l's ResNet-18 gets the one-step checks only: on four 12x12 images its
+batch norms see a handful of values each and training is chaotic there
+(PyTorch's own float32 and float64 runs differ by 15% after five steps at
+lr 0.05), so five-step trajectories are not comparable at all.
 
 Error: max |ours - torch| / max |torch| per tensor. A gradient that is
 zero in exact arithmetic (the bias of a convolution followed by batch norm
@@ -134,7 +140,19 @@ class Net(nn.Module):
 
 STEM = "stem { conv(8, kernel=3, padding=1) bn relu maxpool(3, stride=2, padding=1) }"
 HEAD = "head { global_avgpool flatten linear(classes) }"
+def d2l_resnet18_28():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import param_counts as ref
+    model = ref.ResNet18(num_classes=5)
+    model.eval()  # materialize the lazy layers without batch statistics
+    model(torch.zeros(1, 3, 12, 12))
+    return model
+
+
+ONE_STEP_ONLY = {"d2l_resnet18_28"}
+
 MODELS = {
+    "d2l_resnet18_28": (None, d2l_resnet18_28),
     "basic_bias_projection": (
         "conv_bias true\n" + STEM +
         "\nstages basic(proj_bn=false) [(1, 8), (1, 16)]\n" + HEAD,
@@ -176,6 +194,11 @@ def main(argv):
     failed = 0
     for name, (body, make) in MODELS.items():
         src = os.path.join(work, name + ".rn")
+        if body is None:
+            # The zoo's model, at this test's input and class count.
+            text = open(os.path.join(os.path.dirname(scripts), "models",
+                                     name + ".rn")).read()
+            body = text[text.index("conv_bias"):text.rindex("}")]
         with open(src, "w") as f:
             f.write(f"model {name} {{\n input 3x12x12\n classes 5\n{body}\n}}\n")
 
@@ -216,14 +239,24 @@ def main(argv):
                                 np.float32)
         tw.write_safetensors(init, start)
 
+        def names_of(model):
+            """torch state_dict key -> resnetc name."""
+            if hasattr(model, "net"):
+                return {k: v for k, v in
+                        tw.d2l_names(model, lambda b: ["conv3"]).items()
+                        if not k.endswith("num_batches_tracked")}
+            return {k: k for k in model.state_dict()
+                    if not k.endswith("num_batches_tracked")}
+
         def reference():
             model = make()
             state = model.state_dict()
-            missing = [k for k in state if k not in start and
-                       not k.endswith("num_batches_tracked")]
+            names = names_of(model)
+            missing = [k for k in names if names[k] not in start]
             assert not missing, missing
-            model.load_state_dict({k: torch.tensor(start[k]) if k in start
-                                   else v for k, v in state.items()})
+            model.load_state_dict({k: torch.tensor(start[names[k]])
+                                   if k in names else v
+                                   for k, v in state.items()})
             return model.double().train()
 
         # 1. One plain step at lr 1: loss, gradients, running statistics.
@@ -235,8 +268,10 @@ def main(argv):
                                torch.tensor(y))
         loss.backward()
         worst = {"loss": rel(losses[0], float(loss))}
-        grads = dict(model.named_parameters())
-        buffers = dict(model.named_buffers())
+        names = names_of(model)
+        grads = {names[k]: v for k, v in model.named_parameters()}
+        buffers = {names[k]: v for k, v in model.named_buffers()
+                   if k in names}
         scale = max(float(g.grad.abs().max()) for g in grads.values())
         for k, v in start.items():
             if k in grads:
@@ -245,6 +280,15 @@ def main(argv):
             elif k in buffers:
                 worst[k] = rel(after[k], buffers[k].numpy())
         # 2. Five steps with momentum and weight decay.
+        if name in ONE_STEP_ONLY:
+            ok = worst["loss"] <= 1e-4 and max(worst.values()) <= 1e-3
+            failed += not ok
+            print(f"{name}: loss {worst['loss']:.1e}, gradients "
+                  f"{max(v for k, v in worst.items() if k in grads):.1e}, "
+                  f"running stats "
+                  f"{max([v for k, v in worst.items() if k in buffers]):.1e}"
+                  f" (one step) {'OK' if ok else 'FAIL'}", flush=True)
+            continue
         step5 = os.path.join(work, name + ".step5.safetensors")
         train(momentum, 5, 0.05, init, step5)
         after5 = tw.read_safetensors(step5)
@@ -257,7 +301,7 @@ def main(argv):
                             torch.tensor(y)).backward()
             opt.step()
         for k, v in model.named_parameters():
-            worst["5 steps: " + k] = rel(after5[k], v.detach().numpy())
+            worst["5 steps: " + k] = rel(after5[names[k]], v.detach().numpy())
         loss_ok = worst["loss"] <= 1e-4
         rest = max(v for k, v in worst.items() if k != "loss")
         ok = loss_ok and rest <= 1e-3
