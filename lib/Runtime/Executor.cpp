@@ -257,8 +257,8 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
     if (it != tensors.end() && it->second.dtype == DType::F32 &&
         it->second.shape == b.shape &&
         static_cast<int64_t>(it->second.bytes.size()) == b.bytes)
-      std::memcpy(bufferData(static_cast<int64_t>(i)),
-                  it->second.bytes.data(), static_cast<size_t>(b.bytes));
+      std::memcpy(bufferData(static_cast<int64_t>(i)), it->second.bytes.data(),
+                  static_cast<size_t>(b.bytes));
     else
       std::memset(bufferData(static_cast<int64_t>(i)), 0,
                   static_cast<size_t>(b.bytes));

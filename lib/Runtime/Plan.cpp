@@ -104,6 +104,13 @@ JsonValue resnetc::runtime::planToJson(const Plan &plan) {
     entries.push(std::move(je));
   }
   j.set("entries", std::move(entries));
+  if (plan.findEntry("train_step")) {
+    JsonValue sgd = JsonValue::object();
+    sgd.set("momentum", JsonValue(plan.momentum));
+    sgd.set("weight_decay", JsonValue(plan.weightDecay));
+    sgd.set("nesterov", JsonValue(plan.nesterov));
+    j.set("sgd", std::move(sgd));
+  }
   return j;
 }
 
@@ -315,6 +322,16 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
       entry.steps.push_back(std::move(step));
     }
     plan.entries.push_back(std::move(entry));
+  }
+  if (const JsonValue *sgd = json.find("sgd")) {
+    const JsonValue *m = sgd->find("momentum"), *wd = sgd->find("weight_decay"),
+                    *n = sgd->find("nesterov");
+    if (!m || !m->isNumber() || !wd || !wd->isNumber() || !n || !n->isBool())
+      return Error(source + ": plan: sgd: expected momentum, weight_decay "
+                            "and nesterov");
+    plan.momentum = m->getNumber();
+    plan.weightDecay = wd->getNumber();
+    plan.nesterov = n->getBool();
   }
   return plan;
 }

@@ -40,6 +40,8 @@ struct Options {
   double lr = 0.01;
   bool train = false, resume = false;
   int64_t epochs = 10;
+  double momentum = -1, weightDecay = -1; ///< -1: not given
+  bool nesterov = false;
   std::string checkpointDir;
 };
 
@@ -64,9 +66,12 @@ const char *kUsage =
     "  --train               train on --data fashion-mnist (the train split;\n"
     "                        the test split is evaluated after each epoch)\n"
     "  --epochs N            epochs (default 10)\n"
-    "  --checkpoint DIR      write DIR/checkpoint.safetensors, metrics.csv and\n"
+    "  --checkpoint DIR      write DIR/checkpoint.safetensors, metrics.csv "
+    "and\n"
     "                        metrics.svg after every epoch\n"
     "  --resume              continue from DIR's checkpoint\n"
+    "  --momentum X, --weight-decay X, --nesterov\n"
+    "                        must match what resnetc compiled into train_step\n"
     "  --train-steps N       N SGD steps on the first batch of the data,\n"
     "                        printing each step's loss, before the run\n"
     "  --lr X                learning rate (default 0.01)\n"
@@ -237,7 +242,16 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
       ok = value(opts.labels);
     else if (arg == "--train")
       opts.train = true;
-    else if (arg == "--resume")
+    else if (arg == "--nesterov")
+      opts.nesterov = true;
+    else if (arg == "--momentum" || arg == "--weight-decay") {
+      std::string v;
+      char *end = nullptr;
+      ok = value(v);
+      double x = ok ? std::strtod(v.c_str(), &end) : 0;
+      ok = ok && end && *end == '\0' && std::isfinite(x) && x >= 0;
+      (arg == "--momentum" ? opts.momentum : opts.weightDecay) = x;
+    } else if (arg == "--resume")
       opts.resume = true;
     else if (arg == "--epochs")
       ok = intValue(opts.epochs, 1);
@@ -319,10 +333,34 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     params = std::move(*init);
     paramSource = "initialization";
   }
-  if (opts.train) {
+  if (opts.train || opts.trainSteps > 0) {
     if (!plan.findEntry("train_step"))
       return fail(opts.model + ": compiled without a train_step entry "
                                "(recompile with resnetc --mode=train)");
+    // The step's batch and SGD settings are compiled in.
+    if (opts.batch && opts.batch != plan.batch)
+      return fail("train_step was compiled for batch " +
+                  std::to_string(plan.batch) +
+                  "; recompile with resnetc "
+                  "--mode=train --batch " +
+                  std::to_string(opts.batch));
+    auto differs = [](double given, double compiled) {
+      return given >= 0 && std::abs(given - compiled) > 1e-12;
+    };
+    if (differs(opts.momentum, plan.momentum) ||
+        differs(opts.weightDecay, plan.weightDecay) ||
+        (opts.nesterov && !plan.nesterov)) {
+      char buf[200];
+      std::snprintf(buf, sizeof(buf),
+                    "train_step was compiled with --momentum=%g "
+                    "--weight-decay=%g%s; recompile with resnetc to change "
+                    "them",
+                    plan.momentum, plan.weightDecay,
+                    plan.nesterov ? " --nesterov" : "");
+      return fail(buf);
+    }
+  }
+  if (opts.train) {
     int64_t h = plan.inputShape[1], w = plan.inputShape[2];
     Expected<ImageDataset> trainSet =
         loadDataset("fashion-mnist:train", h, w, opts.limit);

@@ -77,8 +77,7 @@ resnetc::runtime::plotMetricsSVG(const std::vector<EpochMetrics> &metrics) {
        << "\" text-anchor=\"end\">" << v << "</text>\n";
   }
   os << "<text x=\"" << left + plotW / 2 << "\" y=\"" << height - 8
-     << "\" text-anchor=\"middle\">epoch (1 to " << epochs
-     << ")</text>\n";
+     << "\" text-anchor=\"middle\">epoch (1 to " << epochs << ")</text>\n";
   struct Series {
     const char *name, *color;
     double EpochMetrics::*field;
@@ -118,8 +117,8 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
     std::error_code ec;
     std::filesystem::create_directories(options.checkpointDir, ec);
     if (ec)
-      return Error(options.checkpointDir + ": cannot create the directory: " +
-                   ec.message());
+      return Error(options.checkpointDir +
+                   ": cannot create the directory: " + ec.message());
     checkpoint = options.checkpointDir + "/checkpoint.safetensors";
     csv = options.checkpointDir + "/metrics.csv";
     svg = options.checkpointDir + "/metrics.svg";
@@ -138,8 +137,8 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
     for (auto &[key, value] : file->metadata) {
       if (key == "epoch")
         firstEpoch = std::atoll(value.c_str()) + 1;
-      if (key == "seed" && std::strtoull(value.c_str(), nullptr, 10) !=
-                               options.seed)
+      if (key == "seed" &&
+          std::strtoull(value.c_str(), nullptr, 10) != options.seed)
         return Error(checkpoint + ": was written with --seed " + value +
                      "; resume with the same seed");
       if (key == "metrics") {
@@ -170,9 +169,8 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
       }
       float loss = 0;
       int64_t hits = 0;
-      if (Status st = exec.trainStep(labels.data(),
-                                     static_cast<float>(options.lr), loss,
-                                     hits);
+      if (Status st = exec.trainStep(
+              labels.data(), static_cast<float>(options.lr), loss, hits);
           !st)
         return st;
       if (!std::isfinite(loss))
@@ -194,9 +192,9 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
         std::fflush(out);
       }
     }
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     if (options.progress)
       std::fprintf(out, "\r%*s\r", 80, "");
     Expected<double> testAcc = evaluate(exec, test);

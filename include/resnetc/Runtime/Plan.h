@@ -81,6 +81,9 @@ struct Plan {
   int64_t input = -1, output = -1; ///< Buffer indices.
   std::vector<PlanBuffer> buffers;
   std::vector<PlanEntry> entries;
+  /// The SGD settings compiled into train_step (when there is one).
+  double momentum = 0, weightDecay = 0;
+  bool nesterov = false;
 
   /// The entry named `name`, or null.
   const PlanEntry *findEntry(const std::string &name) const;

@@ -271,6 +271,9 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   FailureOr<runtime::Plan> plan = buildPlan(module, "cpu");
   if (failed(plan))
     return failure();
+  plan->momentum = options.momentum;
+  plan->weightDecay = options.weightDecay;
+  plan->nesterov = options.nesterov;
   if (options.output == CPUOutput::Plan) {
     text += runtime::writeJson(runtime::planToJson(*plan), /*pretty=*/true);
     text += "\n";
