@@ -389,15 +389,25 @@ BatchNormTrainBackwardOp::inferResultTypes(EmitFn emitError) {
   return SmallVector<Type>{input, vec, vec};
 }
 
+/// Checks that the output gradient of a convolution backward op has the shape
+/// of the forward convolution of `input` by `weight` with the op's window.
+template <typename ConvBackwardOp>
+static LogicalResult
+requireConvGradient(ConvBackwardOp op, RankedTensorType grad,
+                    RankedTensorType input, RankedTensorType weight,
+                    EmitFn emitError) {
+  return requireForwardShape(
+      grad,
+      convOutputType(input, weight, Value(), op.getStrides(), op.getPadding(),
+                     op.getDilation(), op.getGroups(), emitError),
+      "gradient", emitError);
+}
+
 FailureOr<RankedTensorType>
 Conv2DBackwardDataOp::inferResultType(EmitFn emitError) {
   auto grad = getTensor(getGradOutput()), weight = getTensor(getWeight());
   auto input = shapeType(getInputShape(), grad.getElementType());
-  if (failed(requireForwardShape(
-          grad,
-          convOutputType(input, weight, Value(), getStrides(), getPadding(),
-                         getDilation(), getGroups(), emitError),
-          "gradient", emitError)))
+  if (failed(requireConvGradient(*this, grad, input, weight, emitError)))
     return failure();
   return input;
 }
@@ -406,11 +416,7 @@ FailureOr<RankedTensorType>
 Conv2DBackwardFilterOp::inferResultType(EmitFn emitError) {
   auto grad = getTensor(getGradOutput()), input = getTensor(getInput());
   auto weight = shapeType(getWeightShape(), grad.getElementType());
-  if (failed(requireForwardShape(
-          grad,
-          convOutputType(input, weight, Value(), getStrides(), getPadding(),
-                         getDilation(), getGroups(), emitError),
-          "gradient", emitError)))
+  if (failed(requireConvGradient(*this, grad, input, weight, emitError)))
     return failure();
   return weight;
 }
