@@ -37,7 +37,41 @@ static SmallVector<utils::IteratorType> iterators(ArrayRef<bool> isReduction) {
   return out;
 }
 
-/// Sum over every dimension but `keep` of `x` (any rank), as a vector.
+/// A reduction `result[...] = sum over the reduction loops of term(...)`,
+/// accumulated in f64 and rounded once to the element type of `type`. The
+/// per-channel reductions of training run over N*H*W terms (hundreds of
+/// thousands for a batch of 128 at 96x96); summed in f32 one after another,
+/// their rounding error grows with that count and visibly moves gradients
+/// (a value near a ReLU's kink changes side). `maps` has one map per input
+/// and a last one for the result; `term` receives one scalar per input.
+static Value reduceInF64(OpBuilder &b, Location loc, RankedTensorType type,
+                         ValueRange inputs, ArrayRef<AffineMap> maps,
+                         ArrayRef<bool> isReduction, ScalarBody term) {
+  auto wide = RankedTensorType::get(type.getShape(), b.getF64Type());
+  Value sum =
+      b.create<linalg::GenericOp>(
+           loc, TypeRange{wide}, inputs,
+           ValueRange{createFilled(b, loc, wide, 0.0)}, maps,
+           iterators(isReduction),
+           [&](OpBuilder &nb, Location l, ValueRange a) {
+             Value v = nb.create<arith::ExtFOp>(l, nb.getF64Type(),
+                                                term(nb, l, a.drop_back()));
+             nb.create<linalg::YieldOp>(
+                 l, nb.create<arith::AddFOp>(l, a.back(), v).getResult());
+           })
+          .getResult(0);
+  return buildElementwise(
+      b, loc, type, {sum},
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        return nb.create<arith::TruncFOp>(l, type.getElementType(), a[0])
+            .getResult();
+      },
+      0);
+}
+
+/// Sum over every dimension but `keep` of `x` (any rank), as a vector:
+/// of `body` applied to x and `extraChannelInputs` (indexed by `keep`)
+/// when given, else of x.
 static Value sumExcept(OpBuilder &b, Location loc, Value x, int64_t keep,
                        ScalarBody body = nullptr,
                        ValueRange extraChannelInputs = {}) {
@@ -55,16 +89,10 @@ static Value sumExcept(OpBuilder &b, Location loc, Value x, int64_t keep,
   red[keep] = false;
   SmallVector<Value> ins = {x};
   ins.append(extraChannelInputs.begin(), extraChannelInputs.end());
-  return b
-      .create<linalg::GenericOp>(
-          loc, TypeRange{vec}, ins, ValueRange{createFilled(b, loc, vec, 0.0)},
-          maps, iterators(red),
-          [&](OpBuilder &nb, Location l, ValueRange a) {
-            Value v = body ? body(nb, l, a.drop_back()) : a[0];
-            nb.create<linalg::YieldOp>(
-                l, nb.create<arith::AddFOp>(l, a.back(), v).getResult());
-          })
-      .getResult(0);
+  return reduceInF64(b, loc, vec, ins, maps, red,
+                     [&](OpBuilder &nb, Location l, ValueRange a) {
+                       return body ? body(nb, l, a) : a[0];
+                     });
 }
 
 namespace {
@@ -460,21 +488,14 @@ struct BatchNormTrainBackwardLowering
       AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
       AffineMap ch = AffineMap::get(rank, 0, rewriter.getAffineDimExpr(1));
       auto vecType = tensorOf(mean);
-      dgFull =
-          rewriter
-              .create<linalg::GenericOp>(
-                  loc, TypeRange{vecType}, ValueRange{dy, x, mean, invstd},
-                  ValueRange{createFilled(rewriter, loc, vecType, 0.0)},
-                  ArrayRef<AffineMap>{id, id, ch, ch, ch},
-                  iterators({true, false, true, true}),
-                  [&](OpBuilder &b, Location l, ValueRange a) {
-                    Value xhat = b.create<arith::MulFOp>(
-                        l, b.create<arith::SubFOp>(l, a[1], a[2]), a[3]);
-                    Value prod = b.create<arith::MulFOp>(l, a[0], xhat);
-                    b.create<linalg::YieldOp>(
-                        l, b.create<arith::AddFOp>(l, a[4], prod).getResult());
-                  })
-              .getResult(0);
+      dgFull = reduceInF64(
+          rewriter, loc, vecType, {dy, x, mean, invstd}, {id, id, ch, ch, ch},
+          {true, false, true, true},
+          [](OpBuilder &b, Location l, ValueRange a) {
+            Value xhat = b.create<arith::MulFOp>(
+                l, b.create<arith::SubFOp>(l, a[1], a[2]), a[3]);
+            return b.create<arith::MulFOp>(l, a[0], xhat).getResult();
+          });
     }
     // dx = scale * invstd / n * (n * dy - db - xhat * dg)
     Value dx = buildElementwise(
@@ -527,20 +548,12 @@ struct Conv2DBackwardFilterLowering
                                      d(6) * st[1] + d(3) * dl[1]},
                                     ctx);
     AffineMap outMap = AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx);
-    Value r =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, TypeRange{type}, ValueRange{op.getGradOutput(), x},
-                ValueRange{createFilled(rewriter, loc, type, 0.0)},
-                ArrayRef<AffineMap>{dyMap, xMap, outMap},
-                iterators({false, false, false, false, true, true, true}),
-                [&](OpBuilder &b, Location l, ValueRange a) {
-                  b.create<linalg::YieldOp>(
-                      l, b.create<arith::AddFOp>(
-                              l, a[2], b.create<arith::MulFOp>(l, a[0], a[1]))
-                             .getResult());
-                })
-            .getResult(0);
+    Value r = reduceInF64(
+        rewriter, loc, type, {op.getGradOutput(), x}, {dyMap, xMap, outMap},
+        {false, false, false, false, true, true, true},
+        [](OpBuilder &b, Location l, ValueRange a) {
+          return b.create<arith::MulFOp>(l, a[0], a[1]).getResult();
+        });
     rewriter.replaceOp(op, r);
     return success();
   }

@@ -16,7 +16,13 @@ func.func @conv_backward_data(%dy: tensor<2x6x4x4xf32>, %w: tensor<6x2x3x3xf32>)
 
 // The filter gradient is one reduction over (n, p, q).
 // CHECK-LABEL: func @conv_backward_filter
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%arg0, %{{.*}} : tensor<2x4x8x8xf32>, tensor<2x3x10x10xf32>) outs(%{{.*}} : tensor<4x3x3x3xf32>)
+// The sum over n, p, q runs in f64 and is rounded to f32 once.
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%arg0, %{{.*}} : tensor<2x4x8x8xf32>, tensor<2x3x10x10xf32>) outs(%{{.*}} : tensor<4x3x3x3xf64>)
+// CHECK: arith.mulf {{.*}} : f32
+// CHECK: arith.extf {{.*}} : f32 to f64
+// CHECK: arith.addf {{.*}} : f64
+// CHECK: linalg.generic {{.*}} ins(%[[SUM]] : tensor<4x3x3x3xf64>) outs(%{{.*}} : tensor<4x3x3x3xf32>)
+// CHECK: arith.truncf {{.*}} : f64 to f32
 func.func @conv_backward_filter(%dy: tensor<2x4x8x8xf32>, %x: tensor<2x3x8x8xf32>) -> tensor<4x3x3x3xf32> {
   %dw = rn.conv2d_backward_filter %dy, %x stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 weight_shape [4, 3, 3, 3] : (tensor<2x4x8x8xf32>, tensor<2x3x8x8xf32>) -> tensor<4x3x3x3xf32>
   return %dw : tensor<4x3x3x3xf32>
@@ -46,4 +52,22 @@ func.func @sgd(%p: tensor<4xf32>, %g: tensor<4xf32>, %v: tensor<4xf32>, %lr: ten
 func.func @max_pool_backward(%dy: tensor<1x1x2x2xf32>, %x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %dx = rn.max_pool2d_backward %dy, %x kernel [2, 2] stride [2, 2] padding [0, 0] : (tensor<1x1x2x2xf32>, tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
   return %dx : tensor<1x1x4x4xf32>
+}
+
+// -----
+
+// Batch statistics: the mean, then the variance around it, each a sum over
+// (n, h, w) accumulated in f64 and rounded once.
+// CHECK-LABEL: func @batch_norm_train
+// CHECK: %[[S:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0 : tensor<2x4x3x3xf32>) outs(%{{.*}} : tensor<4xf64>)
+// CHECK: arith.extf
+// CHECK: arith.truncf
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0, %{{.*}} : tensor<2x4x3x3xf32>, tensor<4xf32>) outs(%{{.*}} : tensor<4xf64>)
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: arith.extf
+// CHECK: math.rsqrt
+func.func @batch_norm_train(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %y, %m, %i, %rm, %rv = rn.batch_norm_train %x, %v, %v, %v, %v epsilon 1.0e-05 momentum 1.0e-01 : (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %y, %m, %i, %rm, %rv : tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
 }
