@@ -7,8 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Runtime/Executor.h"
+#include "resnetc/Runtime/Npy.h"
 
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -344,20 +346,54 @@ Status Executor::runEntry(const std::string &name, int64_t count) {
   if (!entry)
     return Error(artifact.getPath() + ": no entry '" + name + "'");
   std::vector<void *> args;
-  for (const PlanStep &step : entry->steps) {
+  std::vector<bool> written(getPlan().buffers.size());
+  ++runs[name];
+  for (size_t s = 0; s < entry->steps.size(); ++s) {
+    const PlanStep &step = entry->steps[s];
     Artifact::KernelFn fn = artifact.getKernel(step.kernel);
     args.clear();
     for (int64_t b : step.args)
       args.push_back(bufferData(b));
     void **argv = args.data();
-    if (!step.batched) {
+    if (!step.batched)
       fn(argv, 0);
+    else
+      pool->parallelFor(count, [&](int64_t begin, int64_t end) {
+        for (int64_t n = begin; n < end; ++n)
+          fn(argv, n);
+      });
+    if (!dumpDirectory.empty())
+      if (Status st = dumpResults(*entry, s, written); !st)
+        return st;
+  }
+  return Status::success();
+}
+
+/// Writes the activations step `s` of `entry` produced: its activation and
+/// output arguments not seen in an earlier step (each is defined once).
+Status Executor::dumpResults(const PlanEntry &entry, size_t s,
+                             std::vector<bool> &written) {
+  const PlanStep &step = entry.steps[s];
+  char number[16];
+  std::snprintf(number, sizeof(number), "%03zu", s);
+  int result = 0;
+  for (int64_t b : step.args) {
+    const PlanBuffer &buffer = getPlan().buffers[b];
+    if ((buffer.role != BufferRole::Activation &&
+         buffer.role != BufferRole::Output) ||
+        written[b])
       continue;
-    }
-    pool->parallelFor(count, [&](int64_t begin, int64_t end) {
-      for (int64_t n = begin; n < end; ++n)
-        fn(argv, n);
-    });
+    written[b] = true;
+    HostTensor t;
+    t.dtype = buffer.dtype;
+    t.shape = buffer.shape;
+    const char *data = static_cast<const char *>(arena) + buffer.offset;
+    t.bytes.assign(data, data + buffer.bytes);
+    std::string path = dumpDirectory + "/" + entry.name + "." +
+                       std::to_string(runs[entry.name]) + "." + number + "." +
+                       step.kernel + "." + std::to_string(result++) + ".npy";
+    if (Status st = writeNpy(path, t); !st)
+      return st;
   }
   return Status::success();
 }

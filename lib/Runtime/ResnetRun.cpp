@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -43,6 +44,7 @@ struct Options {
   double momentum = -1, weightDecay = -1; ///< -1: not given
   bool nesterov = false;
   std::string checkpointDir;
+  std::string dumpDir;
 };
 
 const char *kUsage =
@@ -80,7 +82,11 @@ const char *kUsage =
     "  --threads N           worker threads (default: all cores)\n"
     "outputs:\n"
     "  --logits FILE         logits as .npy (float32, N x classes)\n"
-    "  --predictions FILE    predicted classes as .csv or .npy\n";
+    "  --predictions FILE    predicted classes as .csv or .npy\n"
+    "  --dump-activations DIR\n"
+    "                        write every tensor each step of infer and\n"
+    "                        train_step produces to DIR as\n"
+    "                        <entry>.<run>.<step>.<kernel>.<result>.npy\n";
 
 int fail(const std::string &message) {
   std::fprintf(stderr, "resnet-run: error: %s\n", message.c_str());
@@ -277,6 +283,8 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
       opts.threads = static_cast<unsigned>(t);
     } else if (arg == "--logits")
       ok = value(opts.logits);
+    else if (arg == "--dump-activations")
+      ok = value(opts.dumpDir);
     else if (arg == "--predictions")
       ok = value(opts.predictions);
     else if (!arg.empty() && arg[0] == '-')
@@ -360,6 +368,9 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
       return fail(buf);
     }
   }
+  if (opts.train && !opts.dumpDir.empty())
+    return fail("--dump-activations writes one run's tensors; use it with "
+                "inference or --train-steps, not --train");
   if (opts.train) {
     int64_t h = plan.inputShape[1], w = plan.inputShape[2];
     Expected<ImageDataset> trainSet =
@@ -396,6 +407,14 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   Executor exec(**artifact, opts.threads);
   if (Status s = exec.setParameters(params, paramSource); !s)
     return fail(s.message());
+  if (!opts.dumpDir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(opts.dumpDir, ec);
+    if (ec)
+      return fail("cannot create the directory '" + opts.dumpDir +
+                  "' for --dump-activations: " + ec.message());
+    exec.setDumpDirectory(opts.dumpDir);
+  }
   if (opts.trainSteps > 0) {
     const Plan &p = exec.getPlan();
     if (data->labels.empty())

@@ -79,6 +79,16 @@ public:
   Status trainStep(const int64_t *labels, float lr, float &loss,
                    int64_t &correct);
 
+  /// After this, every step of `infer` and `train_step` writes the tensors
+  /// it produces to `directory` as
+  /// `<entry>.<run>.<step>.<kernel>.<result>.npy` (runs of the entry
+  /// numbered from 1, steps from 000, results from 0): the intermediate
+  /// values, for inspecting a model or comparing it with another framework
+  /// layer by layer. An empty directory turns it off.
+  void setDumpDirectory(std::string directory) {
+    dumpDirectory = std::move(directory);
+  }
+
   /// Pointer to a buffer's first element.
   float *bufferData(int64_t index);
   float *inputData() { return bufferData(getPlan().input); }
@@ -87,12 +97,16 @@ public:
 private:
   Status runEntry(const std::string &name, int64_t count);
   Status prepare();
+  Status dumpResults(const PlanEntry &entry, size_t step,
+                     std::vector<bool> &written);
 
   const Artifact &artifact;
   std::unique_ptr<ThreadPool> pool;
   void *arena = nullptr;
   bool parametersSet = false;
   bool prepared = false;
+  std::string dumpDirectory;
+  std::map<std::string, int64_t> runs; ///< Runs of each entry so far.
 };
 
 } // namespace resnetc::runtime
