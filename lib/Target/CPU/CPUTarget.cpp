@@ -20,7 +20,7 @@
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 #include "resnetc/Dialect/RN/Transforms/Passes.h"
 #include "resnetc/Pipeline/Pipelines.h"
-#include "resnetc/Target/PlanBuilder.h"
+#include "resnetc/Target/Kernels.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
@@ -104,79 +104,6 @@ static void prepareContext(MLIRContext &ctx) {
   ctx.loadAllAvailableDialects();
 }
 
-/// Rewrites one outlined kernel into destination-passing, per-image form:
-/// (args..., outs..., n: index) -> outs. See the file header.
-static void makePerImageKernel(func::FuncOp kernel) {
-  OpBuilder b(kernel.getContext());
-  Block &body = kernel.front();
-  Operation *op = &body.front();
-  auto ret = cast<func::ReturnOp>(body.getTerminator());
-  Location loc = kernel.getLoc();
-  bool batched =
-      !kernel->hasAttr("rn.prepare") && !kernel->hasAttr("rn.whole_batch");
-
-  SmallVector<Value> outs;
-  for (Type t : op->getResultTypes())
-    outs.push_back(body.addArgument(t, loc));
-  Value n = body.addArgument(b.getIndexType(), loc);
-
-  auto slice = [&](Value full, bool extract, Value into = Value()) {
-    auto type = cast<RankedTensorType>(full.getType());
-    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
-    offsets[0] = n;
-    SmallVector<OpFoldResult> sizes;
-    for (int64_t d : type.getShape())
-      sizes.push_back(b.getIndexAttr(d));
-    sizes[0] = b.getIndexAttr(1);
-    SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
-    if (extract) {
-      SmallVector<int64_t> shape(type.getShape());
-      shape[0] = 1;
-      auto sliced = RankedTensorType::get(shape, type.getElementType());
-      return b
-          .create<tensor::ExtractSliceOp>(loc, sliced, full, offsets, sizes,
-                                          strides)
-          .getResult();
-    }
-    return b
-        .create<tensor::InsertSliceOp>(loc, into, full, offsets, sizes, strides)
-        .getResult();
-  };
-
-  SmallVector<Value> results;
-  b.setInsertionPoint(op);
-  if (batched) {
-    llvm::SmallDenseMap<Value, Value> sliced;
-    for (OpOperand &operand : op->getOpOperands()) {
-      auto arg = dyn_cast<BlockArgument>(operand.get());
-      if (!arg || !kernel.getArgAttr(arg.getArgNumber(), "rn.activation"))
-        continue;
-      Value &s = sliced[arg];
-      if (!s)
-        s = slice(arg, /*extract=*/true);
-      operand.set(s);
-    }
-    for (Value r : op->getResults()) {
-      auto type = cast<RankedTensorType>(r.getType());
-      SmallVector<int64_t> shape(type.getShape());
-      shape[0] = 1;
-      r.setType(RankedTensorType::get(shape, type.getElementType()));
-    }
-    b.setInsertionPointAfter(op);
-    for (auto [r, out] : llvm::zip(op->getResults(), outs))
-      results.push_back(slice(out, /*extract=*/false, r));
-  } else {
-    b.setInsertionPointAfter(op);
-    for (auto [r, out] : llvm::zip(op->getResults(), outs))
-      results.push_back(
-          b.create<bufferization::MaterializeInDestinationOp>(loc, r, out)
-              .getResult());
-  }
-  ret->setOperands(results);
-  kernel.setType(b.getFunctionType(body.getArgumentTypes(),
-                                   ValueRange(results).getTypes()));
-}
-
 /// Adds `void <kernel>_entry(ptr args, i64 n)` that loads each buffer
 /// pointer from args and calls the kernel; kernels become internal.
 static LogicalResult addEntries(llvm::Module &module,
@@ -247,48 +174,24 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   prepareContext(ctx);
 
   // 1. Fuse and outline; build the plan; keep only the kernels.
-  // Training is derived from the unfused model; the fusions then apply to
-  // both entries (they never match training's batch norms).
-  PassManager rnPM(&ctx);
-  if (options.train) {
-    rn::RNAutodiffOptions autodiff;
-    autodiff.momentum = options.momentum;
-    autodiff.weightDecay = options.weightDecay;
-    autodiff.nesterov = options.nesterov;
-    rnPM.addPass(rn::createRNAutodiff(autodiff));
-  }
-  buildInferenceFusionPipeline(rnPM);
-  rnPM.addPass(rn::createRNOutlineKernels());
-  if (options.train) {
-    rn::RNOutlineKernelsOptions outline;
-    outline.entry = "train_step";
-    outline.prefix = "t";
-    outline.wholeBatch = true;
-    rnPM.addPass(rn::createRNOutlineKernels(outline));
-  }
-  if (failed(rnPM.run(module)))
-    return failure();
-  FailureOr<runtime::Plan> plan = buildPlan(module, "cpu");
+  EntryOptions entries;
+  entries.train = options.train;
+  entries.momentum = options.momentum;
+  entries.weightDecay = options.weightDecay;
+  entries.nesterov = options.nesterov;
+  FailureOr<runtime::Plan> plan = outlineKernels(module, entries, "cpu");
   if (failed(plan))
     return failure();
-  plan->momentum = options.momentum;
-  plan->weightDecay = options.weightDecay;
-  plan->nesterov = options.nesterov;
   if (options.output == CPUOutput::Plan) {
     text += runtime::writeJson(runtime::planToJson(*plan), /*pretty=*/true);
     text += "\n";
     return success();
   }
-  module.lookupSymbol<func::FuncOp>("forward").erase();
-  if (auto step = module.lookupSymbol<func::FuncOp>("train_step"))
-    step.erase();
+  keepOnlyKernels(module);
 
-  // 2. Per-image, destination-passing kernels (public: they are the
-  // library's interface until the entries wrap them).
-  for (auto kernel : module.getOps<func::FuncOp>()) {
-    makePerImageKernel(kernel);
-    kernel.setPublic();
-  }
+  // 2. Per-image, destination-passing kernels.
+  for (auto kernel : module.getOps<func::FuncOp>())
+    makeDestinationPassing(kernel, /*perImage=*/true);
   // Convolutions get the CPU's register-blocked code; the other ops take
   // the shared lowering through linalg below.
   {
@@ -302,16 +205,8 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
                               "convolutions did not converge");
   }
 
-  // 3. Down to LLVM, in two halves: after bufferization, strided
-  // memref.copy ops (from padding) become linalg.copy so that they lower to
-  // loops instead of calls into MLIR's runner library.
+  // 3. Down to LLVM, in two halves around bufferization.
   std::string linalgPipeline = "func.func(convert-rn-to-linalg,canonicalize)";
-  std::string bufferizePipeline =
-      "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
-      "drop-equivalent-buffer-results,canonicalize,"
-      "buffer-deallocation-pipeline";
   std::string llvmPipeline =
       "convert-vector-to-scf,convert-linalg-to-loops,expand-strided-metadata,"
       "lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"
@@ -334,13 +229,9 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     module.print(os);
     return success();
   }
-  if (failed(runPipeline(bufferizePipeline)))
+  if (failed(runPipeline(kBufferizePipeline)))
     return failure();
-  module.walk([](memref::CopyOp copy) {
-    OpBuilder b(copy);
-    b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(), copy.getTarget());
-    copy.erase();
-  });
+  copiesToLinalg(module);
   if (failed(runPipeline(llvmPipeline)))
     return failure();
 
