@@ -49,4 +49,47 @@ def ConvertRNToLinalg : Pass<"convert-rn-to-linalg", "::mlir::func::FuncOp"> {
   ];
 }
 
+def MapParallelLoopsToGPU
+    : Pass<"map-parallel-loops-to-gpu", "::mlir::func::FuncOp"> {
+  let summary = "Maps each outermost scf.parallel nest onto blocks of many "
+                "threads";
+  let description = [{
+    Every outermost `scf.parallel` (from `convert-linalg-to-parallel-loops`)
+    is collapsed into one dimension over all its iterations, tiled by
+    `threads`, and marked for `convert-parallel-loops-to-gpu`: tiles become
+    blocks (grid x) and the iterations of a tile threads (block x), with a
+    guard for the last partial tile. Consecutive threads take consecutive
+    innermost indices, so a kernel over a contiguous tensor reads and writes
+    coalesced memory. Reduction loops (`scf.for`) stay inside each thread.
+    Upstream's `gpu-map-parallel-loops` alone maps loops without tiling them,
+    which launches one thread per block.
+
+    Before:
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c8, %c100) step (%c1, %c1) {
+      ...
+    }
+    ```
+    After (800 iterations, 4 blocks of 256 threads):
+    ```mlir
+    scf.parallel (%b) = (%c0) to (%c800) step (%c256) {
+      scf.parallel (%t) = (%c0) to (%c256) step (%c1) {
+        %k = arith.addi %t, %b : index
+        %in = arith.cmpi ult, %k, %c800 : index
+        scf.if %in { ... }   // %i = %k / 100, %j = %k % 100
+      } {mapping = [#gpu.loop_dim_map<processor = thread_x, ...>]}
+    } {mapping = [#gpu.loop_dim_map<processor = block_x, ...>]}
+    ```
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads per block">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // RESNETC_CONVERSION_PASSES_TD
