@@ -50,3 +50,11 @@ if config.resnetc_sanitize in ("ON", "1", "TRUE", "True", "on"):
     # MLIR's shared libraries are not instrumented; leaks inside them are not ours.
     config.environment["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+
+# The CUDA toolkit's ptxas checks the PTX of the CUDA target (no GPU needed).
+ptxas = "/usr/local/cuda/bin/ptxas"
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+else:
+    lit_config.warning(ptxas + " not found: the PTX tests are skipped")

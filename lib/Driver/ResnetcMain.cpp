@@ -12,6 +12,7 @@
 #include "resnetc/Frontend/MLIRGen.h"
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Target/CPUTarget.h"
+#include "resnetc/Target/CUDATarget.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -33,7 +34,19 @@ using namespace resnetc;
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitKind { None, AST, RN, RNFused, Linalg, Kernels, Plan, LLVM };
+enum class EmitKind {
+  None,
+  AST,
+  RN,
+  RNFused,
+  Linalg,
+  Kernels,
+  Plan,
+  LLVM,
+  GPU,
+  NVVM,
+  PTX
+};
 enum class Target { CPU, CUDA };
 } // namespace
 
@@ -48,25 +61,31 @@ static cl::opt<std::string> outputFilename("o", cl::desc("Output file"),
                                            cl::cat(resnetcCategory));
 static cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to print"), cl::init(EmitKind::None),
-    cl::values(clEnumValN(EmitKind::AST, "ast", "the parsed syntax tree"),
-               clEnumValN(EmitKind::RN, "rn", "the model in the rn dialect"),
-               clEnumValN(EmitKind::RNFused, "rn-fused",
-                          "the rn model after the inference fusions"),
-               clEnumValN(EmitKind::Linalg, "linalg",
-                          "the inference model lowered to linalg"),
-               clEnumValN(EmitKind::Kernels, "kernels",
-                          "the CPU kernels (per image) lowered to linalg"),
-               clEnumValN(EmitKind::Plan, "plan",
-                          "the execution plan (buffers, memory, steps)"),
-               clEnumValN(EmitKind::LLVM, "llvm",
-                          "the optimized LLVM IR of the CPU artifact")),
+    cl::values(
+        clEnumValN(EmitKind::AST, "ast", "the parsed syntax tree"),
+        clEnumValN(EmitKind::RN, "rn", "the model in the rn dialect"),
+        clEnumValN(EmitKind::RNFused, "rn-fused",
+                   "the rn model after the inference fusions"),
+        clEnumValN(EmitKind::Linalg, "linalg",
+                   "the inference model lowered to linalg"),
+        clEnumValN(EmitKind::Kernels, "kernels",
+                   "the CPU kernels (per image) lowered to linalg"),
+        clEnumValN(EmitKind::Plan, "plan",
+                   "the execution plan (buffers, memory, steps)"),
+        clEnumValN(EmitKind::LLVM, "llvm",
+                   "the optimized LLVM IR of the CPU artifact"),
+        clEnumValN(EmitKind::GPU, "gpu",
+                   "the CUDA kernels as GPU launches of one gpu.module"),
+        clEnumValN(EmitKind::NVVM, "nvvm", "the CUDA kernels lowered to NVVM"),
+        clEnumValN(EmitKind::PTX, "ptx", "the PTX module of the CUDA kernels")),
     cl::cat(resnetcCategory));
 static cl::opt<Target>
     target("target", cl::desc("What to compile for"), cl::init(Target::CPU),
            cl::values(clEnumValN(Target::CPU, "cpu",
                                  "a shared library for this machine's CPU"),
                       clEnumValN(Target::CUDA, "cuda",
-                                 "PTX for NVIDIA GPUs (not available yet)")),
+                                 "PTX for NVIDIA GPUs (kernels only so far: "
+                                 "--emit=gpu|nvvm|ptx)")),
            cl::cat(resnetcCategory));
 namespace {
 enum class Mode { Infer, Train, Both };
@@ -87,6 +106,10 @@ static cl::opt<double> weightDecay("weight-decay",
 static cl::opt<bool> nesterov("nesterov",
                               cl::desc("Nesterov momentum in train_step"),
                               cl::cat(resnetcCategory));
+static cl::opt<std::string> arch("arch",
+                                 cl::desc("GPU architecture of --target=cuda: "
+                                          "sm_80, sm_90 or sm_90a (default)"),
+                                 cl::init("sm_90a"), cl::cat(resnetcCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a per-layer table with output "
                                       "shapes, parameters and MACs"),
@@ -159,8 +182,26 @@ int resnetc::resnetcMain(int argc, char **argv) {
   bool buildArtifact =
       emitKind == EmitKind::None && !summary && outputFilename != "-";
   if (buildArtifact && target == Target::CUDA)
-    return fail("the CUDA target is not available yet in this version of "
-                "resnetc; use --target=cpu -o model.so");
+    return fail("the CUDA artifact (PTX with its execution plan) is not "
+                "available yet in this version of resnetc; --target=cuda "
+                "--emit=ptx prints the generated kernels, --target=cpu -o "
+                "model.so builds a CPU artifact");
+  bool cudaEmit = emitKind == EmitKind::GPU || emitKind == EmitKind::NVVM ||
+                  emitKind == EmitKind::PTX;
+  if (cudaEmit && target != Target::CUDA)
+    return fail("--emit=gpu, nvvm and ptx show stages of the CUDA target; "
+                "add --target=cuda");
+  if (target == Target::CUDA && !cudaEmit &&
+      (emitKind == EmitKind::Kernels || emitKind == EmitKind::Plan ||
+       emitKind == EmitKind::LLVM))
+    return fail("--emit=kernels, plan and llvm show stages of the CPU target; "
+                "the CUDA target has --emit=gpu, nvvm and ptx");
+  if (momentum < 0 || weightDecay < 0)
+    return fail("--momentum and --weight-decay must be non-negative");
+  if (nesterov && !(momentum > 0))
+    return fail("--nesterov needs a positive --momentum");
+  if (arch != "sm_80" && arch != "sm_90" && arch != "sm_90a")
+    return fail("unknown --arch '" + arch + "': use sm_80, sm_90 or sm_90a");
   if (buildArtifact && llvm::StringRef(outputFilename).ends_with(".ptx"))
     return fail("'" + outputFilename +
                 "': a CPU artifact is a shared "
@@ -235,13 +276,29 @@ int resnetc::resnetcMain(int argc, char **argv) {
       return fail("internal error: lowering the model failed");
     break;
   }
+  case EmitKind::GPU:
+  case EmitKind::NVVM:
+  case EmitKind::PTX: {
+    CUDACompileOptions options;
+    options.output = emitKind == EmitKind::GPU    ? CUDAOutput::GPU
+                     : emitKind == EmitKind::NVVM ? CUDAOutput::NVVM
+                                                  : CUDAOutput::PTX;
+    options.arch = arch;
+    options.entries.train = mode != Mode::Infer;
+    options.entries.momentum = momentum;
+    options.entries.weightDecay = weightDecay;
+    options.entries.nesterov = nesterov;
+    std::string text;
+    if (failed(compileForCUDA(*module, options, text)))
+      return fail("compiling '" + inputFilename + "' for CUDA failed");
+    output->os() << text;
+    output->keep();
+    return 0;
+  }
   case EmitKind::Kernels:
   case EmitKind::Plan:
   case EmitKind::LLVM:
   case EmitKind::None: {
-    if (target == Target::CUDA)
-      return fail("the CUDA target is not available yet in this version of "
-                  "resnetc; use --target=cpu");
     CPUCompileOptions options;
     options.output = emitKind == EmitKind::Plan      ? CPUOutput::Plan
                      : emitKind == EmitKind::LLVM    ? CPUOutput::LLVMIR
@@ -252,10 +309,6 @@ int resnetc::resnetcMain(int argc, char **argv) {
     options.momentum = momentum;
     options.weightDecay = weightDecay;
     options.nesterov = nesterov;
-    if (momentum < 0 || weightDecay < 0)
-      return fail("--momentum and --weight-decay must be non-negative");
-    if (nesterov && !(momentum > 0))
-      return fail("--nesterov needs a positive --momentum");
     std::string text;
     if (failed(compileForCPU(*module, options, text)))
       return fail("compiling '" + inputFilename + "' for the CPU failed");

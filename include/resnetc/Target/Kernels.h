@@ -24,6 +24,14 @@ struct EntryOptions {
   bool nesterov = false;
 };
 
+/// Registers, once, the upstream and resnetc passes the targets' pipelines
+/// name.
+void registerTargetPipelinePasses();
+
+/// Loads into `ctx` the dialects, interface models and LLVM IR translations
+/// the targets' pipelines need.
+void prepareTargetContext(mlir::MLIRContext &ctx);
+
 /// Runs rn-autodiff (when training), the inference fusions and
 /// rn-outline-kernels on `module` and returns the plan for `target`.
 /// @forward and @train_step remain (as sequences of kernel calls).

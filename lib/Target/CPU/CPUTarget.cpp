@@ -16,39 +16,19 @@
 
 #include "resnetc/Target/CPUTarget.h"
 #include "ConvCodegen.h"
-#include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
-#include "resnetc/Dialect/RN/Transforms/Passes.h"
-#include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Target/Kernels.h"
 
-#include "mlir/Conversion/Passes.h"
-#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
-#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/Linalg/Passes.h"
-#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Linalg/Transforms/SubsetInsertionOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-#include "mlir/Transforms/Passes.h"
 
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -62,47 +42,8 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 
-#include <mutex>
-
 using namespace mlir;
 using namespace resnetc;
-
-/// Registers the upstream passes the CPU pipeline names, once.
-static void registerCPUPipelinePasses() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mlir::registerConversionPasses();
-    resnetc::registerConversionPasses();
-    bufferization::registerBufferizationPasses();
-    bufferization::registerBufferizationPipelines();
-    registerLinalgPasses();
-    memref::registerMemRefPasses();
-    registerTransformsPasses();
-  });
-}
-
-/// The dialects and interface models the pipeline needs in `ctx`.
-static void prepareContext(MLIRContext &ctx) {
-  DialectRegistry registry;
-  registry
-      .insert<arith::ArithDialect, bufferization::BufferizationDialect,
-              cf::ControlFlowDialect, func::FuncDialect, linalg::LinalgDialect,
-              LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
-              scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect>();
-  scf::registerBufferizableOpInterfaceExternalModels(registry);
-  vector::registerBufferizableOpInterfaceExternalModels(registry);
-  arith::registerBufferizableOpInterfaceExternalModels(registry);
-  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
-      registry);
-  linalg::registerBufferizableOpInterfaceExternalModels(registry);
-  linalg::registerSubsetOpInterfaceExternalModels(registry);
-  tensor::registerBufferizableOpInterfaceExternalModels(registry);
-  tensor::registerSubsetOpInterfaceExternalModels(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  ctx.appendDialectRegistry(registry);
-  ctx.loadAllAvailableDialects();
-}
 
 /// Adds `void <kernel>_entry(ptr args, i64 n)` that loads each buffer
 /// pointer from args and calls the kernel; kernels become internal.
@@ -170,8 +111,8 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
                                      const CPUCompileOptions &options,
                                      std::string &text) {
   MLIRContext &ctx = *module.getContext();
-  registerCPUPipelinePasses();
-  prepareContext(ctx);
+  registerTargetPipelinePasses();
+  prepareTargetContext(ctx);
 
   // 1. Fuse and outline; build the plan; keep only the kernels.
   EntryOptions entries;

@@ -1,0 +1,141 @@
+//===- CUDATarget.cpp - Compiling models to PTX ---------------------------===//
+//
+// 1. The shared stages (Kernels.h): outlined kernels in destination-passing
+//    form over the whole batch.
+// 2. rn -> linalg -> bufferization -> parallel loops; each outermost loop
+//    nest is collapsed and tiled into blocks of `threads` threads
+//    (map-parallel-loops-to-gpu) and becomes a gpu.launch, then a gpu.func
+//    (gpu-kernel-outlining).
+// 3. The gpu.funcs are gathered into one gpu.module named kGPUModuleName,
+//    each named after its outlined module (<kernel>_kernel[_N]), lowered to
+//    NVVM and serialized to PTX for the chosen architecture.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Target/CUDATarget.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <cstdlib>
+
+using namespace mlir;
+using namespace resnetc;
+
+/// Moves the gpu.func of every outlined gpu.module into one gpu.module,
+/// each renamed after the module it came from, and retargets the launches.
+static void gatherKernels(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  SmallVector<gpu::GPUModuleOp> outlined(module.getOps<gpu::GPUModuleOp>());
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  auto merged = b.create<gpu::GPUModuleOp>(module.getLoc(), kGPUModuleName);
+  Operation *end = merged.getBody()->getTerminator();
+  for (gpu::GPUModuleOp m : outlined) {
+    for (gpu::GPUFuncOp fn :
+         llvm::make_early_inc_range(m.getOps<gpu::GPUFuncOp>())) {
+      fn.setName(m.getName());
+      fn->moveBefore(end);
+    }
+    m.erase();
+  }
+  module.walk([&](gpu::LaunchFuncOp launch) {
+    StringRef name = launch.getKernelModuleName().getValue();
+    launch.setKernelAttr(SymbolRefAttr::get(
+        ctx, kGPUModuleName, {FlatSymbolRefAttr::get(ctx, name)}));
+  });
+}
+
+/// CUDA's libdevice (the __nv_* math functions the NVVM lowering calls):
+/// under $CUDA_HOME, $CUDA_PATH or /usr/local/cuda.
+static FailureOr<std::string> findLibdevice(ModuleOp module) {
+  SmallVector<std::string> roots;
+  for (const char *var : {"CUDA_HOME", "CUDA_PATH"})
+    if (const char *v = std::getenv(var); v && *v)
+      roots.push_back(v);
+  roots.push_back("/usr/local/cuda");
+  for (const std::string &root : roots) {
+    SmallString<128> path(root);
+    llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
+    if (llvm::sys::fs::exists(path))
+      return std::string(path);
+  }
+  module.emitError("CUDA's libdevice (nvvm/libdevice/libdevice.10.bc) was "
+                   "not found under $CUDA_HOME, $CUDA_PATH or /usr/local/cuda; "
+                   "install the CUDA Toolkit or set CUDA_HOME to it");
+  return failure();
+}
+
+LogicalResult resnetc::compileForCUDA(ModuleOp module,
+                                      const CUDACompileOptions &options,
+                                      std::string &text) {
+  MLIRContext &ctx = *module.getContext();
+  registerTargetPipelinePasses();
+  prepareTargetContext(ctx);
+
+  // 1. Kernels over the whole batch.
+  if (failed(outlineKernels(module, options.entries, "cuda")))
+    return failure();
+  keepOnlyKernels(module);
+  for (auto kernel : module.getOps<func::FuncOp>())
+    makeDestinationPassing(kernel, /*perImage=*/false);
+
+  auto runPipeline = [&](const std::string &pipeline) {
+    PassManager pm(&ctx);
+    if (failed(parsePassPipeline(pipeline, pm))) {
+      module.emitError("internal error: invalid CUDA pass pipeline: ")
+          << pipeline;
+      return failure();
+    }
+    return pm.run(module);
+  };
+  auto print = [&] {
+    llvm::raw_string_ostream os(text);
+    module.print(os);
+    return success();
+  };
+
+  // 2. Parallel loops on blocks of threads, outlined into gpu.funcs.
+  if (failed(runPipeline("func.func(convert-rn-to-linalg,canonicalize)")) ||
+      failed(runPipeline(kBufferizePipeline)))
+    return failure();
+  copiesToLinalg(module);
+  std::string threads = std::to_string(options.threads);
+  if (failed(
+          runPipeline("func.func(convert-linalg-to-parallel-loops,lower-affine,"
+                      "map-parallel-loops-to-gpu{threads=" +
+                      threads +
+                      "},sccp,cse,convert-parallel-loops-to-gpu,lower-affine,"
+                      "canonicalize),gpu-kernel-outlining,canonicalize")))
+    return failure();
+  gatherKernels(module);
+  if (options.output == CUDAOutput::GPU)
+    return print();
+
+  // 3. NVVM, then PTX.
+  FailureOr<std::string> libdevice = findLibdevice(module);
+  if (failed(libdevice))
+    return failure();
+  if (failed(runPipeline("nvvm-attach-target{chip=" + options.arch +
+                         " features=+ptx80 O=3 l=" + *libdevice +
+                         "},"
+                         "gpu.module(convert-scf-to-cf,"
+                         "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
+                         "canonicalize,cse,reconcile-unrealized-casts)")))
+    return failure();
+  if (options.output == CUDAOutput::NVVM)
+    return print();
+  if (failed(runPipeline("gpu-module-to-binary{format=isa}")))
+    return failure();
+  auto binary = module.lookupSymbol<gpu::BinaryOp>(kGPUModuleName);
+  if (!binary || binary.getObjects().size() != 1)
+    return module.emitError("internal error: no PTX was produced");
+  auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
+  StringRef ptx = object.getObject().getValue();
+  text += ptx.substr(0, ptx.find('\0')).str();
+  return success();
+}
