@@ -32,6 +32,11 @@ void registerTargetPipelinePasses();
 /// the targets' pipelines need.
 void prepareTargetContext(mlir::MLIRContext &ctx);
 
+/// Parses `pipeline` (a module-level textual pass pipeline) and runs it on
+/// `module`.
+mlir::LogicalResult runPipeline(mlir::ModuleOp module,
+                                const std::string &pipeline);
+
 /// Runs rn-autodiff (when training), the inference fusions and
 /// rn-outline-kernels on `module` and returns the plan for `target`.
 /// @forward and @train_step remain (as sequences of kernel calls).

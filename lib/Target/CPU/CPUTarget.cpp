@@ -155,25 +155,17 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
       "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
       "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
       "reconcile-unrealized-casts";
-  auto runPipeline = [&](const std::string &pipeline) {
-    PassManager pm(&ctx);
-    if (failed(parsePassPipeline(pipeline, pm))) {
-      module.emitError("internal error: invalid CPU pass pipeline");
-      return failure();
-    }
-    return pm.run(module);
-  };
-  if (failed(runPipeline(linalgPipeline)))
+  if (failed(runPipeline(module, linalgPipeline)))
     return failure();
   if (options.output == CPUOutput::KernelsLinalg) {
     llvm::raw_string_ostream os(text);
     module.print(os);
     return success();
   }
-  if (failed(runPipeline(kBufferizePipeline)))
+  if (failed(runPipeline(module, kBufferizePipeline)))
     return failure();
   copiesToLinalg(module);
-  if (failed(runPipeline(llvmPipeline)))
+  if (failed(runPipeline(module, llvmPipeline)))
     return failure();
 
   // 4. LLVM IR, entries, plan, optimization, object, shared library.

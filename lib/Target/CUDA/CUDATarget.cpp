@@ -84,15 +84,6 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   for (auto kernel : module.getOps<func::FuncOp>())
     makeDestinationPassing(kernel, /*perImage=*/false);
 
-  auto runPipeline = [&](const std::string &pipeline) {
-    PassManager pm(&ctx);
-    if (failed(parsePassPipeline(pipeline, pm))) {
-      module.emitError("internal error: invalid CUDA pass pipeline: ")
-          << pipeline;
-      return failure();
-    }
-    return pm.run(module);
-  };
   auto print = [&] {
     llvm::raw_string_ostream os(text);
     module.print(os);
@@ -100,14 +91,15 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   };
 
   // 2. Parallel loops on blocks of threads, outlined into gpu.funcs.
-  if (failed(runPipeline("func.func(convert-rn-to-linalg,canonicalize)")) ||
-      failed(runPipeline(kBufferizePipeline)))
+  if (failed(runPipeline(module,
+                         "func.func(convert-rn-to-linalg,canonicalize)")) ||
+      failed(runPipeline(module, kBufferizePipeline)))
     return failure();
   copiesToLinalg(module);
   std::string threads = std::to_string(options.threads);
-  if (failed(
-          runPipeline("func.func(convert-linalg-to-parallel-loops,lower-affine,"
-                      "map-parallel-loops-to-gpu{threads=" +
+  if (failed(runPipeline(
+          module, "func.func(convert-linalg-to-parallel-loops,lower-affine,"
+                  "map-parallel-loops-to-gpu{threads=" +
                       threads +
                       "},sccp,cse,convert-parallel-loops-to-gpu,lower-affine,"
                       "canonicalize),gpu-kernel-outlining,canonicalize")))
@@ -120,16 +112,17 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   FailureOr<std::string> libdevice = findLibdevice(module);
   if (failed(libdevice))
     return failure();
-  if (failed(runPipeline("nvvm-attach-target{chip=" + options.arch +
-                         " features=+ptx80 O=3 l=" + *libdevice +
-                         "},"
-                         "gpu.module(convert-scf-to-cf,"
-                         "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
-                         "canonicalize,cse,reconcile-unrealized-casts)")))
+  if (failed(runPipeline(
+          module, "nvvm-attach-target{chip=" + options.arch +
+                      " features=+ptx80 O=3 l=" + *libdevice +
+                      "},"
+                      "gpu.module(convert-scf-to-cf,"
+                      "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
+                      "canonicalize,cse,reconcile-unrealized-casts)")))
     return failure();
   if (options.output == CUDAOutput::NVVM)
     return print();
-  if (failed(runPipeline("gpu-module-to-binary{format=isa}")))
+  if (failed(runPipeline(module, "gpu-module-to-binary{format=isa}")))
     return failure();
   auto binary = module.lookupSymbol<gpu::BinaryOp>(kGPUModuleName);
   if (!binary || binary.getObjects().size() != 1)
