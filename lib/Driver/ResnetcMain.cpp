@@ -144,7 +144,8 @@ int resnetc::resnetcMain(int argc, char **argv) {
       "  resnetc model.rn --summary     per-layer shapes, params and MACs\n"
       "  resnetc model.rn --emit=rn     the model in the rn dialect\n"
       "  resnetc model.rn --emit=ast    the parsed syntax tree\n"
-      "  resnetc --target=cpu model.rn -o model.so   a CPU shared library\n");
+      "  resnetc --target=cpu model.rn -o model.so   a CPU shared library\n"
+      "  resnetc --target=cuda model.rn --emit=ptx   the CUDA kernels as PTX\n");
 
   if (inputFilename.empty())
     return fail("no input file (usage: resnetc MODEL.rn [--summary] "
