@@ -1,4 +1,4 @@
-//===- Kernels.cpp - The kernels of an artifact, shared by targets --------===//
+//===- Kernels.cpp - The stages shared by the targets ---------------------===//
 //
 // See Kernels.h. Training is derived from the unfused model; the inference
 // fusions then apply to both entries (they never match training's batch
@@ -7,11 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/Kernels.h"
+#include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/Transforms/Passes.h"
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Target/PlanBuilder.h"
-
-#include "resnetc/Conversion/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"

@@ -1,6 +1,7 @@
 //===- Passes.td - Conversions out of the rn dialect -------*- tablegen -*-===//
 //
-// Lowerings shared by every target.
+// Lowerings out of rn shared by every target, and the mapping of parallel
+// loops onto GPU threads used by the CUDA target.
 //
 //===----------------------------------------------------------------------===//
 

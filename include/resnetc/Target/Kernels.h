@@ -1,5 +1,4 @@
-//===- Kernels.h - The kernels of an artifact, shared by targets -*- C++
-//-*-===//
+//===- Kernels.h - The stages shared by the targets ------------*- C++ -*-===//
 //
 // The first stages of every target: training derived by rn-autodiff, the
 // inference fusions, one kernel function per rn op (rn-outline-kernels), the

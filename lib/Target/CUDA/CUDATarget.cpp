@@ -15,8 +15,6 @@
 #include "resnetc/Target/CUDATarget.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
