@@ -93,4 +93,70 @@ def MapParallelLoopsToGPU
   ];
 }
 
+def ConvertLinalgReductionsToGPU
+    : Pass<"convert-linalg-reductions-to-gpu", "::mlir::func::FuncOp"> {
+  let summary = "Lowers reductions with few outputs to one block of "
+                "cooperating threads per output";
+  let description = [{
+    A `linalg` op on buffers with reduction loops, fewer than `min-outputs`
+    output elements and a body of the form `out = combine(out, term)`
+    (`combine` an associative arith op with a neutral element: addf, addi,
+    maximumf, minimumf, ...; one per output) becomes a `gpu.launch` with one
+    block per output element. Each of the block's `threads` threads folds
+    the terms k = tid, tid + threads, ... of the linearized reduction domain
+    (consecutive threads read consecutive elements), the partial results are
+    combined by a tree in workgroup memory, and thread 0 writes
+    `combine(init, total)`. A `linalg.fill` that only initializes the output
+    is folded into `init`. The order of the sums is fixed: results do not
+    depend on scheduling.
+
+    Batch-norm statistics, bias and small weight gradients, the loss and
+    small matrix products have too few outputs for a thread each to fill the
+    GPU; other reductions (convolutions) keep one thread per output and are
+    mapped by `map-parallel-loops-to-gpu`.
+
+    Before:
+    ```mlir
+    linalg.fill ins(%zero : f64) outs(%sum : memref<64xf64>)
+    linalg.generic {iterator_types = ["reduction", "parallel", "reduction",
+                                      "reduction"]}
+        ins(%x : memref<8x64x24x24xf32>) outs(%sum : memref<64xf64>) {
+    ^bb0(%in: f32, %out: f64):
+      %e = arith.extf %in : f32 to f64
+      %s = arith.addf %out, %e : f64
+      linalg.yield %s : f64
+    }
+    ```
+    After (64 blocks of 256 threads, each over 8*24*24 terms):
+    ```mlir
+    gpu.launch blocks(%b, ...) in (%c64, %c1, %c1)
+               threads(%t, ...) in (%c256, %c1, %c1)
+               workgroup(%partial : memref<256xf64, #gpu.address_space<workgroup>>) {
+      %p = scf.for %k = %t to %c4608 step %c256 iter_args(%acc = %zero) ...
+      memref.store %p, %partial[%t]
+      gpu.barrier
+      scf.if (%t < 128) { %partial[%t] += %partial[%t + 128] }
+      gpu.barrier
+      ...
+      scf.if (%t == 0) { %sum[%b] = %zero + %partial[0] }
+      gpu.terminator
+    }
+    ```
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads per block (a power of two)">,
+    Option<"minOutputs", "min-outputs", "int64_t", /*default=*/"65536",
+           "Reductions with at least this many output elements keep one "
+           "thread per output">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // RESNETC_CONVERSION_PASSES_TD

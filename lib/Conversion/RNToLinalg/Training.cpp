@@ -275,8 +275,13 @@ struct SoftmaxCrossEntropyLowering
         ArrayRef<AffineMap>{row, row, row, scalar, scalar}, iterators({true}),
         [&](OpBuilder &b, Location l, ValueRange a) {
           Value i = b.create<linalg::IndexOp>(l, 0);
-          Value nll = b.create<arith::SubFOp>(
-              l, a[0], labelLogit(b, l, logits, a[2], i));
+          // Each term divided by n: the sum is the mean, and the loss is
+          // one reduction kernel.
+          Value nll = b.create<arith::DivFOp>(
+              l,
+              b.create<arith::SubFOp>(l, a[0],
+                                      labelLogit(b, l, logits, a[2], i)),
+              floatConstant(b, l, a[0].getType(), double(n)));
           Value hit = b.create<arith::ExtUIOp>(
               l, b.getI64Type(),
               b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, a[1], a[2]));
@@ -284,15 +289,7 @@ struct SoftmaxCrossEntropyLowering
               l, ValueRange{b.create<arith::AddFOp>(l, a[3], nll),
                             b.create<arith::AddIOp>(l, a[4], hit)});
         });
-    Value mean = buildElementwise(
-        rewriter, loc, lossType, {reduce.getResult(0)},
-        [&](OpBuilder &b, Location l, ValueRange a) {
-          return b
-              .create<arith::DivFOp>(
-                  l, a[0], floatConstant(b, l, a[0].getType(), double(n)))
-              .getResult();
-        });
-    rewriter.replaceOp(op, {mean, reduce.getResult(1)});
+    rewriter.replaceOp(op, reduce.getResults());
     return success();
   }
 };
@@ -625,12 +622,17 @@ struct Conv2DBackwardDataLowering : OpRewritePattern<rn::Conv2DBackwardDataOp> {
   }
 };
 
-/// Scatters each output gradient into the input gradient: for every output
-/// position, `route` picks the input positions (within bounds) of its window
-/// and the share each receives.
+/// Gathers the input gradient of pooling, one element of dx per iteration
+/// (all parallel, so that it maps onto GPU threads like any elementwise
+/// op): input position (h, w) lies in the windows (oh, ow) with
+/// oh*stride - pad <= h < oh*stride - pad + kernel, at most
+/// ceil(kernel/stride) per dimension, visited in increasing (oh, ow) order.
+/// Max pooling recomputes each window's first maximum (strict '>') and
+/// takes its gradient where that maximum is (h, w); average pooling takes
+/// gradient/(kh*kw) from every window (padding counted, as the forward).
 template <typename PoolBackwardOp>
-static Value scatterPool(PatternRewriter &rewriter, PoolBackwardOp op,
-                         Value input, bool isMax) {
+static Value gatherPool(PatternRewriter &rewriter, PoolBackwardOp op,
+                        Value input, bool isMax) {
   Location loc = op.getLoc();
   RankedTensorType type = op.getType();
   Value dy = op.getGradOutput();
@@ -638,105 +640,117 @@ static Value scatterPool(PatternRewriter &rewriter, PoolBackwardOp op,
   ArrayRef<int64_t> k = op.getKernel(), st = op.getStrides(),
                     pd = op.getPadding();
   int64_t H = type.getDimSize(2), W = type.getDimSize(3);
-  Type f32 = type.getElementType();
-  auto cst = [&](int64_t v) -> Value {
-    return rewriter.create<arith::ConstantIndexOp>(loc, v);
-  };
-  Value c0 = cst(0), c1 = cst(1);
-  Value dx = createFilled(rewriter, loc, type, 0.0);
-  SmallVector<Value> ubs = {
-      cst(dyType.getDimSize(0)), cst(dyType.getDimSize(1)),
-      cst(dyType.getDimSize(2)), cst(dyType.getDimSize(3))};
-  // Nested loops over n, c, oh, ow, carrying dx.
-  SmallVector<scf::ForOp> loops;
-  Value carried = dx;
-  for (Value ub : ubs) {
-    auto loop = rewriter.create<scf::ForOp>(loc, c0, ub, c1, carried);
-    rewriter.setInsertionPointToStart(loop.getBody());
-    carried = loop.getRegionIterArgs()[0];
-    loops.push_back(loop);
-  }
-  Value n = loops[0].getInductionVar(), c = loops[1].getInductionVar(),
-        oh = loops[2].getInductionVar(), ow = loops[3].getInductionVar();
-  Value g =
-      rewriter.create<tensor::ExtractOp>(loc, dy, ValueRange{n, c, oh, ow});
-  Value top = rewriter.create<arith::SubIOp>(
-      loc, rewriter.create<arith::MulIOp>(loc, oh, cst(st[0])), cst(pd[0]));
-  Value left = rewriter.create<arith::SubIOp>(
-      loc, rewriter.create<arith::MulIOp>(loc, ow, cst(st[1])), cst(pd[1]));
-  // In-bounds window positions, in row-major order, as (h, w, valid).
-  auto position = [&](int64_t i, int64_t j) {
-    Value h = rewriter.create<arith::AddIOp>(loc, top, cst(i));
-    Value w = rewriter.create<arith::AddIOp>(loc, left, cst(j));
-    auto inside = [&](Value v, int64_t limit) {
-      Value ge =
-          rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, v, c0);
-      Value lt = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt,
-                                                v, cst(limit));
-      return rewriter.create<arith::AndIOp>(loc, ge, lt).getResult();
-    };
-    Value valid =
-        rewriter.create<arith::AndIOp>(loc, inside(h, H), inside(w, W));
-    // Clamp so that the (unused) reads of invalid positions stay in bounds.
-    auto clamp = [&](Value v, int64_t limit) {
-      Value lo = rewriter.create<arith::MaxSIOp>(loc, v, c0);
-      return rewriter.create<arith::MinSIOp>(loc, lo, cst(limit - 1))
-          .getResult();
-    };
-    return std::make_tuple(clamp(h, H), clamp(w, W), valid);
-  };
-  auto addAt = [&](Value acc, Value h, Value w, Value valid, Value share) {
-    Value old =
-        rewriter.create<tensor::ExtractOp>(loc, acc, ValueRange{n, c, h, w});
-    Value zero = floatConstant(rewriter, loc, f32, 0.0);
-    Value add = rewriter.create<arith::SelectOp>(loc, valid, share, zero);
-    Value sum = rewriter.create<arith::AddFOp>(loc, old, add);
-    return rewriter
-        .create<tensor::InsertOp>(loc, sum, acc, ValueRange{n, c, h, w})
-        .getResult();
-  };
-  if (isMax) {
-    // The first maximum of the window (strict '>'), then one update.
-    Value bestV = floatConstant(rewriter, loc, f32,
-                                -std::numeric_limits<double>::infinity());
-    Value bestH = c0, bestW = c0;
-    for (int64_t i = 0; i < k[0]; ++i)
-      for (int64_t j = 0; j < k[1]; ++j) {
-        auto [h, w, valid] = position(i, j);
-        Value v = rewriter.create<tensor::ExtractOp>(loc, input,
-                                                     ValueRange{n, c, h, w});
-        Value better = rewriter.create<arith::AndIOp>(
-            loc, valid,
-            rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, v,
-                                           bestV));
-        bestV = rewriter.create<arith::SelectOp>(loc, better, v, bestV);
-        bestH = rewriter.create<arith::SelectOp>(loc, better, h, bestH);
-        bestW = rewriter.create<arith::SelectOp>(loc, better, w, bestW);
-      }
-    Value yes = rewriter.create<arith::ConstantIntOp>(loc, 1, 1);
-    carried = addAt(carried, bestH, bestW, yes, g);
-  } else {
-    Value share = rewriter.create<arith::DivFOp>(
-        loc, g, floatConstant(rewriter, loc, f32, double(k[0] * k[1])));
-    for (int64_t i = 0; i < k[0]; ++i)
-      for (int64_t j = 0; j < k[1]; ++j) {
-        auto [h, w, valid] = position(i, j);
-        carried = addAt(carried, h, w, valid, share);
-      }
-  }
-  for (int i = 3; i >= 0; --i) {
-    rewriter.create<scf::YieldOp>(loc, carried);
-    rewriter.setInsertionPointAfter(loops[i]);
-    carried = loops[i].getResult(0);
-  }
-  return carried;
+  int64_t OH = dyType.getDimSize(2), OW = dyType.getDimSize(3);
+  MLIRContext *ctx = rewriter.getContext();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(4, ctx);
+  auto generic = rewriter.create<linalg::GenericOp>(
+      loc, TypeRange{type}, ValueRange{},
+      ValueRange{createEmpty(rewriter, loc, type)}, ArrayRef<AffineMap>{id},
+      iterators({false, false, false, false}),
+      [&](OpBuilder &b, Location l, ValueRange) {
+        Type f32 = type.getElementType();
+        auto cst = [&](int64_t v) -> Value {
+          return b.create<arith::ConstantIndexOp>(l, v);
+        };
+        Value c0 = cst(0);
+        Value n = b.create<linalg::IndexOp>(l, 0),
+              c = b.create<linalg::IndexOp>(l, 1),
+              h = b.create<linalg::IndexOp>(l, 2),
+              w = b.create<linalg::IndexOp>(l, 3);
+        auto inside = [&](Value v, int64_t limit) {
+          Value ge =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, v, c0);
+          Value lt = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, v,
+                                             cst(limit));
+          return b.create<arith::AndIOp>(l, ge, lt).getResult();
+        };
+        // Clamped so that the (unused) reads of invalid positions stay in
+        // bounds.
+        auto clamp = [&](Value v, int64_t limit) {
+          Value lo = b.create<arith::MaxSIOp>(l, v, c0);
+          return b.create<arith::MinSIOp>(l, lo, cst(limit - 1)).getResult();
+        };
+        // The windows of one dimension holding position `p`: (index, valid)
+        // in increasing order of the window index.
+        auto windows = [&](Value p, int64_t kernel, int64_t stride,
+                           int64_t pad, int64_t limit) {
+          int64_t count = (kernel + stride - 1) / stride;
+          Value shifted = b.create<arith::AddIOp>(l, p, cst(pad));
+          Value last = b.create<arith::DivUIOp>(l, shifted, cst(stride));
+          SmallVector<std::pair<Value, Value>> out;
+          for (int64_t d = count - 1; d >= 0; --d) {
+            Value o = b.create<arith::SubIOp>(l, last, cst(d));
+            // Offset of p in window o: shifted - o*stride, at least 0.
+            Value offset = b.create<arith::SubIOp>(
+                l, shifted, b.create<arith::MulIOp>(l, o, cst(stride)));
+            Value covers = b.create<arith::CmpIOp>(
+                l, arith::CmpIPredicate::slt, offset, cst(kernel));
+            Value valid =
+                b.create<arith::AndIOp>(l, inside(o, limit), covers);
+            out.push_back({clamp(o, limit), valid});
+          }
+          return out;
+        };
+        Value zero = floatConstant(b, l, f32, 0.0);
+        Value acc = zero;
+        for (auto [oh, vh] : windows(h, k[0], st[0], pd[0], OH))
+          for (auto [ow, vw] : windows(w, k[1], st[1], pd[1], OW)) {
+            Value valid = b.create<arith::AndIOp>(l, vh, vw);
+            Value g =
+                b.create<tensor::ExtractOp>(l, dy, ValueRange{n, c, oh, ow});
+            Value share;
+            if (isMax) {
+              // Is (h, w) the first maximum of window (oh, ow)?
+              Value top = b.create<arith::SubIOp>(
+                  l, b.create<arith::MulIOp>(l, oh, cst(st[0])), cst(pd[0]));
+              Value left = b.create<arith::SubIOp>(
+                  l, b.create<arith::MulIOp>(l, ow, cst(st[1])), cst(pd[1]));
+              Value bestV = floatConstant(
+                  b, l, f32, -std::numeric_limits<double>::infinity());
+              Value bestH = c0, bestW = c0;
+              for (int64_t i = 0; i < k[0]; ++i)
+                for (int64_t j = 0; j < k[1]; ++j) {
+                  Value ih = b.create<arith::AddIOp>(l, top, cst(i));
+                  Value iw = b.create<arith::AddIOp>(l, left, cst(j));
+                  Value in = b.create<arith::AndIOp>(l, inside(ih, H),
+                                                     inside(iw, W));
+                  ih = clamp(ih, H);
+                  iw = clamp(iw, W);
+                  Value v = b.create<tensor::ExtractOp>(
+                      l, input, ValueRange{n, c, ih, iw});
+                  Value better = b.create<arith::AndIOp>(
+                      l, in,
+                      b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v,
+                                              bestV));
+                  bestV = b.create<arith::SelectOp>(l, better, v, bestV);
+                  bestH = b.create<arith::SelectOp>(l, better, ih, bestH);
+                  bestW = b.create<arith::SelectOp>(l, better, iw, bestW);
+                }
+              Value here = b.create<arith::AndIOp>(
+                  l,
+                  b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, bestH,
+                                          h),
+                  b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, bestW,
+                                          w));
+              valid = b.create<arith::AndIOp>(l, valid, here);
+              share = g;
+            } else {
+              share = b.create<arith::DivFOp>(
+                  l, g, floatConstant(b, l, f32, double(k[0] * k[1])));
+            }
+            Value add = b.create<arith::SelectOp>(l, valid, share, zero);
+            acc = b.create<arith::AddFOp>(l, acc, add);
+          }
+        b.create<linalg::YieldOp>(l, acc);
+      });
+  return generic.getResult(0);
 }
 
 struct MaxPool2DBackwardLowering : OpRewritePattern<rn::MaxPool2DBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(rn::MaxPool2DBackwardOp op,
                                 PatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, scatterPool(rewriter, op, op.getInput(), true));
+    rewriter.replaceOp(op, gatherPool(rewriter, op, op.getInput(), true));
     return success();
   }
 };
@@ -745,7 +759,7 @@ struct AvgPool2DBackwardLowering : OpRewritePattern<rn::AvgPool2DBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(rn::AvgPool2DBackwardOp op,
                                 PatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, scatterPool(rewriter, op, Value(), false));
+    rewriter.replaceOp(op, gatherPool(rewriter, op, Value(), false));
     return success();
   }
 };

@@ -2,10 +2,12 @@
 //
 // 1. The shared stages (Kernels.h): outlined kernels in destination-passing
 //    form over the whole batch.
-// 2. rn -> linalg -> bufferization -> parallel loops; each outermost loop
-//    nest is collapsed and tiled into blocks of `threads` threads
-//    (map-parallel-loops-to-gpu) and becomes a gpu.launch, then a gpu.func
-//    (gpu-kernel-outlining).
+// 2. rn -> linalg -> bufferization. Reductions with few outputs become one
+//    block of threads per output (convert-linalg-reductions-to-gpu); the
+//    other linalg ops become parallel loops, each outermost loop nest
+//    collapsed and tiled into blocks of `threads` threads
+//    (map-parallel-loops-to-gpu) and turned into a gpu.launch. The launches
+//    become gpu.funcs (gpu-kernel-outlining).
 // 3. The gpu.funcs are gathered into one gpu.module named kGPUModuleName,
 //    each named after its outlined module (<kernel>_kernel[_N]), lowered to
 //    NVVM and serialized to PTX for the chosen architecture.
@@ -96,7 +98,9 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   copiesToLinalg(module);
   std::string threads = std::to_string(options.threads);
   if (failed(runPipeline(
-          module, "func.func(convert-linalg-to-parallel-loops,lower-affine,"
+          module, "func.func(convert-linalg-reductions-to-gpu{threads=" +
+                      threads +
+                      "},convert-linalg-to-parallel-loops,lower-affine,"
                   "map-parallel-loops-to-gpu{threads=" +
                       threads +
                       "},sccp,cse,convert-parallel-loops-to-gpu,lower-affine,"

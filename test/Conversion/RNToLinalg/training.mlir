@@ -41,17 +41,37 @@ func.func @sgd(%p: tensor<4xf32>, %g: tensor<4xf32>, %v: tensor<4xf32>, %lr: ten
 
 // -----
 
-// Max pooling's gradient scatters with loops over (n, c, oh, ow).
+// Max pooling's gradient is gathered: one parallel iteration per element of
+// dx, which finds the windows covering it (here exactly one: kernel 2,
+// stride 2) and takes their gradient where their first maximum is.
 // CHECK-LABEL: func @max_pool_backward
-// CHECK: scf.for
-// CHECK: scf.for
-// CHECK: scf.for
-// CHECK: scf.for
-// CHECK: arith.cmpf ogt
-// CHECK: tensor.insert
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%{{.*}} : tensor<1x1x4x4xf32>)
+// CHECK-COUNT-4: arith.cmpf ogt
+// CHECK-NOT: arith.cmpf
+// CHECK: arith.cmpi eq
+// CHECK: arith.cmpi eq
+// CHECK: arith.select
+// CHECK-NOT: tensor.insert
+// CHECK: linalg.yield
 func.func @max_pool_backward(%dy: tensor<1x1x2x2xf32>, %x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %dx = rn.max_pool2d_backward %dy, %x kernel [2, 2] stride [2, 2] padding [0, 0] : (tensor<1x1x2x2xf32>, tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
   return %dx : tensor<1x1x4x4xf32>
+}
+
+// -----
+
+// Average pooling's gradient, kernel 3, stride 2, padding 1: each position
+// lies in at most 2x2 windows, each contributing gradient/9 when valid.
+// CHECK-LABEL: func @avg_pool_backward
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x5x5xf32>)
+// CHECK-COUNT-4: arith.divf %{{.*}}, %cst
+// CHECK-NOT: arith.divf
+// CHECK: linalg.yield
+func.func @avg_pool_backward(%dy: tensor<1x2x3x3xf32>) -> tensor<1x2x5x5xf32> {
+  %dx = rn.avg_pool2d_backward %dy kernel [3, 3] stride [2, 2] padding [1, 1] input_shape [1, 2, 5, 5] : tensor<1x2x3x3xf32> -> tensor<1x2x5x5xf32>
+  return %dx : tensor<1x2x5x5xf32>
 }
 
 // -----

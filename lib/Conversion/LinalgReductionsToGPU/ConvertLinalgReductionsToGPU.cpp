@@ -1,0 +1,298 @@
+//===- ConvertLinalgReductionsToGPU.cpp - Block-parallel reductions -------===//
+//
+// Lowers linalg reductions with few outputs to one gpu.launch block per
+// output: threads stride over the reduction domain, then combine their
+// partial results by a tree in workgroup memory (see the pass description
+// in Conversion/Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace resnetc {
+#define GEN_PASS_DEF_CONVERTLINALGREDUCTIONSTOGPU
+#include "resnetc/Conversion/Passes.h.inc"
+} // namespace resnetc
+
+using namespace mlir;
+
+/// The combining op of each output of `op` when its body is
+/// `out_i = combine_i(out_i, term_i)` with `out_i` used nowhere else and
+/// `combine_i` associative and commutative with a neutral element; empty
+/// otherwise.
+static SmallVector<Operation *> matchCombiners(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  SmallVector<Operation *> combiners;
+  for (auto [i, yielded] : llvm::enumerate(yield.getOperands())) {
+    BlockArgument out = body.getArgument(op.getNumDpsInputs() + i);
+    Operation *combiner = yielded.getDefiningOp();
+    if (!combiner || combiner->getBlock() != &body || !yielded.hasOneUse() ||
+        !out.hasOneUse() || out.getUses().begin()->getOwner() != combiner)
+      return {};
+    if (!isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp,
+             arith::MinimumFOp, arith::MaxNumFOp, arith::MinNumFOp,
+             arith::AddIOp, arith::MulIOp, arith::MaxSIOp, arith::MinSIOp,
+             arith::MaxUIOp, arith::MinUIOp, arith::AndIOp, arith::OrIOp,
+             arith::XOrIOp>(combiner) ||
+        !arith::getNeutralElement(combiner))
+      return {};
+    combiners.push_back(combiner);
+  }
+  return combiners;
+}
+
+/// The buffer a memref value views (through subviews, reshapes, casts).
+static Value getRootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// The linalg.fill that initializes `out` right before `op`, with no op in
+/// between touching the same buffer (directly or in a region); null if
+/// there is none.
+static linalg::FillOp findInitializingFill(Operation *op, Value out) {
+  Value root = getRootBuffer(out);
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev);
+        fill && fill.hasPureBufferSemantics() && fill.getOutputs()[0] == out)
+      return fill;
+    bool touches = false;
+    prev->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        if (isa<MemRefType>(operand.getType()) &&
+            getRootBuffer(operand) == root)
+          touches = true;
+    });
+    if (touches)
+      return nullptr;
+  }
+  return nullptr;
+}
+
+/// Splits `linear` into the indices of `ranges` (the last one fastest).
+static void delinearize(OpBuilder &b, Location loc, Value linear,
+                        ArrayRef<unsigned> dims, ArrayRef<int64_t> ranges,
+                        SmallVectorImpl<Value> &ivs) {
+  Value rest = linear;
+  for (unsigned d : llvm::reverse(dims)) {
+    Value size = b.create<arith::ConstantIndexOp>(loc, ranges[d]);
+    ivs[d] = b.create<arith::RemUIOp>(loc, rest, size);
+    rest = b.create<arith::DivUIOp>(loc, rest, size);
+  }
+}
+
+/// The element of `operand` (a buffer read through `map`, or a scalar) at
+/// loop indices `ivs`.
+static Value loadAt(OpBuilder &b, Location loc, Value operand, AffineMap map,
+                    ArrayRef<Value> ivs) {
+  if (!isa<MemRefType>(operand.getType()))
+    return operand;
+  SmallVector<Value> indices;
+  for (AffineExpr expr : map.getResults())
+    indices.push_back(b.create<affine::AffineApplyOp>(
+        loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
+  return b.create<memref::LoadOp>(loc, operand, indices);
+}
+
+/// A copy of the binary `combiner` applied to (lhs, rhs).
+static Value combine(OpBuilder &b, Operation *combiner, Value lhs, Value rhs) {
+  Operation *clone = b.clone(*combiner);
+  clone->setOperands(ValueRange{lhs, rhs});
+  return clone->getResult(0);
+}
+
+namespace {
+struct ConvertLinalgReductionsToGPU
+    : resnetc::impl::ConvertLinalgReductionsToGPUBase<
+          ConvertLinalgReductionsToGPU> {
+  using ConvertLinalgReductionsToGPUBase::ConvertLinalgReductionsToGPUBase;
+
+  void runOnOperation() override {
+    if (threads < 32 || threads > 1024 || !llvm::isPowerOf2_64(threads)) {
+      getOperation().emitError(
+          "threads per block must be a power of two from 32 to 1024, got ")
+          << static_cast<int64_t>(threads);
+      return signalPassFailure();
+    }
+    SmallVector<linalg::LinalgOp> candidates;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (op->getParentOfType<gpu::LaunchOp>() ||
+          !op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0)
+        return;
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      int64_t outputs = 1, terms = 1;
+      for (auto [range, type] : llvm::zip(ranges, op.getIteratorTypesArray())) {
+        if (ShapedType::isDynamic(range))
+          return;
+        (type == utils::IteratorType::reduction ? terms : outputs) *= range;
+      }
+      if (outputs < minOutputs && terms > 1 &&
+          outputs <= std::numeric_limits<int32_t>::max())
+        candidates.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp candidate : candidates) {
+      auto generic = dyn_cast<linalg::GenericOp>(candidate.getOperation());
+      if (!generic) {
+        rewriter.setInsertionPoint(candidate);
+        FailureOr<linalg::GenericOp> generalized =
+            linalg::generalizeNamedOp(rewriter, candidate);
+        if (failed(generalized))
+          continue;
+        generic = *generalized;
+      }
+      SmallVector<Operation *> combiners = matchCombiners(generic);
+      if (combiners.empty() || !outputsUseParallelLoops(generic))
+        continue;
+      lower(rewriter, generic, combiners);
+    }
+  }
+
+  /// Whether every output is indexed by parallel loops only.
+  static bool outputsUseParallelLoops(linalg::GenericOp op) {
+    auto iterators = op.getIteratorTypesArray();
+    for (OpOperand &out : op.getDpsInitsMutable())
+      for (AffineExpr expr : op.getMatchingIndexingMap(&out).getResults()) {
+        auto dim = dyn_cast<AffineDimExpr>(expr);
+        if (!dim || iterators[dim.getPosition()] != utils::IteratorType::parallel)
+          return false;
+      }
+    return true;
+  }
+
+  void lower(IRRewriter &b, linalg::GenericOp op,
+             ArrayRef<Operation *> combiners) {
+    MLIRContext *ctx = &getContext();
+    Location loc = op.getLoc();
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<unsigned> parallel, reduction;
+    int64_t outputs = 1, terms = 1;
+    for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray())) {
+      bool isReduction = type == utils::IteratorType::reduction;
+      (isReduction ? reduction : parallel).push_back(d);
+      (isReduction ? terms : outputs) *= ranges[d];
+    }
+    unsigned numInputs = op.getNumDpsInputs();
+    SmallVector<Value> outs(op.getDpsInits());
+    SmallVector<Value> inits(outs.size());
+    for (auto [i, out] : llvm::enumerate(outs))
+      if (linalg::FillOp fill = findInitializingFill(op, out)) {
+        inits[i] = fill.getInputs()[0];
+        b.eraseOp(fill);
+      }
+
+    b.setInsertionPoint(op);
+    auto index = [&](int64_t v) -> Value {
+      return b.create<arith::ConstantIndexOp>(loc, v);
+    };
+    auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+    SmallVector<Type> partialTypes;
+    for (Value out : outs)
+      partialTypes.push_back(MemRefType::get(
+          {threads}, cast<MemRefType>(out.getType()).getElementType(),
+          MemRefLayoutAttrInterface(), workgroup));
+    Value c1 = index(1);
+    auto launch = b.create<gpu::LaunchOp>(
+        loc, index(outputs), c1, c1, index(threads), c1, c1,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        ValueRange{}, partialTypes);
+    Block &kernel = launch.getBody().front();
+    b.setInsertionPointToStart(&kernel);
+    Value block = launch.getBlockIds().x, thread = launch.getThreadIds().x;
+    ArrayRef<BlockArgument> partials = launch.getWorkgroupAttributions();
+    SmallVector<Value> ivs(ranges.size());
+    delinearize(b, loc, block, parallel, ranges, ivs);
+
+    // Each thread folds terms thread, thread + threads, ...
+    SmallVector<Value> neutral;
+    for (Operation *combiner : combiners)
+      neutral.push_back(b.create<arith::ConstantOp>(
+          loc, *arith::getNeutralElement(combiner)));
+    auto loop = b.create<scf::ForOp>(loc, thread, index(terms), index(threads),
+                                     neutral);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      delinearize(b, loc, loop.getInductionVar(), reduction, ranges, ivs);
+      Block &body = op.getRegion().front();
+      IRMapping mapping;
+      for (OpOperand *in : op.getDpsInputOperands())
+        mapping.map(body.getArgument(in->getOperandNumber()),
+                    loadAt(b, loc, in->get(), op.getMatchingIndexingMap(in),
+                           ivs));
+      for (auto [i, acc] : llvm::enumerate(loop.getRegionIterArgs()))
+        mapping.map(body.getArgument(numInputs + i), acc);
+      for (Operation &inner : body.without_terminator()) {
+        if (auto idx = dyn_cast<linalg::IndexOp>(inner))
+          mapping.map(idx.getResult(), ivs[idx.getDim()]);
+        else
+          b.clone(inner, mapping);
+      }
+      SmallVector<Value> next;
+      for (Value v : body.getTerminator()->getOperands())
+        next.push_back(mapping.lookup(v));
+      b.create<scf::YieldOp>(loc, next);
+    }
+
+    // A tree over the block's partial results.
+    for (auto [partial, value] : llvm::zip(partials, loop.getResults()))
+      b.create<memref::StoreOp>(loc, value, partial, thread);
+    b.create<gpu::BarrierOp>(loc);
+    for (int64_t half = threads / 2; half >= 1; half /= 2) {
+      Value active = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
+                                             thread, index(half));
+      auto ifOp = b.create<scf::IfOp>(loc, active, /*withElseRegion=*/false);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        Value other = b.create<arith::AddIOp>(loc, thread, index(half));
+        for (auto [partial, combiner] : llvm::zip(partials, combiners)) {
+          Value mine = b.create<memref::LoadOp>(loc, partial, thread);
+          Value theirs = b.create<memref::LoadOp>(loc, partial, other);
+          b.create<memref::StoreOp>(loc, combine(b, combiner, mine, theirs),
+                                    partial, thread);
+        }
+      }
+      // The last step's result is read by the thread that wrote it.
+      if (half > 1)
+        b.create<gpu::BarrierOp>(loc);
+    }
+
+    // Thread 0 writes combine(init, total) (outputs use parallel loops
+    // only).
+    for (unsigned d : reduction)
+      ivs[d] = index(0);
+    Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, thread,
+                                          index(0));
+    auto write = b.create<scf::IfOp>(loc, first, /*withElseRegion=*/false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(write.thenBlock());
+      for (auto [i, out] : llvm::enumerate(outs)) {
+        AffineMap map = op.getMatchingIndexingMap(op.getDpsInitOperand(i));
+        Value total = b.create<memref::LoadOp>(loc, partials[i], index(0));
+        Value init = inits[i];
+        if (init && init.getDefiningOp<arith::ConstantOp>())
+          init = b.clone(*init.getDefiningOp())->getResult(0);
+        if (!init)
+          init = loadAt(b, loc, out, map, ivs);
+        Value result = combine(b, combiners[i], init, total);
+        SmallVector<Value> indices;
+        for (AffineExpr expr : map.getResults())
+          indices.push_back(b.create<affine::AffineApplyOp>(
+              loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
+        b.create<memref::StoreOp>(loc, result, out, indices);
+      }
+    }
+    b.create<gpu::TerminatorOp>(loc);
+    b.eraseOp(op);
+  }
+};
+} // namespace

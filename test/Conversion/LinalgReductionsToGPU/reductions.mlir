@@ -1,0 +1,160 @@
+// RUN: resnet-opt %s -split-input-file -convert-linalg-reductions-to-gpu | FileCheck %s
+// RUN: resnet-opt %s -split-input-file -convert-linalg-reductions-to-gpu="min-outputs=4" | FileCheck %s --check-prefix=FEW
+// RUN: not resnet-opt %s -convert-linalg-reductions-to-gpu="threads=100" 2>&1 | FileCheck %s --check-prefix=BAD
+
+// BAD: threads per block must be a power of two from 32 to 1024, got 100
+
+// Per-channel sums in f64 (batch statistics): one block per channel, the
+// terms strided over the threads, a tree in workgroup memory, thread 0
+// writes. The fill that initialized the sums is folded into the write.
+// CHECK-LABEL: func @channel_sums
+// CHECK-NOT: linalg.fill
+// CHECK: gpu.launch blocks(%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}) in (%{{[^ ]*}} = %c4, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1) threads(%[[T:[^,]*]], %{{[^,]*}}, %{{[^,]*}}) in (%{{[^ ]*}} = %c256, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1) workgroup(%[[P:[^ ]*]] : memref<256xf64, #gpu.address_space<workgroup>>)
+// CHECK: %[[ACC:.*]] = scf.for %[[K:.*]] = %[[T]] to %c18 step %c256{{[_0-9]*}} iter_args(%[[A:.*]] = %cst{{.*}}) -> (f64)
+// CHECK: memref.load %arg0
+// CHECK: arith.extf
+// CHECK: arith.addf %[[A]]
+// CHECK: memref.store %[[ACC]], %[[P]][%[[T]]]
+// CHECK-NEXT: gpu.barrier
+// CHECK: arith.cmpi ult, %[[T]], %c128{{[_0-9]*}}
+// CHECK-COUNT-7: gpu.barrier
+// CHECK: arith.cmpi eq, %[[T]], %c0{{[_0-9]*}}
+// CHECK: %[[TOTAL:.*]] = memref.load %[[P]][%c0
+// CHECK: %[[Z:.*]] = arith.constant 0.000000e+00 : f64
+// CHECK: %[[S:.*]] = arith.addf %[[Z]], %[[TOTAL]] : f64
+// CHECK: memref.store %[[S]], %arg1
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.generic
+// FEW-LABEL: func @channel_sums
+// FEW-NOT: gpu.launch
+// FEW: linalg.fill
+// FEW: linalg.generic
+func.func @channel_sums(%x: memref<2x4x3x3xf32>, %sum: memref<4xf64>) {
+  %zero = arith.constant 0.0 : f64
+  linalg.fill ins(%zero : f64) outs(%sum : memref<4xf64>)
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c)>],
+                  iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%x : memref<2x4x3x3xf32>) outs(%sum : memref<4xf64>) {
+  ^bb0(%in: f32, %out: f64):
+    %e = arith.extf %in : f32 to f64
+    %s = arith.addf %out, %e : f64
+    linalg.yield %s : f64
+  }
+  return
+}
+
+// -----
+
+// Two outputs (a loss and a count), each with its own combiner, and a
+// linalg.index; without a fill, thread 0 combines with the output's value.
+// CHECK-LABEL: func @two_outputs
+// CHECK: gpu.launch {{.*}} workgroup(%[[P:.*]] : memref<256xf32, #gpu.address_space<workgroup>>, %[[Q:.*]] : memref<256xi64, #gpu.address_space<workgroup>>)
+// CHECK: scf.for {{.*}} -> (f32, i64)
+// CHECK: arith.index_cast
+// CHECK: arith.addf
+// CHECK: arith.addi
+// CHECK: memref.load %[[P]]
+// CHECK: memref.load %[[P]]
+// CHECK: arith.addf
+// CHECK: memref.load %[[Q]]
+// CHECK: memref.load %[[Q]]
+// CHECK: arith.addi
+// CHECK: %[[L:.*]] = memref.load %arg1[]
+// CHECK: arith.addf %[[L]]
+// CHECK: memref.store {{.*}}, %arg1[]
+// CHECK: %[[C:.*]] = memref.load %arg2[]
+// CHECK: arith.addi %[[C]]
+// CHECK: memref.store {{.*}}, %arg2[]
+func.func @two_outputs(%x: memref<8xf32>, %loss: memref<f32>, %count: memref<i64>) {
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>, affine_map<(i) -> ()>],
+                  iterator_types = ["reduction"]}
+      ins(%x : memref<8xf32>) outs(%loss, %count : memref<f32>, memref<i64>) {
+  ^bb0(%in: f32, %l: f32, %c: i64):
+    %i = linalg.index 0 : index
+    %ii = arith.index_cast %i : index to i64
+    %s = arith.addf %l, %in : f32
+    %t = arith.addi %c, %ii : i64
+    linalg.yield %s, %t : f32, i64
+  }
+  return
+}
+
+// -----
+
+// A named op with a reduction (a small matrix product) is generalized
+// first; its maximum-of-products variant would work alike.
+// CHECK-LABEL: func @matmul
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c6
+// CHECK: scf.for {{.*}} to %c5 step %c256{{[_0-9]*}}
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @matmul(%a: memref<2x5xf32>, %b: memref<5x3xf32>, %c: memref<2x3xf32>) {
+  linalg.matmul ins(%a, %b : memref<2x5xf32>, memref<5x3xf32>) outs(%c : memref<2x3xf32>)
+  return
+}
+
+// -----
+
+// Not lowered: the output is read by more than its combiner, a combiner
+// without a neutral element (select), a reduction on tensors, and ops
+// without reduction loops.
+// CHECK-LABEL: func @not_lowered
+// CHECK-NOT: gpu.launch
+// CHECK-COUNT-4: linalg.generic
+// CHECK-NOT: gpu.launch
+func.func @not_lowered(%x: memref<8xf32>, %y: memref<f32>, %t: tensor<8xf32>, %u: tensor<f32>, %z: memref<8xf32>) -> tensor<f32> {
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
+                  iterator_types = ["reduction"]}
+      ins(%x : memref<8xf32>) outs(%y : memref<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.mulf %out, %out : f32
+    %s = arith.addf %m, %in : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
+                  iterator_types = ["reduction"]}
+      ins(%x : memref<8xf32>) outs(%y : memref<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %gt = arith.cmpf ogt, %in, %out : f32
+    %s = arith.select %gt, %in, %out : f32
+    linalg.yield %s : f32
+  }
+  %r = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
+                  iterator_types = ["reduction"]}
+      ins(%t : tensor<8xf32>) outs(%u : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+                  iterator_types = ["parallel"]}
+      ins(%x : memref<8xf32>) outs(%z : memref<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  return %r : tensor<f32>
+}
+
+// -----
+
+// The fill is kept when the buffer is read between it and the reduction.
+// CHECK-LABEL: func @fill_kept
+// CHECK: linalg.fill
+// CHECK: memref.load %arg1
+// CHECK: gpu.launch
+// CHECK: memref.load %arg1[]
+// CHECK: arith.addf
+func.func @fill_kept(%x: memref<8xf32>, %y: memref<f32>) -> f32 {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<f32>)
+  %v = memref.load %y[] : memref<f32>
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
+                  iterator_types = ["reduction"]}
+      ins(%x : memref<8xf32>) outs(%y : memref<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  return %v : f32
+}
