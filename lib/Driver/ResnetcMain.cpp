@@ -71,22 +71,26 @@ static cl::opt<EmitKind> emitKind(
         clEnumValN(EmitKind::Kernels, "kernels",
                    "the CPU kernels (per image) lowered to linalg"),
         clEnumValN(EmitKind::Plan, "plan",
-                   "the execution plan (buffers, memory, steps)"),
+                   "the execution plan (buffers, memory, steps; on CUDA "
+                   "every launch with its shape and arguments)"),
         clEnumValN(EmitKind::LLVM, "llvm",
-                   "the optimized LLVM IR of the CPU artifact"),
+                   "the optimized LLVM IR of the CPU artifact, or the NVPTX "
+                   "LLVM IR of the CUDA kernels"),
         clEnumValN(EmitKind::GPU, "gpu",
                    "the CUDA kernels as GPU launches of one gpu.module"),
         clEnumValN(EmitKind::NVVM, "nvvm", "the CUDA kernels lowered to NVVM"),
-        clEnumValN(EmitKind::PTX, "ptx", "the PTX module of the CUDA kernels")),
+        clEnumValN(EmitKind::PTX, "ptx",
+                   "the PTX module of the CUDA kernels, without the plan")),
     cl::cat(resnetcCategory));
-static cl::opt<Target>
-    target("target", cl::desc("What to compile for"), cl::init(Target::CPU),
-           cl::values(clEnumValN(Target::CPU, "cpu",
-                                 "a shared library for this machine's CPU"),
-                      clEnumValN(Target::CUDA, "cuda",
-                                 "PTX for NVIDIA GPUs (kernels only so far: "
-                                 "--emit=gpu|nvvm|ptx)")),
-           cl::cat(resnetcCategory));
+static cl::opt<Target> target(
+    "target",
+    cl::desc("What to compile for (default: cuda, or cpu for -o FILE.so)"),
+    cl::init(Target::CUDA),
+    cl::values(clEnumValN(Target::CPU, "cpu",
+                          "a shared library for this machine's CPU"),
+               clEnumValN(Target::CUDA, "cuda",
+                          "a PTX module for NVIDIA GPUs")),
+    cl::cat(resnetcCategory));
 namespace {
 enum class Mode { Infer, Train, Both };
 } // namespace
@@ -129,6 +133,60 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
+/// The entries of --mode and the SGD settings.
+static EntryOptions getEntryOptions() {
+  EntryOptions entries;
+  entries.train = mode != Mode::Infer;
+  entries.momentum = momentum;
+  entries.weightDecay = weightDecay;
+  entries.nesterov = nesterov;
+  return entries;
+}
+
+/// Compiles for CUDA what --emit asks for (the artifact without it).
+static bool compileCUDA(mlir::ModuleOp module, std::string &text) {
+  CUDACompileOptions options;
+  switch (emitKind) {
+  case EmitKind::GPU:
+    options.output = CUDAOutput::GPU;
+    break;
+  case EmitKind::Plan:
+    options.output = CUDAOutput::Plan;
+    break;
+  case EmitKind::NVVM:
+    options.output = CUDAOutput::NVVM;
+    break;
+  case EmitKind::LLVM:
+    options.output = CUDAOutput::LLVM;
+    break;
+  case EmitKind::PTX:
+    options.output = CUDAOutput::PTX;
+    break;
+  default:
+    options.output = CUDAOutput::Artifact;
+  }
+  options.outputPath = outputFilename;
+  options.arch = arch;
+  options.entries = getEntryOptions();
+  return succeeded(compileForCUDA(module, options, text));
+}
+
+/// Compiles for the CPU what --emit asks for (the artifact without it).
+static bool compileCPU(mlir::ModuleOp module, std::string &text) {
+  CPUCompileOptions options;
+  options.output = emitKind == EmitKind::Plan      ? CPUOutput::Plan
+                   : emitKind == EmitKind::LLVM    ? CPUOutput::LLVMIR
+                   : emitKind == EmitKind::Kernels ? CPUOutput::KernelsLinalg
+                                                   : CPUOutput::SharedLibrary;
+  options.outputPath = outputFilename;
+  EntryOptions entries = getEntryOptions();
+  options.train = entries.train;
+  options.momentum = entries.momentum;
+  options.weightDecay = entries.weightDecay;
+  options.nesterov = entries.nesterov;
+  return succeeded(compileForCPU(module, options, text));
+}
+
 int resnetc::resnetcMain(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   mlir::registerAsmPrinterCLOptions();
@@ -144,8 +202,8 @@ int resnetc::resnetcMain(int argc, char **argv) {
       "  resnetc model.rn --summary     per-layer shapes, params and MACs\n"
       "  resnetc model.rn --emit=rn     the model in the rn dialect\n"
       "  resnetc model.rn --emit=ast    the parsed syntax tree\n"
-      "  resnetc --target=cpu model.rn -o model.so   a CPU shared library\n"
-      "  resnetc --target=cuda model.rn --emit=ptx   the CUDA kernels as PTX\n");
+      "  resnetc model.rn -o model.ptx  the CUDA artifact (PTX and its plan)\n"
+      "  resnetc model.rn -o model.so   a CPU shared library (--target=cpu)\n");
 
   if (inputFilename.empty())
     return fail("no input file (usage: resnetc MODEL.rn [--summary] "
@@ -182,31 +240,34 @@ int resnetc::resnetcMain(int argc, char **argv) {
   // Without --emit or --summary, `-o FILE` asks for the compiled artifact.
   bool buildArtifact =
       emitKind == EmitKind::None && !summary && outputFilename != "-";
-  if (buildArtifact && target == Target::CUDA)
-    return fail("the CUDA artifact (PTX with its execution plan) is not "
-                "available yet in this version of resnetc; --target=cuda "
-                "--emit=ptx prints the generated kernels, --target=cpu -o "
-                "model.so builds a CPU artifact");
+  // `-o FILE.so` without --target asks for the CPU artifact.
+  if (!target.getNumOccurrences() && buildArtifact &&
+      llvm::StringRef(outputFilename).ends_with(".so"))
+    target = Target::CPU;
   bool cudaEmit = emitKind == EmitKind::GPU || emitKind == EmitKind::NVVM ||
                   emitKind == EmitKind::PTX;
   if (cudaEmit && target != Target::CUDA)
     return fail("--emit=gpu, nvvm and ptx show stages of the CUDA target; "
-                "add --target=cuda");
-  if (target == Target::CUDA && !cudaEmit &&
-      (emitKind == EmitKind::Kernels || emitKind == EmitKind::Plan ||
-       emitKind == EmitKind::LLVM))
-    return fail("--emit=kernels, plan and llvm show stages of the CPU target; "
-                "the CUDA target has --emit=gpu, nvvm and ptx");
+                "drop --target=cpu");
+  if (target == Target::CUDA && emitKind == EmitKind::Kernels)
+    return fail("--emit=kernels shows the CPU kernels; add --target=cpu "
+                "(the CUDA target has --emit=gpu, nvvm, llvm and ptx)");
   if (momentum < 0 || weightDecay < 0)
     return fail("--momentum and --weight-decay must be non-negative");
   if (nesterov && !(momentum > 0))
     return fail("--nesterov needs a positive --momentum");
   if (arch != "sm_80" && arch != "sm_90" && arch != "sm_90a")
     return fail("unknown --arch '" + arch + "': use sm_80, sm_90 or sm_90a");
-  if (buildArtifact && llvm::StringRef(outputFilename).ends_with(".ptx"))
+  if (buildArtifact && target == Target::CPU &&
+      llvm::StringRef(outputFilename).ends_with(".ptx"))
     return fail("'" + outputFilename +
                 "': a CPU artifact is a shared "
                 "library, not PTX; name it model.so");
+  if (buildArtifact && target == Target::CUDA &&
+      llvm::StringRef(outputFilename).ends_with(".so"))
+    return fail("'" + outputFilename +
+                "': a CUDA artifact is PTX, not a shared library; name it "
+                "model.ptx");
 
   if (buildArtifact) {
     llvm::StringRef dir = llvm::sys::path::parent_path(outputFilename);
@@ -279,40 +340,17 @@ int resnetc::resnetcMain(int argc, char **argv) {
   }
   case EmitKind::GPU:
   case EmitKind::NVVM:
-  case EmitKind::PTX: {
-    CUDACompileOptions options;
-    options.output = emitKind == EmitKind::GPU    ? CUDAOutput::GPU
-                     : emitKind == EmitKind::NVVM ? CUDAOutput::NVVM
-                                                  : CUDAOutput::PTX;
-    options.arch = arch;
-    options.entries.train = mode != Mode::Infer;
-    options.entries.momentum = momentum;
-    options.entries.weightDecay = weightDecay;
-    options.entries.nesterov = nesterov;
-    std::string text;
-    if (failed(compileForCUDA(*module, options, text)))
-      return fail("compiling '" + inputFilename + "' for CUDA failed");
-    output->os() << text;
-    output->keep();
-    return 0;
-  }
+  case EmitKind::PTX:
   case EmitKind::Kernels:
   case EmitKind::Plan:
   case EmitKind::LLVM:
   case EmitKind::None: {
-    CPUCompileOptions options;
-    options.output = emitKind == EmitKind::Plan      ? CPUOutput::Plan
-                     : emitKind == EmitKind::LLVM    ? CPUOutput::LLVMIR
-                     : emitKind == EmitKind::Kernels ? CPUOutput::KernelsLinalg
-                                                     : CPUOutput::SharedLibrary;
-    options.outputPath = outputFilename;
-    options.train = mode != Mode::Infer;
-    options.momentum = momentum;
-    options.weightDecay = weightDecay;
-    options.nesterov = nesterov;
     std::string text;
-    if (failed(compileForCPU(*module, options, text)))
-      return fail("compiling '" + inputFilename + "' for the CPU failed");
+    bool compiled = target == Target::CUDA ? compileCUDA(*module, text)
+                                           : compileCPU(*module, text);
+    if (!compiled)
+      return fail("compiling '" + inputFilename + "' for " +
+                  (target == Target::CUDA ? "CUDA" : "the CPU") + " failed");
     if (buildArtifact)
       return 0;
     output->os() << text;

@@ -7,7 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Runtime/Executor.h"
+#include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/Npy.h"
+#include "resnetc/Runtime/PTXArtifact.h"
 
 #include <condition_variable>
 #include <cstdio>
@@ -120,9 +122,36 @@ private:
 // Artifact
 //===----------------------------------------------------------------------===//
 
+/// Whether `path` starts like a CUDA artifact (the plan's comment lines).
+static bool looksLikePTXArtifact(const std::string &path) {
+  std::FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return false;
+  char head[32] = {};
+  size_t n = std::fread(head, 1, std::strlen(kPTXPlanBegin), f);
+  std::fclose(f);
+  return n == std::strlen(kPTXPlanBegin) &&
+         std::memcmp(head, kPTXPlanBegin, n) == 0;
+}
+
 Expected<std::unique_ptr<Artifact>> Artifact::load(const std::string &path) {
   std::unique_ptr<Artifact> a(new Artifact());
   a->path = path;
+  if (looksLikePTXArtifact(path)) {
+    // Checked in full, so that a broken artifact is reported as such.
+    Expected<std::vector<uint8_t>> bytes =
+        readFileBytes(path, kMaxPTXArtifactBytes);
+    if (!bytes)
+      return bytes.takeError();
+    Expected<Plan> plan =
+        readPTXArtifact(std::string(bytes->begin(), bytes->end()), path);
+    if (!plan)
+      return plan.takeError();
+    return Error(path + ": a CUDA artifact (model " + plan->model +
+                 ", batch " + std::to_string(plan->batch) +
+                 "); this resnet-run has the CPU backend only: compile the "
+                 "model with resnetc --target=cpu -o model.so to run it here");
+  }
   // A relative path without a slash would make dlopen search the library
   // path instead of opening the file.
   std::string openPath =

@@ -9,6 +9,7 @@
 #include "resnetc/Runtime/Plan.h"
 
 #include <algorithm>
+#include <optional>
 
 using namespace resnetc::runtime;
 
@@ -16,7 +17,7 @@ static const BufferRole kRoles[] = {
     BufferRole::Input,  BufferRole::Output,  BufferRole::Param,
     BufferRole::State,  BufferRole::Derived, BufferRole::Activation,
     BufferRole::Labels, BufferRole::Hyper,   BufferRole::Velocity,
-    BufferRole::Loss,   BufferRole::Correct};
+    BufferRole::Loss,   BufferRole::Correct, BufferRole::Scratch};
 
 const char *resnetc::runtime::getBufferRoleName(BufferRole role) {
   switch (role) {
@@ -40,6 +41,8 @@ const char *resnetc::runtime::getBufferRoleName(BufferRole role) {
     return "velocity";
   case BufferRole::Loss:
     return "loss";
+  case BufferRole::Scratch:
+    return "scratch";
   case BufferRole::Correct:
     return "correct";
   }
@@ -58,6 +61,55 @@ static JsonValue intArray(const std::vector<int64_t> &v) {
   for (int64_t x : v)
     a.push(JsonValue(x));
   return a;
+}
+
+/// "0x" and 8 or 16 hexadecimal digits.
+static std::string hexBits(uint64_t bits, int digits) {
+  static const char *hex = "0123456789abcdef";
+  std::string s = "0x";
+  for (int i = digits - 1; i >= 0; --i)
+    s += hex[(bits >> (4 * i)) & 0xf];
+  return s;
+}
+
+/// Scalar kinds by JSON key; floats are exact bit patterns ("0x3f800000"),
+/// so that infinities and every rounding survive.
+static const std::pair<LaunchArg::Kind, const char *> kScalarKinds[] = {
+    {LaunchArg::Kind::I32, "i32"},
+    {LaunchArg::Kind::I64, "i64"},
+    {LaunchArg::Kind::F32, "f32"},
+    {LaunchArg::Kind::F64, "f64"}};
+
+static JsonValue launchToJson(const PlanLaunch &l) {
+  JsonValue jl = JsonValue::object();
+  jl.set("kernel", l.kernel);
+  jl.set("grid", intArray({l.grid.begin(), l.grid.end()}));
+  jl.set("block", intArray({l.block.begin(), l.block.end()}));
+  JsonValue args = JsonValue::array();
+  for (const LaunchArg &a : l.args) {
+    JsonValue ja = JsonValue::object();
+    switch (a.kind) {
+    case LaunchArg::Kind::Buffer:
+      ja.set("buffer", JsonValue(a.buffer));
+      ja.set("bytes", JsonValue(a.bytes));
+      break;
+    case LaunchArg::Kind::I32:
+      ja.set("i32", JsonValue(static_cast<int32_t>(a.bits)));
+      break;
+    case LaunchArg::Kind::I64:
+      ja.set("i64", JsonValue(static_cast<int64_t>(a.bits)));
+      break;
+    case LaunchArg::Kind::F32:
+      ja.set("f32", hexBits(a.bits, 8));
+      break;
+    case LaunchArg::Kind::F64:
+      ja.set("f64", hexBits(a.bits, 16));
+      break;
+    }
+    args.push(std::move(ja));
+  }
+  jl.set("args", std::move(args));
+  return jl;
 }
 
 JsonValue resnetc::runtime::planToJson(const Plan &plan) {
@@ -98,6 +150,12 @@ JsonValue resnetc::runtime::planToJson(const Plan &plan) {
       js.set("layer", s.layer);
       js.set("batched", JsonValue(s.batched));
       js.set("args", intArray(s.args));
+      if (!s.launches.empty()) {
+        JsonValue launches = JsonValue::array();
+        for (const PlanLaunch &l : s.launches)
+          launches.push(launchToJson(l));
+        js.set("launches", std::move(launches));
+      }
       steps.push(std::move(js));
     }
     je.set("steps", std::move(steps));
@@ -173,6 +231,113 @@ private:
   std::string prefix;
 };
 } // namespace
+
+/// Parses "0x" followed by 1 to `digits` hexadecimal digits.
+static std::optional<uint64_t> parseHexBits(const std::string &s, int digits) {
+  if (s.size() < 3 || s.size() > static_cast<size_t>(2 + digits) ||
+      s[0] != '0' || s[1] != 'x')
+    return std::nullopt;
+  uint64_t bits = 0;
+  for (char c : s.substr(2)) {
+    int v = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                   : -1;
+    if (v < 0)
+      return std::nullopt;
+    bits = bits << 4 | static_cast<uint64_t>(v);
+  }
+  return bits;
+}
+
+/// Reads one launch: its kernel, grid and block sizes within CUDA's limits,
+/// and arguments naming existing buffers (accessed within their bytes) or
+/// scalars.
+static PlanLaunch readLaunch(Reader &r, const JsonValue &jl,
+                             const std::string &where,
+                             const std::vector<PlanBuffer> &buffers) {
+  PlanLaunch launch;
+  launch.kernel = r.str(jl, "kernel", where);
+  if (!r.error && launch.kernel.empty())
+    r.fail(where + ".kernel: empty");
+  auto dims = [&](const char *name, std::array<int64_t, 3> &out,
+                  const std::array<int64_t, 3> &limit) {
+    std::vector<int64_t> v = r.ints(jl, name, where);
+    if (r.error)
+      return;
+    if (v.size() != 3) {
+      r.fail(where + "." + name + ": expected three sizes");
+      return;
+    }
+    for (int i = 0; i < 3; ++i) {
+      if (v[i] < 1 || v[i] > limit[i])
+        r.fail(where + "." + name + ": " + std::to_string(v[i]) +
+               " is outside [1, " + std::to_string(limit[i]) + "]");
+      out[i] = v[i];
+    }
+  };
+  dims("grid", launch.grid, {INT32_MAX, 65535, 65535});
+  dims("block", launch.block, {1024, 1024, 64});
+  if (!r.error && launch.block[0] * launch.block[1] * launch.block[2] > 1024)
+    r.fail(where + ".block: more than 1024 threads");
+  const JsonValue *args = r.field(jl, "args", where);
+  if (args && !args->isArray())
+    r.fail(where + ".args: expected an array");
+  if (r.error)
+    return launch;
+  for (size_t i = 0; i < args->getArray().size() && !r.error; ++i) {
+    const JsonValue &ja = args->getArray()[i];
+    std::string aw = where + ".args[" + std::to_string(i) + "]";
+    LaunchArg arg;
+    if (ja.isObject() && ja.find("buffer")) {
+      arg.buffer = r.integer(ja, "buffer", aw);
+      arg.bytes = r.integer(ja, "bytes", aw);
+      if (r.error)
+        break;
+      if (arg.buffer >= static_cast<int64_t>(buffers.size()))
+        r.fail(aw + ": buffer " + std::to_string(arg.buffer) +
+               " does not exist");
+      else if (arg.bytes > buffers[arg.buffer].bytes)
+        r.fail(aw + ": the kernel accesses " + std::to_string(arg.bytes) +
+               " bytes of '" + buffers[arg.buffer].name + "', which has " +
+               std::to_string(buffers[arg.buffer].bytes));
+      launch.args.push_back(arg);
+      continue;
+    }
+    bool known = false;
+    for (auto [kind, key] : kScalarKinds) {
+      const JsonValue *v = ja.isObject() ? ja.find(key) : nullptr;
+      if (!v)
+        continue;
+      known = true;
+      arg.kind = kind;
+      if (kind == LaunchArg::Kind::I32 || kind == LaunchArg::Kind::I64) {
+        bool fits = v->isInteger() &&
+                    (kind == LaunchArg::Kind::I64 ||
+                     (v->getInteger() >= INT32_MIN &&
+                      v->getInteger() <= INT32_MAX));
+        if (!fits)
+          r.fail(aw + "." + key + ": expected an integer of that width");
+        arg.bits = static_cast<uint64_t>(v->getInteger());
+        if (kind == LaunchArg::Kind::I32)
+          arg.bits &= 0xffffffffu;
+      } else {
+        int digits = kind == LaunchArg::Kind::F32 ? 8 : 16;
+        std::optional<uint64_t> bits =
+            v->isString() ? parseHexBits(v->getString(), digits)
+                          : std::nullopt;
+        if (!bits)
+          r.fail(aw + "." + key + ": expected the value's bits as \"0x\" and " +
+                 std::to_string(digits) + " hexadecimal digits");
+        arg.bits = bits.value_or(0);
+      }
+    }
+    if (!known)
+      r.fail(aw + ": expected {\"buffer\": N, \"bytes\": N} or one of "
+                  "i32, i64, f32, f64");
+    launch.args.push_back(arg);
+  }
+  return launch;
+}
 
 Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
                                               const std::string &source) {
@@ -317,6 +482,16 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
           r.fail(sw + ".args: buffer " + std::to_string(a) + " does not exist");
       if (step.kernel.empty())
         r.fail(sw + ".kernel: empty");
+      if (const JsonValue *launches = js.find("launches")) {
+        if (!launches->isArray())
+          r.fail(sw + ".launches: expected an array");
+        else
+          for (size_t l = 0; l < launches->getArray().size() && !r.error; ++l)
+            step.launches.push_back(
+                readLaunch(r, launches->getArray()[l],
+                           sw + ".launches[" + std::to_string(l) + "]",
+                           plan.buffers));
+      }
       if (r.error)
         return *r.error;
       entry.steps.push_back(std::move(step));

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 using namespace mlir;
 using namespace resnetc;
@@ -167,8 +168,6 @@ public:
         resultRole[v] = BufferRole::Output;
       }
     }
-    llvm::DenseMap<int64_t, int64_t> lastUse;
-    std::vector<std::vector<int64_t>> definedAt;
     SmallVector<func::CallOp> calls;
     for (Operation &op : fn.getBody().front()) {
       if (&op == terminator)
@@ -195,7 +194,6 @@ public:
       step.kernel = kernel.getName().str();
       step.layer = rn::getLayerPath(kernel.getLoc());
       step.batched = batched && !isPrepare;
-      int64_t stepIndex = static_cast<int64_t>(entry.steps.size());
       for (Value operand : call.getOperands()) {
         auto found = bufferOf.find(operand);
         if (found == bufferOf.end())
@@ -203,11 +201,8 @@ public:
                  failure();
         int64_t b = found->second;
         step.args.push_back(b);
-        if (!isPrepare && plan.buffers[b].role == BufferRole::Activation)
-          lastUse[b] = stepIndex;
       }
-      std::vector<int64_t> results;
-      for (auto [i, result] : llvm::enumerate(call.getResults())) {
+        for (auto [i, result] : llvm::enumerate(call.getResults())) {
         if (auto it = destination.find(result); it != destination.end()) {
           // Written in place: no later step may read the old value.
           auto reader = lastReader.find(it->second);
@@ -230,73 +225,76 @@ public:
         int64_t b = addBuffer(result.getType(), entry.name + ":" + name, role);
         bufferOf[result] = b;
         step.args.push_back(b);
-        if (role == BufferRole::Activation)
-          results.push_back(b);
         if (auto it = resultRole.find(result);
             it != resultRole.end() && it->second == BufferRole::Output) {
           plan.buffers[b].role = BufferRole::Output;
           plan.buffers[b].name = "logits";
           plan.output = b;
-          results.push_back(b);
         }
       }
       if (isPrepare) {
         prepare.steps.push_back(std::move(step));
       } else {
         entry.steps.push_back(std::move(step));
-        definedAt.push_back(std::move(results));
       }
     }
-    entryActivations.push_back({std::move(definedAt), std::move(lastUse)});
     return success();
-  }
-
-  /// Lays out persistent buffers, then each entry's activations over one
-  /// shared region.
-  void layout() {
-    int64_t offset = 0;
-    for (PlanBuffer &b : plan.buffers)
-      if (b.role != BufferRole::Activation && b.role != BufferRole::Output) {
-        b.offset = offset;
-        offset += alignUp(b.bytes);
-      }
-    int64_t base = offset, peak = 0;
-    for (auto &[definedAt, lastUse] : entryActivations) {
-      ArenaAllocator arena;
-      for (size_t s = 0; s < definedAt.size(); ++s) {
-        for (int64_t b : definedAt[s]) {
-          PlanBuffer &buf = plan.buffers[b];
-          buf.offset = base + arena.allocate(buf.bytes);
-          if (buf.role == BufferRole::Output) {
-            lastUse.erase(b); // alive to the end of the entry
-            continue;
-          }
-          if (!lastUse.count(b))
-            lastUse[b] = static_cast<int64_t>(s); // dead result: free now
-        }
-        std::vector<int64_t> dying;
-        for (auto &[b, last] : lastUse)
-          if (last == static_cast<int64_t>(s))
-            dying.push_back(b);
-        std::sort(dying.begin(), dying.end());
-        for (int64_t b : dying)
-          arena.release(plan.buffers[b].offset - base, plan.buffers[b].bytes);
-      }
-      peak = std::max(peak, arena.highWater());
-    }
-    plan.peakActivationBytes = peak;
-    plan.arenaBytes = base + peak;
   }
 
 private:
   ModuleOp module;
   Plan &plan;
   std::map<std::string, int64_t> byName;
-  std::vector<std::pair<std::vector<std::vector<int64_t>>,
-                        llvm::DenseMap<int64_t, int64_t>>>
-      entryActivations;
 };
 } // namespace
+
+void resnetc::layoutPlan(Plan &plan) {
+  int64_t offset = 0;
+  auto isTemporary = [](BufferRole role) {
+    return role == BufferRole::Activation || role == BufferRole::Output ||
+           role == BufferRole::Scratch;
+  };
+  for (PlanBuffer &b : plan.buffers)
+    if (!isTemporary(b.role)) {
+      b.offset = offset;
+      offset += alignUp(b.bytes);
+    }
+  int64_t base = offset, peak = 0;
+  for (const PlanEntry &entry : plan.entries) {
+    // The temporaries each step refers to, and the last step of each.
+    std::vector<std::vector<int64_t>> used(entry.steps.size());
+    std::map<int64_t, size_t> last;
+    for (auto [s, step] : llvm::enumerate(entry.steps)) {
+      std::vector<int64_t> refs = step.args;
+      for (const PlanLaunch &launch : step.launches)
+        for (const LaunchArg &arg : launch.args)
+          if (arg.kind == LaunchArg::Kind::Buffer)
+            refs.push_back(arg.buffer);
+      for (int64_t b : refs)
+        if (isTemporary(plan.buffers[b].role) &&
+            std::find(used[s].begin(), used[s].end(), b) == used[s].end()) {
+          used[s].push_back(b);
+          last[b] = s;
+        }
+    }
+    ArenaAllocator arena;
+    std::set<int64_t> placed;
+    for (size_t s = 0; s < entry.steps.size(); ++s) {
+      // A step's new buffers are placed while its operands are still
+      // allocated, so they never share memory.
+      for (int64_t b : used[s])
+        if (placed.insert(b).second)
+          plan.buffers[b].offset =
+              base + arena.allocate(plan.buffers[b].bytes);
+      for (int64_t b : used[s])
+        if (last[b] == s && plan.buffers[b].role != BufferRole::Output)
+          arena.release(plan.buffers[b].offset - base, plan.buffers[b].bytes);
+    }
+    peak = std::max(peak, arena.highWater());
+  }
+  plan.peakActivationBytes = peak;
+  plan.arenaBytes = base + peak;
+}
 
 FailureOr<Plan> resnetc::buildPlan(ModuleOp module, StringRef target) {
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
@@ -317,7 +315,9 @@ FailureOr<Plan> resnetc::buildPlan(ModuleOp module, StringRef target) {
 
   PlanBuilder builder(module, plan);
   PlanEntry prepare{"prepare", {}}, infer{"infer", {}}, train{"train_step", {}};
-  if (failed(builder.buildEntry(forward, prepare, infer, /*batched=*/true)))
+  // CPU kernels of `infer` run per image; CUDA kernels span the batch.
+  bool perImage = target == "cpu";
+  if (failed(builder.buildEntry(forward, prepare, infer, perImage)))
     return failure();
   if (plan.output < 0) {
     forward.emitError("@forward must compute its output");
@@ -328,11 +328,11 @@ FailureOr<Plan> resnetc::buildPlan(ModuleOp module, StringRef target) {
   if (trainStep &&
       failed(builder.buildEntry(trainStep, prepare, train, /*batched=*/false)))
     return failure();
-  builder.layout();
   if (!prepare.steps.empty())
     plan.entries.push_back(std::move(prepare));
   plan.entries.push_back(std::move(infer));
   if (trainStep)
     plan.entries.push_back(std::move(train));
+  layoutPlan(plan);
   return plan;
 }

@@ -15,6 +15,7 @@
 #include "resnetc/Runtime/Status.h"
 #include "resnetc/Runtime/Tensor.h"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,6 +40,7 @@ enum class BufferRole {
   Velocity,   ///< SGD momentum state of a parameter (zero at the start).
   Loss,       ///< The mean loss of a training step (F32 scalar).
   Correct,    ///< Correct predictions of a training step (I64 scalar).
+  Scratch,    ///< Temporary memory of one step's GPU kernels (U8).
 };
 
 const char *getBufferRoleName(BufferRole role);
@@ -52,6 +54,24 @@ struct PlanBuffer {
   int64_t bytes = 0;
 };
 
+/// One argument of a GPU kernel launch: the device address of a buffer, or
+/// a scalar passed by value.
+struct LaunchArg {
+  enum class Kind { Buffer, I32, I64, F32, F64 };
+  Kind kind = Kind::Buffer;
+  int64_t buffer = -1; ///< Buffer: the plan buffer whose address is passed.
+  int64_t bytes = 0;   ///< Buffer: how many bytes from its start the kernel
+                       ///< may access.
+  uint64_t bits = 0;   ///< A scalar's bits (I32 and F32 in the low half).
+};
+
+/// One launch of a PTX entry.
+struct PlanLaunch {
+  std::string kernel; ///< The `.entry` name in the PTX module.
+  std::array<int64_t, 3> grid = {1, 1, 1}, block = {1, 1, 1};
+  std::vector<LaunchArg> args; ///< In the order of the entry's parameters.
+};
+
 /// One kernel invocation. A batched step runs its kernel once per image
 /// (work item n in [0, batch)); an unbatched step runs it once.
 struct PlanStep {
@@ -59,6 +79,8 @@ struct PlanStep {
   std::vector<int64_t> args; ///< Buffer indices, in the kernel's order.
   bool batched = true;
   std::string layer; ///< The layer path, for profiles and errors.
+  /// CUDA: the GPU launches that carry out the step, in order.
+  std::vector<PlanLaunch> launches;
 };
 
 struct PlanEntry {

@@ -1,9 +1,9 @@
-//===- CUDATarget.h - Compiling models to PTX --------------------*- C++
-//-*-===//
+//===- CUDATarget.h - Compiling models to PTX -------------------*- C++ -*-===//
 //
-// `resnetc --target=cuda MODEL.rn --emit=gpu|nvvm|ptx`: the kernels of
-// `infer` (and `train_step`), lowered through linalg and parallel loops to
-// GPU kernels of many threads each, gathered in one PTX module.
+// `resnetc MODEL.rn -o model.ptx`: the kernels of `infer` (and
+// `train_step`), lowered through linalg and parallel loops to GPU kernels
+// of many threads each, gathered in one PTX module that carries the
+// execution plan (runtime/PTXArtifact.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,9 +20,13 @@ namespace resnetc {
 
 /// What to produce from the CUDA pipeline.
 enum class CUDAOutput {
-  GPU,  ///< Host kernels launching gpu.funcs of one gpu.module.
-  NVVM, ///< The same after the GPU kernels are lowered to NVVM.
-  PTX,  ///< The PTX module of all kernels.
+  GPU,      ///< Host kernels launching gpu.funcs of one gpu.module.
+  Plan,     ///< The execution plan with every launch, as JSON.
+  NVVM,     ///< The GPU kernels lowered to NVVM.
+  LLVM,     ///< The GPU kernels as NVPTX LLVM IR, libdevice linked.
+  PTX,      ///< The PTX module of all kernels, without the plan.
+  Artifact, ///< The artifact: the PTX module carrying the plan, written
+            ///< to `outputPath`.
 };
 
 struct CUDACompileOptions {
@@ -31,6 +35,8 @@ struct CUDACompileOptions {
   std::string arch = "sm_90a";
   /// Threads per block of the generated kernels.
   int64_t threads = 256;
+  /// Where the artifact goes (replaced only by a complete file).
+  std::string outputPath;
   EntryOptions entries;
 };
 
@@ -38,8 +44,8 @@ struct CUDACompileOptions {
 constexpr const char *kGPUModuleName = "resnetc_kernels";
 
 /// Compiles `module` (rn, as produced by MLIRGen) for CUDA and appends the
-/// requested output to `text`. Errors are reported through the module's
-/// context.
+/// requested output to `text` (or writes the artifact). Errors are reported
+/// through the module's context.
 mlir::LogicalResult compileForCUDA(mlir::ModuleOp module,
                                    const CUDACompileOptions &options,
                                    std::string &text);

@@ -22,6 +22,13 @@ namespace resnetc {
 mlir::FailureOr<runtime::Plan> buildPlan(mlir::ModuleOp module,
                                          llvm::StringRef target);
 
+/// Lays out the arena of `plan`: persistent buffers first, then the
+/// temporaries (activations, the output, scratch) of each entry by liveness
+/// over one shared region. A temporary lives from the first step that
+/// refers to it (as a kernel argument or in a launch) to the last; the
+/// output lives to the end of its entry.
+void layoutPlan(runtime::Plan &plan);
+
 } // namespace resnetc
 
 #endif // RESNETC_TARGET_PLANBUILDER_H

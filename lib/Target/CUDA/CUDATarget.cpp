@@ -1,25 +1,37 @@
 //===- CUDATarget.cpp - Compiling models to PTX ---------------------------===//
 //
 // 1. The shared stages (Kernels.h): outlined kernels in destination-passing
-//    form over the whole batch.
+//    form over the whole batch, and the plan of their steps.
 // 2. rn -> linalg -> bufferization. Reductions with few outputs become one
 //    block of threads per output (convert-linalg-reductions-to-gpu); the
 //    other linalg ops become parallel loops, each outermost loop nest
 //    collapsed and tiled into blocks of `threads` threads
-//    (map-parallel-loops-to-gpu) and turned into a gpu.launch. The launches
-//    become gpu.funcs (gpu-kernel-outlining).
+//    (map-parallel-loops-to-gpu) and turned into a gpu.launch. Constants
+//    and index computations are sunk into the launches, which become
+//    gpu.funcs (gpu-kernel-outlining).
 // 3. The gpu.funcs are gathered into one gpu.module named kGPUModuleName,
-//    each named after its outlined module (<kernel>_kernel[_N]), lowered to
-//    NVVM and serialized to PTX for the chosen architecture.
+//    each named after its outlined module (<kernel>_kernel[_N]). What is
+//    left on the host is a sequence of launches per step, recorded in the
+//    plan with its scratch buffers (Launches.h), and the arena is laid out
+//    again.
+// 4. The gpu.module is lowered to NVVM and serialized to PTX for the chosen
+//    architecture; the artifact is that PTX preceded by the plan.
 //
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/CUDATarget.h"
+#include "Launches.h"
+#include "resnetc/Runtime/PTXArtifact.h"
+#include "resnetc/Target/PlanBuilder.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
 
@@ -70,6 +82,43 @@ static FailureOr<std::string> findLibdevice(ModuleOp module) {
   return failure();
 }
 
+/// Writes `text` to `path` through a temporary file in the same directory,
+/// so that `path` is replaced only by a complete file.
+static LogicalResult writeAtomically(ModuleOp module, StringRef path,
+                                     StringRef text) {
+  SmallString<128> tmp;
+  int fd;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", fd, tmp))
+    return module.emitError("cannot write next to ")
+           << path << ": " << ec.message();
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << text;
+    os.close();
+    if (os.has_error()) {
+      os.clear_error();
+      llvm::sys::fs::remove(tmp);
+      return module.emitError("cannot write ") << path;
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
+    llvm::sys::fs::remove(tmp);
+    return module.emitError("cannot write ") << path << ": " << ec.message();
+  }
+  return success();
+}
+
+/// The single object that gpu-module-to-binary produced.
+static FailureOr<StringRef> getObject(ModuleOp module) {
+  auto binary = module.lookupSymbol<gpu::BinaryOp>(kGPUModuleName);
+  if (!binary || binary.getObjects().size() != 1) {
+    module.emitError("internal error: the GPU module was not serialized");
+    return failure();
+  }
+  return cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().getValue();
+}
+
 LogicalResult resnetc::compileForCUDA(ModuleOp module,
                                       const CUDACompileOptions &options,
                                       std::string &text) {
@@ -78,7 +127,9 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   prepareTargetContext(ctx);
 
   // 1. Kernels over the whole batch.
-  if (failed(outlineKernels(module, options.entries, "cuda")))
+  FailureOr<runtime::Plan> plan =
+      outlineKernels(module, options.entries, "cuda");
+  if (failed(plan))
     return failure();
   keepOnlyKernels(module);
   for (auto kernel : module.getOps<func::FuncOp>())
@@ -90,7 +141,8 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
     return success();
   };
 
-  // 2. Parallel loops on blocks of threads, outlined into gpu.funcs.
+  // 2. Parallel loops and reductions on blocks of threads, outlined into
+  // gpu.funcs.
   if (failed(runPipeline(module,
                          "func.func(convert-rn-to-linalg,canonicalize)")) ||
       failed(runPipeline(module, kBufferizePipeline)))
@@ -101,16 +153,27 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
           module, "func.func(convert-linalg-reductions-to-gpu{threads=" +
                       threads +
                       "},convert-linalg-to-parallel-loops,lower-affine,"
-                  "map-parallel-loops-to-gpu{threads=" +
+                      "map-parallel-loops-to-gpu{threads=" +
                       threads +
                       "},sccp,cse,convert-parallel-loops-to-gpu,lower-affine,"
-                      "canonicalize),gpu-kernel-outlining,canonicalize")))
+                      "canonicalize),gpu-launch-sink-index-computations,"
+                      "gpu-kernel-outlining,canonicalize")))
     return failure();
   gatherKernels(module);
+
+  // 3. The launches of each step.
+  if (failed(recordLaunches(module, *plan)))
+    return failure();
+  layoutPlan(*plan);
   if (options.output == CUDAOutput::GPU)
     return print();
+  if (options.output == CUDAOutput::Plan) {
+    text += runtime::writeJson(runtime::planToJson(*plan), /*pretty=*/true);
+    text += "\n";
+    return success();
+  }
 
-  // 3. NVVM, then PTX.
+  // 4. NVVM, then PTX.
   FailureOr<std::string> libdevice = findLibdevice(module);
   if (failed(libdevice))
     return failure();
@@ -124,13 +187,34 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
     return failure();
   if (options.output == CUDAOutput::NVVM)
     return print();
+  if (options.output == CUDAOutput::LLVM) {
+    if (failed(runPipeline(module, "gpu-module-to-binary{format=llvm}")))
+      return failure();
+    FailureOr<StringRef> bitcode = getObject(module);
+    if (failed(bitcode))
+      return failure();
+    llvm::LLVMContext llvmContext;
+    llvm::Expected<std::unique_ptr<llvm::Module>> llvmModule =
+        llvm::parseBitcodeFile(llvm::MemoryBufferRef(*bitcode, "kernels"),
+                               llvmContext);
+    if (!llvmModule)
+      return module.emitError("internal error: unreadable LLVM bitcode: ")
+             << llvm::toString(llvmModule.takeError());
+    llvm::raw_string_ostream os(text);
+    (*llvmModule)->print(os, nullptr);
+    return success();
+  }
   if (failed(runPipeline(module, "gpu-module-to-binary{format=isa}")))
     return failure();
-  auto binary = module.lookupSymbol<gpu::BinaryOp>(kGPUModuleName);
-  if (!binary || binary.getObjects().size() != 1)
-    return module.emitError("internal error: no PTX was produced");
-  auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
-  StringRef ptx = object.getObject().getValue();
-  text += ptx.substr(0, ptx.find('\0')).str();
-  return success();
+  FailureOr<StringRef> object = getObject(module);
+  if (failed(object))
+    return failure();
+  std::string ptx = object->substr(0, object->find('\0')).str();
+  if (options.output == CUDAOutput::PTX) {
+    text += ptx;
+    return success();
+  }
+  std::string artifact = runtime::embedPlanInPTX(
+      runtime::writeJson(runtime::planToJson(*plan)), ptx);
+  return writeAtomically(module, options.outputPath, artifact);
 }

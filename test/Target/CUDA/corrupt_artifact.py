@@ -1,0 +1,38 @@
+"""Writes a copy of a CUDA artifact with one defect, for the error tests.
+
+usage: corrupt_artifact.py DEFECT IN.ptx OUT.ptx
+DEFECT: kernel (a launch names no .entry), bytes (a launch reads past its
+buffer), params (a launch passes one argument too few), unterminated (the
+plan's comment lines do not end), version (plan version 2).
+"""
+
+import json
+import sys
+
+BEGIN, END = "// resnetc-plan-begin", "// resnetc-plan-end"
+
+
+def main(defect, src, dst):
+    lines = open(src).read().split("\n")
+    end = lines.index(END)
+    plan = json.loads("".join(line[3:] for line in lines[1:end]))
+    launch = plan["entries"][-1]["steps"][0]["launches"][0]
+    if defect == "kernel":
+        launch["kernel"] += "_missing"
+    elif defect == "bytes":
+        arg = next(a for a in launch["args"] if "buffer" in a)
+        arg["bytes"] = plan["buffers"][arg["buffer"]]["bytes"] + 4
+    elif defect == "params":
+        launch["args"].pop()
+    elif defect == "version":
+        plan["version"] = 2
+    text = json.dumps(plan, separators=(",", ":"))
+    head = [BEGIN] + ["// " + text[i:i + 1000]
+                      for i in range(0, len(text), 1000)]
+    if defect != "unterminated":
+        head.append(END)
+    open(dst, "w").write("\n".join(head + lines[end + 1:]))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,159 @@
+"""Checks an execution plan for consistency, independently of the runtime.
+
+Reads the JSON of `resnetc --emit=plan` or a CUDA artifact (a PTX module
+whose leading comment lines carry the plan).
+
+- every step argument names a buffer; the input and output exist;
+- every buffer lies inside the arena, 64-byte aligned, with bytes matching
+  its shape and dtype (F32, I64 for labels and correct counts, U8 for
+  scratch);
+- persistent buffers (input, params, state, derived, and training's labels,
+  lr, velocities, loss and correct count) never overlap anything;
+- two temporaries that are alive at the same step never overlap, where an
+  activation is alive from the step that writes it to its last use (the
+  output to the end of the entry) and a scratch buffer during its one step;
+- every kernel reads only buffers written before (or persistent ones).
+For CUDA plans, every launch as well:
+- it names an `.entry` of the PTX whose parameters match its arguments in
+  number and type (buffers and i64 are .u64, i32 .u32, f32 .f32, f64 .f64);
+- its grid is within CUDA's limits and its block has 32 to 1024 threads;
+- its buffer arguments are the step's buffers or scratch buffers of that
+  step, and it accesses at most the buffer's bytes;
+- every buffer a step writes is passed to one of its launches.
+Prints 'plan OK: N buffers, M steps, L launches, arena A bytes' or the
+first problem.
+"""
+
+import json
+import re
+import sys
+
+PLAN_BEGIN = "// resnetc-plan-begin"
+PLAN_END = "// resnetc-plan-end"
+PARAM_TYPE = {"buffer": "u64", "i64": "u64", "i32": "u32", "f32": "f32",
+              "f64": "f64"}
+
+
+def overlap(a, b):
+    return a["offset"] < b["offset"] + b["bytes"] and \
+        b["offset"] < a["offset"] + a["bytes"]
+
+
+def read(path):
+    """The plan, and the PTX entries' parameter types (None for JSON)."""
+    text = open(path).read()
+    if not text.startswith(PLAN_BEGIN):
+        return json.loads(text), None
+    lines = text.split("\n")
+    end = lines.index(PLAN_END)
+    plan = json.loads("".join(line[3:] for line in lines[1:end]))
+    entries = {}
+    for m in re.finditer(r"\.entry\s+(\w+)\s*\(([^)]*)\)", text):
+        entries[m.group(1)] = re.findall(r"\.param\s+(?:\.ptr\s+)?\.(\w+)",
+                                         m.group(2))
+    return plan, entries
+
+
+def check_launches(plan, entries, s, step):
+    buffers = plan["buffers"]
+    used = set()
+    for launch in step["launches"]:
+        name = launch["kernel"]
+        assert name in entries, f"step {s}: {name} is not a PTX .entry"
+        kinds = [next(iter(a)) for a in launch["args"]]
+        expected = [PARAM_TYPE[k] for k in kinds]
+        assert entries[name] == expected, \
+            f"step {s}: {name} takes {entries[name]}, the plan passes {expected}"
+        gx, gy, gz = launch["grid"]
+        threads = launch["block"][0] * launch["block"][1] * launch["block"][2]
+        assert 1 <= gx < 2**31 and 1 <= gy <= 65535 and 1 <= gz <= 65535, \
+            f"step {s}: {name}: grid {launch['grid']}"
+        assert 32 <= threads <= 1024, \
+            f"step {s}: {name} launches {threads} threads per block"
+        for a in launch["args"]:
+            if "buffer" not in a:
+                continue
+            b = a["buffer"]
+            assert 0 <= b < len(buffers), f"step {s}: {name}: bad buffer {b}"
+            assert b in step["args"] or buffers[b]["role"] == "scratch", \
+                f"step {s}: {name} uses buffer {b}, not one of its step"
+            assert a["bytes"] <= buffers[b]["bytes"], \
+                f"step {s}: {name} accesses {a['bytes']} bytes of buffer {b}"
+            used.add(b)
+    return used
+
+
+def main(path):
+    plan, entries = read(path)
+    cuda = plan["target"] == "cuda"
+    assert cuda == (entries is not None), "CUDA plans come inside PTX"
+    buffers, arena = plan["buffers"], plan["arena_bytes"]
+    for i, b in enumerate(buffers):
+        n = {"I64": 8, "U8": 1}.get(b["dtype"], 4)
+        for d in b["shape"]:
+            n *= d
+        assert b["bytes"] == n, f"buffer {i} size"
+        assert b["offset"] % 64 == 0, f"buffer {i} alignment"
+        assert 0 <= b["offset"] and b["offset"] + b["bytes"] <= arena, \
+            f"buffer {i} outside the arena"
+        assert (b["role"] == "scratch") == (b["dtype"] == "U8"), \
+            f"buffer {i}: scratch buffers and only they are U8"
+    persistent = [i for i, b in enumerate(buffers)
+                  if b["role"] in ("input", "param", "state", "derived",
+                                   "labels", "hyper", "velocity", "loss",
+                                   "correct")]
+    for i in persistent:
+        for j in range(len(buffers)):
+            assert i == j or not overlap(buffers[i], buffers[j]), \
+                f"persistent buffer {i} overlaps buffer {j}"
+    steps = launches = 0
+    scratch_step = {}
+    for entry in plan["entries"]:
+        written, first, last = set(persistent), {}, {}
+        for s, step in enumerate(entry["steps"]):
+            steps += 1
+            for a in step["args"]:
+                assert 0 <= a < len(buffers), f"step {s}: bad buffer {a}"
+            # Destination style: the trailing args are written.
+            role = [buffers[a]["role"] for a in step["args"]]
+            outs = [a for a in step["args"] if a not in written]
+            for a in step["args"]:
+                if a in written:
+                    last[a] = s
+            for a in outs:
+                assert role[step["args"].index(a)] in (
+                    "activation", "output", "derived"), \
+                    f"step {s} reads buffer {a} before it is written"
+                first[a] = s
+                last[a] = s
+                written.add(a)
+            if not cuda:
+                assert "launches" not in step, f"step {s}: CPU launches"
+                continue
+            assert step["launches"], f"step {s} launches nothing"
+            launches += len(step["launches"])
+            used = check_launches(plan, entries, s, step)
+            for a in outs:
+                assert a in used, f"step {s} never writes buffer {a}"
+            for b in used:
+                if buffers[b]["role"] == "scratch":
+                    assert scratch_step.setdefault(b, (entry["name"], s)) == \
+                        (entry["name"], s), f"scratch {b} used by two steps"
+                    first[b] = last[b] = s
+        out = plan["output"]
+        if out in first:
+            last[out] = len(entry["steps"])
+        live = [a for a in first if buffers[a]["role"] in
+                ("activation", "output", "scratch")]
+        for x in live:
+            for y in live:
+                if x < y and first[x] <= last[y] and first[y] <= last[x]:
+                    assert not overlap(buffers[x], buffers[y]), \
+                        f"buffers {x} and {y} are alive together and overlap"
+    print(f"plan OK: {len(buffers)} buffers, {steps} steps, {launches} "
+          f"launches, arena {arena} bytes, peak activations "
+          f"{plan['peak_activation_bytes']} bytes")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
