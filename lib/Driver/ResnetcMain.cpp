@@ -114,6 +114,18 @@ static cl::opt<std::string> arch("arch",
                                  cl::desc("GPU architecture of --target=cuda: "
                                           "sm_80, sm_90 or sm_90a (default)"),
                                  cl::init("sm_90a"), cl::cat(resnetcCategory));
+namespace {
+enum class ConvMode { CuDNN, Generated };
+} // namespace
+static cl::opt<ConvMode> convMode(
+    "conv", cl::desc("How --target=cuda computes convolutions"),
+    cl::init(ConvMode::CuDNN),
+    cl::values(clEnumValN(ConvMode::CuDNN, "cudnn",
+                          "cuDNN calls recorded in the plan (the runtime "
+                          "chooses the algorithms)"),
+               clEnumValN(ConvMode::Generated, "generated",
+                          "generated kernels, for a runtime without cuDNN")),
+    cl::cat(resnetcCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a per-layer table with output "
                                       "shapes, parameters and MACs"),
@@ -167,6 +179,7 @@ static bool compileCUDA(mlir::ModuleOp module, std::string &text) {
   }
   options.outputPath = outputFilename;
   options.arch = arch;
+  options.cudnnConvolutions = convMode == ConvMode::CuDNN;
   options.entries = getEntryOptions();
   return succeeded(compileForCUDA(module, options, text));
 }
@@ -256,6 +269,10 @@ int resnetc::resnetcMain(int argc, char **argv) {
     return fail("--momentum and --weight-decay must be non-negative");
   if (nesterov && !(momentum > 0))
     return fail("--nesterov needs a positive --momentum");
+  if (target == Target::CPU &&
+      (convMode.getNumOccurrences() || arch.getNumOccurrences()))
+    return fail("--conv and --arch choose how CUDA code is generated; the "
+                "CPU target has its own convolutions");
   if (arch != "sm_80" && arch != "sm_90" && arch != "sm_90a")
     return fail("unknown --arch '" + arch + "': use sm_80, sm_90 or sm_90a");
   if (buildArtifact && target == Target::CPU &&

@@ -103,9 +103,9 @@ Expected<Plan> resnetc::runtime::readPTXArtifact(const std::string &ptx,
       getPTXEntryParams(ptx);
   for (const PlanEntry &entry : plan->entries)
     for (const PlanStep &step : entry.steps) {
-      if (step.launches.empty())
+      if (step.launches.empty() == !step.library)
         return Error(source + ": plan: step '" + step.kernel + "' of '" +
-                     entry.name + "' has no launches");
+                     entry.name + "' needs either launches or a library call");
       for (const PlanLaunch &launch : step.launches) {
         auto it = entries.find(launch.kernel);
         if (it == entries.end())

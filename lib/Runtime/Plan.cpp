@@ -112,6 +112,28 @@ static JsonValue launchToJson(const PlanLaunch &l) {
   return jl;
 }
 
+static const char *const kLibraryCalls[] = {"cudnn.conv2d_forward",
+                                            "cudnn.conv2d_backward_data",
+                                            "cudnn.conv2d_backward_filter"};
+
+bool resnetc::runtime::isKnownLibraryCall(const std::string &name) {
+  return std::find(std::begin(kLibraryCalls), std::end(kLibraryCalls),
+                   name) != std::end(kLibraryCalls);
+}
+
+static JsonValue libraryToJson(const LibraryCall &c) {
+  JsonValue j = JsonValue::object();
+  j.set("name", c.name);
+  j.set("strides", intArray({c.strides.begin(), c.strides.end()}));
+  j.set("padding", intArray({c.padding.begin(), c.padding.end()}));
+  j.set("dilation", intArray({c.dilation.begin(), c.dilation.end()}));
+  j.set("groups", JsonValue(c.groups));
+  j.set("bias", JsonValue(c.bias));
+  j.set("residual", JsonValue(c.residual));
+  j.set("relu", JsonValue(c.relu));
+  return j;
+}
+
 JsonValue resnetc::runtime::planToJson(const Plan &plan) {
   JsonValue j = JsonValue::object();
   j.set("format", "resnetc-plan");
@@ -150,6 +172,8 @@ JsonValue resnetc::runtime::planToJson(const Plan &plan) {
       js.set("layer", s.layer);
       js.set("batched", JsonValue(s.batched));
       js.set("args", intArray(s.args));
+      if (s.library)
+        js.set("library", libraryToJson(*s.library));
       if (!s.launches.empty()) {
         JsonValue launches = JsonValue::array();
         for (const PlanLaunch &l : s.launches)
@@ -339,6 +363,64 @@ static PlanLaunch readLaunch(Reader &r, const JsonValue &jl,
   return launch;
 }
 
+/// Reads a library call: a known name, its convolution attributes, and as
+/// many step arguments as it takes, of rank 4 (bias: rank 1).
+static LibraryCall readLibraryCall(Reader &r, const JsonValue &jc,
+                                   const std::string &where,
+                                   const PlanStep &step,
+                                   const std::vector<PlanBuffer> &buffers) {
+  LibraryCall call;
+  if (!jc.isObject()) {
+    r.fail(where + ": expected an object");
+    return call;
+  }
+  call.name = r.str(jc, "name", where);
+  if (!r.error && !isKnownLibraryCall(call.name))
+    r.fail(where + ".name: unknown library call '" + call.name + "'");
+  auto pair = [&](const char *name, std::array<int64_t, 2> &out,
+                  int64_t min) {
+    std::vector<int64_t> v = r.ints(jc, name, where);
+    if (r.error)
+      return;
+    if (v.size() != 2 || v[0] < min || v[1] < min)
+      r.fail(where + "." + name + ": expected two integers >= " +
+             std::to_string(min));
+    else
+      out = {v[0], v[1]};
+  };
+  pair("strides", call.strides, 1);
+  pair("padding", call.padding, 0);
+  pair("dilation", call.dilation, 1);
+  call.groups = r.integer(jc, "groups", where, 1);
+  for (auto [name, flag] : {std::pair<const char *, bool *>{"bias", &call.bias},
+                            {"residual", &call.residual},
+                            {"relu", &call.relu}}) {
+    const JsonValue *v = r.field(jc, name, where);
+    if (v && !v->isBool())
+      r.fail(where + "." + name + ": expected true or false");
+    *flag = v && v->getBool();
+  }
+  if (r.error)
+    return call;
+  if (call.name != "cudnn.conv2d_forward" &&
+      (call.bias || call.residual || call.relu))
+    r.fail(where + ": only the forward convolution has bias, residual or "
+                   "relu");
+  else if (step.args.size() != call.getNumArgs())
+    r.fail(where + ": " + call.name + " takes " +
+           std::to_string(call.getNumArgs()) + " buffers, the step has " +
+           std::to_string(step.args.size()));
+  else
+    for (size_t i = 0; i < step.args.size(); ++i) {
+      size_t rank = buffers[step.args[i]].shape.size();
+      bool isBias = call.bias && i == 2;
+      if (rank != (isBias ? 1u : 4u))
+        r.fail(where + ": argument " + std::to_string(i) + " of " +
+               call.name + " has rank " + std::to_string(rank));
+    }
+  return call;
+}
+
 Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
                                               const std::string &source) {
   Reader r(source);
@@ -492,6 +574,9 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
                            sw + ".launches[" + std::to_string(l) + "]",
                            plan.buffers));
       }
+      if (const JsonValue *library = js.find("library"); library && !r.error)
+        step.library =
+            readLibraryCall(r, *library, sw + ".library", step, plan.buffers);
       if (r.error)
         return *r.error;
       entry.steps.push_back(std::move(step));

@@ -148,7 +148,8 @@ TEST(PTXArtifactTest, RejectsInconsistentLaunches) {
             "m.ptx: plan: entries[0].steps[0].launches[0].args[0]: buffer 9 "
             "does not exist");
   EXPECT_EQ(errorOf([](Plan &p) { p.entries[0].steps[0].launches.clear(); }),
-            "m.ptx: plan: step 'k0' of 'infer' has no launches");
+            "m.ptx: plan: step 'k0' of 'infer' needs either launches or a "
+            "library call");
   EXPECT_EQ(errorOf([](Plan &p) { p.target = "cpu"; }),
             "m.ptx: the plan is for target 'cpu', but the file is PTX");
 }

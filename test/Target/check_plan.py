@@ -13,7 +13,8 @@ whose leading comment lines carry the plan).
   activation is alive from the step that writes it to its last use (the
   output to the end of the entry) and a scratch buffer during its one step;
 - every kernel reads only buffers written before (or persistent ones).
-For CUDA plans, every launch as well:
+For CUDA plans, every step is a cuDNN call (with buffers of the right
+number and rank) or launches, and every launch as well:
 - it names an `.entry` of the PTX whose parameters match its arguments in
   number and type (buffers and i64 are .u64, i32 .u32, f32 .f32, f64 .f64);
 - its grid is within CUDA's limits and its block has 32 to 1024 threads;
@@ -83,6 +84,20 @@ def check_launches(plan, entries, s, step):
     return used
 
 
+def check_library(plan, s, step):
+    """A cuDNN call: no launches, its buffers in number and rank."""
+    call = step["library"]
+    assert "launches" not in step, f"step {s}: a library call with launches"
+    forward = call["name"] == "cudnn.conv2d_forward"
+    assert forward or call["name"] in ("cudnn.conv2d_backward_data",
+                                       "cudnn.conv2d_backward_filter"), \
+        f"step {s}: unknown library call {call['name']}"
+    assert forward or not (call["bias"] or call["residual"] or call["relu"])
+    ranks = [4, 4] + [1] * call["bias"] + [4] * call["residual"] + [4]
+    got = [len(plan["buffers"][a]["shape"]) for a in step["args"]]
+    assert got == ranks, f"step {s}: {call['name']} on ranks {got}"
+
+
 def main(path):
     plan, entries = read(path)
     cuda = plan["target"] == "cuda"
@@ -129,6 +144,9 @@ def main(path):
                 written.add(a)
             if not cuda:
                 assert "launches" not in step, f"step {s}: CPU launches"
+                continue
+            if "library" in step:
+                check_library(plan, s, step)
                 continue
             assert step["launches"], f"step {s} launches nothing"
             launches += len(step["launches"])

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,28 @@ struct PlanLaunch {
   std::vector<LaunchArg> args; ///< In the order of the entry's parameters.
 };
 
+/// A convolution carried out by a library (cuDNN) instead of generated
+/// kernels; the runtime chooses the algorithm. Its buffers are the step's
+/// arguments: forward (input, weight[, bias][, residual], output), computing
+/// output = [relu](conv(input, weight) [+ bias] [+ residual]); backward data
+/// (grad_output, weight, grad_input); backward filter (grad_output, input,
+/// grad_weight). Shapes are the buffers'; layouts are the plan's.
+struct LibraryCall {
+  /// "cudnn.conv2d_forward", "cudnn.conv2d_backward_data" or
+  /// "cudnn.conv2d_backward_filter".
+  std::string name;
+  std::array<int64_t, 2> strides = {1, 1}, padding = {0, 0},
+                         dilation = {1, 1};
+  int64_t groups = 1;
+  bool bias = false, residual = false, relu = false;
+
+  /// How many buffer arguments the call takes.
+  size_t getNumArgs() const { return 3 + bias + residual; }
+};
+
+/// The names of the library calls a plan may hold.
+bool isKnownLibraryCall(const std::string &name);
+
 /// One kernel invocation. A batched step runs its kernel once per image
 /// (work item n in [0, batch)); an unbatched step runs it once.
 struct PlanStep {
@@ -79,8 +102,10 @@ struct PlanStep {
   std::vector<int64_t> args; ///< Buffer indices, in the kernel's order.
   bool batched = true;
   std::string layer; ///< The layer path, for profiles and errors.
-  /// CUDA: the GPU launches that carry out the step, in order.
+  /// CUDA: the GPU launches that carry out the step, in order, or the
+  /// library call that does.
   std::vector<PlanLaunch> launches;
+  std::optional<LibraryCall> library;
 };
 
 struct PlanEntry {

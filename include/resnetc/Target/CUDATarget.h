@@ -35,6 +35,8 @@ struct CUDACompileOptions {
   std::string arch = "sm_90a";
   /// Threads per block of the generated kernels.
   int64_t threads = 256;
+  /// Convolutions as cuDNN calls of the plan (otherwise generated kernels).
+  bool cudnnConvolutions = true;
   /// Where the artifact goes (replaced only by a complete file).
   std::string outputPath;
   EntryOptions entries;

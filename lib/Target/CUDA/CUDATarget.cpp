@@ -1,7 +1,9 @@
 //===- CUDATarget.cpp - Compiling models to PTX ---------------------------===//
 //
 // 1. The shared stages (Kernels.h): outlined kernels in destination-passing
-//    form over the whole batch, and the plan of their steps.
+//    form over the whole batch, and the plan of their steps. Convolutions
+//    become cuDNN calls of the plan (LibraryCalls.h) unless generated
+//    kernels are asked for.
 // 2. rn -> linalg -> bufferization. Reductions with few outputs become one
 //    block of threads per output (convert-linalg-reductions-to-gpu); the
 //    other linalg ops become parallel loops, each outermost loop nest
@@ -21,6 +23,7 @@
 
 #include "resnetc/Target/CUDATarget.h"
 #include "Launches.h"
+#include "LibraryCalls.h"
 #include "resnetc/Runtime/PTXArtifact.h"
 #include "resnetc/Target/PlanBuilder.h"
 
@@ -132,6 +135,8 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   if (failed(plan))
     return failure();
   keepOnlyKernels(module);
+  if (options.cudnnConvolutions && failed(recordLibraryCalls(module, *plan)))
+    return failure();
   for (auto kernel : module.getOps<func::FuncOp>())
     makeDestinationPassing(kernel, /*perImage=*/false);
 

@@ -73,6 +73,8 @@ static std::optional<LaunchArg> scalarArg(Attribute value) {
 LogicalResult resnetc::recordLaunches(ModuleOp module, Plan &plan) {
   for (PlanEntry &entry : plan.entries)
     for (PlanStep &step : entry.steps) {
+      if (step.library)
+        continue;
       auto host = module.lookupSymbol<func::FuncOp>(step.kernel);
       if (!host || host.getNumArguments() != step.args.size())
         return module.emitError("internal error: the host kernel of step '")

@@ -13,8 +13,9 @@
 
 namespace resnetc {
 
-/// Fills `launches` of every step of `plan` from its host kernel in
-/// `module` (after gpu-kernel-outlining): each gpu.launch_func with its
+/// Fills `launches` of every step of `plan` that is not a library call from
+/// its host kernel in `module` (after gpu-kernel-outlining): each
+/// gpu.launch_func with its
 /// constant grid and block sizes and its arguments, which are the step's
 /// buffers (or views of them), constants, or scratch buffers that the host
 /// kernel allocates and which become plan buffers of role scratch. Any

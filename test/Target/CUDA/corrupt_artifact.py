@@ -1,9 +1,10 @@
 """Writes a copy of a CUDA artifact with one defect, for the error tests.
 
 usage: corrupt_artifact.py DEFECT IN.ptx OUT.ptx
-DEFECT: kernel (a launch names no .entry), bytes (a launch reads past its
-buffer), params (a launch passes one argument too few), unterminated (the
-plan's comment lines do not end), version (plan version 2).
+DEFECT, in the first launch of the last entry: kernel (the launch names
+no .entry), bytes (it reads past its buffer), params (it passes one
+argument too few); or: unterminated (the plan's comment lines do not end),
+version (plan version 2).
 """
 
 import json
@@ -16,7 +17,8 @@ def main(defect, src, dst):
     lines = open(src).read().split("\n")
     end = lines.index(END)
     plan = json.loads("".join(line[3:] for line in lines[1:end]))
-    launch = plan["entries"][-1]["steps"][0]["launches"][0]
+    step = next(s for s in plan["entries"][-1]["steps"] if "launches" in s)
+    launch = step["launches"][0]
     if defect == "kernel":
         launch["kernel"] += "_missing"
     elif defect == "bytes":

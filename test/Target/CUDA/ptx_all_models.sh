@@ -1,19 +1,21 @@
 #!/bin/sh
-# Compiles every model of MODELS_DIR into a CUDA artifact (fp32; infer, then
-# train), assembles it with ptxas for sm_90a (at -O0: validity is what is
-# checked, and it halves the time) and checks its plan against its PTX with
+# Compiles each MODEL into a CUDA artifact (infer, then train, with FLAGS),
+# assembles it with ptxas for sm_90a (at -O0: validity is what is checked,
+# and it halves the time) and checks its plan against its PTX with
 # check_plan.py; prints one line per model and mode and exits non-zero if
 # any step fails.
-# usage: ptx_all_models.sh MODELS_DIR PTXAS PYTHON CHECK_PLAN WORK_DIR
+# usage: ptx_all_models.sh PTXAS PYTHON CHECK_PLAN WORK_DIR "FLAGS" MODEL...
 set -u
-models=$1 ptxas=$2 python=$3 check=$4 work=$5
+ptxas=$1 python=$2 check=$3 work=$4 flags=$5
+shift 5
 mkdir -p "$work"
 status=0
-for rn in "$models"/*.rn; do
+for rn in "$@"; do
   name=$(basename "$rn" .rn)
   for mode in infer train; do
     ptx="$work/$name.$mode.ptx"
-    if ! resnetc "$rn" --batch 2 --mode=$mode -o "$ptx"; then
+    # shellcheck disable=SC2086
+    if ! resnetc "$rn" --batch 2 --mode=$mode $flags -o "$ptx"; then
       echo "$name $mode: resnetc FAILED"; status=1; continue
     fi
     if ! "$ptxas" -arch=sm_90a -O0 "$ptx" -o "$work/$name.$mode.cubin"; then
