@@ -1,8 +1,9 @@
 //===- Kernels.cpp - The stages shared by the targets ---------------------===//
 //
-// See Kernels.h. Training is derived from the unfused model; the inference
-// fusions then apply to both entries (they never match training's batch
-// norms).
+// See Kernels.h. Training is derived from the unfused model, then its batch
+// norms take their epilogues and ReLU masks (rn-fuse-training); the
+// inference fusions then apply to both entries (they never match
+// training's batch norms).
 //
 //===----------------------------------------------------------------------===//
 
@@ -115,6 +116,7 @@ FailureOr<runtime::Plan> resnetc::outlineKernels(ModuleOp module,
     autodiff.weightDecay = options.weightDecay;
     autodiff.nesterov = options.nesterov;
     pm.addPass(rn::createRNAutodiff(autodiff));
+    pm.addNestedPass<func::FuncOp>(rn::createRNFuseTraining());
   }
   buildInferenceFusionPipeline(pm);
   pm.addPass(rn::createRNOutlineKernels());

@@ -42,6 +42,7 @@ import contextlib
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -282,6 +283,8 @@ def main(argv):
                            check=True)
 
         def train(so, steps, lr, start, save, dump=None):
+            if dump:  # no tensors of an earlier compile
+                shutil.rmtree(dump, ignore_errors=True)
             out = subprocess.run(
                 [resnet_run, so, "--weights", start, "--data",
                  os.path.join(work, "x.npy"), "--labels",

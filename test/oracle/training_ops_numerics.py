@@ -202,6 +202,26 @@ def cases():
             ("nm", v, "f32"), ("nv", v, "f32"), ("dx", ttype(x), "f32"),
             ("dg", v, "f32"), ("db", v, "f32")],
            [y.detach(), mean, invstd, rmt, rvt, xt.grad, gt.grad, bt.grad])
+    # The fused forms of rn-fuse-training: relu(bn(x) + r), and the
+    # backward reading dy through the ReLU's mask; gradients of x, the
+    # scale and bias through relu(bn(x) + r).
+    x, gam, bet, r = f32(4, 3, 5, 5), f32(3), f32(3), f32(4, 3, 5, 5)
+    xt, gt, bt = t(x, True), t(gam, True), t(bet, True)
+    o = F.relu(F.batch_norm(xt, t(rm), t(rv), gt, bt, training=True,
+                            momentum=0.1, eps=1e-5) + t(r))
+    o.backward(t(dy))
+    yield ("batch_norm_train_fused",
+           {"x": x, "g": gam, "b": bet, "m": rm, "v": rv, "r": r, "dy": dy},
+           f"  %y, %mean, %inv, %nm, %nv = rn.batch_norm_train %x, %g, %b, "
+           f"%m, %v residual %r epsilon 1.0e-05 momentum 1.0e-01 relu : "
+           f"({ttype(x)}, {v}, {v}, {v}, {v}, {ttype(x)}) -> ({ttype(x)}, "
+           f"{v}, {v}, {v}, {v})\n"
+           f"  %dx, %dg, %db = rn.batch_norm_train_backward %dy, %x, %g, "
+           f"%mean, %inv relu_output %y : ({ttype(x)}, {ttype(x)}, {v}, {v}, "
+           f"{v}, {ttype(x)}) -> ({ttype(x)}, {v}, {v})\n",
+           [("y", ttype(x), "f32"), ("dx", ttype(x), "f32"),
+            ("dg", v, "f32"), ("db", v, "f32")],
+           [o.detach(), xt.grad, gt.grad, bt.grad])
     # Convolution gradients: strides, padding, dilation, groups.
     for (c, f, k, s, p, d, g, h) in [(3, 4, 3, 1, 1, 1, 1, 6),
                                       (4, 6, 3, 2, 1, 1, 2, 7),

@@ -36,8 +36,9 @@ void prepareTargetContext(mlir::MLIRContext &ctx);
 mlir::LogicalResult runPipeline(mlir::ModuleOp module,
                                 const std::string &pipeline);
 
-/// Runs rn-autodiff (when training), the inference fusions and
-/// rn-outline-kernels on `module` and returns the plan for `target`.
+/// Runs rn-autodiff and rn-fuse-training (when training), the inference
+/// fusions and rn-outline-kernels on `module` and returns the plan for
+/// `target`.
 /// @forward and @train_step remain (as sequences of kernel calls).
 mlir::FailureOr<runtime::Plan> outlineKernels(mlir::ModuleOp module,
                                               const EntryOptions &options,

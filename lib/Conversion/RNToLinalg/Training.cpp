@@ -95,6 +95,50 @@ static Value sumExcept(OpBuilder &b, Location loc, Value x, int64_t keep,
                      });
 }
 
+/// The gradient `dy` where the ReLU's output `out` is positive, else zero
+/// (a ReLU's backward, on scalars).
+static Value maskedGradient(OpBuilder &b, Location l, Value dy, Value out) {
+  Value zero = floatConstant(b, l, dy.getType(), 0.0);
+  Value positive =
+      b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, out, zero);
+  return b.create<arith::SelectOp>(l, positive, dy, zero);
+}
+
+/// Per-channel (dim 1) sums over N, H and W of two terms of the same
+/// inputs, in one pass: one reduction with two outputs, each accumulated in
+/// f64 (see reduceInF64); returns the two f64 vectors. `inputs[0]` is 4-D,
+/// the others per-channel vectors.
+static std::pair<Value, Value> channelSumsInF64(OpBuilder &b, Location loc,
+                                                ValueRange inputs,
+                                                ScalarBody first,
+                                                ScalarBody second) {
+  auto type = tensorOf(inputs[0]);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs)
+    maps.push_back(tensorOf(in).getRank() == 4
+                       ? AffineMap::getMultiDimIdentityMap(4, ctx)
+                       : AffineMap::get(4, 0, b.getAffineDimExpr(1)));
+  AffineMap channel = AffineMap::get(4, 0, b.getAffineDimExpr(1));
+  maps.append({channel, channel});
+  auto wide = RankedTensorType::get({type.getDimSize(1)}, b.getF64Type());
+  auto sums = b.create<linalg::GenericOp>(
+      loc, TypeRange{wide, wide}, inputs,
+      ValueRange{createFilled(b, loc, wide, 0.0),
+                 createFilled(b, loc, wide, 0.0)},
+      maps, iterators({true, false, true, true}),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        ValueRange in = a.drop_back(2);
+        Value u = nb.create<arith::ExtFOp>(l, nb.getF64Type(), first(nb, l, in));
+        Value v =
+            nb.create<arith::ExtFOp>(l, nb.getF64Type(), second(nb, l, in));
+        nb.create<linalg::YieldOp>(
+            l, ValueRange{nb.create<arith::AddFOp>(l, a[a.size() - 2], u),
+                          nb.create<arith::AddFOp>(l, a.back(), v)});
+      });
+  return {sums.getResult(0), sums.getResult(1)};
+}
+
 namespace {
 //===----------------------------------------------------------------------===//
 // Elementwise and reductions
@@ -414,16 +458,38 @@ struct BatchNormTrainLowering : OpRewritePattern<rn::BatchNormTrainOp> {
           },
           0);
     };
-    // Two passes: the mean, then the biased variance around it.
-    Value mean = scale(sumExcept(rewriter, loc, x, 1), 1.0 / n);
-    Value var =
-        scale(sumExcept(rewriter, loc, x, 1,
-                        [](OpBuilder &b, Location l, ValueRange a) {
-                          Value c = b.create<arith::SubFOp>(l, a[0], a[1]);
-                          return b.create<arith::MulFOp>(l, c, c).getResult();
-                        },
-                        {mean}),
-              1.0 / n);
+    // One pass over x: the sums of x and x*x in f64, then the mean and the
+    // biased variance E[x^2] - E[x]^2, rounded once. In f64 the
+    // cancellation loses nothing that the f32 result keeps.
+    Value sum, sumSquares;
+    std::tie(sum, sumSquares) = channelSumsInF64(
+        rewriter, loc, {x},
+        [](OpBuilder &b, Location l, ValueRange a) { return a[0]; },
+        [](OpBuilder &b, Location l, ValueRange a) {
+          return b.create<arith::MulFOp>(l, a[0], a[0]).getResult();
+        });
+    auto moment = [&](bool variance) {
+      return buildElementwise(
+          rewriter, loc, vecType, {sum, sumSquares},
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Type f64 = b.getF64Type();
+            Value inv = floatConstant(b, l, f64, 1.0 / n);
+            Value mean = b.create<arith::MulFOp>(l, a[0], inv);
+            Value r = mean;
+            if (variance) {
+              Value square = b.create<arith::MulFOp>(l, a[1], inv);
+              r = b.create<arith::MaximumFOp>(
+                  l,
+                  b.create<arith::SubFOp>(
+                      l, square, b.create<arith::MulFOp>(l, mean, mean)),
+                  floatConstant(b, l, f64, 0.0));
+            }
+            return b.create<arith::TruncFOp>(l, vecType.getElementType(), r)
+                .getResult();
+          },
+          0);
+    };
+    Value mean = moment(false), var = moment(true);
     Value invstd = buildElementwise(
         rewriter, loc, vecType, {var},
         [&](OpBuilder &b, Location l, ValueRange a) {
@@ -432,15 +498,23 @@ struct BatchNormTrainLowering : OpRewritePattern<rn::BatchNormTrainOp> {
               .getResult();
         },
         0);
+    // y = [relu]((x - mean) * invstd * scale + bias [+ residual]), one pass.
+    SmallVector<Value> applyInputs = {x, mean, invstd, op.getScale(),
+                                      op.getBias()};
+    if (op.getResidual())
+      applyInputs.push_back(op.getResidual());
+    bool relu = op.getRelu();
     Value y = buildElementwise(
-        rewriter, loc, type, {x, mean, invstd, op.getScale(), op.getBias()},
-        [](OpBuilder &b, Location l, ValueRange a) {
+        rewriter, loc, type, applyInputs,
+        [&](OpBuilder &b, Location l, ValueRange a) {
           Value xhat = b.create<arith::MulFOp>(
               l, b.create<arith::SubFOp>(l, a[0], a[1]), a[2]);
-          return b
-              .create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, xhat, a[3]),
-                                     a[4])
-              .getResult();
+          Value r =
+              b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, xhat, a[3]),
+                                      a[4]);
+          if (a.size() > 5)
+            r = b.create<arith::AddFOp>(l, r, a[5]);
+          return relu ? buildReLU(b, l, r) : r;
         });
     auto blend = [&](Value running, Value batch, double factor) {
       return buildElementwise(
@@ -476,36 +550,54 @@ struct BatchNormTrainBackwardLowering
     double n = static_cast<double>(type.getDimSize(0) * type.getDimSize(2) *
                                    type.getDimSize(3));
     Value mean = op.getSavedMean(), invstd = op.getSavedInvstd();
-    Value db = sumExcept(rewriter, loc, dy, 1);
-    // grad_scale = sum(dy * (x - mean) * invstd), per channel.
-    Value dgFull;
-    {
-      unsigned rank = 4;
-      MLIRContext *ctx = rewriter.getContext();
-      AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-      AffineMap ch = AffineMap::get(rank, 0, rewriter.getAffineDimExpr(1));
-      auto vecType = tensorOf(mean);
-      dgFull = reduceInF64(
-          rewriter, loc, vecType, {dy, x, mean, invstd}, {id, id, ch, ch, ch},
-          {true, false, true, true},
-          [](OpBuilder &b, Location l, ValueRange a) {
-            Value xhat = b.create<arith::MulFOp>(
-                l, b.create<arith::SubFOp>(l, a[1], a[2]), a[3]);
-            return b.create<arith::MulFOp>(l, a[0], xhat).getResult();
-          });
-    }
+    // With a ReLU's output, dy is read through its mask.
+    Value reluOut = op.getReluOutput();
+    auto grad = [reluOut](OpBuilder &b, Location l, Value dy, ValueRange a) {
+      return reluOut ? maskedGradient(b, l, dy, a.back()) : dy;
+    };
+    SmallVector<Value> ins = {dy, x, mean, invstd};
+    if (reluOut)
+      ins.push_back(reluOut);
+    // grad_bias = sum(dy) and grad_scale = sum(dy * (x - mean) * invstd),
+    // per channel, in one pass.
+    auto [dbWide, dgWide] = channelSumsInF64(
+        rewriter, loc, ins,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          return grad(b, l, a[0], a);
+        },
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value xhat = b.create<arith::MulFOp>(
+              l, b.create<arith::SubFOp>(l, a[1], a[2]), a[3]);
+          return b.create<arith::MulFOp>(l, grad(b, l, a[0], a), xhat)
+              .getResult();
+        });
+    auto vecType = tensorOf(mean);
+    auto narrow = [&](Value wide) {
+      return buildElementwise(
+          rewriter, loc, vecType, {wide},
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            return b.create<arith::TruncFOp>(l, vecType.getElementType(), a[0])
+                .getResult();
+          },
+          0);
+    };
+    Value db = narrow(dbWide), dgFull = narrow(dgWide);
     // dx = scale * invstd / n * (n * dy - db - xhat * dg)
+    SmallVector<Value> dxInputs = {dy, x, mean, invstd, op.getScale(), db,
+                                   dgFull};
+    if (reluOut)
+      dxInputs.push_back(reluOut);
     Value dx = buildElementwise(
-        rewriter, loc, type, {dy, x, mean, invstd, op.getScale(), db, dgFull},
+        rewriter, loc, type, dxInputs,
         [&](OpBuilder &b, Location l, ValueRange a) {
           Type f = a[0].getType();
+          Value g = grad(b, l, a[0], a);
           Value xhat = b.create<arith::MulFOp>(
               l, b.create<arith::SubFOp>(l, a[1], a[2]), a[3]);
           Value inner = b.create<arith::SubFOp>(
               l,
               b.create<arith::SubFOp>(
-                  l,
-                  b.create<arith::MulFOp>(l, floatConstant(b, l, f, n), a[0]),
+                  l, b.create<arith::MulFOp>(l, floatConstant(b, l, f, n), g),
                   a[5]),
               b.create<arith::MulFOp>(l, xhat, a[6]));
           Value coeff =

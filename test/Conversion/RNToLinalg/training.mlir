@@ -76,18 +76,68 @@ func.func @avg_pool_backward(%dy: tensor<1x2x3x3xf32>) -> tensor<1x2x5x5xf32> {
 
 // -----
 
-// Batch statistics: the mean, then the variance around it, each a sum over
-// (n, h, w) accumulated in f64 and rounded once.
+// Batch statistics in one pass over x: the sums of x and x*x over (n, h, w),
+// two outputs of one reduction accumulated in f64, then the mean and the
+// variance E[x^2] - E[x]^2 computed in f64 and rounded once. The output is
+// one elementwise pass.
 // CHECK-LABEL: func @batch_norm_train
-// CHECK: %[[S:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0 : tensor<2x4x3x3xf32>) outs(%{{.*}} : tensor<4xf64>)
+// CHECK: %[[S:.*]]:2 = linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0 : tensor<2x4x3x3xf32>) outs(%{{.*}}, %{{.*}} : tensor<4xf64>, tensor<4xf64>)
 // CHECK: arith.extf
-// CHECK: arith.truncf
-// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0, %{{.*}} : tensor<2x4x3x3xf32>, tensor<4xf32>) outs(%{{.*}} : tensor<4xf64>)
-// CHECK: arith.subf
 // CHECK: arith.mulf
 // CHECK: arith.extf
+// CHECK: linalg.yield
+// CHECK: linalg.generic {{.*}} ins(%[[S]]#0, %[[S]]#1 : tensor<4xf64>, tensor<4xf64>)
+// CHECK: arith.mulf {{.*}} : f64
+// CHECK: arith.truncf
+// CHECK: linalg.generic {{.*}} ins(%[[S]]#0, %[[S]]#1 : tensor<4xf64>, tensor<4xf64>)
+// CHECK: arith.subf {{.*}} : f64
+// CHECK: arith.maximumf {{.*}} : f64
+// CHECK: arith.truncf
 // CHECK: math.rsqrt
+// CHECK-NOT: linalg.generic {{.*}}"reduction"
+// CHECK-NOT: arith.maximumf {{.*}} : f32
+// CHECK: return
 func.func @batch_norm_train(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
   %y, %m, %i, %rm, %rv = rn.batch_norm_train %x, %v, %v, %v, %v epsilon 1.0e-05 momentum 1.0e-01 : (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
   return %y, %m, %i, %rm, %rv : tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Fused by rn-fuse-training: the residual add and the ReLU in the same
+// elementwise pass as the normalization.
+// CHECK-LABEL: func @batch_norm_train_fused
+// CHECK: math.rsqrt
+// CHECK: linalg.generic {{.*}} ins(%arg0, %{{.*}}, %{{.*}}, %arg1, %arg1, %arg2 : tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2x4x3x3xf32>)
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+// CHECK: linalg.yield
+func.func @batch_norm_train_fused(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %r: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
+  %y, %m, %i, %rm, %rv = rn.batch_norm_train %x, %v, %v, %v, %v residual %r epsilon 1.0e-05 momentum 1.0e-01 relu : (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2x4x3x3xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %y : tensor<2x4x3x3xf32>
+}
+
+// -----
+
+// Batch norm's backward: sum(dy) and sum(dy * xhat) in one two-output
+// reduction; with relu_output, dy is read through the ReLU's mask in the
+// reduction and in the input gradient.
+// CHECK-LABEL: func @batch_norm_train_backward_masked
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0, %arg1, %arg3, %arg4, %arg5 : {{.*}}) outs(%{{.*}}, %{{.*}} : tensor<4xf64>, tensor<4xf64>)
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+// CHECK: linalg.yield
+// CHECK-NOT: "reduction"
+// CHECK: linalg.generic {{.*}} ins(%arg0, %arg1, %arg3, %arg4, %arg2, %{{.*}}, %{{.*}}, %arg5 : {{.*}})
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+func.func @batch_norm_train_backward_masked(%dy: tensor<2x4x3x3xf32>, %x: tensor<2x4x3x3xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %i: tensor<4xf32>, %o: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
+  %dx, %dg, %db = rn.batch_norm_train_backward %dy, %x, %g, %m, %i relu_output %o : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2x4x3x3xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %dx : tensor<2x4x3x3xf32>
 }

@@ -69,3 +69,27 @@ func.func @sgd_types(%w: tensor<4xf32>, %g: tensor<5xf32>, %lr: tensor<f32>) {
   %p, %v = rn.sgd_update %w, %g, %w, %lr momentum 0.9 weight_decay 0.0 : (tensor<4xf32>, tensor<5xf32>, tensor<4xf32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>)
   return
 }
+
+// -----
+
+func.func @bn_train_residual(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %r: tensor<2x4x3x2xf32>) {
+  // expected-error@+1 {{'rn.batch_norm_train' op residual 'tensor<2x4x3x2xf32>' differs from the input 'tensor<2x4x3x3xf32>'}}
+  %y, %m, %i, %rm, %rv = rn.batch_norm_train %x, %v, %v, %v, %v residual %r epsilon 1.0e-05 momentum 1.0e-01 relu : (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2x4x3x2xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @bn_backward_mask(%dy: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %o: tensor<2x4x3x3xf64>) {
+  // expected-error@+1 {{'rn.batch_norm_train_backward' op operand #5 must be}}
+  %dx, %dg, %db = rn.batch_norm_train_backward %dy, %dy, %v, %v, %v relu_output %o : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2x4x3x3xf64>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @bn_backward_mask_shape(%dy: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %o: tensor<1x4x3x3xf32>) {
+  // expected-error@+1 {{'rn.batch_norm_train_backward' op ReLU output 'tensor<1x4x3x3xf32>' differs from the input 'tensor<2x4x3x3xf32>'}}
+  %dx, %dg, %db = rn.batch_norm_train_backward %dy, %dy, %v, %v, %v relu_output %o : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<1x4x3x3xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>)
+  return
+}

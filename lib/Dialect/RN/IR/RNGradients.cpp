@@ -52,6 +52,9 @@ LogicalResult Conv2DOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
 LogicalResult
 BatchNormTrainOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                  SmallVectorImpl<Value> &operandGrads) {
+  if (getResidual() || getRelu())
+    return emitOpError("fused with its residual add or ReLU has no gradient "
+                       "rule; rn-fuse-training runs after rn-autodiff");
   // Only the normalized output carries a gradient; the statistics feed the
   // running averages, which are not differentiated.
   Value dy = resultGrads[0];
@@ -59,7 +62,8 @@ BatchNormTrainOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
       getLoc(),
       TypeRange{getInput().getType(), getScale().getType(),
                 getBias().getType()},
-      dy, getInput(), getScale(), getSavedMean(), getSavedInvstd());
+      dy, getInput(), getScale(), getSavedMean(), getSavedInvstd(),
+      /*relu_output=*/Value());
   operandGrads.append({back.getGradInput(), back.getGradScale(),
                        back.getGradBias(), Value(), Value()});
   return success();

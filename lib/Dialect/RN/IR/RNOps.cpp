@@ -367,6 +367,9 @@ BatchNormTrainOp::inferResultTypes(EmitFn emitError) {
           requireVector(getRunningMean(), c, "running mean", et, emitError)) ||
       failed(requireVector(getRunningVar(), c, "running var", et, emitError)))
     return failure();
+  if (getResidual() && getResidual().getType() != input)
+    return emitError() << "residual " << getResidual().getType()
+                       << " differs from the input " << input;
   Type vec = shapeType({c}, et);
   return SmallVector<Type>{input, vec, vec, vec, vec};
 }
@@ -385,6 +388,9 @@ BatchNormTrainBackwardOp::inferResultTypes(EmitFn emitError) {
       failed(requireVector(getSavedMean(), c, "saved mean", et, emitError)) ||
       failed(requireVector(getSavedInvstd(), c, "saved invstd", et, emitError)))
     return failure();
+  if (getReluOutput() && getReluOutput().getType() != input)
+    return emitError() << "ReLU output " << getReluOutput().getType()
+                       << " differs from the input " << input;
   Type vec = shapeType({c}, et);
   return SmallVector<Type>{input, vec, vec};
 }

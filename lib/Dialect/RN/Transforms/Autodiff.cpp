@@ -64,7 +64,8 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
       auto train = b.create<BatchNormTrainOp>(
           bn.getLoc(), TypeRange{bn.getType(), vec, vec, vec, vec},
           bn.getInput(), bn.getScale(), bn.getBias(), bn.getMean(), bn.getVar(),
-          bn.getEpsilonAttr(), bn.getMomentumAttr());
+          /*residual=*/Value(), bn.getEpsilonAttr(), bn.getMomentumAttr(),
+          /*relu=*/UnitAttr());
       bn.replaceAllUsesWith(train.getOutput());
       runningUpdates.push_back({bn.getMean(), train.getNewRunningMean()});
       runningUpdates.push_back({bn.getVar(), train.getNewRunningVar()});

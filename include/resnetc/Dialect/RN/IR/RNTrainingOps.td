@@ -31,6 +31,11 @@ def RN_BatchNormTrainOp
     momentum * var * n / (n - 1)` with n = N*H*W. `saved_mean` and
     `saved_invstd` are kept for the backward pass.
 
+    `rn-fuse-training` folds the residual add and the ReLU that follow into
+    the op: with `residual %r` the output is `y + r`, with `relu` it is
+    `max(0, ...)`, in one elementwise pass. The fused forms are made after
+    differentiation and have no gradient rule.
+
     Example:
     ```mlir
     %y, %mean, %invstd, %rm, %rv = rn.batch_norm_train %x, %g, %b, %m, %v
@@ -43,15 +48,15 @@ def RN_BatchNormTrainOp
   }];
   let arguments = (ins RN_Tensor4D:$input, RN_Tensor1D:$scale,
                    RN_Tensor1D:$bias, RN_Tensor1D:$running_mean,
-                   RN_Tensor1D:$running_var, F64Attr:$epsilon,
-                   F64Attr:$momentum);
+                   RN_Tensor1D:$running_var, Optional<RN_Tensor4D>:$residual,
+                   F64Attr:$epsilon, F64Attr:$momentum, UnitAttr:$relu);
   let results = (outs RN_Tensor4D:$output, RN_Tensor1D:$saved_mean,
                  RN_Tensor1D:$saved_invstd, RN_Tensor1D:$new_running_mean,
                  RN_Tensor1D:$new_running_var);
   let assemblyFormat = [{
     $input `,` $scale `,` $bias `,` $running_mean `,` $running_var
-    `epsilon` $epsilon `momentum` $momentum attr-dict
-    `:` functional-type(operands, results)
+    (`residual` $residual^)? `epsilon` $epsilon `momentum` $momentum
+    (`relu` $relu^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
@@ -64,6 +69,11 @@ def RN_BatchNormTrainBackwardOp
     `grad_input = scale * invstd / n * (n * dy - grad_bias - xhat *
     grad_scale)`.
 
+    With `relu_output %o` (made by `rn-fuse-training` from the
+    `rn.relu_backward` that produced the gradient), `dy` is the gradient
+    where `o` is positive and zero elsewhere: the ReLU's mask is applied as
+    the gradient is read, and the masked gradient is never stored.
+
     Example:
     ```mlir
     %dx, %dg, %db = rn.batch_norm_train_backward %dy, %x, %g, %mean, %invstd
@@ -74,12 +84,14 @@ def RN_BatchNormTrainBackwardOp
   }];
   let arguments = (ins RN_Tensor4D:$grad_output, RN_Tensor4D:$input,
                    RN_Tensor1D:$scale, RN_Tensor1D:$saved_mean,
-                   RN_Tensor1D:$saved_invstd);
+                   RN_Tensor1D:$saved_invstd,
+                   Optional<RN_Tensor4D>:$relu_output);
   let results = (outs RN_Tensor4D:$grad_input, RN_Tensor1D:$grad_scale,
                  RN_Tensor1D:$grad_bias);
   let assemblyFormat = [{
     $grad_output `,` $input `,` $scale `,` $saved_mean `,` $saved_invstd
-    attr-dict `:` functional-type(operands, results)
+    (`relu_output` $relu_output^)? attr-dict
+    `:` functional-type(operands, results)
   }];
 }
 

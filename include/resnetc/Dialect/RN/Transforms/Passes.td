@@ -98,6 +98,45 @@ def RNFuseResidualIntoConv
   let dependentDialects = ["::mlir::rn::RNDialect"];
 }
 
+def RNFuseTraining : Pass<"rn-fuse-training", "::mlir::func::FuncOp"> {
+  let summary = "Fuses batch norm's epilogue and the ReLU mask of its "
+                "gradient in a training step";
+  let description = [{
+    Runs on `@train_step` after `rn-autodiff`, so that every gradient rule
+    sees the plain ops:
+    - `relu(batch_norm_train(x).output)` and
+      `relu(add(batch_norm_train(x).output, r))` (either operand order),
+      where the normalized output and the sum have no other use, become one
+      `rn.batch_norm_train ... [residual r] ... relu`: normalization, the
+      residual add and the ReLU in one elementwise pass;
+    - `batch_norm_train_backward(relu_backward(dy, o), ...)` becomes
+      `batch_norm_train_backward(dy, ... relu_output o)`: the ReLU's mask is
+      applied where batch norm's backward reads the gradient. A
+      `relu_backward` with other users (the identity shortcut's gradient)
+      stays for them.
+
+    Before:
+    ```mlir
+    %y, %m, %i, %rm, %rv = rn.batch_norm_train %x, %g, %b, %mean, %var
+        epsilon 1.0e-05 momentum 1.0e-01 : ...
+    %s = rn.add %y, %r : tensor<8x64x24x24xf32>
+    %o = rn.relu %s : tensor<8x64x24x24xf32>
+    ...
+    %d = rn.relu_backward %dy, %o : tensor<8x64x24x24xf32>
+    %dx, %dg, %db = rn.batch_norm_train_backward %d, %x, %g, %m, %i : ...
+    ```
+    After:
+    ```mlir
+    %o, %m, %i, %rm, %rv = rn.batch_norm_train %x, %g, %b, %mean, %var
+        residual %r epsilon 1.0e-05 momentum 1.0e-01 relu : ...
+    ...
+    %dx, %dg, %db = rn.batch_norm_train_backward %dy, %x, %g, %m, %i
+        relu_output %o : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::rn::RNDialect"];
+}
+
 def RNOutlineKernels : Pass<"rn-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Outlines every rn op of @forward into its own kernel function";
   let description = [{
