@@ -126,6 +126,11 @@ static cl::opt<ConvMode> convMode(
                clEnumValN(ConvMode::Generated, "generated",
                           "generated kernels, for a runtime without cuDNN")),
     cl::cat(resnetcCategory));
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("Arithmetic of --target=cuda: fp32 (default), or tf32 (cuDNN's "
+             "convolutions may use TF32 tensor cores)"),
+    cl::init("fp32"), cl::cat(resnetcCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a per-layer table with output "
                                       "shapes, parameters and MACs"),
@@ -180,6 +185,7 @@ static bool compileCUDA(mlir::ModuleOp module, std::string &text) {
   options.outputPath = outputFilename;
   options.arch = arch;
   options.cudnnConvolutions = convMode == ConvMode::CuDNN;
+  options.precision = precision;
   options.entries = getEntryOptions();
   return succeeded(compileForCUDA(module, options, text));
 }
@@ -273,6 +279,13 @@ int resnetc::resnetcMain(int argc, char **argv) {
       (convMode.getNumOccurrences() || arch.getNumOccurrences()))
     return fail("--conv and --arch choose how CUDA code is generated; the "
                 "CPU target has its own convolutions");
+  if (precision == "bf16")
+    return fail("--precision bf16 is not supported yet; use fp32 or tf32");
+  if (precision != "fp32" && precision != "tf32")
+    return fail("unknown --precision '" + precision + "': use fp32 or tf32");
+  if (target == Target::CPU && precision != "fp32")
+    return fail("the CPU target computes in fp32; --precision " + precision +
+                " is for --target=cuda");
   if (arch != "sm_80" && arch != "sm_90" && arch != "sm_90a")
     return fail("unknown --arch '" + arch + "': use sm_80, sm_90 or sm_90a");
   if (buildArtifact && target == Target::CPU &&

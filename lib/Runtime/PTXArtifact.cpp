@@ -99,6 +99,9 @@ Expected<Plan> resnetc::runtime::readPTXArtifact(const std::string &ptx,
   if (plan->target != "cuda")
     return Error(source + ": the plan is for target '" + plan->target +
                  "', but the file is PTX");
+  if (plan->precision != "fp32" && plan->precision != "tf32")
+    return Error(source + ": plan: unknown precision '" + plan->precision +
+                 "' (fp32 or tf32)");
   std::map<std::string, std::vector<std::string>> entries =
       getPTXEntryParams(ptx);
   for (const PlanEntry &entry : plan->entries)

@@ -37,6 +37,9 @@ struct CUDACompileOptions {
   int64_t threads = 256;
   /// Convolutions as cuDNN calls of the plan (otherwise generated kernels).
   bool cudnnConvolutions = true;
+  /// "fp32", or "tf32": cuDNN's convolutions may use TF32 tensor cores
+  /// (generated kernels compute in fp32 either way).
+  std::string precision = "fp32";
   /// Where the artifact goes (replaced only by a complete file).
   std::string outputPath;
   EntryOptions entries;

@@ -134,6 +134,7 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
       outlineKernels(module, options.entries, "cuda");
   if (failed(plan))
     return failure();
+  plan->precision = options.precision;
   keepOnlyKernels(module);
   if (options.cudnnConvolutions && failed(recordLibraryCalls(module, *plan)))
     return failure();
