@@ -166,11 +166,7 @@ Expected<std::unique_ptr<Artifact>> Artifact::load(const std::string &path) {
   auto *text = static_cast<const char *>(dlsym(a->handle, "resnetc_plan"));
   if (!text)
     return Error(path + ": not a resnetc artifact (no resnetc_plan symbol)");
-  Expected<JsonValue> json = parseJson(text);
-  if (!json)
-    return Error(path + ": the embedded plan is not valid JSON: " +
-                 json.error().message());
-  Expected<Plan> plan = planFromJson(*json, path);
+  Expected<Plan> plan = parsePlan(text, path);
   if (!plan)
     return plan.takeError();
   if (plan->target != "cpu")

@@ -5,7 +5,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Runtime/PTXArtifact.h"
-#include "resnetc/Runtime/Json.h"
 
 #include <sstream>
 
@@ -89,11 +88,7 @@ Expected<Plan> resnetc::runtime::readPTXArtifact(const std::string &ptx,
   Expected<std::string> text = extractPlanFromPTX(ptx, source);
   if (!text)
     return text.takeError();
-  Expected<JsonValue> json = parseJson(*text);
-  if (!json)
-    return Error(source + ": the embedded plan is not valid JSON: " +
-                 json.error().message());
-  Expected<Plan> plan = planFromJson(*json, source);
+  Expected<Plan> plan = parsePlan(*text, source);
   if (!plan)
     return plan.takeError();
   if (plan->target != "cuda")

@@ -595,3 +595,12 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
   }
   return plan;
 }
+
+Expected<Plan> resnetc::runtime::parsePlan(const std::string &text,
+                                           const std::string &source) {
+  Expected<JsonValue> json = parseJson(text);
+  if (!json)
+    return Error(source + ": the embedded plan is not valid JSON: " +
+                 json.error().message());
+  return planFromJson(*json, source);
+}

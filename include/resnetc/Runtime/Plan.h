@@ -139,6 +139,9 @@ struct Plan {
 /// Serializes a plan.
 JsonValue planToJson(const Plan &plan);
 
+/// Parses the JSON text of a plan and reads it with planFromJson.
+Expected<Plan> parsePlan(const std::string &text, const std::string &source);
+
 /// Reads and validates a plan: version, every field, buffer bounds within
 /// the arena, step arguments naming existing buffers. `source` names the
 /// artifact in error messages.

@@ -37,6 +37,18 @@ static SmallVector<utils::IteratorType> iterators(ArrayRef<bool> isReduction) {
   return out;
 }
 
+/// `wide` (f64) rounded to the element type of `type`, elementwise.
+static Value narrowTo(OpBuilder &b, Location loc, RankedTensorType type,
+                      Value wide) {
+  return buildElementwise(
+      b, loc, type, {wide},
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        return nb.create<arith::TruncFOp>(l, type.getElementType(), a[0])
+            .getResult();
+      },
+      0);
+}
+
 /// A reduction `result[...] = sum over the reduction loops of term(...)`,
 /// accumulated in f64 and rounded once to the element type of `type`. The
 /// per-channel reductions of training run over N*H*W terms (hundreds of
@@ -60,13 +72,7 @@ static Value reduceInF64(OpBuilder &b, Location loc, RankedTensorType type,
                  l, nb.create<arith::AddFOp>(l, a.back(), v).getResult());
            })
           .getResult(0);
-  return buildElementwise(
-      b, loc, type, {sum},
-      [&](OpBuilder &nb, Location l, ValueRange a) {
-        return nb.create<arith::TruncFOp>(l, type.getElementType(), a[0])
-            .getResult();
-      },
-      0);
+  return narrowTo(b, loc, type, sum);
 }
 
 /// Sum over every dimension but `keep` of `x` (any rank), as a vector:
@@ -572,16 +578,8 @@ struct BatchNormTrainBackwardLowering
               .getResult();
         });
     auto vecType = tensorOf(mean);
-    auto narrow = [&](Value wide) {
-      return buildElementwise(
-          rewriter, loc, vecType, {wide},
-          [&](OpBuilder &b, Location l, ValueRange a) {
-            return b.create<arith::TruncFOp>(l, vecType.getElementType(), a[0])
-                .getResult();
-          },
-          0);
-    };
-    Value db = narrow(dbWide), dgFull = narrow(dgWide);
+    Value db = narrowTo(rewriter, loc, vecType, dbWide),
+          dgFull = narrowTo(rewriter, loc, vecType, dgWide);
     // dx = scale * invstd / n * (n * dy - db - xhat * dg)
     SmallVector<Value> dxInputs = {dy, x, mean, invstd, op.getScale(), db,
                                    dgFull};
