@@ -54,7 +54,10 @@ std::map<std::string, std::vector<std::string>>
 resnetc::runtime::getPTXEntryParams(const std::string &ptx) {
   std::map<std::string, std::vector<std::string>> entries;
   const std::string marker = ".entry ";
-  for (size_t pos = ptx.find(marker); pos != std::string::npos;
+  // Past the plan's comment lines, whose names are not declarations.
+  size_t start = ptx.find(kPTXPlanEnd);
+  start = start == std::string::npos ? 0 : start;
+  for (size_t pos = ptx.find(marker, start); pos != std::string::npos;
        pos = ptx.find(marker, pos + 1)) {
     size_t nameBegin = pos + marker.size();
     size_t open = ptx.find('(', nameBegin), close = ptx.find(')', nameBegin);

@@ -129,9 +129,18 @@ def main(path):
             steps += 1
             for a in step["args"]:
                 assert 0 <= a < len(buffers), f"step {s}: bad buffer {a}"
-            # Destination style: the trailing args are written.
             role = [buffers[a]["role"] for a in step["args"]]
             outs = [a for a in step["args"] if a not in written]
+            # Destination style: the results are the trailing arguments,
+            # new buffers or buffers updated in place (which the step also
+            # reads, earlier in its arguments); an unwritten buffer before
+            # them is read too early.
+            args = step["args"]
+            first_out = next((i for i, a in enumerate(args) if a in outs),
+                             len(args))
+            for i in range(first_out, len(args)):
+                assert args[i] in outs or args[i] in args[:first_out], \
+                    f"step {s} reads buffer {args[i]} before it is written"
             for a in step["args"]:
                 if a in written:
                     last[a] = s

@@ -10,6 +10,7 @@
 #include "resnetc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "llvm/ADT/DenseSet.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -56,13 +57,19 @@ static Value getRootBuffer(Value v) {
 
 /// The linalg.fill that initializes `out` right before `op`, with no op in
 /// between touching the same buffer (directly or in a region); null if
-/// there is none.
-static linalg::FillOp findInitializingFill(Operation *op, Value out) {
+/// there is none. None of `op`'s inputs may view the same buffer. (Were
+/// an input an argument aliasing `out`, the fill would clobber it before
+/// the reduction read it; folding the fill only removes that hazard.)
+static linalg::FillOp findInitializingFill(linalg::GenericOp op, Value out) {
   Value root = getRootBuffer(out);
+  for (Value in : op.getDpsInputs())
+    if (isa<MemRefType>(in.getType()) && getRootBuffer(in) == root)
+      return nullptr;
+  Type element = cast<MemRefType>(out.getType()).getElementType();
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
     if (auto fill = dyn_cast<linalg::FillOp>(prev);
         fill && fill.hasPureBufferSemantics() && fill.getOutputs()[0] == out)
-      return fill;
+      return fill.getInputs()[0].getType() == element ? fill : nullptr;
     bool touches = false;
     prev->walk([&](Operation *nested) {
       for (Value operand : nested->getOperands())
@@ -149,22 +156,39 @@ struct ConvertLinalgReductionsToGPU
         generic = *generalized;
       }
       SmallVector<Operation *> combiners = matchCombiners(generic);
-      if (combiners.empty() || !outputsUseParallelLoops(generic))
+      if (combiners.empty() || !outputsUseParallelLoops(generic) ||
+          hasNestedRegions(generic))
         continue;
       lower(rewriter, generic, combiners);
     }
   }
 
-  /// Whether every output is indexed by parallel loops only.
+  /// Whether every output is indexed by each parallel loop exactly once
+  /// (and by nothing else), so that each block writes its own elements.
   static bool outputsUseParallelLoops(linalg::GenericOp op) {
     auto iterators = op.getIteratorTypesArray();
-    for (OpOperand &out : op.getDpsInitsMutable())
+    size_t parallel = llvm::count(iterators, utils::IteratorType::parallel);
+    for (OpOperand &out : op.getDpsInitsMutable()) {
+      llvm::SmallDenseSet<unsigned> dims;
       for (AffineExpr expr : op.getMatchingIndexingMap(&out).getResults()) {
         auto dim = dyn_cast<AffineDimExpr>(expr);
-        if (!dim || iterators[dim.getPosition()] != utils::IteratorType::parallel)
+        if (!dim ||
+            iterators[dim.getPosition()] != utils::IteratorType::parallel ||
+            !dims.insert(dim.getPosition()).second)
           return false;
       }
+      if (dims.size() != parallel)
+        return false;
+    }
     return true;
+  }
+
+  /// Whether the body has ops with regions (whose linalg.index would not be
+  /// remapped when the body is cloned).
+  static bool hasNestedRegions(linalg::GenericOp op) {
+    return llvm::any_of(op.getRegion().front(), [](Operation &inner) {
+      return inner.getNumRegions() > 0;
+    });
   }
 
   void lower(IRRewriter &b, linalg::GenericOp op,

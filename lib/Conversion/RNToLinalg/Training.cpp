@@ -112,8 +112,8 @@ static Value maskedGradient(OpBuilder &b, Location l, Value dy, Value out) {
 
 /// Per-channel (dim 1) sums over N, H and W of two terms of the same
 /// inputs, in one pass: one reduction with two outputs, each accumulated in
-/// f64 (see reduceInF64); returns the two f64 vectors. `inputs[0]` is 4-D,
-/// the others per-channel vectors.
+/// f64 (see reduceInF64; a term may already be f64); returns the two f64
+/// vectors. `inputs[0]` is 4-D, the others per-channel vectors.
 static std::pair<Value, Value> channelSumsInF64(OpBuilder &b, Location loc,
                                                 ValueRange inputs,
                                                 ScalarBody first,
@@ -135,9 +135,12 @@ static std::pair<Value, Value> channelSumsInF64(OpBuilder &b, Location loc,
       maps, iterators({true, false, true, true}),
       [&](OpBuilder &nb, Location l, ValueRange a) {
         ValueRange in = a.drop_back(2);
-        Value u = nb.create<arith::ExtFOp>(l, nb.getF64Type(), first(nb, l, in));
-        Value v =
-            nb.create<arith::ExtFOp>(l, nb.getF64Type(), second(nb, l, in));
+        auto wide = [&](Value v) {
+          return v.getType().isF64()
+                     ? v
+                     : nb.create<arith::ExtFOp>(l, nb.getF64Type(), v);
+        };
+        Value u = wide(first(nb, l, in)), v = wide(second(nb, l, in));
         nb.create<linalg::YieldOp>(
             l, ValueRange{nb.create<arith::AddFOp>(l, a[a.size() - 2], u),
                           nb.create<arith::AddFOp>(l, a.back(), v)});
@@ -472,7 +475,9 @@ struct BatchNormTrainLowering : OpRewritePattern<rn::BatchNormTrainOp> {
         rewriter, loc, {x},
         [](OpBuilder &b, Location l, ValueRange a) { return a[0]; },
         [](OpBuilder &b, Location l, ValueRange a) {
-          return b.create<arith::MulFOp>(l, a[0], a[0]).getResult();
+          // Squared in f64: exact for an f32 x.
+          Value w = b.create<arith::ExtFOp>(l, b.getF64Type(), a[0]);
+          return b.create<arith::MulFOp>(l, w, w).getResult();
         });
     auto moment = [&](bool variance) {
       return buildElementwise(

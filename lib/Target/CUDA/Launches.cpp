@@ -27,7 +27,9 @@ using namespace resnetc::runtime;
 static std::optional<int64_t> spannedBytes(MemRefType type) {
   SmallVector<int64_t> strides;
   int64_t offset;
-  if (!type.hasStaticShape() ||
+  Type element = type.getElementType();
+  if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0 ||
+      !type.hasStaticShape() ||
       failed(getStridesAndOffset(type, strides, offset)) ||
       ShapedType::isDynamic(offset) ||
       llvm::any_of(strides, ShapedType::isDynamic))
@@ -104,7 +106,12 @@ LogicalResult resnetc::recordLaunches(ModuleOp module, Plan &plan) {
           plan.buffers.push_back(std::move(b));
           bufferOf[alloc.getResult()] =
               static_cast<int64_t>(plan.buffers.size()) - 1;
-        } else if (auto view = dyn_cast<ViewLikeOpInterface>(op)) {
+        } else if (isa<memref::SubViewOp, memref::ExpandShapeOp,
+                       memref::CollapseShapeOp, memref::CastOp,
+                       memref::ReinterpretCastOp>(op)) {
+          // Views that keep the base address (memref.view, which moves it,
+          // is not among them).
+          auto view = cast<ViewLikeOpInterface>(op);
           auto it = bufferOf.find(view.getViewSource());
           if (it == bufferOf.end() || op.getNumResults() != 1)
             return op.emitError("internal error: a view of an unknown buffer "

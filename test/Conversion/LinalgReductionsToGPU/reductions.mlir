@@ -22,15 +22,16 @@
 // CHECK: %[[TOTAL:.*]] = memref.load %[[P]][%c0
 // CHECK: %[[Z:.*]] = arith.constant 0.000000e+00 : f64
 // CHECK: %[[S:.*]] = arith.addf %[[Z]], %[[TOTAL]] : f64
-// CHECK: memref.store %[[S]], %arg1
+// CHECK: memref.store %[[S]], %alloc[
 // CHECK: gpu.terminator
 // CHECK-NOT: linalg.generic
 // FEW-LABEL: func @channel_sums
 // FEW-NOT: gpu.launch
 // FEW: linalg.fill
 // FEW: linalg.generic
-func.func @channel_sums(%x: memref<2x4x3x3xf32>, %sum: memref<4xf64>) {
+func.func @channel_sums(%x: memref<2x4x3x3xf32>, %result: memref<4xf64>) {
   %zero = arith.constant 0.0 : f64
+  %sum = memref.alloc() : memref<4xf64>
   linalg.fill ins(%zero : f64) outs(%sum : memref<4xf64>)
   linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c)>],
                   iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
@@ -40,6 +41,7 @@ func.func @channel_sums(%x: memref<2x4x3x3xf32>, %sum: memref<4xf64>) {
     %s = arith.addf %out, %e : f64
     linalg.yield %s : f64
   }
+  memref.copy %sum, %result : memref<4xf64> to memref<4xf64>
   return
 }
 
@@ -138,17 +140,46 @@ func.func @not_lowered(%x: memref<8xf32>, %y: memref<f32>, %t: tensor<8xf32>, %u
 
 // -----
 
-// The fill is kept when the buffer is read between it and the reduction.
+// The fill is kept when the buffer is read between it and the reduction,
+// and when the reduction reads the buffer itself; an argument's fill is
+// folded.
 // CHECK-LABEL: func @fill_kept
 // CHECK: linalg.fill
-// CHECK: memref.load %arg1
+// CHECK: memref.load %[[A:.*]][]
 // CHECK: gpu.launch
-// CHECK: memref.load %arg1[]
+// CHECK: memref.load %[[A]][]
 // CHECK: arith.addf
+// CHECK: linalg.fill
+// CHECK: gpu.launch
+// CHECK-NOT: linalg.fill
+// CHECK: gpu.launch
+// CHECK: arith.constant 0.000000e+00 : f32
+// CHECK: arith.addf
+// CHECK: memref.store {{.*}}, %arg1[]
 func.func @fill_kept(%x: memref<8xf32>, %y: memref<f32>) -> f32 {
   %zero = arith.constant 0.0 : f32
+  %a = memref.alloc() : memref<f32>
+  linalg.fill ins(%zero : f32) outs(%a : memref<f32>)
+  %v = memref.load %a[] : memref<f32>
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
+                  iterator_types = ["reduction"]}
+      ins(%x : memref<8xf32>) outs(%a : memref<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  %b = memref.alloc() : memref<9xf32>
+  %b0 = memref.subview %b[0] [1] [1] : memref<9xf32> to memref<f32, strided<[], offset: 0>>
+  %b1 = memref.subview %b[1] [8] [1] : memref<9xf32> to memref<8xf32, strided<[1], offset: 1>>
+  linalg.fill ins(%zero : f32) outs(%b0 : memref<f32, strided<[], offset: 0>>)
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
+                  iterator_types = ["reduction"]}
+      ins(%b1 : memref<8xf32, strided<[1], offset: 1>>) outs(%b0 : memref<f32, strided<[], offset: 0>>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
   linalg.fill ins(%zero : f32) outs(%y : memref<f32>)
-  %v = memref.load %y[] : memref<f32>
   linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
                   iterator_types = ["reduction"]}
       ins(%x : memref<8xf32>) outs(%y : memref<f32>) {
@@ -157,4 +188,29 @@ func.func @fill_kept(%x: memref<8xf32>, %y: memref<f32>) -> f32 {
     linalg.yield %s : f32
   }
   return %v : f32
+}
+
+// -----
+
+// Not lowered: an output that misses a parallel loop (blocks would race on
+// its elements) and one that repeats a loop (a diagonal).
+// CHECK-LABEL: func @outputs_not_one_to_one
+// CHECK-NOT: gpu.launch
+// CHECK-COUNT-2: linalg.generic
+func.func @outputs_not_one_to_one(%x: memref<4x5x6xf32>, %y: memref<4xf32>, %z: memref<4x4xf32>, %w: memref<4x4x6xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, j, k)>, affine_map<(i, j, k) -> (i)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : memref<4x5x6xf32>) outs(%y : memref<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, k) -> (i, i, k)>, affine_map<(i, k) -> (i, i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%w : memref<4x4x6xf32>) outs(%z : memref<4x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  return
 }

@@ -83,8 +83,8 @@ func.func @avg_pool_backward(%dy: tensor<1x2x3x3xf32>) -> tensor<1x2x5x5xf32> {
 // CHECK-LABEL: func @batch_norm_train
 // CHECK: %[[S:.*]]:2 = linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0 : tensor<2x4x3x3xf32>) outs(%{{.*}}, %{{.*}} : tensor<4xf64>, tensor<4xf64>)
 // CHECK: arith.extf
-// CHECK: arith.mulf
 // CHECK: arith.extf
+// CHECK: arith.mulf {{.*}} : f64
 // CHECK: linalg.yield
 // CHECK: linalg.generic {{.*}} ins(%[[S]]#0, %[[S]]#1 : tensor<4xf64>, tensor<4xf64>)
 // CHECK: arith.mulf {{.*}} : f64
