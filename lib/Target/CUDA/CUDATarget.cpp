@@ -41,6 +41,13 @@
 using namespace mlir;
 using namespace resnetc;
 
+/// libdevice in the CUDA Toolkit at `root`.
+static std::string getLibdevicePath(StringRef root) {
+  SmallString<128> path(root);
+  llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
+  return std::string(path);
+}
+
 /// Moves the gpu.func of every outlined gpu.module into one gpu.module,
 /// each renamed after the module it came from, and retargets the launches.
 static void gatherKernels(ModuleOp module) {
@@ -65,20 +72,18 @@ static void gatherKernels(ModuleOp module) {
   });
 }
 
-/// CUDA's libdevice (the __nv_* math functions the NVVM lowering calls):
-/// under $CUDA_HOME, $CUDA_PATH or /usr/local/cuda.
-static FailureOr<std::string> findLibdevice(ModuleOp module) {
+/// The CUDA Toolkit: the first of $CUDA_HOME, $CUDA_PATH and
+/// /usr/local/cuda that holds libdevice (the __nv_* math functions the NVVM
+/// lowering calls). The serialization is pointed at the same toolkit.
+static FailureOr<std::string> findCUDAToolkit(ModuleOp module) {
   SmallVector<std::string> roots;
   for (const char *var : {"CUDA_HOME", "CUDA_PATH"})
     if (const char *v = std::getenv(var); v && *v)
       roots.push_back(v);
   roots.push_back("/usr/local/cuda");
-  for (const std::string &root : roots) {
-    SmallString<128> path(root);
-    llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
-    if (llvm::sys::fs::exists(path))
-      return std::string(path);
-  }
+  for (const std::string &root : roots)
+    if (llvm::sys::fs::exists(getLibdevicePath(root)))
+      return root;
   module.emitError("CUDA's libdevice (nvvm/libdevice/libdevice.10.bc) was "
                    "not found under $CUDA_HOME, $CUDA_PATH or /usr/local/cuda; "
                    "install the CUDA Toolkit or set CUDA_HOME to it");
@@ -180,12 +185,13 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   }
 
   // 4. NVVM, then PTX.
-  FailureOr<std::string> libdevice = findLibdevice(module);
-  if (failed(libdevice))
+  FailureOr<std::string> toolkit = findCUDAToolkit(module);
+  if (failed(toolkit))
     return failure();
+  std::string libdevice = getLibdevicePath(*toolkit);
   if (failed(runPipeline(
           module, "nvvm-attach-target{chip=" + options.arch +
-                      " features=+ptx80 O=3 l=" + *libdevice +
+                      " features=+ptx80 O=3 l=" + libdevice +
                       "},"
                       "gpu.module(convert-scf-to-cf,"
                       "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
@@ -194,7 +200,8 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   if (options.output == CUDAOutput::NVVM)
     return print();
   if (options.output == CUDAOutput::LLVM) {
-    if (failed(runPipeline(module, "gpu-module-to-binary{format=llvm}")))
+    if (failed(runPipeline(module, "gpu-module-to-binary{format=llvm toolkit=" +
+                                         *toolkit + "}")))
       return failure();
     FailureOr<StringRef> bitcode = getObject(module);
     if (failed(bitcode))
@@ -210,7 +217,8 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
     (*llvmModule)->print(os, nullptr);
     return success();
   }
-  if (failed(runPipeline(module, "gpu-module-to-binary{format=isa}")))
+  if (failed(runPipeline(module, "gpu-module-to-binary{format=isa toolkit=" +
+                                         *toolkit + "}")))
     return failure();
   FailureOr<StringRef> object = getObject(module);
   if (failed(object))
