@@ -128,8 +128,9 @@ static cl::opt<ConvMode> convMode(
     cl::cat(resnetcCategory));
 static cl::opt<std::string> precision(
     "precision",
-    cl::desc("Arithmetic of --target=cuda: fp32 (default), or tf32 (cuDNN's "
-             "convolutions may use TF32 tensor cores)"),
+    cl::desc("Arithmetic of --target=cuda: fp32 (default), tf32 (cuDNN's "
+             "convolutions may use TF32 tensor cores) or bf16 (temporaries "
+             "stored in bf16, computed in fp32)"),
     cl::init("fp32"), cl::cat(resnetcCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a per-layer table with output "
@@ -279,10 +280,9 @@ int resnetc::resnetcMain(int argc, char **argv) {
       (convMode.getNumOccurrences() || arch.getNumOccurrences()))
     return fail("--conv and --arch choose how CUDA code is generated; the "
                 "CPU target has its own convolutions");
-  if (precision == "bf16")
-    return fail("--precision bf16 is not supported yet; use fp32 or tf32");
-  if (precision != "fp32" && precision != "tf32")
-    return fail("unknown --precision '" + precision + "': use fp32 or tf32");
+  if (precision != "fp32" && precision != "tf32" && precision != "bf16")
+    return fail("unknown --precision '" + precision +
+                "': use fp32, tf32 or bf16");
   if (target == Target::CPU && precision != "fp32")
     return fail("the CPU target computes in fp32; --precision " + precision +
                 " is for --target=cuda");

@@ -97,9 +97,10 @@ Expected<Plan> resnetc::runtime::readPTXArtifact(const std::string &ptx,
   if (plan->target != "cuda")
     return Error(source + ": the plan is for target '" + plan->target +
                  "', but the file is PTX");
-  if (plan->precision != "fp32" && plan->precision != "tf32")
+  if (plan->precision != "fp32" && plan->precision != "tf32" &&
+      plan->precision != "bf16")
     return Error(source + ": plan: unknown precision '" + plan->precision +
-                 "' (fp32 or tf32)");
+                 "' (fp32, tf32 or bf16)");
   std::map<std::string, std::vector<std::string>> entries =
       getPTXEntryParams(ptx);
   for (const PlanEntry &entry : plan->entries)

@@ -104,7 +104,7 @@ def main(path):
     assert cuda == (entries is not None), "CUDA plans come inside PTX"
     buffers, arena = plan["buffers"], plan["arena_bytes"]
     for i, b in enumerate(buffers):
-        n = {"I64": 8, "U8": 1}.get(b["dtype"], 4)
+        n = {"I64": 8, "U8": 1, "BF16": 2}.get(b["dtype"], 4)
         for d in b["shape"]:
             n *= d
         assert b["bytes"] == n, f"buffer {i} size"

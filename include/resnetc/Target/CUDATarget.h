@@ -37,8 +37,10 @@ struct CUDACompileOptions {
   int64_t threads = 256;
   /// Convolutions as cuDNN calls of the plan (otherwise generated kernels).
   bool cudnnConvolutions = true;
-  /// "fp32", or "tf32": cuDNN's convolutions may use TF32 tensor cores
-  /// (generated kernels compute in fp32 either way).
+  /// "fp32"; "tf32": cuDNN's convolutions may use TF32 tensor cores
+  /// (generated kernels compute in fp32 either way); "bf16": temporaries
+  /// are stored in bf16, computed in fp32 (parameters, optimizer state and
+  /// batch statistics stay fp32).
   std::string precision = "fp32";
   /// Where the artifact goes (replaced only by a complete file).
   std::string outputPath;

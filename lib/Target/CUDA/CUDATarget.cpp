@@ -3,7 +3,8 @@
 // 1. The shared stages (Kernels.h): outlined kernels in destination-passing
 //    form over the whole batch, and the plan of their steps. Convolutions
 //    become cuDNN calls of the plan (LibraryCalls.h) unless generated
-//    kernels are asked for.
+//    kernels are asked for. With bf16, temporaries are stored in bf16
+//    (BF16Storage.h).
 // 2. rn -> linalg -> bufferization. Reductions with few outputs become one
 //    block of threads per output (convert-linalg-reductions-to-gpu); the
 //    other linalg ops become parallel loops, each outermost loop nest
@@ -22,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/CUDATarget.h"
+#include "BF16Storage.h"
 #include "Launches.h"
 #include "LibraryCalls.h"
 #include "resnetc/Runtime/PTXArtifact.h"
@@ -145,6 +147,9 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
     return failure();
   for (auto kernel : module.getOps<func::FuncOp>())
     makeDestinationPassing(kernel, /*perImage=*/false);
+  bool bf16 = options.precision == "bf16";
+  if (bf16 && failed(storeTemporariesInBF16(module, *plan)))
+    return failure();
 
   auto print = [&] {
     llvm::raw_string_ostream os(text);
@@ -154,8 +159,13 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
 
   // 2. Parallel loops and reductions on blocks of threads, outlined into
   // gpu.funcs.
-  if (failed(runPipeline(module,
-                         "func.func(convert-rn-to-linalg,canonicalize)")) ||
+  // In bf16, the conversions at the kernels' edges join the kernels' loops.
+  if (failed(runPipeline(
+          module, bf16 ? "func.func(convert-rn-to-linalg,canonicalize,"
+                         "convert-elementwise-to-linalg)"
+                       : "func.func(convert-rn-to-linalg,canonicalize)")) ||
+      (bf16 && (failed(fuseConversions(module)) ||
+                failed(runPipeline(module, "func.func(canonicalize)")))) ||
       failed(runPipeline(module, kBufferizePipeline)))
     return failure();
   copiesToLinalg(module);
