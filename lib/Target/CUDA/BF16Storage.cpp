@@ -102,8 +102,13 @@ LogicalResult resnetc::storeTemporariesInBF16(ModuleOp module, Plan &plan) {
   plan.precision = "bf16";
 
   // cuDNN takes all its tensors in one type: bf16 copies of the fp32 ones
-  // (weights, the input images), one per entry and buffer, made by a
-  // conversion step before the first call that needs each.
+  // (weights, the input images), made by conversion steps. In `infer`, the
+  // copies of parameters and derived weights are persistent (role
+  // derived) and made once, at the end of `prepare`; the others, one per
+  // entry and buffer, just before the first call that needs each.
+  if (!plan.findEntry("prepare"))
+    plan.entries.insert(plan.entries.begin(), PlanEntry{"prepare", {}});
+  std::vector<PlanStep> prepared;
   int conversions = 0;
   for (PlanEntry &entry : plan.entries) {
     llvm::DenseMap<int64_t, int64_t> copyOf;
@@ -116,9 +121,13 @@ LogicalResult resnetc::storeTemporariesInBF16(ModuleOp module, Plan &plan) {
           continue;
         auto [it, isNew] = copyOf.try_emplace(source, -1);
         if (isNew) {
+          bool once = entry.name == "infer" &&
+                      (from.role == BufferRole::Param ||
+                       from.role == BufferRole::Derived);
           PlanBuffer copy = from;
-          copy.name = entry.name + ":" + from.name + ".bf16";
-          copy.role = BufferRole::Activation;
+          copy.name =
+              (once ? from.name : entry.name + ":" + from.name) + ".bf16";
+          copy.role = once ? BufferRole::Derived : BufferRole::Activation;
           copy.dtype = DType::BF16;
           copy.bytes = from.bytes / 4 * 2;
           RankedTensorType type = RankedTensorType::get(
@@ -133,7 +142,7 @@ LogicalResult resnetc::storeTemporariesInBF16(ModuleOp module, Plan &plan) {
           convert.args = {source, it->second};
           createConversionKernel(module, convert.kernel, type,
                                  module.getLoc());
-          steps.push_back(std::move(convert));
+          (once ? prepared : steps).push_back(std::move(convert));
         }
         step.args[i] = it->second;
       }
@@ -141,6 +150,11 @@ LogicalResult resnetc::storeTemporariesInBF16(ModuleOp module, Plan &plan) {
     }
     entry.steps = std::move(steps);
   }
+  for (PlanEntry &entry : plan.entries)
+    if (entry.name == "prepare")
+      entry.steps.insert(entry.steps.end(), prepared.begin(), prepared.end());
+  if (plan.entries.front().steps.empty())
+    plan.entries.erase(plan.entries.begin());
 
   for (const PlanEntry &entry : plan.entries)
     for (const PlanStep &step : entry.steps) {

@@ -19,9 +19,10 @@ namespace resnetc {
 /// form over the whole batch (after makeDestinationPassing) read such
 /// arguments through arith.extf and write their results through
 /// arith.truncf, computing in fp32 between. A cuDNN call gets bf16 copies
-/// of its fp32 tensors (weights, the input images): a conversion step
-/// before the first call of an entry that uses each, whose kernel is added
-/// to `module`.
+/// of its fp32 tensors (weights, the input images) from conversion steps,
+/// whose kernels are added to `module`: for `infer`'s weights once, at the
+/// end of `prepare`; otherwise before the first call of an entry that uses
+/// each.
 mlir::LogicalResult storeTemporariesInBF16(mlir::ModuleOp module,
                                            runtime::Plan &plan);
 
