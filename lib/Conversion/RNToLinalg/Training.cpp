@@ -37,6 +37,28 @@ static SmallVector<utils::IteratorType> iterators(ArrayRef<bool> isReduction) {
   return out;
 }
 
+/// One linalg.generic over the channels of `vecType` (a vector) computing
+/// `numResults` vectors of its element type from one scalar per input.
+static SmallVector<Value>
+perChannel(OpBuilder &b, Location loc, RankedTensorType vecType,
+           ValueRange inputs, unsigned numResults,
+           llvm::function_ref<SmallVector<Value>(OpBuilder &, Location,
+                                                 ValueRange)>
+               body) {
+  AffineMap id = AffineMap::getMultiDimIdentityMap(1, b.getContext());
+  SmallVector<AffineMap> maps(inputs.size() + numResults, id);
+  SmallVector<Value> outs;
+  SmallVector<Type> types(numResults, vecType);
+  for (unsigned i = 0; i < numResults; ++i)
+    outs.push_back(createEmpty(b, loc, vecType));
+  auto generic = b.create<linalg::GenericOp>(
+      loc, types, inputs, outs, maps, iterators({false}),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        nb.create<linalg::YieldOp>(l, body(nb, l, a.take_front(inputs.size())));
+      });
+  return SmallVector<Value>(generic.getResults());
+}
+
 /// `wide` (f64) rounded to the element type of `type`, elementwise.
 static Value narrowTo(OpBuilder &b, Location loc, RankedTensorType type,
                       Value wide) {
@@ -456,17 +478,6 @@ struct BatchNormTrainLowering : OpRewritePattern<rn::BatchNormTrainOp> {
                                    type.getDimSize(3));
     double eps = op.getEpsilon().convertToDouble();
     double m = op.getMomentum().convertToDouble();
-    auto scale = [&](Value v, double by) {
-      return buildElementwise(
-          rewriter, loc, vecType, {v},
-          [&](OpBuilder &b, Location l, ValueRange a) {
-            return b
-                .create<arith::MulFOp>(l, a[0],
-                                       floatConstant(b, l, a[0].getType(), by))
-                .getResult();
-          },
-          0);
-    };
     // One pass over x: the sums of x and x*x in f64, then the mean and the
     // biased variance E[x^2] - E[x]^2, rounded once. In f64 the
     // cancellation loses nothing that the f32 result keeps.
@@ -479,36 +490,42 @@ struct BatchNormTrainLowering : OpRewritePattern<rn::BatchNormTrainOp> {
           Value w = b.create<arith::ExtFOp>(l, b.getF64Type(), a[0]);
           return b.create<arith::MulFOp>(l, w, w).getResult();
         });
-    auto moment = [&](bool variance) {
-      return buildElementwise(
-          rewriter, loc, vecType, {sum, sumSquares},
-          [&](OpBuilder &b, Location l, ValueRange a) {
-            Type f64 = b.getF64Type();
-            Value inv = floatConstant(b, l, f64, 1.0 / n);
-            Value mean = b.create<arith::MulFOp>(l, a[0], inv);
-            Value r = mean;
-            if (variance) {
-              Value square = b.create<arith::MulFOp>(l, a[1], inv);
-              r = b.create<arith::MaximumFOp>(
-                  l,
-                  b.create<arith::SubFOp>(
-                      l, square, b.create<arith::MulFOp>(l, mean, mean)),
-                  floatConstant(b, l, f64, 0.0));
-            }
-            return b.create<arith::TruncFOp>(l, vecType.getElementType(), r)
+    // Every per-channel result in one pass over the channels: the mean and
+    // variance (in f64, rounded once), invstd, and the running statistics.
+    Type f32 = vecType.getElementType();
+    double factor = n > 1 ? n / (n - 1) : 1.0;
+    SmallVector<Value> stats = perChannel(
+        rewriter, loc, vecType,
+        {sum, sumSquares, op.getRunningMean(), op.getRunningVar()}, 4,
+        [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+          Type f64 = b.getF64Type();
+          Value inv = floatConstant(b, l, f64, 1.0 / n);
+          Value mean64 = b.create<arith::MulFOp>(l, a[0], inv);
+          Value square = b.create<arith::MulFOp>(l, a[1], inv);
+          Value var64 = b.create<arith::MaximumFOp>(
+              l,
+              b.create<arith::SubFOp>(
+                  l, square, b.create<arith::MulFOp>(l, mean64, mean64)),
+              floatConstant(b, l, f64, 0.0));
+          Value mean = b.create<arith::TruncFOp>(l, f32, mean64);
+          Value var = b.create<arith::TruncFOp>(l, f32, var64);
+          Value invstd = b.create<math::RsqrtOp>(
+              l, b.create<arith::AddFOp>(l, var, floatConstant(b, l, f32, eps)));
+          // new = (1 - momentum) * running + momentum * factor * batch
+          auto blend = [&](Value running, Value batch, double by) {
+            return b
+                .create<arith::AddFOp>(
+                    l,
+                    b.create<arith::MulFOp>(l, floatConstant(b, l, f32, 1 - m),
+                                            running),
+                    b.create<arith::MulFOp>(
+                        l, floatConstant(b, l, f32, m * by), batch))
                 .getResult();
-          },
-          0);
-    };
-    Value mean = moment(false), var = moment(true);
-    Value invstd = buildElementwise(
-        rewriter, loc, vecType, {var},
-        [&](OpBuilder &b, Location l, ValueRange a) {
-          Value e = floatConstant(b, l, a[0].getType(), eps);
-          return b.create<math::RsqrtOp>(l, b.create<arith::AddFOp>(l, a[0], e))
-              .getResult();
-        },
-        0);
+          };
+          return {mean, invstd, blend(a[2], mean, 1.0),
+                  blend(a[3], var, factor)};
+        });
+    Value mean = stats[0], invstd = stats[1];
     // y = [relu]((x - mean) * invstd * scale + bias [+ residual]), one pass.
     SmallVector<Value> applyInputs = {x, mean, invstd, op.getScale(),
                                       op.getBias()};
@@ -527,25 +544,7 @@ struct BatchNormTrainLowering : OpRewritePattern<rn::BatchNormTrainOp> {
             r = b.create<arith::AddFOp>(l, r, a[5]);
           return relu ? buildReLU(b, l, r) : r;
         });
-    auto blend = [&](Value running, Value batch, double factor) {
-      return buildElementwise(
-          rewriter, loc, vecType, {running, batch},
-          [&](OpBuilder &b, Location l, ValueRange a) {
-            Type f = a[0].getType();
-            return b
-                .create<arith::AddFOp>(
-                    l,
-                    b.create<arith::MulFOp>(l, floatConstant(b, l, f, 1 - m),
-                                            a[0]),
-                    b.create<arith::MulFOp>(
-                        l, floatConstant(b, l, f, m * factor), a[1]))
-                .getResult();
-          },
-          0);
-    };
-    Value newMean = blend(op.getRunningMean(), mean, 1.0);
-    Value newVar = blend(op.getRunningVar(), var, n > 1 ? n / (n - 1) : 1.0);
-    rewriter.replaceOp(op, {y, mean, invstd, newMean, newVar});
+    rewriter.replaceOp(op, {y, mean, invstd, stats[2], stats[3]});
     return success();
   }
 };
@@ -583,8 +582,14 @@ struct BatchNormTrainBackwardLowering
               .getResult();
         });
     auto vecType = tensorOf(mean);
-    Value db = narrowTo(rewriter, loc, vecType, dbWide),
-          dgFull = narrowTo(rewriter, loc, vecType, dgWide);
+    SmallVector<Value> narrow = perChannel(
+        rewriter, loc, vecType, {dbWide, dgWide}, 2,
+        [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+          Type f = vecType.getElementType();
+          return {b.create<arith::TruncFOp>(l, f, a[0]),
+                  b.create<arith::TruncFOp>(l, f, a[1])};
+        });
+    Value db = narrow[0], dgFull = narrow[1];
     // dx = scale * invstd / n * (n * dy - db - xhat * dg)
     SmallVector<Value> dxInputs = {dy, x, mean, invstd, op.getScale(), db,
                                    dgFull};

@@ -78,25 +78,25 @@ func.func @avg_pool_backward(%dy: tensor<1x2x3x3xf32>) -> tensor<1x2x5x5xf32> {
 
 // Batch statistics in one pass over x: the sums of x and x*x over (n, h, w),
 // two outputs of one reduction accumulated in f64, then the mean and the
-// variance E[x^2] - E[x]^2 computed in f64 and rounded once. The output is
-// one elementwise pass.
+// variance E[x^2] - E[x]^2 computed in f64 and rounded once.
 // CHECK-LABEL: func @batch_norm_train
 // CHECK: %[[S:.*]]:2 = linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0 : tensor<2x4x3x3xf32>) outs(%{{.*}}, %{{.*}} : tensor<4xf64>, tensor<4xf64>)
 // CHECK: arith.extf
 // CHECK: arith.extf
 // CHECK: arith.mulf {{.*}} : f64
 // CHECK: linalg.yield
-// CHECK: linalg.generic {{.*}} ins(%[[S]]#0, %[[S]]#1 : tensor<4xf64>, tensor<4xf64>)
-// CHECK: arith.mulf {{.*}} : f64
-// CHECK: arith.truncf
-// CHECK: linalg.generic {{.*}} ins(%[[S]]#0, %[[S]]#1 : tensor<4xf64>, tensor<4xf64>)
+// Then one pass over the channels: mean, invstd and both running
+// statistics; then the output.
+// CHECK: %[[C:.*]]:4 = linalg.generic {{.*}} ins(%[[S]]#0, %[[S]]#1, %arg1, %arg1 : tensor<4xf64>, tensor<4xf64>, tensor<4xf32>, tensor<4xf32>)
 // CHECK: arith.subf {{.*}} : f64
 // CHECK: arith.maximumf {{.*}} : f64
 // CHECK: arith.truncf
+// CHECK: arith.truncf
 // CHECK: math.rsqrt
-// CHECK-NOT: linalg.generic {{.*}}"reduction"
-// CHECK-NOT: arith.maximumf {{.*}} : f32
-// CHECK: return
+// CHECK: linalg.yield
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%arg0, %[[C]]#0, %[[C]]#1, %arg1, %arg1 :
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[Y]], %[[C]]#0, %[[C]]#1, %[[C]]#2, %[[C]]#3
 func.func @batch_norm_train(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
   %y, %m, %i, %rm, %rv = rn.batch_norm_train %x, %v, %v, %v, %v epsilon 1.0e-05 momentum 1.0e-01 : (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
   return %y, %m, %i, %rm, %rv : tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
@@ -134,7 +134,8 @@ func.func @batch_norm_train_fused(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %r
 // CHECK: arith.select
 // CHECK: linalg.yield
 // CHECK-NOT: "reduction"
-// CHECK: linalg.generic {{.*}} ins(%arg0, %arg1, %arg3, %arg4, %arg2, %{{.*}}, %{{.*}}, %arg5 : {{.*}})
+// CHECK: %[[N:.*]]:2 = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4xf64>, tensor<4xf64>)
+// CHECK: linalg.generic {{.*}} ins(%arg0, %arg1, %arg3, %arg4, %arg2, %[[N]]#0, %[[N]]#1, %arg5 : {{.*}})
 // CHECK: arith.cmpf ogt
 // CHECK: arith.select
 func.func @batch_norm_train_backward_masked(%dy: tensor<2x4x3x3xf32>, %x: tensor<2x4x3x3xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %i: tensor<4xf32>, %o: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
