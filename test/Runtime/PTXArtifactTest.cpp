@@ -154,6 +154,77 @@ TEST(PTXArtifactTest, RejectsInconsistentLaunches) {
             "m.ptx: the plan is for target 'cpu', but the file is PTX");
 }
 
+/// makePlan() with its one step turned into a cuDNN forward convolution of
+/// buffers (input, scratch as a stand-in 4-D weight, output).
+Plan makeLibraryPlan() {
+  Plan plan = makePlan();
+  plan.buffers[2] = {"w", BufferRole::Param, DType::F32, {1, 1, 2, 2}, 128, 16};
+  plan.buffers.push_back(
+      {"y", BufferRole::Activation, DType::F32, {2, 1, 1, 1}, 0, 8});
+  PlanStep &step = plan.entries[0].steps[0];
+  step.launches.clear();
+  step.args = {0, 2, 3};
+  LibraryCall call;
+  call.name = "cudnn.conv2d_forward";
+  step.library = call;
+  return plan;
+}
+
+TEST(PTXArtifactTest, LibraryCallsRoundTrip) {
+  Plan plan = makeLibraryPlan();
+  plan.entries[0].steps[0].library->strides = {2, 1};
+  plan.entries[0].steps[0].library->relu = true;
+  Expected<Plan> back = readPTXArtifact(artifactOf(plan), "m.ptx");
+  ASSERT_TRUE(back) << back.error().message();
+  const std::optional<LibraryCall> &call = back->entries[0].steps[0].library;
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->name, "cudnn.conv2d_forward");
+  EXPECT_EQ(call->strides, (std::array<int64_t, 2>{2, 1}));
+  EXPECT_TRUE(call->relu);
+  EXPECT_FALSE(call->bias);
+}
+
+TEST(PTXArtifactTest, RejectsInconsistentLibraryCalls) {
+  auto errorOfCall = [](void (*edit)(Plan &)) {
+    Plan plan = makeLibraryPlan();
+    edit(plan);
+    Expected<Plan> back = readPTXArtifact(artifactOf(plan), "m.ptx");
+    return back ? std::string() : back.error().message();
+  };
+  EXPECT_EQ(errorOfCall([](Plan &p) {
+              p.entries[0].steps[0].library->name = "cudnn.pool";
+            }),
+            "m.ptx: plan: entries[0].steps[0].library.name: unknown library "
+            "call 'cudnn.pool'");
+  EXPECT_EQ(errorOfCall([](Plan &p) {
+              p.entries[0].steps[0].library->bias = true;
+            }),
+            "m.ptx: plan: entries[0].steps[0].library: cudnn.conv2d_forward "
+            "takes 4 buffers, the step has 3");
+  EXPECT_EQ(errorOfCall([](Plan &p) {
+              p.entries[0].steps[0].library->name =
+                  "cudnn.conv2d_backward_data";
+              p.entries[0].steps[0].library->relu = true;
+            }),
+            "m.ptx: plan: entries[0].steps[0].library: only the forward "
+            "convolution has bias, residual or relu");
+  EXPECT_EQ(errorOfCall([](Plan &p) { p.entries[0].steps[0].args[2] = 1; }),
+            "m.ptx: plan: entries[0].steps[0].library: argument 2 of "
+            "cudnn.conv2d_forward has rank 2");
+  EXPECT_EQ(errorOfCall([](Plan &p) {
+              p.entries[0].steps[0].library->strides = {0, 1};
+            }),
+            "m.ptx: plan: entries[0].steps[0].library.strides: expected two "
+            "integers >= 1");
+  EXPECT_EQ(errorOfCall([](Plan &p) {
+              p.entries[0].steps[0].launches =
+                  makePlan().entries[0].steps[0].launches;
+              p.entries[0].steps[0].launches[0].args[2].bytes = 16;
+            }),
+            "m.ptx: plan: step 'k0' of 'infer' needs either launches or a "
+            "library call");
+}
+
 TEST(PTXArtifactTest, RejectsBadFraming) {
   Expected<std::string> none = extractPlanFromPTX(kPTX, "m.ptx");
   ASSERT_FALSE(none);
