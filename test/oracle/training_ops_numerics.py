@@ -222,6 +222,15 @@ def cases():
            [("y", ttype(x), "f32"), ("dx", ttype(x), "f32"),
             ("dg", v, "f32"), ("db", v, "f32")],
            [o.detach(), xt.grad, gt.grad, bt.grad])
+    # relu_backward with an addend (an identity shortcut's gradient joined
+    # with the main path's): g + relu'(y) * dy.
+    y, g = f32(4, 3, 5, 5), f32(4, 3, 5, 5)
+    yt = t(y, True)
+    F.relu(yt).backward(t(dy))
+    tx = ttype(y)
+    yield ("relu_backward_add", {"dy": dy, "y": y, "g": g},
+           f"  %dx = rn.relu_backward %dy, %y add %g : {tx}\n",
+           [("dx", tx, "f32")], [yt.grad + t(g)])
     # Convolution gradients: strides, padding, dilation, groups.
     for (c, f, k, s, p, d, g, h) in [(3, 4, 3, 1, 1, 1, 1, 6),
                                       (4, 6, 3, 2, 1, 1, 2, 7),

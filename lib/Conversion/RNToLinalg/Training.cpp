@@ -179,17 +179,18 @@ struct ReLUBackwardLowering : OpRewritePattern<rn::ReLUBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(rn::ReLUBackwardOp op,
                                 PatternRewriter &rewriter) const override {
+    SmallVector<Value> inputs = {op.getGradOutput(), op.getOutput()};
+    if (op.getAddend())
+      inputs.push_back(op.getAddend());
     rewriter.replaceOp(
-        op, buildElementwise(
-                rewriter, op.getLoc(), op.getType(),
-                {op.getGradOutput(), op.getOutput()},
-                [](OpBuilder &b, Location l, ValueRange a) {
-                  Value zero = floatConstant(b, l, a[0].getType(), 0.0);
-                  Value positive = b.create<arith::CmpFOp>(
-                      l, arith::CmpFPredicate::OGT, a[1], zero);
-                  return b.create<arith::SelectOp>(l, positive, a[0], zero)
-                      .getResult();
-                }));
+        op, buildElementwise(rewriter, op.getLoc(), op.getType(), inputs,
+                             [](OpBuilder &b, Location l, ValueRange a) {
+                               Value g = maskedGradient(b, l, a[0], a[1]);
+                               return a.size() > 2
+                                          ? b.create<arith::AddFOp>(l, a[2], g)
+                                                .getResult()
+                                          : g;
+                             }));
     return success();
   }
 };

@@ -142,3 +142,17 @@ func.func @batch_norm_train_backward_masked(%dy: tensor<2x4x3x3xf32>, %x: tensor
   %dx, %dg, %db = rn.batch_norm_train_backward %dy, %x, %g, %m, %i relu_output %o : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2x4x3x3xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>)
   return %dx : tensor<2x4x3x3xf32>
 }
+
+// -----
+
+// relu_backward with an addend: g + (y > 0 ? dy : 0) in one elementwise pass.
+// CHECK-LABEL: func @relu_backward_add
+// CHECK: linalg.generic {{.*}} ins(%arg0, %arg1, %arg2 : tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>)
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+// CHECK: arith.addf
+// CHECK: linalg.yield
+func.func @relu_backward_add(%dy: tensor<2x3xf32>, %y: tensor<2x3xf32>, %g: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %dx = rn.relu_backward %dy, %y add %g : tensor<2x3xf32>
+  return %dx : tensor<2x3xf32>
+}

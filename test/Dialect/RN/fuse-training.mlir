@@ -62,3 +62,28 @@ func.func @not_fused(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %dy: tensor<2x4
   %dx, %dg, %db = rn.batch_norm_train_backward %dy, %x, %v, %m, %i : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>)
   return %o, %y, %s, %q, %dx : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
 }
+
+// -----
+
+// An identity shortcut's gradient: once batch norm's backward reads dy
+// through the mask, the ReLU's backward only feeds the sum of the block
+// input's gradients, and joins it. With another user it stays as it is.
+// CHECK-LABEL: func @shortcut_gradient
+// CHECK: %[[O:[^,]*]], %[[M:[^,]*]], %[[I:[^,]*]], %{{.*}}, %{{.*}} = rn.batch_norm_train
+// CHECK: %[[DX:[^,]*]], %{{.*}}, %{{.*}} = rn.batch_norm_train_backward %arg3, %arg0, %arg1, %[[M]], %[[I]] relu_output %[[O]]
+// CHECK: %[[G:.*]] = rn.relu_backward %arg3, %[[O]] add %[[DX]] : tensor<2x4x3x3xf32>
+// CHECK-NOT: rn.add
+// CHECK: %[[K:.*]] = rn.relu_backward %arg3, %arg2 : tensor<2x4x3x3xf32>
+// CHECK: %[[S:.*]] = rn.add %[[K]], %[[DX]]
+// CHECK: return %[[G]], %[[S]], %[[K]]
+func.func @shortcut_gradient(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %r: tensor<2x4x3x3xf32>, %dy: tensor<2x4x3x3xf32>) -> (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>) {
+  %y, %m, %i, %rm, %rv = rn.batch_norm_train %x, %v, %v, %v, %v epsilon 1.0e-05 momentum 1.0e-01 : (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  %s = rn.add %y, %r : tensor<2x4x3x3xf32>
+  %o = rn.relu %s : tensor<2x4x3x3xf32>
+  %d = rn.relu_backward %dy, %o : tensor<2x4x3x3xf32>
+  %dx, %dg, %db = rn.batch_norm_train_backward %d, %x, %v, %m, %i : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>)
+  %g = rn.add %dx, %d : tensor<2x4x3x3xf32>
+  %k = rn.relu_backward %dy, %r : tensor<2x4x3x3xf32>
+  %t = rn.add %k, %dx : tensor<2x4x3x3xf32>
+  return %g, %t, %k : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
+}

@@ -72,7 +72,8 @@ BatchNormTrainOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
 LogicalResult ReLUOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                      SmallVectorImpl<Value> &operandGrads) {
   operandGrads.push_back(
-      b.create<ReLUBackwardOp>(getLoc(), resultGrads[0], getOutput()));
+      b.create<ReLUBackwardOp>(getLoc(), resultGrads[0], getOutput(),
+                               /*addend=*/Value()));
   return success();
 }
 

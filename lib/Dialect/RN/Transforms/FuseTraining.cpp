@@ -2,7 +2,8 @@
 //
 // relu([add](batch_norm_train)) becomes one batch_norm_train with a residual
 // and relu; batch_norm_train_backward(relu_backward(dy, o)) reads dy with
-// o's mask (see Passes.td).
+// o's mask; add(g, relu_backward(dy, o)) becomes relu_backward(dy, o, add g)
+// (see Passes.td).
 //
 //===----------------------------------------------------------------------===//
 
@@ -96,14 +97,40 @@ struct FuseReLUMaskIntoBatchNormBackward
   }
 };
 
+/// add(g, relu_backward(dy, o)), where the ReLU's backward has no other
+/// use (after its other users took its mask), becomes
+/// relu_backward(dy, o, add g): the masked gradient is not stored.
+struct FuseReLUBackwardIntoAdd : OpRewritePattern<AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AddOp add,
+                                PatternRewriter &rewriter) const override {
+    for (auto [mine, other] : {std::pair{add.getLhs(), add.getRhs()},
+                               std::pair{add.getRhs(), add.getLhs()}}) {
+      auto mask = mine.getDefiningOp<ReLUBackwardOp>();
+      if (!mask || mask.getAddend() || !mask->hasOneUse())
+        continue;
+      rewriter.replaceOpWithNewOp<ReLUBackwardOp>(
+          add, mask.getGradOutput(), mask.getOutput(), other);
+      rewriter.eraseOp(mask);
+      return success();
+    }
+    return rewriter.notifyMatchFailure(
+        add, "no operand is a ReLU's backward used only here");
+  }
+};
+
 struct RNFuseTrainingPass
     : rn::impl::RNFuseTrainingBase<RNFuseTrainingPass> {
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    patterns.add<FuseBatchNormEpilogue, FuseReLUMaskIntoBatchNormBackward>(
+    // The masks go to batch norms first; what is left of a ReLU's backward
+    // then joins the sum it feeds.
+    RewritePatternSet first(&getContext()), second(&getContext());
+    first.add<FuseBatchNormEpilogue, FuseReLUMaskIntoBatchNormBackward>(
         &getContext());
-    if (failed(
-            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    second.add<FuseReLUBackwardIntoAdd>(&getContext());
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(first))) ||
+        failed(applyPatternsAndFoldGreedily(getOperation(), std::move(second))))
       signalPassFailure();
   }
 };

@@ -172,16 +172,22 @@ def RN_ReLUBackwardOp : RN_Op<"relu_backward", [SameOperandsAndResultType]> {
   let summary = "gradient of ReLU: grad where the ReLU's output is positive";
   let description = [{
     `grad_input = output > 0 ? grad_output : 0`, as PyTorch's
-    `threshold_backward` on the ReLU's result.
+    `threshold_backward` on the ReLU's result. With `add %g` (made by
+    `rn-fuse-training` from the sum of gradients at a residual block's
+    input), `grad_input = g + (output > 0 ? grad_output : 0)`.
 
     Example:
     ```mlir
     %dx = rn.relu_backward %dy, %y : tensor<8x64x24x24xf32>
+    %dx2 = rn.relu_backward %dy, %y add %g : tensor<8x64x24x24xf32>
     ```
   }];
-  let arguments = (ins RN_Tensor:$grad_output, RN_Tensor:$output);
+  let arguments = (ins RN_Tensor:$grad_output, RN_Tensor:$output,
+                   Optional<RN_Tensor>:$addend);
   let results = (outs RN_Tensor:$grad_input);
-  let assemblyFormat = "$grad_output `,` $output attr-dict `:` type($grad_input)";
+  let assemblyFormat = [{
+    $grad_output `,` $output (`add` $addend^)? attr-dict `:` type($grad_input)
+  }];
 }
 
 def RN_MaxPool2DBackwardOp : RN_Op<"max_pool2d_backward"> {

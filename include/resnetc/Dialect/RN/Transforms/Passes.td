@@ -111,9 +111,11 @@ def RNFuseTraining : Pass<"rn-fuse-training", "::mlir::func::FuncOp"> {
       residual add and the ReLU in one elementwise pass;
     - `batch_norm_train_backward(relu_backward(dy, o), ...)` becomes
       `batch_norm_train_backward(dy, ... relu_output o)`: the ReLU's mask is
-      applied where batch norm's backward reads the gradient. A
-      `relu_backward` with other users (the identity shortcut's gradient)
-      stays for them.
+      applied where batch norm's backward reads the gradient;
+    - then `add(g, relu_backward(dy, o))`, where the ReLU's backward has no
+      other use (an identity shortcut's gradient joining the main path's),
+      becomes `relu_backward(dy, o, add g)`. The masked gradient is never
+      stored.
 
     Before:
     ```mlir
