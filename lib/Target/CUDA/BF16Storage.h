@@ -15,7 +15,7 @@
 namespace resnetc {
 
 /// Stores every rank-4 temporary of `plan` (activations, their gradients,
-/// convolution weight gradients) in bf16. Kernels in destination-passing
+/// convolution weight gradients) in bf16; a convolution's bias stays fp32. Kernels in destination-passing
 /// form over the whole batch (after makeDestinationPassing) read such
 /// arguments through arith.extf and write their results through
 /// arith.truncf, computing in fp32 between. A cuDNN call gets bf16 copies
@@ -27,9 +27,10 @@ mlir::LogicalResult storeTemporariesInBF16(mlir::ModuleOp module,
                                            runtime::Plan &plan);
 
 /// Fuses elementwise linalg ops of the kernels into their consumers, the
-/// bf16 conversions into every consumer, so that no kernel stores an fp32
-/// copy of a bf16 buffer.
-mlir::LogicalResult fuseConversions(mlir::ModuleOp module);
+/// bf16 conversions into every linalg.generic that consumes them, so that
+/// those do not store an fp32 copy of a bf16 buffer (conversions feeding
+/// other ops, such as the padding of a generated convolution, still do).
+void fuseConversions(mlir::ModuleOp module);
 
 } // namespace resnetc
 

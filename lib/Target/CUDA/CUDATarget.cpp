@@ -159,14 +159,18 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
 
   // 2. Parallel loops and reductions on blocks of threads, outlined into
   // gpu.funcs.
-  // In bf16, the conversions at the kernels' edges join the kernels' loops.
-  if (failed(runPipeline(
-          module, bf16 ? "func.func(convert-rn-to-linalg,canonicalize,"
-                         "convert-elementwise-to-linalg)"
-                       : "func.func(convert-rn-to-linalg,canonicalize)")) ||
-      (bf16 && (failed(fuseConversions(module)) ||
-                failed(runPipeline(module, "func.func(canonicalize)")))) ||
-      failed(runPipeline(module, kBufferizePipeline)))
+  if (failed(runPipeline(module,
+                         "func.func(convert-rn-to-linalg,canonicalize)")))
+    return failure();
+  if (bf16) {
+    // The conversions at the kernels' edges join the kernels' loops.
+    if (failed(runPipeline(module, "func.func(convert-elementwise-to-linalg)")))
+      return failure();
+    fuseConversions(module);
+    if (failed(runPipeline(module, "func.func(canonicalize)")))
+      return failure();
+  }
+  if (failed(runPipeline(module, kBufferizePipeline)))
     return failure();
   copiesToLinalg(module);
   std::string threads = std::to_string(options.threads);

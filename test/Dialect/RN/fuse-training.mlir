@@ -87,3 +87,16 @@ func.func @shortcut_gradient(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %r: ten
   %t = rn.add %k, %dx : tensor<2x4x3x3xf32>
   return %g, %t, %k : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
 }
+
+// -----
+
+// A ReLU backward that already carries an addend keeps it: its mask is not
+// moved into a batch norm's backward (which would drop the addend).
+// CHECK-LABEL: func @addend_kept
+// CHECK: %[[G:.*]] = rn.relu_backward %arg3, %arg2 add %arg3
+// CHECK: rn.batch_norm_train_backward %[[G]], %arg0, %arg1, %arg1, %arg1 :
+func.func @addend_kept(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %o: tensor<2x4x3x3xf32>, %dy: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
+  %g = rn.relu_backward %dy, %o add %dy : tensor<2x4x3x3xf32>
+  %dx, %dg, %db = rn.batch_norm_train_backward %g, %x, %v, %v, %v : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %dx : tensor<2x4x3x3xf32>
+}

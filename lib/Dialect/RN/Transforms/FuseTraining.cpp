@@ -84,7 +84,7 @@ struct FuseReLUMaskIntoBatchNormBackward
   LogicalResult matchAndRewrite(BatchNormTrainBackwardOp op,
                                 PatternRewriter &rewriter) const override {
     auto mask = op.getGradOutput().getDefiningOp<ReLUBackwardOp>();
-    if (!mask || op.getReluOutput())
+    if (!mask || mask.getAddend() || op.getReluOutput())
       return rewriter.notifyMatchFailure(
           op, "the gradient does not come from a ReLU's backward");
     rewriter.modifyOpInPlace(op, [&] {
