@@ -199,11 +199,7 @@ static bool compileCPU(mlir::ModuleOp module, std::string &text) {
                    : emitKind == EmitKind::Kernels ? CPUOutput::KernelsLinalg
                                                    : CPUOutput::SharedLibrary;
   options.outputPath = outputFilename;
-  EntryOptions entries = getEntryOptions();
-  options.train = entries.train;
-  options.momentum = entries.momentum;
-  options.weightDecay = entries.weightDecay;
-  options.nesterov = entries.nesterov;
+  options.entries = getEntryOptions();
   return succeeded(compileForCPU(module, options, text));
 }
 

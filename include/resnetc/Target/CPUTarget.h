@@ -10,6 +10,7 @@
 #define RESNETC_TARGET_CPUTARGET_H
 
 #include "resnetc/Runtime/Plan.h"
+#include "resnetc/Target/Kernels.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -31,11 +32,8 @@ struct CPUCompileOptions {
   std::string outputPath;
   /// CPU to generate code for: "native" (this machine) or an LLVM CPU name.
   std::string cpu = "native";
-  /// Also compile the `train_step` entry (rn-autodiff), with these SGD
-  /// settings.
-  bool train = false;
-  double momentum = 0, weightDecay = 0;
-  bool nesterov = false;
+  /// The entries to compile (`train_step` with its SGD settings).
+  EntryOptions entries;
 };
 
 /// Symbol holding the plan (NUL-terminated JSON) in a CPU artifact.

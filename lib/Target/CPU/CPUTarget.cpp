@@ -115,12 +115,8 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   prepareTargetContext(ctx);
 
   // 1. Fuse and outline; build the plan; keep only the kernels.
-  EntryOptions entries;
-  entries.train = options.train;
-  entries.momentum = options.momentum;
-  entries.weightDecay = options.weightDecay;
-  entries.nesterov = options.nesterov;
-  FailureOr<runtime::Plan> plan = outlineKernels(module, entries, "cpu");
+  FailureOr<runtime::Plan> plan =
+      outlineKernels(module, options.entries, "cpu");
   if (failed(plan))
     return failure();
   if (options.output == CPUOutput::Plan) {

@@ -99,7 +99,6 @@ LogicalResult resnetc::storeTemporariesInBF16(ModuleOp module, Plan &plan) {
       buffer.dtype = DType::BF16;
       buffer.bytes = buffer.bytes / 4 * 2;
     }
-  plan.precision = "bf16";
 
   // cuDNN takes all its tensors in one type: bf16 copies of the fp32 ones
   // (weights, the input images), made by conversion steps. In `infer`, the

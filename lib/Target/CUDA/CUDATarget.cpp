@@ -26,6 +26,7 @@
 #include "BF16Storage.h"
 #include "Launches.h"
 #include "LibraryCalls.h"
+#include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/PTXArtifact.h"
 #include "resnetc/Target/PlanBuilder.h"
 
@@ -90,33 +91,6 @@ static FailureOr<std::string> findCUDAToolkit(ModuleOp module) {
                    "not found under $CUDA_HOME, $CUDA_PATH or /usr/local/cuda; "
                    "install the CUDA Toolkit or set CUDA_HOME to it");
   return failure();
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory,
-/// so that `path` is replaced only by a complete file.
-static LogicalResult writeAtomically(ModuleOp module, StringRef path,
-                                     StringRef text) {
-  SmallString<128> tmp;
-  int fd;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", fd, tmp))
-    return module.emitError("cannot write next to ")
-           << path << ": " << ec.message();
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << text;
-    os.close();
-    if (os.has_error()) {
-      os.clear_error();
-      llvm::sys::fs::remove(tmp);
-      return module.emitError("cannot write ") << path;
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
-    llvm::sys::fs::remove(tmp);
-    return module.emitError("cannot write ") << path << ": " << ec.message();
-  }
-  return success();
 }
 
 /// The single object that gpu-module-to-binary produced.
@@ -244,5 +218,9 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   }
   std::string artifact = runtime::embedPlanInPTX(
       runtime::writeJson(runtime::planToJson(*plan)), ptx);
-  return writeAtomically(module, options.outputPath, artifact);
+  runtime::Status written = runtime::writeFileAtomically(
+      options.outputPath, {{artifact.data(), artifact.size()}});
+  if (!written)
+    return module.emitError(written.message());
+  return success();
 }
