@@ -132,6 +132,12 @@ static cl::opt<std::string> precision(
              "convolutions may use TF32 tensor cores) or bf16 (temporaries "
              "stored in bf16, computed in fp32)"),
     cl::init("fp32"), cl::cat(resnetcCategory));
+static cl::opt<std::string> layout(
+    "layout",
+    cl::desc("How activations are laid out: nhwc (channels innermost; "
+             "the default of --target=cuda, with KRSC filters for cuDNN) "
+             "or nchw (the default of --target=cpu)"),
+    cl::cat(resnetcCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a per-layer table with output "
                                       "shapes, parameters and MACs"),
@@ -187,6 +193,8 @@ static bool compileCUDA(mlir::ModuleOp module, std::string &text) {
   options.arch = arch;
   options.cudnnConvolutions = convMode == ConvMode::CuDNN;
   options.precision = precision;
+  if (layout.getNumOccurrences())
+    options.layout = *runtime::parseLayoutName(layout);
   options.entries = getEntryOptions();
   return succeeded(compileForCUDA(module, options, text));
 }
@@ -199,6 +207,8 @@ static bool compileCPU(mlir::ModuleOp module, std::string &text) {
                    : emitKind == EmitKind::Kernels ? CPUOutput::KernelsLinalg
                                                    : CPUOutput::SharedLibrary;
   options.outputPath = outputFilename;
+  if (layout.getNumOccurrences())
+    options.layout = *runtime::parseLayoutName(layout);
   options.entries = getEntryOptions();
   return succeeded(compileForCPU(module, options, text));
 }
@@ -282,6 +292,8 @@ int resnetc::resnetcMain(int argc, char **argv) {
   if (target == Target::CPU && precision != "fp32")
     return fail("the CPU target computes in fp32; --precision " + precision +
                 " is for --target=cuda");
+  if (layout.getNumOccurrences() && !runtime::parseLayoutName(layout))
+    return fail("unknown --layout '" + layout + "': use nhwc or nchw");
   if (arch != "sm_80" && arch != "sm_90" && arch != "sm_90a")
     return fail("unknown --arch '" + arch + "': use sm_80, sm_90 or sm_90a");
   if (buildArtifact && target == Target::CPU &&

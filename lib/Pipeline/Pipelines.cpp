@@ -7,6 +7,7 @@
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/Transforms/Passes.h"
+#include "resnetc/Transforms/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -34,6 +35,7 @@ void resnetc::buildInferenceToLinalgPipeline(OpPassManager &pm) {
 void resnetc::registerAllResnetcPasses() {
   rn::registerRNPasses();
   registerConversionPasses();
+  registerResnetcTransformsPasses();
   PassPipelineRegistration<>(
       "rn-inference-to-linalg",
       "The inference fusions, then rn lowered to linalg on tensors",

@@ -179,9 +179,9 @@ Expected<std::unique_ptr<Artifact>> Artifact::load(const std::string &path) {
       return Error(path + ": buffer '" + b.name + "' is " +
                    getDTypeName(b.dtype) +
                    "; the CPU runtime runs fp32 plans only");
-  if (plan->precision != "fp32" || plan->layout != "nchw")
-    return Error(path + ": precision " + plan->precision + " and layout " +
-                 plan->layout + " are not supported on the CPU");
+  if (plan->precision != "fp32")
+    return Error(path + ": precision " + plan->precision +
+                 " is not supported on the CPU");
   if (!plan->findEntry("infer"))
     return Error(path + ": the plan has no 'infer' entry");
   a->plan = std::move(*plan);
@@ -413,7 +413,21 @@ Status Executor::dumpResults(const PlanEntry &entry, size_t s,
     t.dtype = buffer.dtype;
     t.shape = buffer.shape;
     const char *data = static_cast<const char *>(arena) + buffer.offset;
-    t.bytes.assign(data, data + buffer.bytes);
+    if (buffer.layout == Layout::NHWC) {
+      // Dumps are in the logical (NCHW) order whatever the storage.
+      int64_t n = buffer.shape[0], c = buffer.shape[1], h = buffer.shape[2],
+              w = buffer.shape[3];
+      size_t size = getDTypeSize(buffer.dtype);
+      t.bytes.resize(buffer.bytes);
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t y = 0; y < h; ++y)
+          for (int64_t x = 0; x < w; ++x)
+            for (int64_t k = 0; k < c; ++k)
+              std::memcpy(&t.bytes[(((i * c + k) * h + y) * w + x) * size],
+                          data + (((i * h + y) * w + x) * c + k) * size, size);
+    } else {
+      t.bytes.assign(data, data + buffer.bytes);
+    }
     std::string path = dumpDirectory + "/" + entry.name + "." +
                        std::to_string(runs[entry.name]) + "." + number + "." +
                        step.kernel + "." + std::to_string(result++) + ".npy";

@@ -112,6 +112,19 @@ static JsonValue launchToJson(const PlanLaunch &l) {
   return jl;
 }
 
+const char *resnetc::runtime::getLayoutName(Layout layout) {
+  return layout == Layout::NHWC ? "nhwc" : "nchw";
+}
+
+std::optional<Layout>
+resnetc::runtime::parseLayoutName(const std::string &name) {
+  if (name == "nchw")
+    return Layout::NCHW;
+  if (name == "nhwc")
+    return Layout::NHWC;
+  return std::nullopt;
+}
+
 static const char *const kLibraryCalls[] = {"cudnn.conv2d_forward",
                                             "cudnn.conv2d_backward_data",
                                             "cudnn.conv2d_backward_filter"};
@@ -156,6 +169,8 @@ JsonValue resnetc::runtime::planToJson(const Plan &plan) {
     jb.set("role", getBufferRoleName(b.role));
     jb.set("dtype", getDTypeName(b.dtype));
     jb.set("shape", intArray(b.shape));
+    if (b.layout != Layout::NCHW)
+      jb.set("layout", getLayoutName(b.layout));
     jb.set("offset", JsonValue(b.offset));
     jb.set("bytes", JsonValue(b.bytes));
     buffers.push(std::move(jb));
@@ -411,12 +426,19 @@ static LibraryCall readLibraryCall(Reader &r, const JsonValue &jc,
            std::to_string(call.getNumArgs()) + " buffers, the step has " +
            std::to_string(step.args.size()));
   else
-    for (size_t i = 0; i < step.args.size(); ++i) {
-      size_t rank = buffers[step.args[i]].shape.size();
+    for (size_t i = 0; i < step.args.size() && !r.error; ++i) {
+      const PlanBuffer &b = buffers[step.args[i]];
+      const PlanBuffer &first = buffers[step.args[0]];
+      size_t rank = b.shape.size();
       bool isBias = call.bias && i == 2;
       if (rank != (isBias ? 1u : 4u))
         r.fail(where + ": argument " + std::to_string(i) + " of " +
                call.name + " has rank " + std::to_string(rank));
+      else if (!isBias && b.layout != first.layout)
+        r.fail(where + ": argument " + std::to_string(i) + " of " +
+               call.name + " is " + getLayoutName(b.layout) +
+               " but argument 0 is " + getLayoutName(first.layout) +
+               "; a call's tensors share one layout");
     }
   return call;
 }
@@ -441,6 +463,8 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
   plan.target = r.str(json, "target");
   plan.precision = r.str(json, "precision");
   plan.layout = r.str(json, "layout");
+  if (!r.error && !parseLayoutName(plan.layout))
+    r.fail("layout: unknown layout '" + plan.layout + "' (nchw or nhwc)");
   plan.batch = r.integer(json, "batch", "", 1);
   plan.inputShape = r.ints(json, "input_shape");
   plan.classes = r.integer(json, "classes", "", 1);
@@ -481,6 +505,18 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
     else
       b.dtype = *dt;
     b.shape = r.ints(jb, "shape", where);
+    if (const JsonValue *layout = jb.find("layout")) {
+      std::optional<Layout> l;
+      if (layout->isString())
+        l = parseLayoutName(layout->getString());
+      if (!l)
+        r.fail(where + ".layout: expected \"nchw\" or \"nhwc\"");
+      else if (*l != Layout::NCHW && b.shape.size() != 4)
+        r.fail(where + ".layout: only a rank-4 buffer can be " +
+               getLayoutName(*l));
+      else
+        b.layout = *l;
+    }
     b.offset = r.integer(jb, "offset", where);
     b.bytes = r.integer(jb, "bytes", where);
     if (r.error)
@@ -503,6 +539,15 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
          bytes != b.bytes))
       r.fail(where + ": " + std::to_string(b.bytes) +
              " bytes do not match its shape and dtype");
+    // The runtime reads and writes these in the logical order (images,
+    // checkpoints); only the kernels' own buffers may be laid out otherwise.
+    bool runtimeOwned = b.role == BufferRole::Input ||
+                        b.role == BufferRole::Param ||
+                        b.role == BufferRole::State ||
+                        b.role == BufferRole::Velocity;
+    if (!r.error && runtimeOwned && b.layout != Layout::NCHW)
+      r.fail(where + ": a " + getBufferRoleName(b.role) + " buffer must be "
+             "nchw, the layout the runtime reads and writes");
     if (r.error)
       return *r.error;
     plan.buffers.push_back(std::move(b));

@@ -10,6 +10,7 @@
 #include "resnetc/Target/Kernels.h"
 #include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/Transforms/Passes.h"
+#include "resnetc/Transforms/Passes.h"
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Target/PlanBuilder.h"
 
@@ -56,6 +57,7 @@ void resnetc::registerTargetPipelinePasses() {
   std::call_once(once, [] {
     mlir::registerConversionPasses();
     resnetc::registerConversionPasses();
+    resnetc::registerResnetcTransformsPasses();
     bufferization::registerBufferizationPasses();
     bufferization::registerBufferizationPipelines();
     registerGPUPasses();

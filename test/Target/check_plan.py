@@ -12,9 +12,13 @@ whose leading comment lines carry the plan).
 - two temporaries that are alive at the same step never overlap, where an
   activation is alive from the step that writes it to its last use (the
   output to the end of the entry) and a scratch buffer during its one step;
-- every kernel reads only buffers written before (or persistent ones).
+- every kernel reads only buffers written before (or persistent ones);
+- layouts: the plan's is nchw or nhwc; only rank-4 buffers may be nhwc,
+  and never the ones the runtime reads or writes (input, params, state,
+  velocities); an nhwc plan stores its rank-4 activations nhwc.
 For CUDA plans, every step is a cuDNN call (with buffers of the right
-number and rank) or launches, and every launch as well:
+number and rank, its tensors in one layout) or launches, and every launch
+as well:
 - it names an `.entry` of the PTX whose parameters match its arguments in
   number and type (buffers and i64 are .u64, i32 .u32, f32 .f32, f64 .f64);
 - its grid is within CUDA's limits and its block has 32 to 1024 threads;
@@ -96,6 +100,10 @@ def check_library(plan, s, step):
     ranks = [4, 4] + [1] * call["bias"] + [4] * call["residual"] + [4]
     got = [len(plan["buffers"][a]["shape"]) for a in step["args"]]
     assert got == ranks, f"step {s}: {call['name']} on ranks {got}"
+    layouts = {plan["buffers"][a].get("layout", "nchw")
+               for a in step["args"] if len(plan["buffers"][a]["shape"]) == 4}
+    assert len(layouts) == 1, \
+        f"step {s}: {call['name']} mixes layouts {sorted(layouts)}"
 
 
 def main(path):
@@ -113,6 +121,15 @@ def main(path):
             f"buffer {i} outside the arena"
         assert (b["role"] == "scratch") == (b["dtype"] == "U8"), \
             f"buffer {i}: scratch buffers and only they are U8"
+        layout = b.get("layout", "nchw")
+        assert layout in ("nchw", "nhwc"), f"buffer {i}: layout {layout}"
+        if layout == "nhwc":
+            assert len(b["shape"]) == 4, f"buffer {i}: nhwc of rank != 4"
+            assert b["role"] not in ("input", "param", "state", "velocity"), \
+                f"buffer {i}: a {b['role']} buffer must be nchw"
+        if b["role"] == "activation" and len(b["shape"]) == 4:
+            assert layout == plan["layout"], \
+                f"buffer {i}: {layout} activation in a {plan['layout']} plan"
     persistent = [i for i, b in enumerate(buffers)
                   if b["role"] in ("input", "param", "state", "derived",
                                    "labels", "hyper", "velocity", "loss",

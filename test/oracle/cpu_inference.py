@@ -10,7 +10,8 @@ with `resnet-run`, and compare the logits.
 Error measure: max |ours - torch| / max |torch| over the batch's logits.
 Tolerance: 1e-4 (fp32).
 
-usage: cpu_inference.py RESNETC RESNET_RUN MODELS_DIR SCRIPTS_DIR WORK_DIR MODEL...
+usage: cpu_inference.py RESNETC RESNET_RUN MODELS_DIR SCRIPTS_DIR WORK_DIR
+       [--RESNETC-FLAG=VALUE...] MODEL...
 """
 
 import os
@@ -66,12 +67,16 @@ def randomize_batch_norms(model):
 
 def main(argv):
     resnetc, resnet_run, models_dir, scripts_dir, work = argv[1:6]
+    # Leading --FLAG=VALUE arguments after these go to resnetc.
+    names = argv[6:]
+    flags = [a for a in names if a.startswith("--")]
+    names = [a for a in names if not a.startswith("--")]
     sys.path.insert(0, scripts_dir)
     import torch_weights as tw
     torch.set_num_threads(2)
     os.makedirs(work, exist_ok=True)
     failed = 0
-    for name in argv[6:]:
+    for name in names:
         model, shape, names = reference(name, tw)
         randomize_batch_norms(model)
         model.eval()
@@ -87,7 +92,8 @@ def main(argv):
         tw.write_safetensors(w_path, weights)
         np.save(x_path, x.numpy())
         subprocess.run([resnetc, "--target=cpu", os.path.join(models_dir,
-                        name + ".rn"), "--batch", str(BATCH), "-o", so_path],
+                        name + ".rn"), "--batch", str(BATCH), *flags, "-o",
+                        so_path],
                        check=True)
         subprocess.run([resnet_run, so_path, "--weights", w_path, "--data",
                         x_path, "--logits", out_path], check=True,

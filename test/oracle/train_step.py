@@ -251,6 +251,8 @@ def main(argv):
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--five-steps", default="")
+    ap.add_argument("--resnetc-flags", default="",
+                    help="more resnetc flags, e.g. '--layout nhwc'")
     args = ap.parse_args(argv[1:])
     resnetc, resnet_run, scripts, work = (args.resnetc, args.resnet_run,
                                           args.scripts, args.work)
@@ -279,7 +281,8 @@ def main(argv):
 
         def compile(flags, out):
             subprocess.run([resnetc, "--target=cpu", src, "--batch",
-                            str(batch), "--mode=train", *flags, "-o", out],
+                            str(batch), "--mode=train", *flags,
+                            *args.resnetc_flags.split(), "-o", out],
                            check=True)
 
         def train(so, steps, lr, start, save, dump=None):

@@ -46,6 +46,19 @@ enum class BufferRole {
 
 const char *getBufferRoleName(BufferRole role);
 
+/// The order of a rank-4 buffer's elements in memory. Shapes are always the
+/// logical ones: N x C x H x W for images, K x C x R x S for filters.
+enum class Layout {
+  NCHW, ///< Row-major in the logical order (filters KCRS).
+  NHWC, ///< Channels innermost: N x H x W x C (filters K x R x S x C).
+};
+
+/// "nchw" or "nhwc".
+const char *getLayoutName(Layout layout);
+
+/// The layout named `name`, if any.
+std::optional<Layout> parseLayoutName(const std::string &name);
+
 struct PlanBuffer {
   std::string name; ///< Parameter name, or a generated name.
   BufferRole role;
@@ -53,6 +66,7 @@ struct PlanBuffer {
   std::vector<int64_t> shape;
   int64_t offset = 0; ///< Byte offset in the arena.
   int64_t bytes = 0;
+  Layout layout = Layout::NCHW; ///< Only rank-4 buffers may be NHWC.
 };
 
 /// One argument of a GPU kernel launch: the device address of a buffer, or
@@ -78,7 +92,8 @@ struct PlanLaunch {
 /// arguments: forward (input, weight[, bias][, residual], output), computing
 /// output = [relu](conv(input, weight) [+ bias] [+ residual]); backward data
 /// (grad_output, weight, grad_input); backward filter (grad_output, input,
-/// grad_weight). Shapes are the buffers'; layouts are the plan's.
+/// grad_weight). Shapes are the buffers' (logical); every rank-4 buffer of
+/// a call has the same layout, which is the call's.
 struct LibraryCall {
   /// "cudnn.conv2d_forward", "cudnn.conv2d_backward_data" or
   /// "cudnn.conv2d_backward_filter".
@@ -119,6 +134,8 @@ struct Plan {
   std::string model;
   std::string target; ///< "cpu" or "cuda".
   std::string precision = "fp32";
+  /// The layout of the temporaries: "nchw", or "nhwc" when the rank-4
+  /// activations (and weight gradients) are NHWC buffers.
   std::string layout = "nchw";
   int64_t batch = 1;               ///< The largest batch the artifact runs.
   std::vector<int64_t> inputShape; ///< C, H, W.

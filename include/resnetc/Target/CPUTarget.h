@@ -32,6 +32,9 @@ struct CPUCompileOptions {
   std::string outputPath;
   /// CPU to generate code for: "native" (this machine) or an LLVM CPU name.
   std::string cpu = "native";
+  /// How the rank-4 temporaries are laid out (the kernels convert at
+  /// their edges; NHWC tests the GPU's layout on the CPU).
+  runtime::Layout layout = runtime::Layout::NCHW;
   /// The entries to compile (`train_step` with its SGD settings).
   EntryOptions entries;
 };

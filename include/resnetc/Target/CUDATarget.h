@@ -42,6 +42,10 @@ struct CUDACompileOptions {
   /// are stored in bf16, computed in fp32 (parameters, optimizer state and
   /// batch statistics stay fp32).
   std::string precision = "fp32";
+  /// How the rank-4 temporaries (activations, their gradients, weight
+  /// gradients) are laid out; cuDNN's calls then take filters in the
+  /// matching layout (KRSC for NHWC).
+  runtime::Layout layout = runtime::Layout::NHWC;
   /// Where the artifact goes (replaced only by a complete file).
   std::string outputPath;
   EntryOptions entries;

@@ -18,6 +18,7 @@
 #include "ConvCodegen.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 #include "resnetc/Target/Kernels.h"
+#include "resnetc/Target/Storage.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -119,6 +120,9 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
       outlineKernels(module, options.entries, "cpu");
   if (failed(plan))
     return failure();
+  StorageOptions storage;
+  storage.layout = options.layout;
+  chooseTemporaryStorage(*plan, storage);
   if (options.output == CPUOutput::Plan) {
     text += runtime::writeJson(runtime::planToJson(*plan), /*pretty=*/true);
     text += "\n";
@@ -129,6 +133,8 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   // 2. Per-image, destination-passing kernels.
   for (auto kernel : module.getOps<func::FuncOp>())
     makeDestinationPassing(kernel, /*perImage=*/true);
+  if (failed(applyStorage(module, *plan)))
+    return failure();
   // Convolutions get the CPU's register-blocked code; the other ops take
   // the shared lowering through linalg below.
   {
@@ -151,6 +157,8 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
       "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
       "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
       "reconcile-unrealized-casts";
+  if (storage.layout != runtime::Layout::NCHW)
+    linalgPipeline += ",func.func(fuse-storage-conversions,canonicalize)";
   if (failed(runPipeline(module, linalgPipeline)))
     return failure();
   if (options.output == CPUOutput::KernelsLinalg) {

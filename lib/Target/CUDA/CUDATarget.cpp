@@ -3,8 +3,9 @@
 // 1. The shared stages (Kernels.h): outlined kernels in destination-passing
 //    form over the whole batch, and the plan of their steps. Convolutions
 //    become cuDNN calls of the plan (LibraryCalls.h) unless generated
-//    kernels are asked for. With bf16, temporaries are stored in bf16
-//    (BF16Storage.h).
+//    kernels are asked for. Temporaries are stored as chosen (Storage.h:
+//    NHWC by default, bf16 with --precision bf16), and the library calls
+//    get copies of operands stored otherwise (LibraryOperands.h).
 // 2. rn -> linalg -> bufferization. Reductions with few outputs become one
 //    block of threads per output (convert-linalg-reductions-to-gpu); the
 //    other linalg ops become parallel loops, each outermost loop nest
@@ -23,12 +24,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/CUDATarget.h"
-#include "BF16Storage.h"
 #include "Launches.h"
 #include "LibraryCalls.h"
+#include "LibraryOperands.h"
 #include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/PTXArtifact.h"
 #include "resnetc/Target/PlanBuilder.h"
+#include "resnetc/Target/Storage.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
@@ -121,8 +123,12 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
     return failure();
   for (auto kernel : module.getOps<func::FuncOp>())
     makeDestinationPassing(kernel, /*perImage=*/false);
-  bool bf16 = options.precision == "bf16";
-  if (bf16 && failed(storeTemporariesInBF16(module, *plan)))
+  StorageOptions storage;
+  storage.bf16 = options.precision == "bf16";
+  storage.layout = options.layout;
+  chooseTemporaryStorage(*plan, storage);
+  if (failed(convertLibraryOperands(module, *plan)) ||
+      failed(applyStorage(module, *plan)))
     return failure();
 
   auto print = [&] {
@@ -136,14 +142,11 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   if (failed(runPipeline(module,
                          "func.func(convert-rn-to-linalg,canonicalize)")))
     return failure();
-  if (bf16) {
-    // The conversions at the kernels' edges join the kernels' loops.
-    if (failed(runPipeline(module, "func.func(convert-elementwise-to-linalg)")))
-      return failure();
-    fuseConversions(module);
-    if (failed(runPipeline(module, "func.func(canonicalize)")))
-      return failure();
-  }
+  // The conversions at the kernels' edges join the kernels' loops.
+  if ((storage.bf16 || storage.layout != runtime::Layout::NCHW) &&
+      failed(runPipeline(module,
+                         "func.func(fuse-storage-conversions,canonicalize)")))
+    return failure();
   if (failed(runPipeline(module, kBufferizePipeline)))
     return failure();
   copiesToLinalg(module);

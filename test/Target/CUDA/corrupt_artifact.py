@@ -4,7 +4,8 @@ usage: corrupt_artifact.py DEFECT IN.ptx OUT.ptx
 DEFECT, in the first launch of the last entry: kernel (the launch names
 no .entry), bytes (it reads past its buffer), params (it passes one
 argument too few); or: unterminated (the plan's comment lines do not end),
-version (plan version 2).
+version (plan version 2), layout (the first cuDNN call's weight is nchw
+among nhwc tensors), input-layout (the input batch is said to be nhwc).
 """
 
 import json
@@ -28,6 +29,12 @@ def main(defect, src, dst):
         launch["args"].pop()
     elif defect == "version":
         plan["version"] = 2
+    elif defect == "layout":
+        call = next(s for e in plan["entries"] for s in e["steps"]
+                    if "library" in s)
+        plan["buffers"][call["args"][1]].pop("layout")
+    elif defect == "input-layout":
+        plan["buffers"][plan["input"]]["layout"] = "nhwc"
     text = json.dumps(plan, separators=(",", ":"))
     head = [BEGIN] + ["// " + text[i:i + 1000]
                       for i in range(0, len(text), 1000)]

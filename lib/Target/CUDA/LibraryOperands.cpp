@@ -1,0 +1,100 @@
+//===- LibraryOperands.cpp - Library calls' tensors in one storage --------===//
+//
+// See LibraryOperands.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LibraryOperands.h"
+#include "resnetc/Target/Storage.h"
+
+#include "llvm/ADT/DenseMap.h"
+
+using namespace mlir;
+using namespace resnetc;
+using namespace resnetc::runtime;
+
+/// Whether `a` and `b` are stored alike.
+static bool sameStorage(const PlanBuffer &a, const PlanBuffer &b) {
+  return a.dtype == b.dtype && a.layout == b.layout;
+}
+
+/// The name of a copy of `from` stored as `like`.
+static std::string copyName(const std::string &from, const PlanBuffer &like) {
+  std::string name = from;
+  if (like.layout != Layout::NCHW)
+    name += std::string(".") + getLayoutName(like.layout);
+  if (like.dtype == DType::BF16)
+    name += ".bf16";
+  return name;
+}
+
+LogicalResult resnetc::convertLibraryOperands(ModuleOp module, Plan &plan) {
+  if (!plan.findEntry("prepare"))
+    plan.entries.insert(plan.entries.begin(), PlanEntry{"prepare", {}});
+  std::vector<PlanStep> prepared;
+  int conversions = 0;
+  for (PlanEntry &entry : plan.entries) {
+    // (source buffer, storage) -> its copy.
+    llvm::DenseMap<std::pair<int64_t, int64_t>, int64_t> copyOf;
+    std::vector<PlanStep> steps;
+    for (PlanStep &step : entry.steps) {
+      if (!step.library) {
+        steps.push_back(std::move(step));
+        continue;
+      }
+      int64_t output = step.args.back();
+      if (plan.buffers[output].role != BufferRole::Activation)
+        return module.emitError("internal error: the output of library "
+                                "call '")
+               << step.kernel << "' is not a temporary";
+      for (size_t i = 0; i + 1 < step.args.size(); ++i) {
+        int64_t source = step.args[i];
+        // Copies: the buffers may grow below.
+        PlanBuffer from = plan.buffers[source];
+        PlanBuffer like = plan.buffers[output];
+        if (from.shape.size() != 4 || sameStorage(from, like))
+          continue;
+        if (from.dtype != DType::F32)
+          return module.emitError("internal error: operand ")
+                 << i << " of library call '" << step.kernel
+                 << "' cannot be converted";
+        auto key = std::make_pair(source, static_cast<int64_t>(like.dtype) * 2 +
+                                              static_cast<int64_t>(like.layout));
+        auto [it, isNew] = copyOf.try_emplace(key, -1);
+        if (isNew) {
+          bool once = entry.name == "infer" &&
+                      (from.role == BufferRole::Param ||
+                       from.role == BufferRole::Derived);
+          PlanBuffer copy = from;
+          copy.name =
+              copyName(once ? from.name : entry.name + ":" + from.name, like);
+          copy.role = once ? BufferRole::Derived : BufferRole::Activation;
+          copy.dtype = like.dtype;
+          copy.layout = like.layout;
+          copy.bytes = from.bytes / 4 *
+                       static_cast<int64_t>(getDTypeSize(like.dtype));
+          PlanStep convert;
+          convert.kernel =
+              "c" + std::to_string(conversions++) + "_" + step.kernel;
+          convert.layer = step.layer;
+          convert.batched = false;
+          createConversionKernel(module, convert.kernel, from, copy);
+          plan.buffers.push_back(std::move(copy));
+          it->second = static_cast<int64_t>(plan.buffers.size()) - 1;
+          convert.args = {source, it->second};
+          (once ? prepared : steps).push_back(std::move(convert));
+        }
+        int64_t found = it->second;
+        step.args[i] = found;
+      }
+      steps.push_back(std::move(step));
+    }
+    entry.steps = std::move(steps);
+  }
+  for (PlanEntry &entry : plan.entries)
+    if (entry.name == "prepare")
+      entry.steps.insert(entry.steps.end(), prepared.begin(), prepared.end());
+  if (plan.entries.front().steps.empty())
+    plan.entries.erase(plan.entries.begin());
+  return success();
+}

@@ -1,0 +1,286 @@
+//===- Storage.cpp - How temporaries are stored ---------------------------===//
+//
+// See Storage.h. Conversions iterate over the logical dimensions, so both
+// of their indexing maps are permutations: the stored order of the source
+// and of the result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Target/Storage.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include "llvm/ADT/DenseSet.h"
+
+using namespace mlir;
+using namespace resnetc;
+using namespace resnetc::runtime;
+
+void resnetc::chooseTemporaryStorage(Plan &plan,
+                                     const StorageOptions &options) {
+  for (PlanBuffer &buffer : plan.buffers) {
+    if (buffer.role != BufferRole::Activation || buffer.shape.size() != 4 ||
+        buffer.dtype != DType::F32)
+      continue;
+    buffer.layout = options.layout;
+    if (options.bf16) {
+      buffer.dtype = DType::BF16;
+      buffer.bytes = buffer.bytes / 4 * 2;
+    }
+  }
+  plan.layout = getLayoutName(options.layout);
+}
+
+SmallVector<int64_t, 4> resnetc::getLayoutPermutation(Layout layout) {
+  if (layout == Layout::NHWC)
+    return {0, 2, 3, 1};
+  return {0, 1, 2, 3};
+}
+
+SmallVector<int64_t, 4> resnetc::permuteShape(ArrayRef<int64_t> shape,
+                                              Layout layout) {
+  SmallVector<int64_t, 4> result(shape);
+  if (shape.size() == 4)
+    for (auto [i, d] : llvm::enumerate(getLayoutPermutation(layout)))
+      result[i] = shape[d];
+  return result;
+}
+
+/// The element type of `dtype` (F32 or BF16 for the buffers that kernels
+/// convert).
+static Type getElementType(MLIRContext *ctx, DType dtype) {
+  if (dtype == DType::BF16)
+    return BFloat16Type::get(ctx);
+  if (dtype == DType::I64)
+    return IntegerType::get(ctx, 64);
+  return Float32Type::get(ctx);
+}
+
+RankedTensorType resnetc::getStoredType(MLIRContext *ctx,
+                                        const PlanBuffer &buffer) {
+  return RankedTensorType::get(permuteShape(buffer.shape, buffer.layout),
+                               getElementType(ctx, buffer.dtype));
+}
+
+/// The indexing map, over the logical dimensions, of a tensor of `rank`
+/// stored in `layout`.
+static AffineMap getStorageMap(MLIRContext *ctx, unsigned rank,
+                               Layout layout) {
+  if (rank != 4)
+    return AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<unsigned> perm;
+  for (int64_t d : getLayoutPermutation(layout))
+    perm.push_back(static_cast<unsigned>(d));
+  return AffineMap::getPermutationMap(perm, ctx);
+}
+
+Value resnetc::buildStorageConversion(OpBuilder &b, Location loc, Value value,
+                                      Layout from, RankedTensorType type,
+                                      Layout to) {
+  auto source = cast<RankedTensorType>(value.getType());
+  if (source == type && from == to)
+    return value;
+  MLIRContext *ctx = b.getContext();
+  unsigned rank = type.getRank();
+  Value init =
+      b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+  SmallVector<AffineMap> maps = {getStorageMap(ctx, rank, from),
+                                 getStorageMap(ctx, rank, to)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  Type sourceElement = source.getElementType();
+  Type resultElement = type.getElementType();
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{type}, ValueRange{value}, ValueRange{init}, maps,
+          iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value v = args[0];
+            if (sourceElement.getIntOrFloatBitWidth() <
+                resultElement.getIntOrFloatBitWidth())
+              v = nb.create<arith::ExtFOp>(l, resultElement, v);
+            else if (sourceElement != resultElement)
+              v = nb.create<arith::TruncFOp>(l, resultElement, v);
+            nb.create<linalg::YieldOp>(l, v);
+          })
+      .getResult(0);
+}
+
+void resnetc::createConversionKernel(ModuleOp module, StringRef name,
+                                     const PlanBuffer &from,
+                                     const PlanBuffer &to) {
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  RankedTensorType source = getStoredType(ctx, from);
+  RankedTensorType dest = getStoredType(ctx, to);
+  auto kernel =
+      b.create<func::FuncOp>(loc, name, b.getFunctionType({source, dest},
+                                                          {dest}));
+  kernel->setAttr("rn.kernel", b.getUnitAttr());
+  kernel->setAttr("rn.whole_batch", b.getUnitAttr());
+  kernel->setAttr("rn.storage_conversion", b.getUnitAttr());
+  Block *body = kernel.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  Value converted = buildStorageConversion(b, loc, body->getArgument(0),
+                                           from.layout, dest, to.layout);
+  Value stored = b.create<bufferization::MaterializeInDestinationOp>(
+                      loc, converted, body->getArgument(1))
+                     .getResult();
+  b.create<func::ReturnOp>(loc, stored);
+}
+
+/// `values` (one per logical dimension of a rank-4 slice) in stored order.
+static SmallVector<OpFoldResult> permuteFolds(ArrayRef<OpFoldResult> values,
+                                              Layout layout) {
+  SmallVector<OpFoldResult> result;
+  for (int64_t d : getLayoutPermutation(layout))
+    result.push_back(values[d]);
+  return result;
+}
+
+/// Retypes argument `arg`, a kernel input stored as `buffer`: each
+/// per-image slice of it becomes a slice of the stored tensor, converted;
+/// other uses read one conversion of the whole.
+static LogicalResult retypeInput(BlockArgument arg, const PlanBuffer &buffer,
+                                 RankedTensorType stored) {
+  auto logical = cast<RankedTensorType>(arg.getType());
+  Block *body = arg.getOwner();
+  OpBuilder b(arg.getContext());
+  Location loc = arg.getLoc();
+  SmallVector<OpOperand *> uses;
+  for (OpOperand &use : arg.getUses())
+    uses.push_back(&use);
+  arg.setType(stored);
+  Value whole;
+  for (OpOperand *use : uses) {
+    auto slice = dyn_cast<tensor::ExtractSliceOp>(use->getOwner());
+    if (slice && slice.getSource() == arg && slice.getType().getRank() == 4) {
+      b.setInsertionPoint(slice);
+      RankedTensorType sliceType = slice.getType();
+      auto storedSlice = RankedTensorType::get(
+          permuteShape(sliceType.getShape(), buffer.layout),
+          stored.getElementType());
+      Value part = b.create<tensor::ExtractSliceOp>(
+          slice.getLoc(), storedSlice, arg,
+          permuteFolds(slice.getMixedOffsets(), buffer.layout),
+          permuteFolds(slice.getMixedSizes(), buffer.layout),
+          permuteFolds(slice.getMixedStrides(), buffer.layout));
+      Value converted = buildStorageConversion(b, slice.getLoc(), part,
+                                               buffer.layout, sliceType,
+                                               Layout::NCHW);
+      slice.replaceAllUsesWith(converted);
+      slice.erase();
+      continue;
+    }
+    if (isa<tensor::ExtractSliceOp>(use->getOwner()))
+      return use->getOwner()->emitError(
+          "internal error: unexpected slice of a stored argument");
+    if (!whole) {
+      b.setInsertionPointToStart(body);
+      whole = buildStorageConversion(b, loc, arg, buffer.layout, logical,
+                                     Layout::NCHW);
+    }
+    use->set(whole);
+  }
+  return success();
+}
+
+/// Retypes argument `arg`, a kernel output stored as `buffer`: what is
+/// written into it (whole, or one image's slice) is converted first.
+static LogicalResult retypeOutput(BlockArgument arg, const PlanBuffer &buffer,
+                                  RankedTensorType stored) {
+  OpBuilder b(arg.getContext());
+  SmallVector<Operation *> users(arg.getUsers());
+  arg.setType(stored);
+  for (Operation *user : users) {
+    b.setInsertionPoint(user);
+    if (auto write =
+            dyn_cast<bufferization::MaterializeInDestinationOp>(user)) {
+      if (write.getDest() != arg)
+        return user->emitError("internal error: a stored result is read");
+      Value converted = buildStorageConversion(
+          b, user->getLoc(), write.getSource(), Layout::NCHW, stored,
+          buffer.layout);
+      write.getSourceMutable().assign(converted);
+      write.getResult().setType(stored);
+      continue;
+    }
+    auto insert = dyn_cast<tensor::InsertSliceOp>(user);
+    if (!insert || insert.getDest() != arg ||
+        insert.getSourceType().getRank() != 4)
+      return user->emitError("internal error: unexpected use of a stored "
+                             "result");
+    RankedTensorType sliceType = insert.getSourceType();
+    auto storedSlice = RankedTensorType::get(
+        permuteShape(sliceType.getShape(), buffer.layout),
+        stored.getElementType());
+    Value converted =
+        buildStorageConversion(b, insert.getLoc(), insert.getSource(),
+                               Layout::NCHW, storedSlice, buffer.layout);
+    Value inserted = b.create<tensor::InsertSliceOp>(
+        insert.getLoc(), converted, arg,
+        permuteFolds(insert.getMixedOffsets(), buffer.layout),
+        permuteFolds(insert.getMixedSizes(), buffer.layout),
+        permuteFolds(insert.getMixedStrides(), buffer.layout));
+    insert.replaceAllUsesWith(inserted);
+    insert.erase();
+  }
+  return success();
+}
+
+/// Retypes the buffer arguments of `kernel` (destination-passing: inputs,
+/// then one output per result, then on the CPU the image index).
+static LogicalResult retypeKernel(func::FuncOp kernel, const PlanStep &step,
+                                  const Plan &plan) {
+  MLIRContext *ctx = kernel.getContext();
+  Block &body = kernel.front();
+  unsigned numOuts = kernel.getNumResults();
+  if (body.getNumArguments() < step.args.size() ||
+      step.args.size() < numOuts)
+    return kernel.emitError("internal error: kernel '")
+           << kernel.getName() << "' does not match its plan step";
+  unsigned numInputs = step.args.size() - numOuts;
+  for (auto [i, index] : llvm::enumerate(step.args)) {
+    const PlanBuffer &buffer = plan.buffers[index];
+    BlockArgument arg = body.getArgument(i);
+    RankedTensorType stored = getStoredType(ctx, buffer);
+    auto logical = dyn_cast<RankedTensorType>(arg.getType());
+    if (!logical || logical == stored)
+      continue;
+    if (logical.getShape() != ArrayRef<int64_t>(buffer.shape) ||
+        !logical.getElementType().isF32())
+      return kernel.emitError("internal error: argument ")
+             << i << " of kernel '" << kernel.getName()
+             << "' does not match buffer '" << buffer.name << "'";
+    if (failed(i < numInputs ? retypeInput(arg, buffer, stored)
+                             : retypeOutput(arg, buffer, stored)))
+      return failure();
+  }
+  Operation *ret = body.getTerminator();
+  kernel.setType(FunctionType::get(ctx, body.getArgumentTypes(),
+                                   ret->getOperandTypes()));
+  return success();
+}
+
+LogicalResult resnetc::applyStorage(ModuleOp module, const Plan &plan) {
+  llvm::DenseSet<StringRef> done;
+  for (const PlanEntry &entry : plan.entries)
+    for (const PlanStep &step : entry.steps) {
+      if (step.library || !done.insert(step.kernel).second)
+        continue;
+      auto kernel = module.lookupSymbol<func::FuncOp>(step.kernel);
+      if (!kernel)
+        return module.emitError("internal error: no kernel '")
+               << step.kernel << "' for its plan step";
+      if (kernel->hasAttr("rn.storage_conversion"))
+        continue;
+      if (failed(retypeKernel(kernel, step, plan)))
+        return failure();
+    }
+  return success();
+}
