@@ -546,8 +546,8 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
                         b.role == BufferRole::State ||
                         b.role == BufferRole::Velocity;
     if (!r.error && runtimeOwned && b.layout != Layout::NCHW)
-      r.fail(where + ": a " + getBufferRoleName(b.role) + " buffer must be "
-             "nchw, the layout the runtime reads and writes");
+      r.fail(where + ": a buffer of role " + getBufferRoleName(b.role) +
+             " must be nchw, the layout the runtime reads and writes");
     if (r.error)
       return *r.error;
     plan.buffers.push_back(std::move(b));

@@ -225,6 +225,58 @@ TEST(PTXArtifactTest, RejectsInconsistentLibraryCalls) {
             "library call");
 }
 
+/// makeLibraryPlan() in NHWC: the weight is a derived KRSC copy, the output
+/// an NHWC activation; the input stays NCHW (the runtime writes it), so
+/// the call reads an NHWC copy of it (buffer 4).
+Plan makeNHWCPlan() {
+  Plan plan = makeLibraryPlan();
+  plan.layout = "nhwc";
+  plan.buffers[2].role = BufferRole::Derived;
+  plan.buffers[2].layout = Layout::NHWC;
+  plan.buffers[3].layout = Layout::NHWC;
+  plan.buffers.push_back({"input.nhwc", BufferRole::Activation, DType::F32,
+                          {2, 1, 2, 2}, 128 + 64, 32, Layout::NHWC});
+  plan.arenaBytes = 256;
+  plan.entries[0].steps[0].args = {4, 2, 3};
+  return plan;
+}
+
+TEST(PTXArtifactTest, LayoutsRoundTrip) {
+  Plan plan = makeNHWCPlan();
+  Expected<Plan> back = readPTXArtifact(artifactOf(plan), "m.ptx");
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->layout, "nhwc");
+  EXPECT_EQ(back->buffers[0].layout, Layout::NCHW);
+  EXPECT_EQ(back->buffers[2].layout, Layout::NHWC);
+  EXPECT_EQ(back->buffers[4].layout, Layout::NHWC);
+  // Only non-default layouts are written.
+  std::string json = writeJson(planToJson(plan));
+  EXPECT_EQ(json.find("\"layout\":\"nchw\"", json.find("\"buffers\"")),
+            std::string::npos);
+}
+
+TEST(PTXArtifactTest, RejectsInconsistentLayouts) {
+  auto errorOf = [](void (*edit)(Plan &)) {
+    Plan plan = makeNHWCPlan();
+    edit(plan);
+    Expected<Plan> back = readPTXArtifact(artifactOf(plan), "m.ptx");
+    return back ? std::string() : back.error().message();
+  };
+  EXPECT_EQ(errorOf([](Plan &) {}), "");
+  EXPECT_EQ(errorOf([](Plan &p) { p.layout = "chwn"; }),
+            "m.ptx: plan: layout: unknown layout 'chwn' (nchw or nhwc)");
+  EXPECT_EQ(errorOf([](Plan &p) { p.buffers[2].layout = Layout::NCHW; }),
+            "m.ptx: plan: entries[0].steps[0].library: argument 1 of "
+            "cudnn.conv2d_forward is nchw but argument 0 is nhwc; a call's "
+            "tensors share one layout");
+  EXPECT_EQ(errorOf([](Plan &p) { p.buffers[0].layout = Layout::NHWC; }),
+            "m.ptx: plan: buffers[0]: a buffer of role input must be nchw, "
+            "the layout the runtime reads and writes");
+  EXPECT_EQ(errorOf([](Plan &p) { p.buffers[1].layout = Layout::NHWC; }),
+            "m.ptx: plan: buffers[1].layout: only a rank-4 buffer can be "
+            "nhwc");
+}
+
 TEST(PTXArtifactTest, RejectsBadFraming) {
   Expected<std::string> none = extractPlanFromPTX(kPTX, "m.ptx");
   ASSERT_FALSE(none);

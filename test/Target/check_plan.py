@@ -126,7 +126,7 @@ def main(path):
         if layout == "nhwc":
             assert len(b["shape"]) == 4, f"buffer {i}: nhwc of rank != 4"
             assert b["role"] not in ("input", "param", "state", "velocity"), \
-                f"buffer {i}: a {b['role']} buffer must be nchw"
+                f"buffer {i}: a buffer of role {b['role']} must be nchw"
         if b["role"] == "activation" and len(b["shape"]) == 4:
             assert layout == plan["layout"], \
                 f"buffer {i}: {layout} activation in a {plan['layout']} plan"
