@@ -299,13 +299,48 @@ struct ConversionAsReshape : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// A generic whose outputs are all written through one projected
+/// permutation iterates over their dimensions first, in their stored order
+/// (then over the others): consecutive iterations of the innermost
+/// parallel loop write consecutive elements, which is what the GPU
+/// mapping needs for coalesced stores.
+struct IterateInStoredOrder : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op.getNumDpsInits() == 0)
+      return failure();
+    AffineMap map = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false) ||
+        llvm::any_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
+          return op.getMatchingIndexingMap(&init) != map;
+        }))
+      return failure();
+    SmallVector<unsigned> order;
+    llvm::SmallDenseSet<unsigned> seen;
+    for (unsigned i = 0; i < map.getNumResults(); ++i) {
+      order.push_back(map.getDimPosition(i));
+      seen.insert(map.getDimPosition(i));
+    }
+    for (unsigned d = 0; d < map.getNumDims(); ++d)
+      if (!seen.contains(d))
+        order.push_back(d);
+    bool identity = true;
+    for (auto [i, d] : llvm::enumerate(order))
+      identity &= i == d;
+    if (identity)
+      return failure();
+    return linalg::interchangeGenericOp(rewriter, op, order);
+  }
+};
+
 struct FuseStorageConversionsPass
     : resnetc::impl::FuseStorageConversionsBase<FuseStorageConversionsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<ConversionAsReshape, ExtractFromStoredTensor,
-                 GeneralizeConversionReader, PadStoredTensor,
-                 PermuteReductionOutput>(&getContext());
+                 GeneralizeConversionReader, IterateInStoredOrder,
+                 PadStoredTensor, PermuteReductionOutput>(&getContext());
     // A conversion is fused into every consumer (recomputed, never stored
     // in the logical form); other producers only into their one consumer.
     linalg::populateElementwiseOpsFusionPatterns(

@@ -2,8 +2,9 @@
 
 // CHECK-DAG: #[[NHWC:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
 // CHECK-DAG: #[[NCHW:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
-// CHECK-DAG: #[[POOLIN:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d2 * 2 + d4, d3 * 2 + d5, d1)>
-// CHECK-DAG: #[[POOLOUT:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d2, d3, d1)>
+// CHECK-DAG: #[[CHANNELS:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3, d0)>
+// CHECK-DAG: #[[POOLIN:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 * 2 + d4, d2 * 2 + d5, d3)>
+// CHECK-DAG: #[[POOLOUT:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
 
 #nchw = affine_map<(n, c, h, w) -> (n, c, h, w)>
 #nhwc = affine_map<(n, c, h, w) -> (n, h, w, c)>
@@ -38,12 +39,15 @@ func.func @elementwise(%stored: tensor<2x4x4x8xbf16>) -> tensor<2x8x4x4xf32> {
   return %y : tensor<2x8x4x4xf32>
 }
 
-// Per-channel sums of an NHWC input, and an NCHW result written NHWC.
+// Per-channel sums of an NHWC input, and an NCHW result written NHWC. Both
+// iterate in the stored order of their output: the channel loop first for
+// the sums, N, H, W, C for the elementwise op (whose maps become
+// identities).
 // CHECK-LABEL: func.func @reduction
 // CHECK-SAME: (%[[S:.*]]: tensor<2x4x4x8xf32>)
-// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[NHWC]], #{{map[0-9]*}}], iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[CHANNELS]], #{{map[0-9]*}}], iterator_types = ["parallel", "reduction", "reduction", "reduction"]}
 // CHECK-SAME: ins(%[[S]] : tensor<2x4x4x8xf32>)
-// CHECK: %[[NEG:.*]] = linalg.generic {indexing_maps = [#[[NHWC]], #[[NHWC]]]
+// CHECK: %[[NEG:.*]] = linalg.generic {indexing_maps = [#[[NCHW]], #[[NCHW]]]
 // CHECK-SAME: ins(%[[S]] : tensor<2x4x4x8xf32>) outs(%{{.*}} : tensor<2x4x4x8xf32>)
 // CHECK: arith.negf
 // CHECK: return %[[SUM]], %[[NEG]]
@@ -81,8 +85,8 @@ func.func @reduction(%stored: tensor<2x4x4x8xf32>) -> (tensor<8xf32>, tensor<2x4
 
 // Max pooling of an NHWC bf16 input to an NHWC bf16 output: the padding
 // moves to the stored tensor, the pooling op is generalized to read it and
-// writes the stored order; the narrowing to bf16 stays a separate loop
-// after the max.
+// writes the stored order, iterating over N, H, W, C, then the window; the
+// narrowing to bf16 stays a separate loop after the max.
 // CHECK-LABEL: func.func @pooling
 // CHECK-SAME: (%[[S:.*]]: tensor<2x4x4x8xbf16>)
 // CHECK: %[[NINF:.*]] = arith.constant 0xFF80 : bf16

@@ -110,6 +110,17 @@ def ConvertLinalgReductionsToGPU
     is folded into `init`. The order of the sums is fixed: results do not
     depend on scheduling.
 
+    When the op has one parallel loop and its largest input stores that
+    loop innermost (per-channel sums of an NHWC tensor), a block per output
+    would read with a stride; such a reduction is mapped by *columns*
+    instead: blocks of 32 lanes x `threads`/32 rows, the lanes on 32
+    consecutive outputs (a warp reads consecutive elements), the rows
+    striding over the terms. So that enough blocks run, the terms are split
+    among up to `min-blocks` / (outputs / 32) blocks per tile of outputs
+    (each thread keeping at least 32 terms); each writes its partial
+    results to a scratch buffer, and a second launch, one thread per
+    output, combines them in order of the split, then with `init`.
+
     Batch-norm statistics, bias and small weight gradients, the loss and
     small matrix products have too few outputs for a thread each to fill the
     GPU; other reductions (convolutions) keep one thread per output and are
@@ -149,6 +160,9 @@ def ConvertLinalgReductionsToGPU
     Option<"minOutputs", "min-outputs", "int64_t", /*default=*/"65536",
            "Reductions with at least this many output elements keep one "
            "thread per output">,
+    Option<"minBlocks", "min-blocks", "int64_t", /*default=*/"264",
+           "Blocks a reduction mapped by columns aims for (its terms are "
+           "split among them; 264 fills 132 multiprocessors twice)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

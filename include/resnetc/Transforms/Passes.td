@@ -33,7 +33,12 @@ def FuseStorageConversions
       of element type stays a separate conversion, so sums are still
       accumulated in the generic's own type;
     - other producers are fused into their one consumer, as
-      `linalg-fuse-elementwise-ops` does.
+      `linalg-fuse-elementwise-ops` does;
+    - a generic whose outputs are all written through one projected
+      permutation has its loops interchanged to iterate over the output's
+      dimensions first, in their stored order: consecutive iterations of
+      the innermost parallel loop (consecutive GPU threads) write
+      consecutive elements.
 
     A kernel whose temporaries are stored as it computes has no storage
     conversions, and the pass leaves it as it is but for that last fusion.

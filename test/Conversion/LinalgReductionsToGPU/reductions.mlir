@@ -214,3 +214,83 @@ func.func @outputs_not_one_to_one(%x: memref<4x5x6xf32>, %y: memref<4xf32>, %z: 
   }
   return
 }
+
+// -----
+
+// Per-channel sums of an NHWC tensor (the channel stored innermost): mapped
+// by columns. Blocks of 32 lanes (consecutive channels) x 8 rows; 64
+// channels make 2 tiles, and the 8*24*24 = 4608 terms are split among
+// min(264 / 2, 4608 / (8 * 32)) = 18 blocks per tile, whose partial sums go
+// to a scratch buffer; a second launch, a thread per channel, adds the 18
+// in order, then the fill's value.
+// CHECK-LABEL: func @nhwc_channel_sums
+// CHECK-NOT: linalg.fill
+// CHECK: %[[SCRATCH:.*]] = memref.alloc() : memref<18x64xf32>
+// CHECK: gpu.launch blocks(%[[BX:[^,]*]], %[[BY:[^,]*]], %{{[^,]*}}) in (%{{[^ ]*}} = %c2, %{{[^ ]*}} = %c18, %{{[^ ]*}} = %c1{{[_0-9]*}}) threads(%[[TX:[^,]*]], %[[TY:[^,]*]], %{{[^,]*}}) in (%{{[^ ]*}} = %c32, %{{[^ ]*}} = %c8, %{{[^ ]*}} = %c1{{[_0-9]*}}) workgroup(%[[P:[^ ]*]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[TILE:.*]] = arith.muli %[[BX]], %c32
+// CHECK: %[[C:.*]] = arith.addi %[[TILE]], %[[TX]]
+// CHECK: %[[CLAMPED:.*]] = arith.minui %[[C]], %c63
+// CHECK: %[[ROW0:.*]] = arith.muli %[[BY]], %c8
+// CHECK: %[[ROW:.*]] = arith.addi %[[ROW0]], %[[TY]]
+// CHECK: %[[ACC:.*]] = scf.for %{{.*}} = %[[ROW]] to %c4608 step %c144
+// CHECK: affine.apply #{{.*}}(%[[CLAMPED]],
+// CHECK: memref.load %arg0[{{.*}}] : memref<8x24x24x64xf32>
+// CHECK: %[[SLOT0:.*]] = arith.muli %[[TY]], %c32
+// CHECK: %[[SLOT:.*]] = arith.addi %[[SLOT0]], %[[TX]]
+// CHECK: memref.store %[[ACC]], %[[P]][%[[SLOT]]]
+// CHECK-NEXT: gpu.barrier
+// CHECK: arith.cmpi ult, %[[TY]], %c4
+// CHECK-COUNT-2: gpu.barrier
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[TY]], %c0
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[C]], %c64
+// CHECK: arith.andi %[[FIRST]], %[[IN]]
+// CHECK: %[[PART:.*]] = memref.load %[[P]][%[[TX]]]
+// CHECK: memref.store %[[PART]], %[[SCRATCH]][%[[BY]], %[[C]]]
+// CHECK: gpu.terminator
+// CHECK: gpu.launch blocks({{.*}}) in (%{{[^ ]*}} = %c1{{[_0-9]*}}, {{.*}}) threads(%[[T:[^,]*]], {{.*}}) in (%{{[^ ]*}} = %c256, {{.*}})
+// CHECK: %[[FIRSTSPLIT:.*]] = memref.load %[[SCRATCH]][%c0{{[_0-9]*}}, %[[O:.*]]] : memref<18x64xf32>
+// CHECK: %[[SUM:.*]] = scf.for %[[S:.*]] = %c1{{[_0-9]*}} to %c18{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args(%[[A:.*]] = %[[FIRSTSPLIT]])
+// CHECK: %[[NEXT:.*]] = memref.load %[[SCRATCH]][%[[S]], %[[O]]]
+// CHECK: arith.addf %[[A]], %[[NEXT]]
+// CHECK: %[[Z:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[R:.*]] = arith.addf %[[Z]], %[[SUM]]
+// CHECK: %[[AT:.*]] = affine.apply #{{.*}}(%[[O]],
+// CHECK: memref.store %[[R]], %arg1[%[[AT]]]
+// CHECK: memref.dealloc %[[SCRATCH]]
+// CHECK-NOT: linalg.generic
+func.func @nhwc_channel_sums(%x: memref<8x24x24x64xf32>, %sum: memref<64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%sum : memref<64xf32>)
+  linalg.generic {indexing_maps = [affine_map<(c, n, h, w) -> (n, h, w, c)>, affine_map<(c, n, h, w) -> (c)>],
+                  iterator_types = ["parallel", "reduction", "reduction", "reduction"]}
+      ins(%x : memref<8x24x24x64xf32>) outs(%sum : memref<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Few terms (2*2*2 = 8): one block per tile of 32 channels writes the
+// results itself; 40 channels make 2 tiles, the second with 8 lanes past
+// the end, which read channel 39 and write nothing.
+// CHECK-LABEL: func @nhwc_few_terms
+// CHECK-NOT: memref.alloc
+// CHECK: gpu.launch {{.*}} in (%{{[^ ]*}} = %c2, %{{[^ ]*}} = %c1{{[_0-9]*}}, %{{[^ ]*}} = %c1{{[_0-9]*}}) threads({{.*}}) in (%{{[^ ]*}} = %c32, %{{[^ ]*}} = %c8
+// CHECK: arith.minui %{{.*}}, %c39
+// CHECK: arith.cmpi ult, %{{.*}}, %c40
+// CHECK: arith.maximumf
+// CHECK: memref.store %{{.*}}, %arg1[
+// CHECK-NOT: gpu.launch
+func.func @nhwc_few_terms(%x: memref<2x2x2x40xf32>, %max: memref<40xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(c, n, h, w) -> (n, h, w, c)>, affine_map<(c, n, h, w) -> (c)>],
+                  iterator_types = ["parallel", "reduction", "reduction", "reduction"]}
+      ins(%x : memref<2x2x2x40xf32>) outs(%max : memref<40xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %out, %in : f32
+    linalg.yield %m : f32
+  }
+  return
+}
