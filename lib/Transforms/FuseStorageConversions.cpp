@@ -47,6 +47,13 @@ static Operation *getElementConversion(linalg::GenericOp conversion) {
   return body.getOperations().size() == 2 ? &body.front() : nullptr;
 }
 
+/// `convert` (an element conversion) applied to `value`.
+static Value convertElement(OpBuilder &b, Operation *convert, Value value) {
+  Operation *c = b.clone(*convert);
+  c->setOperand(0, value);
+  return c->getResult(0);
+}
+
 namespace {
 /// A named linalg op reading a storage conversion becomes a
 /// linalg.generic, which the conversion can then fuse into.
@@ -217,9 +224,8 @@ struct PermuteReductionOutput : OpRewritePattern<linalg::GenericOp> {
                   ValueRange{empty}, ArrayRef<AffineMap>{identity, identity},
                   parallel,
                   [&](OpBuilder &b, Location l, ValueRange args) {
-                    Operation *c = b.clone(*convert);
-                    c->setOperand(0, args[0]);
-                    b.create<linalg::YieldOp>(l, c->getResult(0));
+                    b.create<linalg::YieldOp>(
+                        l, convertElement(b, convert, args[0]));
                   })
               .getResult(0);
     }
@@ -250,11 +256,8 @@ struct ExtractFromStoredTensor : OpRewritePattern<tensor::ExtractOp> {
       stored.push_back(logical[inMap.getDimPosition(i)]);
     Value value = rewriter.create<tensor::ExtractOp>(
         extract.getLoc(), conversion.getDpsInputs()[0], stored);
-    if (Operation *convert = getElementConversion(conversion)) {
-      Operation *c = rewriter.clone(*convert);
-      c->setOperand(0, value);
-      value = c->getResult(0);
-    }
+    if (Operation *convert = getElementConversion(conversion))
+      value = convertElement(rewriter, convert, value);
     rewriter.replaceOp(extract, value);
     return success();
   }
