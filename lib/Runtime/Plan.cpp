@@ -545,6 +545,8 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
                         b.role == BufferRole::Param ||
                         b.role == BufferRole::State ||
                         b.role == BufferRole::Velocity;
+    if (!r.error && b.layout == Layout::NHWC && plan.layout != "nhwc")
+      r.fail(where + ": an nhwc buffer in a plan of layout " + plan.layout);
     if (!r.error && runtimeOwned && b.layout != Layout::NCHW)
       r.fail(where + ": a buffer of role " + getBufferRoleName(b.role) +
              " must be nchw, the layout the runtime reads and writes");

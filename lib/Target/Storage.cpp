@@ -13,7 +13,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
-#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
 using namespace resnetc;
@@ -250,7 +250,10 @@ static LogicalResult retypeKernel(func::FuncOp kernel, const PlanStep &step,
     BlockArgument arg = body.getArgument(i);
     RankedTensorType stored = getStoredType(ctx, buffer);
     auto logical = dyn_cast<RankedTensorType>(arg.getType());
-    if (!logical || logical == stored)
+    // Decided by the storage, not by the types: an NHWC tensor with
+    // C == H == W has the NCHW tensor's type.
+    if (!logical || (buffer.layout == Layout::NCHW &&
+                     logical.getElementType() == stored.getElementType()))
       continue;
     if (logical.getShape() != ArrayRef<int64_t>(buffer.shape) ||
         !logical.getElementType().isF32())
@@ -267,12 +270,30 @@ static LogicalResult retypeKernel(func::FuncOp kernel, const PlanStep &step,
   return success();
 }
 
+/// How a step's buffers are stored, argument by argument.
+static std::vector<std::pair<DType, Layout>> getStorage(const PlanStep &step,
+                                                        const Plan &plan) {
+  std::vector<std::pair<DType, Layout>> storage;
+  for (int64_t index : step.args)
+    storage.emplace_back(plan.buffers[index].dtype,
+                         plan.buffers[index].layout);
+  return storage;
+}
+
 LogicalResult resnetc::applyStorage(ModuleOp module, const Plan &plan) {
-  llvm::DenseSet<StringRef> done;
+  llvm::StringMap<std::vector<std::pair<DType, Layout>>> done;
   for (const PlanEntry &entry : plan.entries)
     for (const PlanStep &step : entry.steps) {
-      if (step.library || !done.insert(step.kernel).second)
+      if (step.library)
         continue;
+      auto [it, isNew] = done.try_emplace(step.kernel, getStorage(step, plan));
+      if (!isNew) {
+        // A kernel is retyped once: every step running it must agree.
+        if (it->second != getStorage(step, plan))
+          return module.emitError("internal error: kernel '")
+                 << step.kernel << "' runs on buffers stored differently";
+        continue;
+      }
       auto kernel = module.lookupSymbol<func::FuncOp>(step.kernel);
       if (!kernel)
         return module.emitError("internal error: no kernel '")

@@ -118,9 +118,11 @@ struct PadStoredTensor : OpRewritePattern<tensor::PadOp> {
     }
     Location loc = pad.getLoc();
     APFloat value = floatValue.getValue();
-    bool losesInfo;
+    bool losesInfo = false;
     value.convert(cast<FloatType>(sourceElement).getFloatSemantics(),
                   APFloat::rmNearestTiesToEven, &losesInfo);
+    if (losesInfo)
+      return failure(); // the stored type cannot pad with that value
     Value storedPadValue = rewriter.create<arith::ConstantOp>(
         loc, sourceElement, rewriter.getFloatAttr(sourceElement, value));
     auto storedPadded = RankedTensorType::get(paddedShape, sourceElement);

@@ -15,6 +15,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
+#include <algorithm>
+
 namespace resnetc {
 #define GEN_PASS_DEF_CONVERTLINALGREDUCTIONSTOGPU
 #include "resnetc/Conversion/Passes.h.inc"
@@ -406,9 +408,11 @@ struct ConvertLinalgReductionsToGPU
     };
     int64_t rows = threads / kLanes;
     int64_t tiles = llvm::divideCeil(outputs, kLanes);
-    int64_t splits = std::max<int64_t>(
-        1, std::min<int64_t>(llvm::divideCeil(minBlocks, tiles),
-                             llvm::divideCeil(terms, rows * kMinTerms)));
+    // At most CUDA's limit of gridDim.y.
+    int64_t splits = std::clamp<int64_t>(
+        std::min<int64_t>(llvm::divideCeil(minBlocks, tiles),
+                          llvm::divideCeil(terms, rows * kMinTerms)),
+        1, 65535);
     SmallVector<Value> scratch;
     if (splits > 1)
       for (Value out : op.getDpsInits())
