@@ -272,6 +272,9 @@ TEST(PTXArtifactTest, RejectsInconsistentLayouts) {
   EXPECT_EQ(errorOf([](Plan &p) { p.buffers[0].layout = Layout::NHWC; }),
             "m.ptx: plan: buffers[0]: a buffer of role input must be nchw, "
             "the layout the runtime reads and writes");
+  EXPECT_EQ(errorOf([](Plan &p) { p.layout = "nchw"; }),
+            "m.ptx: plan: buffers[2]: an nhwc buffer in a plan of layout "
+            "nchw");
   EXPECT_EQ(errorOf([](Plan &p) { p.buffers[1].layout = Layout::NHWC; }),
             "m.ptx: plan: buffers[1].layout: only a rank-4 buffer can be "
             "nhwc");
