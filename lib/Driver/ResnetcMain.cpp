@@ -167,6 +167,13 @@ static EntryOptions getEntryOptions() {
   return entries;
 }
 
+/// --layout, when given, in place of the target's default `layout`
+/// (validated by resnetcMain).
+static void setLayout(runtime::Layout &layout) {
+  if (::layout.getNumOccurrences())
+    layout = *runtime::parseLayoutName(::layout);
+}
+
 /// Compiles for CUDA what --emit asks for (the artifact without it).
 static bool compileCUDA(mlir::ModuleOp module, std::string &text) {
   CUDACompileOptions options;
@@ -193,8 +200,7 @@ static bool compileCUDA(mlir::ModuleOp module, std::string &text) {
   options.arch = arch;
   options.cudnnConvolutions = convMode == ConvMode::CuDNN;
   options.precision = precision;
-  if (layout.getNumOccurrences())
-    options.layout = *runtime::parseLayoutName(layout);
+  setLayout(options.layout);
   options.entries = getEntryOptions();
   return succeeded(compileForCUDA(module, options, text));
 }
@@ -207,8 +213,7 @@ static bool compileCPU(mlir::ModuleOp module, std::string &text) {
                    : emitKind == EmitKind::Kernels ? CPUOutput::KernelsLinalg
                                                    : CPUOutput::SharedLibrary;
   options.outputPath = outputFilename;
-  if (layout.getNumOccurrences())
-    options.layout = *runtime::parseLayoutName(layout);
+  setLayout(options.layout);
   options.entries = getEntryOptions();
   return succeeded(compileForCPU(module, options, text));
 }

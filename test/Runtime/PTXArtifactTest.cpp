@@ -107,9 +107,9 @@ TEST(PTXArtifactTest, EntryParameters) {
                                       "u32"}));
 }
 
-/// The error reading `plan` (after `edit`) inside the test PTX.
-std::string errorOf(void (*edit)(Plan &)) {
-  Plan plan = makePlan();
+/// The error reading `plan` (makePlan() by default) after `edit`, inside
+/// the test PTX; empty when it reads.
+std::string errorOf(void (*edit)(Plan &), Plan plan = makePlan()) {
   edit(plan);
   Expected<Plan> back = readPTXArtifact(artifactOf(plan), "m.ptx");
   return back ? "" : back.error().message();
@@ -186,10 +186,7 @@ TEST(PTXArtifactTest, LibraryCallsRoundTrip) {
 
 TEST(PTXArtifactTest, RejectsInconsistentLibraryCalls) {
   auto errorOfCall = [](void (*edit)(Plan &)) {
-    Plan plan = makeLibraryPlan();
-    edit(plan);
-    Expected<Plan> back = readPTXArtifact(artifactOf(plan), "m.ptx");
-    return back ? std::string() : back.error().message();
+    return errorOf(edit, makeLibraryPlan());
   };
   EXPECT_EQ(errorOfCall([](Plan &p) {
               p.entries[0].steps[0].library->name = "cudnn.pool";
@@ -256,26 +253,23 @@ TEST(PTXArtifactTest, LayoutsRoundTrip) {
 }
 
 TEST(PTXArtifactTest, RejectsInconsistentLayouts) {
-  auto errorOf = [](void (*edit)(Plan &)) {
-    Plan plan = makeNHWCPlan();
-    edit(plan);
-    Expected<Plan> back = readPTXArtifact(artifactOf(plan), "m.ptx");
-    return back ? std::string() : back.error().message();
+  auto errorOfNHWC = [](void (*edit)(Plan &)) {
+    return errorOf(edit, makeNHWCPlan());
   };
-  EXPECT_EQ(errorOf([](Plan &) {}), "");
-  EXPECT_EQ(errorOf([](Plan &p) { p.layout = "chwn"; }),
+  EXPECT_EQ(errorOfNHWC([](Plan &) {}), "");
+  EXPECT_EQ(errorOfNHWC([](Plan &p) { p.layout = "chwn"; }),
             "m.ptx: plan: layout: unknown layout 'chwn' (nchw or nhwc)");
-  EXPECT_EQ(errorOf([](Plan &p) { p.buffers[2].layout = Layout::NCHW; }),
+  EXPECT_EQ(errorOfNHWC([](Plan &p) { p.buffers[2].layout = Layout::NCHW; }),
             "m.ptx: plan: entries[0].steps[0].library: argument 1 of "
             "cudnn.conv2d_forward is nchw but argument 0 is nhwc; a call's "
             "tensors share one layout");
-  EXPECT_EQ(errorOf([](Plan &p) { p.buffers[0].layout = Layout::NHWC; }),
+  EXPECT_EQ(errorOfNHWC([](Plan &p) { p.buffers[0].layout = Layout::NHWC; }),
             "m.ptx: plan: buffers[0]: a buffer of role input must be nchw, "
             "the layout the runtime reads and writes");
-  EXPECT_EQ(errorOf([](Plan &p) { p.layout = "nchw"; }),
+  EXPECT_EQ(errorOfNHWC([](Plan &p) { p.layout = "nchw"; }),
             "m.ptx: plan: buffers[2]: an nhwc buffer in a plan of layout "
             "nchw");
-  EXPECT_EQ(errorOf([](Plan &p) { p.buffers[1].layout = Layout::NHWC; }),
+  EXPECT_EQ(errorOfNHWC([](Plan &p) { p.buffers[1].layout = Layout::NHWC; }),
             "m.ptx: plan: buffers[1].layout: only a rank-4 buffer can be "
             "nhwc");
 }
