@@ -67,8 +67,7 @@ RankedTensorType resnetc::getStoredType(MLIRContext *ctx,
 
 /// The indexing map, over the logical dimensions, of a tensor of `rank`
 /// stored in `layout`.
-static AffineMap getStorageMap(MLIRContext *ctx, unsigned rank,
-                               Layout layout) {
+static AffineMap getStorageMap(MLIRContext *ctx, unsigned rank, Layout layout) {
   if (rank != 4)
     return AffineMap::getMultiDimIdentityMap(rank, ctx);
   SmallVector<unsigned> perm;
@@ -118,9 +117,8 @@ void resnetc::createConversionKernel(ModuleOp module, StringRef name,
   Location loc = module.getLoc();
   RankedTensorType source = getStoredType(ctx, from);
   RankedTensorType dest = getStoredType(ctx, to);
-  auto kernel =
-      b.create<func::FuncOp>(loc, name, b.getFunctionType({source, dest},
-                                                          {dest}));
+  auto kernel = b.create<func::FuncOp>(
+      loc, name, b.getFunctionType({source, dest}, {dest}));
   kernel->setAttr("rn.kernel", b.getUnitAttr());
   kernel->setAttr("rn.whole_batch", b.getUnitAttr());
   kernel->setAttr("rn.storage_conversion", b.getUnitAttr());
@@ -170,9 +168,8 @@ static LogicalResult retypeInput(BlockArgument arg, const PlanBuffer &buffer,
           permuteFolds(slice.getMixedOffsets(), buffer.layout),
           permuteFolds(slice.getMixedSizes(), buffer.layout),
           permuteFolds(slice.getMixedStrides(), buffer.layout));
-      Value converted = buildStorageConversion(b, slice.getLoc(), part,
-                                               buffer.layout, sliceType,
-                                               Layout::NCHW);
+      Value converted = buildStorageConversion(
+          b, slice.getLoc(), part, buffer.layout, sliceType, Layout::NCHW);
       slice.replaceAllUsesWith(converted);
       slice.erase();
       continue;
@@ -203,9 +200,9 @@ static LogicalResult retypeOutput(BlockArgument arg, const PlanBuffer &buffer,
             dyn_cast<bufferization::MaterializeInDestinationOp>(user)) {
       if (write.getDest() != arg)
         return user->emitError("internal error: a stored result is read");
-      Value converted = buildStorageConversion(
-          b, user->getLoc(), write.getSource(), Layout::NCHW, stored,
-          buffer.layout);
+      Value converted =
+          buildStorageConversion(b, user->getLoc(), write.getSource(),
+                                 Layout::NCHW, stored, buffer.layout);
       write.getSourceMutable().assign(converted);
       write.getResult().setType(stored);
       continue;
@@ -216,9 +213,9 @@ static LogicalResult retypeOutput(BlockArgument arg, const PlanBuffer &buffer,
       return user->emitError("internal error: unexpected use of a stored "
                              "result");
     RankedTensorType sliceType = insert.getSourceType();
-    auto storedSlice = RankedTensorType::get(
-        permuteShape(sliceType.getShape(), buffer.layout),
-        stored.getElementType());
+    auto storedSlice =
+        RankedTensorType::get(permuteShape(sliceType.getShape(), buffer.layout),
+                              stored.getElementType());
     Value converted =
         buildStorageConversion(b, insert.getLoc(), insert.getSource(),
                                Layout::NCHW, storedSlice, buffer.layout);
@@ -240,8 +237,7 @@ static LogicalResult retypeKernel(func::FuncOp kernel, const PlanStep &step,
   MLIRContext *ctx = kernel.getContext();
   Block &body = kernel.front();
   unsigned numOuts = kernel.getNumResults();
-  if (body.getNumArguments() < step.args.size() ||
-      step.args.size() < numOuts)
+  if (body.getNumArguments() < step.args.size() || step.args.size() < numOuts)
     return kernel.emitError("internal error: kernel '")
            << kernel.getName() << "' does not match its plan step";
   unsigned numInputs = step.args.size() - numOuts;
@@ -265,8 +261,8 @@ static LogicalResult retypeKernel(func::FuncOp kernel, const PlanStep &step,
       return failure();
   }
   Operation *ret = body.getTerminator();
-  kernel.setType(FunctionType::get(ctx, body.getArgumentTypes(),
-                                   ret->getOperandTypes()));
+  kernel.setType(
+      FunctionType::get(ctx, body.getArgumentTypes(), ret->getOperandTypes()));
   return success();
 }
 
@@ -275,8 +271,7 @@ static std::vector<std::pair<DType, Layout>> getStorage(const PlanStep &step,
                                                         const Plan &plan) {
   std::vector<std::pair<DType, Layout>> storage;
   for (int64_t index : step.args)
-    storage.emplace_back(plan.buffers[index].dtype,
-                         plan.buffers[index].layout);
+    storage.emplace_back(plan.buffers[index].dtype, plan.buffers[index].layout);
   return storage;
 }
 

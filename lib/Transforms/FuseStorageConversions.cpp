@@ -180,22 +180,21 @@ struct PermuteReductionOutput : OpRewritePattern<linalg::GenericOp> {
         fill && fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>()) {
       Value empty = rewriter.create<tensor::EmptyOp>(
           loc, permutedType.getShape(), permutedType.getElementType());
-      newInit = rewriter
-                    .create<linalg::FillOp>(loc, fill.getInputs()[0], empty)
+      newInit = rewriter.create<linalg::FillOp>(loc, fill.getInputs()[0], empty)
                     .getResult(0);
     } else if (oldInit.getDefiningOp<tensor::EmptyOp>()) {
-      newInit = rewriter.create<tensor::EmptyOp>(
-          loc, permutedType.getShape(), permutedType.getElementType());
+      newInit = rewriter.create<tensor::EmptyOp>(loc, permutedType.getShape(),
+                                                 permutedType.getElementType());
     } else {
       Value empty = rewriter.create<tensor::EmptyOp>(
           loc, permutedType.getShape(), permutedType.getElementType());
-      SmallVector<utils::IteratorType> parallel(
-          inMap.getNumDims(), utils::IteratorType::parallel);
+      SmallVector<utils::IteratorType> parallel(inMap.getNumDims(),
+                                                utils::IteratorType::parallel);
       newInit = rewriter
                     .create<linalg::GenericOp>(
                         loc, TypeRange{permutedType}, ValueRange{oldInit},
-                        ValueRange{empty},
-                        ArrayRef<AffineMap>{inMap, outMap}, parallel,
+                        ValueRange{empty}, ArrayRef<AffineMap>{inMap, outMap},
+                        parallel,
                         [](OpBuilder &b, Location l, ValueRange args) {
                           b.create<linalg::YieldOp>(l, args[0]);
                         })
@@ -212,24 +211,22 @@ struct PermuteReductionOutput : OpRewritePattern<linalg::GenericOp> {
     if (Operation *convert = getElementConversion(conversion)) {
       // The element type, converted in the new order.
       rewriter.setInsertionPoint(conversion);
-      AffineMap identity =
-          AffineMap::getMultiDimIdentityMap(outMap.getNumResults(),
-                                            rewriter.getContext());
+      AffineMap identity = AffineMap::getMultiDimIdentityMap(
+          outMap.getNumResults(), rewriter.getContext());
       Value empty = rewriter.create<tensor::EmptyOp>(
           loc, convertedType.getShape(), convertedType.getElementType());
-      SmallVector<utils::IteratorType> parallel(
-          identity.getNumDims(), utils::IteratorType::parallel);
-      replacement =
-          rewriter
-              .create<linalg::GenericOp>(
-                  loc, TypeRange{convertedType}, ValueRange{result},
-                  ValueRange{empty}, ArrayRef<AffineMap>{identity, identity},
-                  parallel,
-                  [&](OpBuilder &b, Location l, ValueRange args) {
-                    b.create<linalg::YieldOp>(
-                        l, convertElement(b, convert, args[0]));
-                  })
-              .getResult(0);
+      SmallVector<utils::IteratorType> parallel(identity.getNumDims(),
+                                                utils::IteratorType::parallel);
+      replacement = rewriter
+                        .create<linalg::GenericOp>(
+                            loc, TypeRange{convertedType}, ValueRange{result},
+                            ValueRange{empty},
+                            ArrayRef<AffineMap>{identity, identity}, parallel,
+                            [&](OpBuilder &b, Location l, ValueRange args) {
+                              b.create<linalg::YieldOp>(
+                                  l, convertElement(b, convert, args[0]));
+                            })
+                        .getResult(0);
     }
     rewriter.replaceOp(conversion, replacement);
     return success();
@@ -294,8 +291,8 @@ struct ConversionAsReshape : OpRewritePattern<linalg::GenericOp> {
     SmallVector<ReassociationIndices> all(1);
     for (int64_t i = 0; i < from.getRank(); ++i)
       all[0].push_back(i);
-    auto flat = RankedTensorType::get({from.getNumElements()},
-                                      from.getElementType());
+    auto flat =
+        RankedTensorType::get({from.getNumElements()}, from.getElementType());
     Value collapsed =
         rewriter.create<tensor::CollapseShapeOp>(loc, flat, source, all);
     rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(conversion, to,

@@ -33,8 +33,7 @@ struct StorageOptions {
 /// Gives every rank-4 temporary of `plan` (activations, their gradients,
 /// convolution weight gradients: buffers of role activation) the storage
 /// of `options`, and sets the plan's layout.
-void chooseTemporaryStorage(runtime::Plan &plan,
-                            const StorageOptions &options);
+void chooseTemporaryStorage(runtime::Plan &plan, const StorageOptions &options);
 
 /// The tensor type `buffer` is stored as: its shape permuted by its layout,
 /// its dtype's element type.

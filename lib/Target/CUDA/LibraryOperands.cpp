@@ -58,21 +58,22 @@ LogicalResult resnetc::convertLibraryOperands(ModuleOp module, Plan &plan) {
           return module.emitError("internal error: operand ")
                  << i << " of library call '" << step.kernel
                  << "' cannot be converted";
-        auto key = std::make_pair(source, static_cast<int64_t>(like.dtype) * 2 +
-                                              static_cast<int64_t>(like.layout));
+        auto key =
+            std::make_pair(source, static_cast<int64_t>(like.dtype) * 2 +
+                                       static_cast<int64_t>(like.layout));
         auto [it, isNew] = copyOf.try_emplace(key, -1);
         if (isNew) {
-          bool once = entry.name == "infer" &&
-                      (from.role == BufferRole::Param ||
-                       from.role == BufferRole::Derived);
+          bool once =
+              entry.name == "infer" && (from.role == BufferRole::Param ||
+                                        from.role == BufferRole::Derived);
           PlanBuffer copy = from;
           copy.name =
               copyName(once ? from.name : entry.name + ":" + from.name, like);
           copy.role = once ? BufferRole::Derived : BufferRole::Activation;
           copy.dtype = like.dtype;
           copy.layout = like.layout;
-          copy.bytes = from.bytes / 4 *
-                       static_cast<int64_t>(getDTypeSize(like.dtype));
+          copy.bytes =
+              from.bytes / 4 * static_cast<int64_t>(getDTypeSize(like.dtype));
           PlanStep convert;
           convert.kernel =
               "c" + std::to_string(conversions++) + "_" + step.kernel;
