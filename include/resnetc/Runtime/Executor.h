@@ -1,15 +1,16 @@
-//===- Executor.h - Running compiled models ---------------------*- C++ -*-===//
+//===- Executor.h - Running compiled models on a device ---------*- C++ -*-===//
 //
-// Loads an artifact, validates its plan, owns the one arena the plan sizes,
-// binds parameters, and runs the plan's entries. The CPU backend loads the
-// shared library with dlopen and runs batched steps image by image on a pool
-// of threads. No MLIR.
+// Runs one executable on its device: owns the arena the plan sizes, binds
+// parameters, and runs the plan's entries: inference on batches of images,
+// and pipelined training steps whose input copies overlap the previous
+// step's compute. Written once against Device.h for every device. No MLIR.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef RESNETC_RUNTIME_EXECUTOR_H
 #define RESNETC_RUNTIME_EXECUTOR_H
 
+#include "resnetc/Runtime/Device.h"
 #include "resnetc/Runtime/Plan.h"
 #include "resnetc/Runtime/Status.h"
 #include "resnetc/Runtime/Tensor.h"
@@ -21,40 +22,31 @@
 
 namespace resnetc::runtime {
 
-class ThreadPool;
-
-/// A compiled model: its plan and its kernels.
-class Artifact {
-public:
-  /// Loads `path`. Fails with a message naming the file when it is not a
-  /// resnetc artifact, was compiled for another target or plan version, or
-  /// lacks a kernel its plan names.
-  static Expected<std::unique_ptr<Artifact>> load(const std::string &path);
-  ~Artifact();
-
-  const Plan &getPlan() const { return plan; }
-  const std::string &getPath() const { return path; }
-
-  /// `void entry(void **args, int64_t n)` of every kernel.
-  using KernelFn = void (*)(void **, int64_t);
-  KernelFn getKernel(const std::string &name) const;
-
-private:
-  Artifact() = default;
-  std::string path;
-  void *handle = nullptr;
-  Plan plan;
-  std::map<std::string, KernelFn> kernels;
+/// What one training step computed (before its update).
+struct TrainStepResult {
+  float loss = 0;      ///< The batch's mean loss.
+  int64_t correct = 0; ///< Correct predictions in the batch.
 };
 
-/// Runs one artifact. Not thread-safe; one executor per thread of use.
+/// Host memory for one training batch, pinned on a GPU: `images` holds
+/// batch x C x H x W floats, `labels` batch class indices.
+struct TrainBatch {
+  float *images = nullptr;
+  int64_t *labels = nullptr;
+};
+
+/// Runs one executable. Not thread-safe; one executor per thread of use.
 class Executor {
 public:
-  /// `threads` = 0 uses every core.
-  Executor(const Artifact &artifact, unsigned threads = 0);
+  /// An executor of `executable` on `device` (which loaded it), with its
+  /// arena and staging memory allocated.
+  static Expected<std::unique_ptr<Executor>> create(Device &device,
+                                                    Executable &executable);
   ~Executor();
 
-  const Plan &getPlan() const { return artifact.getPlan(); }
+  const Plan &getPlan() const { return executable.getPlan(); }
+  Device &getDevice() { return device; }
+  const std::string &getPath() const { return executable.getPath(); }
 
   /// Copies `tensors` (by parameter name) into the param and state buffers.
   /// Every such buffer must be given, with the plan's shape and F32 dtype;
@@ -65,19 +57,28 @@ public:
 
   /// The parameters and state, by name (for checkpoints), and the SGD
   /// velocities (`<parameter>.velocity`) when asked.
-  std::map<std::string, HostTensor>
-  getParameters(bool withVelocities = false) const;
+  Expected<std::map<std::string, HostTensor>>
+  getParameters(bool withVelocities = false);
 
-  /// Runs `infer` on the first `count` images (count <= batch) of the input
-  /// buffer and leaves their logits in the output buffer.
-  Status infer(int64_t count);
+  /// Runs `infer` on `count` images (1 <= count <= batch; count x C x H x W
+  /// floats) and writes their count x classes logits.
+  Status infer(const float *images, int64_t count, float *logits);
 
-  /// One SGD step on a full batch: the images in the input buffer and
-  /// `labels` (batch of them). Updates parameters, velocities and running
-  /// statistics in place and returns the batch's mean loss and number of
-  /// correct predictions (before the update). Needs a train_step entry.
-  Status trainStep(const int64_t *labels, float lr, float &loss,
-                   int64_t &correct);
+  /// Pipelined training on full batches: fill the batch beginTrainStep
+  /// returns, submit it, and collect each submitted step's result, in
+  /// order, with finishTrainStep. At most two steps are in flight; a step's
+  /// input copy overlaps the previous step's compute. Needs a train_step
+  /// entry.
+  Expected<TrainBatch> beginTrainStep();
+  Status submitTrainStep(float lr);
+  Expected<TrainStepResult> finishTrainStep();
+  /// Steps submitted and not yet finished.
+  int inFlight() const { return static_cast<int>(submitted - finished); }
+
+  /// One training step on `images` and `labels` (a full batch each):
+  /// begin, submit and finish.
+  Expected<TrainStepResult> trainStep(const float *images,
+                                      const int64_t *labels, float lr);
 
   /// After this, every step of `infer` and `train_step` writes the tensors
   /// it produces to `directory` as
@@ -89,24 +90,43 @@ public:
     dumpDirectory = std::move(directory);
   }
 
-  /// Pointer to a buffer's first element.
-  float *bufferData(int64_t index);
-  float *inputData() { return bufferData(getPlan().input); }
-  const float *outputData() { return bufferData(getPlan().output); }
-
 private:
+  Executor(Device &device, Executable &executable)
+      : device(device), executable(executable) {}
+  Status initialize();
   Status runEntry(const std::string &name, int64_t count);
   Status prepare();
   Status dumpResults(const PlanEntry &entry, size_t step,
                      std::vector<bool> &written);
+  DeviceAddress bufferAddress(int64_t index) const;
 
-  const Artifact &artifact;
-  std::unique_ptr<ThreadPool> pool;
-  void *arena = nullptr;
+  Device &device;
+  Executable &executable;
+  DeviceAddress arena = 0;
   bool parametersSet = false;
   bool prepared = false;
   std::string dumpDirectory;
   std::map<std::string, int64_t> runs; ///< Runs of each entry so far.
+
+  /// Inference staging: pinned images and logits.
+  float *inferImages = nullptr, *inferLogits = nullptr;
+
+  /// Training: buffers of the train_step entry, and two slots of staging
+  /// (pinned host batches, device copies of them, results) used in turn.
+  int64_t labelsBuffer = -1, lrBuffer = -1, lossBuffer = -1,
+          correctBuffer = -1;
+  struct Slot {
+    TrainBatch host;              ///< Pinned batch the caller fills.
+    DeviceAddress images = 0;     ///< Its device copy.
+    DeviceAddress labels = 0;
+    void *result = nullptr;       ///< Pinned: loss (4 bytes), correct (8).
+    EventId copied = 0;           ///< The transfer into images/labels done.
+    EventId consumed = 0;         ///< Compute has read images/labels.
+    EventId done = 0;             ///< The step and its result copy done.
+    bool busy = false;            ///< Submitted and not finished.
+  };
+  Slot slots[2];
+  uint64_t begun = 0, submitted = 0, finished = 0;
 };
 
 } // namespace resnetc::runtime

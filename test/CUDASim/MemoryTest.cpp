@@ -1,0 +1,2 @@
+// Placeholder: to be written.
+#include <gtest/gtest.h>
