@@ -23,6 +23,14 @@ static int64_t findBuffer(const Plan &plan, BufferRole role,
   return -1;
 }
 
+/// "[64, 1, 7, 7]", as the checkpoint errors say it.
+static std::string formatDims(const std::vector<int64_t> &shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
 static int64_t imageElements(const Plan &plan) {
   return plan.inputShape[0] * plan.inputShape[1] * plan.inputShape[2];
 }
@@ -156,8 +164,8 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
                    getDTypeName(t.dtype) + ", expected F32");
     if (t.shape != b.shape)
       return Error(source + ": tensor '" + b.name + "' has shape " +
-                   formatShape(t.shape) + ", the model expects " +
-                   formatShape(b.shape));
+                   formatDims(t.shape) + ", the model expects " +
+                   formatDims(b.shape));
     // A backstop: shape and dtype already imply the size.
     if (static_cast<int64_t>(t.bytes.size()) != b.bytes)
       return Error(source + ": tensor '" + b.name + "' holds " +

@@ -19,19 +19,21 @@
 
 using namespace resnetc::runtime;
 
-/// Top-1 accuracy of the current parameters on `data`.
-static Expected<double> evaluate(Executor &exec, const ImageDataset &data) {
+TrainObserver::~TrainObserver() = default;
+
+Expected<double> resnetc::runtime::evaluate(Executor &exec,
+                                            const ImageDataset &data) {
   const Plan &plan = exec.getPlan();
   int64_t imageSize = data.c * data.h * data.w, correct = 0;
+  std::vector<float> logits(static_cast<size_t>(plan.batch * plan.classes));
   for (int64_t begin = 0; begin < data.n; begin += plan.batch) {
     int64_t count = std::min(plan.batch, data.n - begin);
-    std::memcpy(exec.inputData(), data.images.data() + begin * imageSize,
-                static_cast<size_t>(count * imageSize) * sizeof(float));
-    if (Status s = exec.infer(count); !s)
-      return s.error();
-    const float *logits = exec.outputData();
+    if (Status s = exec.infer(data.images.data() + begin * imageSize, count,
+                              logits.data());
+        !s)
+      return s.takeError();
     for (int64_t i = 0; i < count; ++i) {
-      const float *row = logits + i * plan.classes;
+      const float *row = logits.data() + i * plan.classes;
       int64_t best = 0;
       for (int64_t k = 1; k < plan.classes; ++k)
         if (row[k] > row[best])
@@ -104,7 +106,8 @@ resnetc::runtime::plotMetricsSVG(const std::vector<EpochMetrics> &metrics) {
 
 Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                                const ImageDataset &test,
-                               const TrainOptions &options, std::FILE *out) {
+                               const TrainOptions &options,
+                               TrainObserver &observer) {
   const Plan &plan = exec.getPlan();
   int64_t batch = plan.batch, imageSize = train.c * train.h * train.w;
   int64_t steps = train.n / batch; // full batches; the rest is dropped
@@ -152,54 +155,62 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
     }
   }
 
-  std::vector<int64_t> labels(static_cast<size_t>(batch));
   for (int64_t epoch = firstEpoch; epoch <= options.epochs; ++epoch) {
     std::vector<int64_t> order =
         makePermutation(train.n, options.seed * 1000003 + epoch);
     double lossSum = 0;
-    int64_t correct = 0;
-    auto start = std::chrono::steady_clock::now();
-    for (int64_t s = 0; s < steps; ++s) {
-      for (int64_t i = 0; i < batch; ++i) {
-        int64_t index = order[s * batch + i];
-        std::memcpy(exec.inputData() + i * imageSize,
-                    train.images.data() + index * imageSize,
-                    static_cast<size_t>(imageSize) * sizeof(float));
-        labels[i] = train.labels[index];
-      }
-      float loss = 0;
-      int64_t hits = 0;
-      if (Status st = exec.trainStep(
-              labels.data(), static_cast<float>(options.lr), loss, hits);
-          !st)
-        return st;
-      if (!std::isfinite(loss))
+    int64_t correct = 0, finished = 0;
+    // Collects the oldest step in flight.
+    auto finishOne = [&]() -> Status {
+      Expected<TrainStepResult> r = exec.finishTrainStep();
+      if (!r)
+        return r.takeError();
+      ++finished;
+      if (!std::isfinite(r->loss)) {
+        // Nothing more is collected: the run stops here.
+        while (exec.inFlight())
+          (void)exec.finishTrainStep();
         return Error("epoch " + std::to_string(epoch) + ", batch " +
-                     std::to_string(s + 1) + ": the loss is " +
-                     std::to_string(loss) +
+                     std::to_string(finished) + ": the loss is " +
+                     std::to_string(r->loss) +
                      "; training stopped (lower --lr); the last checkpoint "
                      "is of epoch " +
                      std::to_string(epoch - 1));
-      lossSum += loss;
-      correct += hits;
-      if (options.progress) {
-        int done = static_cast<int>(30 * (s + 1) / steps);
-        std::fprintf(out, "\repoch %lld [%.*s%*s] %lld/%lld loss %.4f",
-                     static_cast<long long>(epoch), done,
-                     "==============================", 30 - done, "",
-                     static_cast<long long>(s + 1),
-                     static_cast<long long>(steps), lossSum / (s + 1));
-        std::fflush(out);
       }
+      lossSum += r->loss;
+      correct += r->correct;
+      observer.onStep(epoch, finished, steps, lossSum / finished);
+      return Status::success();
+    };
+    auto start = std::chrono::steady_clock::now();
+    for (int64_t s = 0; s < steps; ++s) {
+      // The next batch is assembled while the step before computes.
+      Expected<TrainBatch> next = exec.beginTrainStep();
+      if (!next)
+        return next.takeError();
+      for (int64_t i = 0; i < batch; ++i) {
+        int64_t index = order[s * batch + i];
+        std::memcpy(next->images + i * imageSize,
+                    train.images.data() + index * imageSize,
+                    static_cast<size_t>(imageSize) * sizeof(float));
+        next->labels[i] = train.labels[index];
+      }
+      if (Status st = exec.submitTrainStep(static_cast<float>(options.lr));
+          !st)
+        return st;
+      if (exec.inFlight() == 2)
+        if (Status st = finishOne(); !st)
+          return st;
     }
+    while (exec.inFlight())
+      if (Status st = finishOne(); !st)
+        return st;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
-    if (options.progress)
-      std::fprintf(out, "\r%*s\r", 80, "");
     Expected<double> testAcc = evaluate(exec, test);
     if (!testAcc)
-      return testAcc.error();
+      return testAcc.takeError();
     EpochMetrics m;
     m.epoch = epoch;
     m.loss = lossSum / steps;
@@ -207,31 +218,32 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
     m.testAcc = *testAcc;
     m.examplesPerSecond = steps * batch / seconds;
     history.push_back(m);
-    std::fprintf(out,
-                 "epoch %lld: loss %.3f, train acc %.3f, test acc %.3f\n"
-                 "%.1f examples/sec on cpu\n",
-                 static_cast<long long>(epoch), m.loss, m.trainAcc, m.testAcc,
-                 m.examplesPerSecond);
-    std::fflush(out);
-    if (checkpoint.empty())
-      continue;
-    // Checkpoint, metrics and plot, each replaced atomically.
-    NamedTensors tensors;
-    for (auto &[name, t] : exec.getParameters(/*withVelocities=*/true))
-      tensors.emplace_back(name, t);
-    std::string rows = metricsCSV(history);
-    std::string body = rows.substr(rows.find('\n') + 1);
-    SafeTensorsMetadata meta = {{"epoch", std::to_string(epoch)},
-                                {"seed", std::to_string(options.seed)},
-                                {"model", plan.model},
-                                {"metrics", body}};
-    if (Status s = writeSafeTensors(checkpoint, tensors, meta); !s)
-      return s;
-    std::string plot = plotMetricsSVG(history);
-    if (Status s = writeFileAtomically(csv, {{rows.data(), rows.size()}}); !s)
-      return s;
-    if (Status s = writeFileAtomically(svg, {{plot.data(), plot.size()}}); !s)
-      return s;
+    if (!checkpoint.empty()) {
+      // Checkpoint, metrics and plot, each replaced atomically.
+      Expected<std::map<std::string, HostTensor>> params =
+          exec.getParameters(/*withVelocities=*/true);
+      if (!params)
+        return params.takeError();
+      NamedTensors tensors;
+      for (auto &[name, t] : *params)
+        tensors.emplace_back(name, t);
+      std::string rows = metricsCSV(history);
+      std::string body = rows.substr(rows.find('\n') + 1);
+      SafeTensorsMetadata meta = {{"epoch", std::to_string(epoch)},
+                                  {"seed", std::to_string(options.seed)},
+                                  {"model", plan.model},
+                                  {"metrics", body}};
+      if (Status s = writeSafeTensors(checkpoint, tensors, meta); !s)
+        return s;
+      std::string plot = plotMetricsSVG(history);
+      if (Status s = writeFileAtomically(csv, {{rows.data(), rows.size()}});
+          !s)
+        return s;
+      if (Status s = writeFileAtomically(svg, {{plot.data(), plot.size()}});
+          !s)
+        return s;
+    }
+    observer.onEpoch(m);
   }
   return Status::success();
 }

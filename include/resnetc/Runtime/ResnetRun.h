@@ -1,12 +1,12 @@
 //===- ResnetRun.h - The resnet-run tool ------------------------*- C++ -*-===//
 //
-// resnet-run MODEL [--weights W.safetensors | --init SCHEME --seed N]
+// resnet-run MODEL [--device cpu|cuda|cuda-sim] [--weights W | --init S]
 //            [--data fashion-mnist:test | --data images.npy [--labels y.npy]]
-//            [--limit N] [--batch N] [--threads T] [--logits out.npy]
-//            [--predictions out.csv|out.npy] [--save-weights W.safetensors]
+//            [--train --epochs N --checkpoint DIR [--resume]] [outputs...]
 //
-// Runs inference with a compiled model and prints throughput and, when
-// labels are known, accuracy. No MLIR.
+// Runs inference or training with a compiled model on the CPU, a GPU or the
+// simulated GPU, and prints throughput and, when labels are known, accuracy.
+// No MLIR.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,8 +1,10 @@
 //===- Train.h - The training loop of resnet-run ----------------*- C++ -*-===//
 //
 // Epochs over a dataset with a compiled train_step: seeded shuffling, full
-// batches, evaluation on a test set after every epoch, d2l-style progress
-// lines, metrics as CSV and an SVG plot, atomic checkpoints, and resuming.
+// batches (pipelined: a batch is assembled and copied while the step before
+// it computes), evaluation on a test set after every epoch, metrics as CSV
+// and an SVG plot, atomic checkpoints, and resuming. What is shown while it
+// runs is the caller's (TrainObserver).
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,8 +29,6 @@ struct TrainOptions {
   /// Continue from checkpointDir's checkpoint (same seed: same results as
   /// an uninterrupted run).
   bool resume = false;
-  /// Draw a live progress bar (on a terminal).
-  bool progress = false;
 };
 
 /// One line of metrics.
@@ -37,13 +37,28 @@ struct EpochMetrics {
   double loss = 0, trainAcc = 0, testAcc = 0, examplesPerSecond = 0;
 };
 
-/// Trains `exec` (whose parameters are set) on `train`, evaluating on
-/// `test` after each epoch. Prints one line per epoch to `out`. A loss that
-/// is not finite stops training with an error; the last checkpoint (of the
-/// last good epoch) stays.
+/// What a training run reports as it goes.
+class TrainObserver {
+public:
+  virtual ~TrainObserver();
+  /// After step `step` (1-based) of `steps` in `epoch`, with the epoch's
+  /// mean loss so far.
+  virtual void onStep(int64_t epoch, int64_t step, int64_t steps,
+                      double meanLoss) {}
+  /// After each epoch's evaluation (and checkpoint).
+  virtual void onEpoch(const EpochMetrics &metrics) {}
+};
+
+/// Trains `exec` (whose parameters are set, unless resuming) on `train`,
+/// evaluating on `test` after each epoch. A loss that is not finite stops
+/// training with an error; the last checkpoint (of the last good epoch)
+/// stays.
 Status train(Executor &exec, const ImageDataset &train,
              const ImageDataset &test, const TrainOptions &options,
-             std::FILE *out);
+             TrainObserver &observer);
+
+/// Top-1 accuracy of the current parameters on `data` (which has labels).
+Expected<double> evaluate(Executor &exec, const ImageDataset &data);
 
 /// The metrics as an SVG line plot (loss, train and test accuracy per
 /// epoch), in the manner of d2l's animator.

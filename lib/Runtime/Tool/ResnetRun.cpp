@@ -1,13 +1,16 @@
 //===- ResnetRun.cpp - The resnet-run tool --------------------------------===//
 //
-// Argument parsing, weights (checkpoint or seeded initialization), data
-// (Fashion-MNIST or .npy), batched inference through the Executor, and the
-// outputs: accuracy, logits, predictions.
+// The device (from --device or the artifact), weights (checkpoint or seeded
+// initialization), data (Fashion-MNIST or .npy), training with its report,
+// batched inference through the Executor, and the outputs: accuracy,
+// logits, predictions.
 //
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Runtime/ResnetRun.h"
+#include "Options.h"
 #include "resnetc/Runtime/Datasets.h"
+#include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/Executor.h"
 #include "resnetc/Runtime/Init.h"
 #include "resnetc/Runtime/Npy.h"
@@ -29,79 +32,9 @@
 using namespace resnetc::runtime;
 
 namespace {
-struct Options {
-  std::string model;
-  std::string weights, init = "d2l", saveWeights;
-  uint64_t seed = 0;
-  std::string data, labels;
-  int64_t limit = -1, batch = 0;
-  unsigned threads = 0;
-  std::string logits, predictions;
-  int64_t trainSteps = 0;
-  double lr = 0.01;
-  bool train = false, resume = false;
-  int64_t epochs = 10;
-  double momentum = -1, weightDecay = -1; ///< -1: not given
-  bool nesterov = false;
-  std::string checkpointDir;
-  std::string dumpDir;
-};
-
-const char *kUsage =
-    "usage: resnet-run MODEL.so [options]\n"
-    "\n"
-    "Runs inference with a model compiled by resnetc.\n"
-    "\n"
-    "weights:\n"
-    "  --weights FILE        parameters from a safetensors checkpoint\n"
-    "  --init SCHEME         otherwise initialize them: d2l (default; Xavier\n"
-    "                        uniform), kaiming-normal, kaiming-uniform,\n"
-    "                        pytorch, torchvision\n"
-    "  --seed N              seed of the initialization (default 0)\n"
-    "  --save-weights FILE   write the parameters used (safetensors)\n"
-    "data:\n"
-    "  --data NAME|FILE      fashion-mnist:test, fashion-mnist:train, or an\n"
-    "                        .npy array of float32 images, N x C x H x W\n"
-    "  --labels FILE         .npy integer labels for an .npy --data\n"
-    "  --limit N             use the first N images\n"
-    "training (a model compiled with resnetc --mode=train):\n"
-    "  --train               train on --data fashion-mnist (the train split;\n"
-    "                        the test split is evaluated after each epoch)\n"
-    "  --epochs N            epochs (default 10)\n"
-    "  --checkpoint DIR      write DIR/checkpoint.safetensors, metrics.csv "
-    "and\n"
-    "                        metrics.svg after every epoch\n"
-    "  --resume              continue from DIR's checkpoint\n"
-    "  --momentum X, --weight-decay X, --nesterov\n"
-    "                        must match what resnetc compiled into train_step\n"
-    "  --train-steps N       N SGD steps on the first batch of the data,\n"
-    "                        printing each step's loss, before the run\n"
-    "  --lr X                learning rate (default 0.01)\n"
-    "run:\n"
-    "  --batch N             images per step (default: the compiled batch)\n"
-    "  --threads N           worker threads (default: all cores)\n"
-    "outputs:\n"
-    "  --logits FILE         logits as .npy (float32, N x classes)\n"
-    "  --predictions FILE    predicted classes as .csv or .npy\n"
-    "  --dump-activations DIR\n"
-    "                        write every tensor each step of infer and\n"
-    "                        train_step produces to DIR as\n"
-    "                        <entry>.<run>.<step>.<kernel>.<result>.npy\n";
-
 int fail(const std::string &message) {
   std::fprintf(stderr, "resnet-run: error: %s\n", message.c_str());
   return 1;
-}
-
-bool parseInt(const std::string &text, int64_t &out) {
-  if (text.empty() || text.size() > 18)
-    return false;
-  char *end = nullptr;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (*end != '\0')
-    return false;
-  out = v;
-  return true;
 }
 
 /// What a parameter is, from its name and shape, for initialization.
@@ -128,7 +61,7 @@ Expected<ParamKind> kindOf(const PlanBuffer &b,
 }
 
 Expected<std::map<std::string, HostTensor>> initialize(const Plan &plan,
-                                                       const Options &opts) {
+                                                       const RunOptions &opts) {
   Expected<InitScheme> scheme = parseInitScheme(opts.init);
   if (!scheme)
     return scheme.takeError();
@@ -165,7 +98,7 @@ Expected<std::map<std::string, HostTensor>> initialize(const Plan &plan,
   return out;
 }
 
-Expected<ImageDataset> loadData(const Plan &plan, const Options &opts) {
+Expected<ImageDataset> loadData(const Plan &plan, const RunOptions &opts) {
   int64_t c = plan.inputShape[0], h = plan.inputShape[1],
           w = plan.inputShape[2];
   if (opts.data.rfind("fashion-mnist:", 0) == 0) {
@@ -211,117 +144,94 @@ Expected<ImageDataset> loadData(const Plan &plan, const Options &opts) {
   }
   return ds;
 }
+
+/// Prints the epochs of a training run the way d2l does, with a live
+/// progress bar on a terminal.
+class TrainReport : public TrainObserver {
+public:
+  TrainReport(std::string device, bool progress)
+      : device(std::move(device)), progress(progress) {}
+
+  void onStep(int64_t epoch, int64_t step, int64_t steps,
+              double meanLoss) override {
+    if (!progress)
+      return;
+    int done = static_cast<int>(30 * step / steps);
+    std::printf("\repoch %lld [%.*s%*s] %lld/%lld loss %.4f",
+                static_cast<long long>(epoch), done,
+                "==============================", 30 - done, "",
+                static_cast<long long>(step), static_cast<long long>(steps),
+                meanLoss);
+    std::fflush(stdout);
+  }
+
+  void onEpoch(const EpochMetrics &m) override {
+    if (progress)
+      std::printf("\r%*s\r", 80, "");
+    std::printf("epoch %lld: loss %.3f, train acc %.3f, test acc %.3f\n"
+                "%.1f examples/sec on %s\n",
+                static_cast<long long>(m.epoch), m.loss, m.trainAcc,
+                m.testAcc, m.examplesPerSecond, device.c_str());
+    std::fflush(stdout);
+  }
+
+private:
+  std::string device;
+  bool progress;
+};
+
+/// The directory of the running program.
+std::string getProgramDir(const char *argv0) {
+  std::error_code ec;
+  std::filesystem::path exe =
+      std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec)
+    exe = std::filesystem::absolute(argv0, ec);
+  return exe.parent_path().string();
+}
 } // namespace
 
 int resnetc::runtime::resnetRunMain(int argc, char **argv) {
-  Options opts;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](std::string &out) {
-      if (i + 1 >= argc)
-        return false;
-      out = argv[++i];
-      return true;
-    };
-    auto intValue = [&](int64_t &out, int64_t min) {
-      std::string v;
-      return value(v) && parseInt(v, out) && out >= min;
-    };
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    bool ok = true;
-    if (arg == "--weights")
-      ok = value(opts.weights);
-    else if (arg == "--init")
-      ok = value(opts.init);
-    else if (arg == "--save-weights")
-      ok = value(opts.saveWeights);
-    else if (arg == "--seed") {
-      int64_t s = 0;
-      ok = intValue(s, 0);
-      opts.seed = static_cast<uint64_t>(s);
-    } else if (arg == "--data")
-      ok = value(opts.data);
-    else if (arg == "--labels")
-      ok = value(opts.labels);
-    else if (arg == "--train")
-      opts.train = true;
-    else if (arg == "--nesterov")
-      opts.nesterov = true;
-    else if (arg == "--momentum" || arg == "--weight-decay") {
-      std::string v;
-      char *end = nullptr;
-      ok = value(v);
-      double x = ok ? std::strtod(v.c_str(), &end) : 0;
-      ok = ok && end && *end == '\0' && std::isfinite(x) && x >= 0;
-      (arg == "--momentum" ? opts.momentum : opts.weightDecay) = x;
-    } else if (arg == "--resume")
-      opts.resume = true;
-    else if (arg == "--epochs")
-      ok = intValue(opts.epochs, 1);
-    else if (arg == "--checkpoint")
-      ok = value(opts.checkpointDir);
-    else if (arg == "--train-steps")
-      ok = intValue(opts.trainSteps, 1);
-    else if (arg == "--lr") {
-      std::string v;
-      char *end = nullptr;
-      ok = value(v);
-      if (ok) {
-        opts.lr = std::strtod(v.c_str(), &end);
-        ok = end && *end == '\0' && std::isfinite(opts.lr) && opts.lr >= 0;
-      }
-    } else if (arg == "--limit")
-      ok = intValue(opts.limit, 1);
-    else if (arg == "--batch")
-      ok = intValue(opts.batch, 1);
-    else if (arg == "--threads") {
-      int64_t t = 0;
-      ok = intValue(t, 1) && t <= 1024;
-      opts.threads = static_cast<unsigned>(t);
-    } else if (arg == "--logits")
-      ok = value(opts.logits);
-    else if (arg == "--dump-activations")
-      ok = value(opts.dumpDir);
-    else if (arg == "--predictions")
-      ok = value(opts.predictions);
-    else if (!arg.empty() && arg[0] == '-')
-      return fail("unknown option '" + arg + "' (see --help)");
-    else if (opts.model.empty())
-      opts.model = arg;
-    else
-      return fail("more than one model given ('" + opts.model + "' and '" +
-                  arg + "')");
-    if (!ok)
-      return fail("option " + arg + " needs a valid value (see --help)");
+  Expected<RunOptions> parsed = parseRunOptions(argc, argv);
+  if (!parsed)
+    return fail(parsed.error().message());
+  RunOptions &opts = *parsed;
+  if (opts.help) {
+    std::fputs(kResnetRunUsage, stdout);
+    return 0;
   }
   if (opts.model.empty())
-    return fail("no model given (usage: resnet-run MODEL.so --data ...; see "
+    return fail("no model given (usage: resnet-run MODEL --data ...; see "
                 "--help)");
   if (opts.data.empty())
     return fail("no input data given (--data fashion-mnist:test or --data "
                 "images.npy)");
-
   if (opts.resume && opts.checkpointDir.empty())
     return fail("--resume needs --checkpoint DIR");
   if (opts.train && opts.data != "fashion-mnist" &&
       opts.data != "fashion-mnist:train")
     return fail("--train trains on --data fashion-mnist (the train split)");
 
-  Expected<std::unique_ptr<Artifact>> artifact = Artifact::load(opts.model);
-  if (!artifact)
-    return fail(artifact.error().message());
-  const Plan &plan = (*artifact)->getPlan();
+  DeviceOptions deviceOptions;
+  deviceOptions.kind =
+      opts.device.empty() ? getArtifactDeviceKind(opts.model) : opts.device;
+  deviceOptions.threads = opts.threads;
+  deviceOptions.convAlgo = opts.convAlgo;
+  deviceOptions.deterministic = opts.deterministic;
+  deviceOptions.algoCache = opts.algoCache;
+  deviceOptions.programDir = getProgramDir(argv[0]);
+  Expected<std::unique_ptr<Device>> device = createDevice(deviceOptions);
+  if (!device)
+    return fail(device.error().message());
+  Expected<std::unique_ptr<Executable>> executable = (*device)->load(opts.model);
+  if (!executable)
+    return fail(executable.error().message());
+  const Plan &plan = (*executable)->getPlan();
   if (opts.batch > plan.batch)
     return fail("--batch " + std::to_string(opts.batch) +
-                " is larger than "
-                "the batch the model was compiled for (" +
-                std::to_string(plan.batch) +
-                "); recompile with resnetc "
-                "--batch " +
-                std::to_string(opts.batch));
+                " is larger than the batch the model was compiled for (" +
+                std::to_string(plan.batch) + "); recompile with resnetc "
+                "--batch " + std::to_string(opts.batch));
   int64_t batch = opts.batch ? opts.batch : plan.batch;
 
   // Load everything before running anything.
@@ -349,8 +259,7 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     if (opts.batch && opts.batch != plan.batch)
       return fail("train_step was compiled for batch " +
                   std::to_string(plan.batch) +
-                  "; recompile with resnetc "
-                  "--mode=train --batch " +
+                  "; recompile with resnetc --mode=train --batch " +
                   std::to_string(opts.batch));
     auto differs = [](double given, double compiled) {
       return given >= 0 && std::abs(given - compiled) > 1e-12;
@@ -371,6 +280,13 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   if (opts.train && !opts.dumpDir.empty())
     return fail("--dump-activations writes one run's tensors; use it with "
                 "inference or --train-steps, not --train");
+  Expected<std::unique_ptr<Executor>> created =
+      Executor::create(**device, **executable);
+  if (!created)
+    return fail(created.error().message());
+  Executor &exec = **created;
+  std::string deviceName = (*device)->getName();
+
   if (opts.train) {
     int64_t h = plan.inputShape[1], w = plan.inputShape[2];
     Expected<ImageDataset> trainSet =
@@ -380,7 +296,6 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     Expected<ImageDataset> testSet = loadDataset("fashion-mnist:test", h, w);
     if (!testSet)
       return fail(testSet.error().message());
-    Executor exec(**artifact, opts.threads);
     if (!opts.resume)
       if (Status s = exec.setParameters(params, paramSource); !s)
         return fail(s.message());
@@ -390,13 +305,14 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     to.seed = opts.seed;
     to.checkpointDir = opts.checkpointDir;
     to.resume = opts.resume;
-    to.progress = isatty(fileno(stdout));
     std::printf("training %s on %lld images, batch %lld, lr %g, %lld "
                 "epochs\n",
                 plan.model.c_str(), static_cast<long long>(trainSet->n),
                 static_cast<long long>(plan.batch), opts.lr,
                 static_cast<long long>(opts.epochs));
-    if (Status s = train(exec, *trainSet, *testSet, to, stdout); !s)
+    std::fflush(stdout);
+    TrainReport report(deviceName, isatty(fileno(stdout)));
+    if (Status s = train(exec, *trainSet, *testSet, to, report); !s)
       return fail(s.message());
     return 0;
   }
@@ -404,7 +320,6 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   if (!data)
     return fail(data.error().message());
 
-  Executor exec(**artifact, opts.threads);
   if (Status s = exec.setParameters(params, paramSource); !s)
     return fail(s.message());
   if (!opts.dumpDir.empty()) {
@@ -416,36 +331,34 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     exec.setDumpDirectory(opts.dumpDir);
   }
   if (opts.trainSteps > 0) {
-    const Plan &p = exec.getPlan();
     if (data->labels.empty())
       return fail("--train-steps needs labels (a labelled dataset, or "
                   "--labels with an .npy --data)");
-    if (data->n < p.batch)
+    if (data->n < plan.batch)
       return fail("--train-steps trains on one full batch of " +
-                  std::to_string(p.batch) + " images; the data has " +
+                  std::to_string(plan.batch) + " images; the data has " +
                   std::to_string(data->n));
-    std::memcpy(exec.inputData(), data->images.data(),
-                static_cast<size_t>(p.batch * data->c * data->h * data->w) *
-                    sizeof(float));
     for (int64_t step = 1; step <= opts.trainSteps; ++step) {
-      float loss = 0;
-      int64_t correct = 0;
-      if (Status s = exec.trainStep(data->labels.data(),
-                                    static_cast<float>(opts.lr), loss, correct);
-          !s)
-        return fail(s.message());
+      Expected<TrainStepResult> r =
+          exec.trainStep(data->images.data(), data->labels.data(),
+                         static_cast<float>(opts.lr));
+      if (!r)
+        return fail(r.error().message());
       std::printf("train step %lld: loss %.9g, correct %lld/%lld\n",
-                  static_cast<long long>(step), loss,
-                  static_cast<long long>(correct),
-                  static_cast<long long>(p.batch));
-      if (!std::isfinite(loss))
+                  static_cast<long long>(step), r->loss,
+                  static_cast<long long>(r->correct),
+                  static_cast<long long>(plan.batch));
+      if (!std::isfinite(r->loss))
         return fail("the loss is not finite after step " +
                     std::to_string(step) + "; lower --lr");
     }
   }
   if (!opts.saveWeights.empty()) {
+    Expected<std::map<std::string, HostTensor>> weights = exec.getParameters();
+    if (!weights)
+      return fail(weights.error().message());
     NamedTensors out;
-    for (auto &[name, t] : exec.getParameters())
+    for (auto &[name, t] : *weights)
       out.emplace_back(name, t);
     if (Status s = writeSafeTensors(opts.saveWeights, out); !s)
       return fail(s.message());
@@ -457,12 +370,10 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   auto start = std::chrono::steady_clock::now();
   for (int64_t begin = 0; begin < n; begin += batch) {
     int64_t count = std::min(batch, n - begin);
-    std::memcpy(exec.inputData(), data->images.data() + begin * imageSize,
-                static_cast<size_t>(count * imageSize) * sizeof(float));
-    if (Status s = exec.infer(count); !s)
+    if (Status s = exec.infer(data->images.data() + begin * imageSize, count,
+                              logits.data() + begin * classes);
+        !s)
       return fail(s.message());
-    std::memcpy(logits.data() + begin * classes, exec.outputData(),
-                static_cast<size_t>(count * classes) * sizeof(float));
   }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -483,7 +394,7 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   std::printf("%s: %lld images in %.3f s (%.1f images/s, batch %lld, %s)\n",
               plan.model.c_str(), static_cast<long long>(n), seconds,
               seconds > 0 ? n / seconds : 0.0, static_cast<long long>(batch),
-              plan.target.c_str());
+              deviceName.c_str());
   if (!data->labels.empty())
     std::printf("accuracy %.4f (%lld/%lld)\n",
                 n ? static_cast<double>(correct) / n : 0.0,
@@ -512,10 +423,11 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
           os << "," << data->labels[i];
         os << "\n";
       }
-      std::ofstream f(opts.predictions);
-      f << os.str();
-      if (!f)
-        return fail("cannot write " + opts.predictions);
+      std::string text = os.str();
+      if (Status s = writeFileAtomically(opts.predictions,
+                                         {{text.data(), text.size()}});
+          !s)
+        return fail(s.message());
     } else {
       HostTensor t;
       t.dtype = DType::I64;

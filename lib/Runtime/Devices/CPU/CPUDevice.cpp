@@ -270,7 +270,7 @@ CPUDevice::load(const std::string &path) {
     return fail(plan.error().message());
   if (plan->target != "cpu")
     return fail(path + ": compiled for target '" + plan->target +
-                "', but this is the CPU device");
+                "', but the CPU device runs 'cpu' artifacts");
   for (const PlanBuffer &b : plan->buffers)
     if (b.dtype != DType::F32 &&
         !(b.dtype == DType::I64 &&

@@ -1,0 +1,52 @@
+//===- Options.h - resnet-run's command line --------------------*- C++ -*-===//
+//
+// The options of resnet-run and their parser: `--name value` and
+// `--name=value` alike; an empty value, a value of the wrong form or an
+// unknown option is an error naming the option.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_LIB_RUNTIME_TOOL_OPTIONS_H
+#define RESNETC_LIB_RUNTIME_TOOL_OPTIONS_H
+
+#include "resnetc/Runtime/Device.h"
+#include "resnetc/Runtime/Status.h"
+
+#include <cstdint>
+#include <string>
+
+namespace resnetc::runtime {
+
+struct RunOptions {
+  std::string model;
+  /// --device: "cpu", "cuda" or "cuda-sim"; empty: from the artifact.
+  std::string device;
+  std::string weights, init = "d2l", saveWeights;
+  uint64_t seed = 0;
+  std::string data, labels;
+  int64_t limit = -1, batch = 0;
+  unsigned threads = 0;
+  std::string logits, predictions;
+  int64_t trainSteps = 0;
+  double lr = 0.01;
+  bool train = false, resume = false;
+  int64_t epochs = 10;
+  double momentum = -1, weightDecay = -1; ///< -1: not given
+  bool nesterov = false;
+  std::string checkpointDir;
+  std::string dumpDir;
+  ConvAlgoSearch convAlgo = ConvAlgoSearch::Heuristic;
+  bool deterministic = false;
+  std::string algoCache;
+  bool help = false;
+};
+
+/// The usage text of --help.
+extern const char *const kResnetRunUsage;
+
+/// Parses the command line.
+Expected<RunOptions> parseRunOptions(int argc, char **argv);
+
+} // namespace resnetc::runtime
+
+#endif // RESNETC_LIB_RUNTIME_TOOL_OPTIONS_H
