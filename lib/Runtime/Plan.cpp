@@ -144,6 +144,9 @@ static JsonValue libraryToJson(const LibraryCall &c) {
   j.set("bias", JsonValue(c.bias));
   j.set("residual", JsonValue(c.residual));
   j.set("relu", JsonValue(c.relu));
+  j.set("math_type", c.mathType);
+  j.set("compute_type", c.computeType);
+  j.set("mode", c.mode);
   return j;
 }
 
@@ -415,6 +418,23 @@ static LibraryCall readLibraryCall(Reader &r, const JsonValue &jc,
       r.fail(where + "." + name + ": expected true or false");
     *flag = v && v->getBool();
   }
+  auto oneOf = [&](const char *name, std::string &out,
+                   std::initializer_list<const char *> allowed) {
+    out = r.str(jc, name, where);
+    if (r.error)
+      return;
+    std::string list;
+    for (const char *a : allowed) {
+      if (out == a)
+        return;
+      list += std::string(list.empty() ? "" : ", ") + a;
+    }
+    r.fail(where + "." + name + ": unknown value '" + out + "' (" + list +
+           ")");
+  };
+  oneOf("math_type", call.mathType, {"fma", "tensor_op"});
+  oneOf("compute_type", call.computeType, {"float"});
+  oneOf("mode", call.mode, {"cross_correlation", "convolution"});
   if (r.error)
     return call;
   if (call.name != "cudnn.conv2d_forward" &&

@@ -23,8 +23,9 @@
 
 namespace resnetc::runtime {
 
-/// The plan format version this library reads and writes.
-constexpr int64_t kPlanVersion = 1;
+/// The plan format version this library reads and writes. Version 2 states
+/// every cuDNN call's math type, compute type and mode.
+constexpr int64_t kPlanVersion = 2;
 
 /// Alignment of every buffer in the arena, in bytes.
 constexpr int64_t kBufferAlignment = 64;
@@ -93,7 +94,8 @@ struct PlanLaunch {
 /// output = [relu](conv(input, weight) [+ bias] [+ residual]); backward data
 /// (grad_output, weight, grad_input); backward filter (grad_output, input,
 /// grad_weight). Shapes are the buffers' (logical); every rank-4 buffer of
-/// a call has the same layout, which is the call's.
+/// a call has the same layout, which is the call's. The call states how
+/// cuDNN computes, so that a runtime sets nothing by default.
 struct LibraryCall {
   /// "cudnn.conv2d_forward", "cudnn.conv2d_backward_data" or
   /// "cudnn.conv2d_backward_filter".
@@ -102,6 +104,16 @@ struct LibraryCall {
                          dilation = {1, 1};
   int64_t groups = 1;
   bool bias = false, residual = false, relu = false;
+  /// cuDNN's math type: "fma" (CUDNN_FMA_MATH: fp32 FMA instructions only,
+  /// no TF32) or "tensor_op" (CUDNN_TENSOR_OP_MATH: tensor cores, TF32 for
+  /// fp32 data).
+  std::string mathType = "fma";
+  /// The accumulation type (the convolution descriptor's compute type):
+  /// "float".
+  std::string computeType = "float";
+  /// "cross_correlation" (PyTorch's convolution, CUDNN_CROSS_CORRELATION)
+  /// or "convolution" (the filter flipped, CUDNN_CONVOLUTION).
+  std::string mode = "cross_correlation";
 
   /// How many buffer arguments the call takes.
   size_t getNumArgs() const { return 3 + bias + residual; }

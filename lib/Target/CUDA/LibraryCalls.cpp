@@ -52,6 +52,10 @@ static std::optional<LibraryCall> getLibraryCall(Operation *op) {
 }
 
 LogicalResult resnetc::recordLibraryCalls(ModuleOp module, Plan &plan) {
+  // How cuDNN computes, stated in every call: strict fp32 FMA math for fp32
+  // plans, tensor cores (TF32 for fp32 data) for tf32 and bf16; fp32
+  // accumulation; PyTorch's cross-correlation.
+  std::string mathType = plan.precision == "fp32" ? "fma" : "tensor_op";
   llvm::StringMap<LibraryCall> calls;
   SmallVector<func::FuncOp> done;
   for (auto kernel : module.getOps<func::FuncOp>()) {
@@ -65,6 +69,9 @@ LogicalResult resnetc::recordLibraryCalls(ModuleOp module, Plan &plan) {
         op->getNextNode() != body.getTerminator())
       return kernel.emitError("internal error: convolution kernel '")
              << kernel.getName() << "' is not one op over its arguments";
+    call->mathType = mathType;
+    call->computeType = "float";
+    call->mode = "cross_correlation";
     calls[kernel.getName()] = *call;
     done.push_back(kernel);
   }
