@@ -31,8 +31,9 @@ enum class CUDAOutput {
 
 struct CUDACompileOptions {
   CUDAOutput output = CUDAOutput::PTX;
-  /// The GPU architecture: sm_80, sm_90 or sm_90a.
-  std::string arch = "sm_90a";
+  /// The GPU architecture: sm_80 (the default; the driver compiles it for
+  /// every later GPU), sm_90 or sm_90a (Hopper only).
+  std::string arch = "sm_80";
   /// Threads per block of the generated kernels.
   int64_t threads = 256;
   /// Convolutions as cuDNN calls of the plan (otherwise generated kernels).

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Compiles each MODEL into a CUDA artifact (infer, then train, with FLAGS),
-# assembles it with ptxas for sm_90a (at -O0: validity is what is checked,
+# assembles it with ptxas for sm_80 (at -O0: validity is what is checked,
 # and it halves the time) and checks its plan against its PTX with
 # check_plan.py; prints one line per model and mode and exits non-zero if
 # any step fails.
@@ -18,7 +18,7 @@ for rn in "$@"; do
     if ! resnetc "$rn" --batch 2 --mode=$mode $flags -o "$ptx"; then
       echo "$name $mode: resnetc FAILED"; status=1; continue
     fi
-    if ! "$ptxas" -arch=sm_90a -O0 "$ptx" -o "$work/$name.$mode.cubin"; then
+    if ! "$ptxas" -arch=sm_80 -O0 "$ptx" -o "$work/$name.$mode.cubin"; then
       echo "$name $mode: ptxas FAILED"; status=1; continue
     fi
     if ! plan=$("$python" "$check" "$ptx"); then
