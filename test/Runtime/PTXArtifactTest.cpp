@@ -174,6 +174,8 @@ TEST(PTXArtifactTest, LibraryCallsRoundTrip) {
   Plan plan = makeLibraryPlan();
   plan.entries[0].steps[0].library->strides = {2, 1};
   plan.entries[0].steps[0].library->relu = true;
+  plan.entries[0].steps[0].library->mathType = "tensor_op";
+  plan.entries[0].steps[0].library->mode = "convolution";
   Expected<Plan> back = readPTXArtifact(artifactOf(plan), "m.ptx");
   ASSERT_TRUE(back) << back.error().message();
   const std::optional<LibraryCall> &call = back->entries[0].steps[0].library;
@@ -182,6 +184,30 @@ TEST(PTXArtifactTest, LibraryCallsRoundTrip) {
   EXPECT_EQ(call->strides, (std::array<int64_t, 2>{2, 1}));
   EXPECT_TRUE(call->relu);
   EXPECT_FALSE(call->bias);
+  EXPECT_EQ(call->mathType, "tensor_op");
+  EXPECT_EQ(call->computeType, "float");
+  EXPECT_EQ(call->mode, "convolution");
+}
+
+TEST(PTXArtifactTest, LibraryCallsStateHowCuDNNComputes) {
+  auto errorOfCall = [](void (*edit)(Plan &)) {
+    return errorOf(edit, makeLibraryPlan());
+  };
+  EXPECT_EQ(errorOfCall([](Plan &p) {
+              p.entries[0].steps[0].library->mathType = "default";
+            }),
+            "m.ptx: plan: entries[0].steps[0].library.math_type: unknown "
+            "value 'default' (fma, tensor_op)");
+  EXPECT_EQ(errorOfCall([](Plan &p) {
+              p.entries[0].steps[0].library->computeType = "half";
+            }),
+            "m.ptx: plan: entries[0].steps[0].library.compute_type: unknown "
+            "value 'half' (float)");
+  EXPECT_EQ(errorOfCall([](Plan &p) {
+              p.entries[0].steps[0].library->mode = "";
+            }),
+            "m.ptx: plan: entries[0].steps[0].library.mode: unknown value '' "
+            "(cross_correlation, convolution)");
 }
 
 TEST(PTXArtifactTest, RejectsInconsistentLibraryCalls) {

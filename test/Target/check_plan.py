@@ -104,6 +104,15 @@ def check_library(plan, s, step):
                for a in step["args"] if len(plan["buffers"][a]["shape"]) == 4}
     assert len(layouts) == 1, \
         f"step {s}: {call['name']} mixes layouts {sorted(layouts)}"
+    # How cuDNN computes is stated, and follows the plan's precision: strict
+    # fp32 (FMA) math for fp32, tensor cores for tf32 and bf16; fp32
+    # accumulation; PyTorch's cross-correlation.
+    math = "fma" if plan["precision"] == "fp32" else "tensor_op"
+    assert call.get("math_type") == math, \
+        f"step {s}: math_type {call.get('math_type')} in a " \
+        f"{plan['precision']} plan"
+    assert call.get("compute_type") == "float", f"step {s}: compute_type"
+    assert call.get("mode") == "cross_correlation", f"step {s}: mode"
 
 
 def main(path):
