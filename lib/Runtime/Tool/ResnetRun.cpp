@@ -293,7 +293,9 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
         loadDataset("fashion-mnist:train", h, w, opts.limit);
     if (!trainSet)
       return fail(trainSet.error().message());
-    Expected<ImageDataset> testSet = loadDataset("fashion-mnist:test", h, w);
+    // --limit bounds both splits: the evaluation after each epoch too.
+    Expected<ImageDataset> testSet =
+        loadDataset("fashion-mnist:test", h, w, opts.limit);
     if (!testSet)
       return fail(testSet.error().message());
     if (!opts.resume)
@@ -338,20 +340,56 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
       return fail("--train-steps trains on one full batch of " +
                   std::to_string(plan.batch) + " images; the data has " +
                   std::to_string(data->n));
-    for (int64_t step = 1; step <= opts.trainSteps; ++step) {
-      Expected<TrainStepResult> r =
-          exec.trainStep(data->images.data(), data->labels.data(),
-                         static_cast<float>(opts.lr));
+    // Pipelined as in training: a step is submitted before the one before
+    // it is collected.
+    size_t batchBytes = static_cast<size_t>(
+        plan.batch * data->c * data->h * data->w) * sizeof(float);
+    int64_t collected = 0;
+    auto collect = [&]() -> Status {
+      Expected<TrainStepResult> r = exec.finishTrainStep();
       if (!r)
-        return fail(r.error().message());
+        return r.takeError();
+      ++collected;
       std::printf("train step %lld: loss %.9g, correct %lld/%lld\n",
-                  static_cast<long long>(step), r->loss,
+                  static_cast<long long>(collected), r->loss,
                   static_cast<long long>(r->correct),
                   static_cast<long long>(plan.batch));
       if (!std::isfinite(r->loss))
-        return fail("the loss is not finite after step " +
-                    std::to_string(step) + "; lower --lr");
+        return Error("the loss is not finite after step " +
+                     std::to_string(collected) + "; lower --lr");
+      return Status::success();
+    };
+    auto start = std::chrono::steady_clock::now();
+    for (int64_t step = 1; step <= opts.trainSteps; ++step) {
+      Expected<TrainBatch> next = exec.beginTrainStep();
+      if (!next)
+        return fail(next.error().message());
+      std::memcpy(next->images, data->images.data(), batchBytes);
+      std::memcpy(next->labels, data->labels.data(),
+                  static_cast<size_t>(plan.batch) * sizeof(int64_t));
+      if (Status st = exec.submitTrainStep(static_cast<float>(opts.lr)); !st)
+        return fail(st.message());
+      if (exec.inFlight() == 2)
+        if (Status st = collect(); !st) {
+          while (exec.inFlight())
+            (void)exec.finishTrainStep();
+          return fail(st.message());
+        }
     }
+    while (exec.inFlight())
+      if (Status st = collect(); !st) {
+        while (exec.inFlight())
+          (void)exec.finishTrainStep();
+        return fail(st.message());
+      }
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    std::printf("%lld train steps in %.3f s (%.1f images/s, batch %lld, "
+                "%s)\n",
+                static_cast<long long>(opts.trainSteps), seconds,
+                seconds > 0 ? opts.trainSteps * plan.batch / seconds : 0.0,
+                static_cast<long long>(plan.batch), deviceName.c_str());
   }
   if (!opts.saveWeights.empty()) {
     Expected<std::map<std::string, HostTensor>> weights = exec.getParameters();
