@@ -656,6 +656,23 @@ TEST_F(CuDNNTest, BackwardAlgorithmRules) {
         << algo;
 }
 
+TEST_F(CuDNNTest, BackwardFilterAlgo3NeedsUnitDilation) {
+  // Conservative: the table for ALGO_3's dilation is not at hand.
+  Conv dilated = cv;
+  dilated.dilH = dilated.dilW = 2, dilated.padH = dilated.padW = 2;
+  cv = dilated;
+  build();
+  size_t bytes;
+  EXPECT_EQ(
+      cudnnGetConvolutionBackwardFilterWorkspaceSize(
+          handle, xd, yd, cd, wd, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3, &bytes),
+      CUDNN_STATUS_NOT_SUPPORTED);
+  EXPECT_EQ(
+      cudnnGetConvolutionBackwardFilterWorkspaceSize(
+          handle, xd, yd, cd, wd, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, &bytes),
+      CUDNN_STATUS_SUCCESS);
+}
+
 //===----------------------------------------------------------------------===//
 // Workspace
 //===----------------------------------------------------------------------===//
@@ -870,6 +887,35 @@ TEST_F(CuDNNTest, WorkRunsOnTheHandlesStreamWhenItIsSynchronized) {
   cudnnDestroyTensorDescriptor(xd);
   tensors.erase(std::find(tensors.begin(), tensors.end(), xd));
   EXPECT_EQ(device.drain(stream), CUDA_SUCCESS);
+}
+
+TEST_F(CuDNNTest, CapturedCallsReplayFromAGraph) {
+  build();
+  ASSERT_EQ(device.beginCapture(stream), CUDA_SUCCESS);
+  EXPECT_EQ(forward(), CUDNN_STATUS_SUCCESS);
+  EXPECT_TRUE(stream->pending.empty());
+  // The Find functions run and synchronize: not while capturing.
+  cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+  int returned = 0;
+  EXPECT_EQ(cudnnFindConvolutionForwardAlgorithmEx(
+                handle, xd, ptr(x), wd, ptr(w), cd, yd, ptr(y),
+                CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned, perf, ptr(ws),
+                wsBytes),
+            CUDNN_STATUS_NOT_SUPPORTED);
+  resnetc::cudasim::Graph *graph = nullptr;
+  ASSERT_EQ(device.endCapture(stream, &graph), CUDA_SUCCESS);
+  ASSERT_EQ(graph->nodes.size(), 1u);
+  EXPECT_FALSE(device.memory.find(y)->isWritten(y, 4));
+  // Each launch runs the captured call.
+  ASSERT_EQ(device.launch(graph, stream), CUDA_SUCCESS);
+  ASSERT_EQ(device.launch(graph, stream), CUDA_SUCCESS);
+  EXPECT_EQ(stream->pending.size(), 2u);
+  EXPECT_EQ(device.drain(stream), CUDA_SUCCESS);
+  expectNear(download(y, yDims(cv), format),
+             referenceForward(cv, randomFloats(cv.xCount(), 1),
+                              randomFloats(cv.wCount(), 2)),
+             1e-6);
+  device.destroyGraph(graph);
 }
 
 TEST_F(CuDNNTest, OnTheDefaultStreamWorkRunsAtOnce) {
