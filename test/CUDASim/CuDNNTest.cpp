@@ -192,14 +192,24 @@ TEST_F(CuDNNTest, TensorSetterRules) {
             CUDNN_STATUS_BAD_PARAM);
   EXPECT_EQ(set(7, CUDNN_DATA_FLOAT, 1, 2, 3, 4), CUDNN_STATUS_BAD_PARAM);
   EXPECT_EQ(set(CUDNN_TENSOR_NCHW, 99, 1, 2, 3, 4), CUDNN_STATUS_BAD_PARAM);
-  // cuDNN's own but not simulated: NOT_SUPPORTED.
-  EXPECT_EQ(set(2 /* NCHW_VECT_C */, CUDNN_DATA_FLOAT, 1, 2, 3, 4),
-            CUDNN_STATUS_NOT_SUPPORTED);
+  // What cuDNN 9.19.0's setter does: data types up to BFLOAT16 (9) are
+  // accepted, later ones are not; NCHW_VECT_C needs a vector type.
   EXPECT_EQ(set(CUDNN_TENSOR_NCHW, 6 /* UINT8 */, 1, 2, 3, 4),
+            CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(set(CUDNN_TENSOR_NHWC, CUDNN_DATA_INT32, 1, 2, 3, 4),
+            CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(set(CUDNN_TENSOR_NCHW, 10 /* INT64 */, 1, 2, 3, 4),
+            CUDNN_STATUS_BAD_PARAM);
+  EXPECT_EQ(set(2 /* NCHW_VECT_C */, CUDNN_DATA_FLOAT, 1, 2, 3, 4),
+            CUDNN_STATUS_BAD_PARAM);
+  // cuDNN's own but not simulated: NOT_SUPPORTED.
+  EXPECT_EQ(set(2 /* NCHW_VECT_C */, 5 /* INT8x4 */, 1, 4, 3, 4),
             CUDNN_STATUS_NOT_SUPPORTED);
-  // More than 2^31 - 1 elements: NOT_SUPPORTED.
-  EXPECT_EQ(set(CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1024, 1024, 64, 64),
+  // 2^31 elements or more: NOT_SUPPORTED.
+  EXPECT_EQ(set(CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1024, 1024, 32, 64),
             CUDNN_STATUS_NOT_SUPPORTED);
+  EXPECT_EQ(set(CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1024, 1024, 32, 63),
+            CUDNN_STATUS_SUCCESS);
   // Destroying null does nothing; destroying twice is BAD_PARAM.
   EXPECT_EQ(cudnnDestroyTensorDescriptor(nullptr), CUDNN_STATUS_SUCCESS);
   cudnnTensorDescriptor_t u;
@@ -227,6 +237,13 @@ TEST_F(CuDNNTest, FilterConvolutionAndActivationSetterRules) {
   EXPECT_EQ(cudnnSetFilter4dDescriptor(f, CUDNN_DATA_FLOAT,
                                        cudnnTensorFormat_t(9), 8, 4, 3, 3),
             CUDNN_STATUS_BAD_PARAM);
+  // Unlike a tensor, a filter may not be INT32 and has no size limit.
+  EXPECT_EQ(cudnnSetFilter4dDescriptor(f, CUDNN_DATA_INT32, CUDNN_TENSOR_NCHW,
+                                       8, 4, 3, 3),
+            CUDNN_STATUS_BAD_PARAM);
+  EXPECT_EQ(cudnnSetFilter4dDescriptor(f, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
+                                       1024, 1024, 64, 64),
+            CUDNN_STATUS_SUCCESS);
 
   cudnnConvolutionDescriptor_t c;
   ASSERT_EQ(cudnnCreateConvolutionDescriptor(&c), CUDNN_STATUS_SUCCESS);
@@ -246,6 +263,13 @@ TEST_F(CuDNNTest, FilterConvolutionAndActivationSetterRules) {
             CUDNN_STATUS_BAD_PARAM);
   EXPECT_EQ(set(0, 1, 1, 2, CUDNN_DATA_FLOAT), CUDNN_STATUS_BAD_PARAM);
   EXPECT_EQ(set(0, 1, 1, CUDNN_CONVOLUTION, 77), CUDNN_STATUS_BAD_PARAM);
+  // Compute types: FLOAT, DOUBLE, HALF and INT32 only.
+  EXPECT_EQ(set(0, 1, 1, CUDNN_CONVOLUTION, CUDNN_DATA_BFLOAT16),
+            CUDNN_STATUS_BAD_PARAM);
+  EXPECT_EQ(set(0, 1, 1, CUDNN_CONVOLUTION, CUDNN_DATA_INT8),
+            CUDNN_STATUS_BAD_PARAM);
+  EXPECT_EQ(set(0, 1, 1, CUDNN_CONVOLUTION, CUDNN_DATA_INT32),
+            CUDNN_STATUS_SUCCESS);
   EXPECT_EQ(cudnnSetConvolutionGroupCount(c, 0), CUDNN_STATUS_BAD_PARAM);
   EXPECT_EQ(cudnnSetConvolutionGroupCount(c, 4), CUDNN_STATUS_SUCCESS);
   EXPECT_EQ(cudnnSetConvolutionMathType(c, cudnnMathType_t(4)),
@@ -459,9 +483,12 @@ TEST_F(CuDNNTest, DataTypeConfigurations) {
       {CUDNN_DATA_BFLOAT16, CUDNN_DATA_FLOAT, 9, 0, CUDNN_STATUS_SUCCESS},
       {CUDNN_DATA_BFLOAT16, CUDNN_DATA_FLOAT, 8, 0, CUDNN_STATUS_SUCCESS},
       {CUDNN_DATA_BFLOAT16, CUDNN_DATA_FLOAT, 7, 5, CUDNN_STATUS_NOT_SUPPORTED},
-      {CUDNN_DATA_BFLOAT16, CUDNN_DATA_BFLOAT16, 9, 0,
+      {CUDNN_DATA_BFLOAT16, CUDNN_DATA_DOUBLE, 9, 0,
        CUDNN_STATUS_NOT_SUPPORTED},
+      {CUDNN_DATA_FLOAT, CUDNN_DATA_INT32, 9, 0, CUDNN_STATUS_NOT_SUPPORTED},
       {CUDNN_DATA_INT8, CUDNN_DATA_INT32, 9, 0, CUDNN_STATUS_NOT_SUPPORTED},
+      {cudnnDataType_t(6) /* UINT8 */, CUDNN_DATA_INT32, 9, 0,
+       CUDNN_STATUS_NOT_SUPPORTED},
   };
   auto algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   for (const Row &row : rows) {

@@ -42,9 +42,40 @@ Status resnetc::cudasim::dnn::notSupported(std::string message) {
 // Data types
 //===----------------------------------------------------------------------===//
 
-bool resnetc::cudasim::dnn::isCuDNNDataType(int type) {
-  // [ops] cudnnDataType_t: CUDNN_DATA_FLOAT (0) to CUDNN_DATA_UINT32 (19).
-  return type >= 0 && type <= 19;
+// What the setters accept was measured with cuDNN 9.19.0's own library
+// (the descriptor setters run without a GPU), every data type against every
+// format: tensors take CUDNN_DATA_FLOAT (0) to CUDNN_DATA_BFLOAT16 (9) in
+// NCHW and NHWC, and NCHW_VECT_C only with INT8x4 (5) or UINT8x4 (7);
+// filters the same but INT32 (4), and NCHW_VECT_C with INT8x4, UINT8x4 or
+// INT8x32 (8); every other value is CUDNN_STATUS_BAD_PARAM. The compute
+// type of cudnnSetConvolution2dDescriptor is FLOAT, DOUBLE, HALF or INT32;
+// anything else, BFLOAT16 included, is BAD_PARAM. A type accepted but not
+// computed here (INT8, UINT8, ...) is refused where it is used.
+Status resnetc::cudasim::dnn::checkTypeAndFormat(int type, int format,
+                                                 bool filter) {
+  std::string kind = filter ? "a filter" : "a tensor";
+  if (format == CUDNN_TENSOR_NCHW || format == CUDNN_TENSOR_NHWC) {
+    if (type < CUDNN_DATA_FLOAT || type > CUDNN_DATA_BFLOAT16 ||
+        (filter && type == CUDNN_DATA_INT32))
+      return badParam("dataType " + typeName(cudnnDataType_t(type)) +
+                      " is not one of " + kind + "'s data types");
+    return success();
+  }
+  if (format == 2) { // CUDNN_TENSOR_NCHW_VECT_C.
+    bool vector = type == 5 || type == 7 || (filter && type == 8);
+    if (!vector)
+      return badParam("CUDNN_TENSOR_NCHW_VECT_C needs a vector data type, "
+                      "not " +
+                      typeName(cudnnDataType_t(type)));
+    return notSupported("CUDNN_TENSOR_NCHW_VECT_C is not simulated");
+  }
+  return badParam("format " + std::to_string(format) +
+                  " is not a cudnnTensorFormat_t");
+}
+
+bool resnetc::cudasim::dnn::isConvolutionComputeType(int type) {
+  return type == CUDNN_DATA_FLOAT || type == CUDNN_DATA_DOUBLE ||
+         type == CUDNN_DATA_HALF || type == CUDNN_DATA_INT32;
 }
 
 bool resnetc::cudasim::dnn::isComputable(cudnnDataType_t type) {

@@ -55,9 +55,15 @@ Status notSupported(std::string message);
 // Data types
 //===----------------------------------------------------------------------===//
 
-/// Whether `type` is a value of cudnnDataType_t in cuDNN 9 (0 to 19), which
-/// the setters accept or reject as not supported, not as a bad parameter.
-bool isCuDNNDataType(int type);
+/// The checks cudnnSetTensor4dDescriptor (`filter` false) and
+/// cudnnSetFilter4dDescriptor (`filter` true) make of a data type and
+/// format: BAD_PARAM for what cuDNN refuses; NOT_SUPPORTED for what cuDNN
+/// accepts but the stand-in does not model (the vectorized
+/// CUDNN_TENSOR_NCHW_VECT_C layout).
+Status checkTypeAndFormat(int type, int format, bool filter);
+/// Whether cudnnSetConvolution2dDescriptor accepts `type` as the compute
+/// type.
+bool isConvolutionComputeType(int type);
 /// Whether tensors of `type` can be stored and computed on here: FLOAT,
 /// DOUBLE, HALF and BFLOAT16.
 bool isComputable(cudnnDataType_t type);

@@ -501,28 +501,12 @@ Status run(Prepared &prep, ConvCall call, const void *workSpace,
   return enqueue(prep.stream, std::move(call));
 }
 
-/// Checks a data type and format given to a tensor or filter setter ([ops]
-/// cudnnSetTensor4dDescriptor, cudnnSetFilter4dDescriptor: an invalid
-/// enumerant is BAD_PARAM; cuDNN's other formats and types are accepted by
-/// cuDNN but not simulated, and are NOT_SUPPORTED here).
-Status checkTypeAndFormat(cudnnDataType_t type, cudnnTensorFormat_t format) {
-  if (format != CUDNN_TENSOR_NCHW && format != CUDNN_TENSOR_NHWC) {
-    if (format == 2) // CUDNN_TENSOR_NCHW_VECT_C.
-      return dnn::notSupported("CUDNN_TENSOR_NCHW_VECT_C is not simulated");
-    return dnn::badParam("format " + std::to_string(int(format)) +
-                         " is not a cudnnTensorFormat_t");
-  }
-  if (!dnn::isCuDNNDataType(type))
-    return dnn::badParam("dataType " + std::to_string(int(type)) +
-                         " is not a cudnnDataType_t");
-  if (!dnn::isComputable(type) && type != CUDNN_DATA_INT8 &&
-      type != CUDNN_DATA_INT32)
-    return dnn::notSupported("dataType " + dnn::typeName(type) +
-                             " is not simulated");
-  return dnn::success();
-}
-
-Status checkDims(std::initializer_list<std::pair<int, const char *>> dims) {
+/// Checks a setter's dimensions: [ops] BAD_PARAM for one not positive;
+/// for a tensor (`limit`), NOT_SUPPORTED when "The total size of the tensor
+/// descriptor exceeds the maximum limit of 2 Giga-elements" (as measured,
+/// 2^31 elements already do; a filter has no such limit).
+Status checkDims(std::initializer_list<std::pair<int, const char *>> dims,
+                 bool limit) {
   uint64_t total = 1;
   for (auto &[value, name] : dims) {
     if (value <= 0)
@@ -530,10 +514,7 @@ Status checkDims(std::initializer_list<std::pair<int, const char *>> dims) {
                            ", not positive");
     total *= uint64_t(value);
   }
-  // [ops] cudnnSetTensor4dDescriptor: "The total size of the tensor
-  // descriptor exceeds the maximum limit of 2 Giga-elements" is
-  // NOT_SUPPORTED.
-  if (total > uint64_t(INT32_MAX))
+  if (limit && total > uint64_t(INT32_MAX))
     return dnn::notSupported(std::to_string(total) +
                              " elements exceed cuDNN's limit of 2^31 - 1");
   return dnn::success();
@@ -636,9 +617,11 @@ cudnnStatus_t resnetc::cuda::cudnnSetTensor4dDescriptor(
   if (!t)
     return report(fn, dnn::badParam("tensorDesc is not a live tensor "
                                     "descriptor"));
-  Status s = checkTypeAndFormat(dataType, format);
+  Status s = checkDims({{n, "n"}, {c, "c"}, {h, "h"}, {w, "w"}}, false);
   if (s.ok())
-    s = checkDims({{n, "n"}, {c, "c"}, {h, "h"}, {w, "w"}});
+    s = dnn::checkTypeAndFormat(dataType, format, false);
+  if (s.ok())
+    s = checkDims({{n, "n"}, {c, "c"}, {h, "h"}, {w, "w"}}, true);
   if (!s.ok())
     return report(fn, s);
   t->desc = dnn::TensorDesc{dataType, format, n, c, h, w};
@@ -679,9 +662,9 @@ cudnnStatus_t resnetc::cuda::cudnnSetFilter4dDescriptor(
   if (!f)
     return report(fn, dnn::badParam("filterDesc is not a live filter "
                                     "descriptor"));
-  Status s = checkTypeAndFormat(dataType, format);
+  Status s = checkDims({{k, "k"}, {c, "c"}, {h, "h"}, {w, "w"}}, false);
   if (s.ok())
-    s = checkDims({{k, "k"}, {c, "c"}, {h, "h"}, {w, "w"}});
+    s = dnn::checkTypeAndFormat(dataType, format, true);
   if (!s.ok())
     return report(fn, s);
   f->desc = dnn::FilterDesc{dataType, format, k, c, h, w};
@@ -739,10 +722,10 @@ cudnnStatus_t resnetc::cuda::cudnnSetConvolution2dDescriptor(
   if (mode != CUDNN_CONVOLUTION && mode != CUDNN_CROSS_CORRELATION)
     return report(fn, dnn::badParam("mode " + std::to_string(int(mode)) +
                                     " is not a cudnnConvolutionMode_t"));
-  if (!dnn::isCuDNNDataType(computeType))
+  if (!dnn::isConvolutionComputeType(computeType))
     return report(fn, dnn::badParam("computeType " +
                                     std::to_string(int(computeType)) +
-                                    " is not a cudnnDataType_t"));
+                                    " is not a compute type"));
   dnn::ConvDesc &d = c->desc;
   d.padH = pad_h, d.padW = pad_w, d.strideH = u, d.strideW = v;
   d.dilationH = dilation_h, d.dilationW = dilation_w;
