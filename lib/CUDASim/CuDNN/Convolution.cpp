@@ -858,6 +858,10 @@ Status resnetc::cudasim::dnn::checkBiasActivation(
   // section" is NOT_SUPPORTED. XLA relies on the same table
   // (xla/service/gpu/transforms/cudnn_fused_conv_rewriter.cc: the bias is
   // "f32 for s8/f32/u32 convs, and conv_ty for floating-point convs").
+  // cuDNN 9 builds this call on its graph API; the fused engine in cuDNN
+  // 9.19.0's libcudnn_graph.so checks "biasType !=
+  // biasTensor->getDataType()" and "!(addOp->getBDesc()->isSimilarTo(yDesc))"
+  // (strings of the library): the bias has one required type, z is like y.
   if (bias.type != pr.y.type)
     return notSupported("a " + typeName(bias.type) + " bias with " +
                         typeName(pr.y.type) +
@@ -877,7 +881,8 @@ Status resnetc::cudasim::dnn::checkAddTensor(const TensorDesc &a,
   // [ops] cudnnAddTensor, Returns, CUDNN_STATUS_BAD_PARAM: "The dimensions
   // of the bias tensor refer to an amount of data that is incompatible
   // with the output tensor dimensions or the dataType of the two tensor
-  // descriptors are different."
+  // descriptors are different." (cuDNN 9.19.0's libcudnn_ops.so checks
+  // "biasDesc->dataType != srcDestDesc->dataType".)
   if (a.type != c.type)
     return badParam("aDesc is " + typeName(a.type) + " but cDesc is " +
                     typeName(c.type));
