@@ -23,7 +23,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <map>
