@@ -459,6 +459,11 @@ static LibraryCall readLibraryCall(Reader &r, const JsonValue &jc,
                call.name + " is " + getLayoutName(b.layout) +
                " but argument 0 is " + getLayoutName(first.layout) +
                "; a call's tensors share one layout");
+      else if (b.dtype != first.dtype)
+        r.fail(where + ": argument " + std::to_string(i) + " of " +
+               call.name + " is " + getDTypeName(b.dtype) +
+               " but argument 0 is " + getDTypeName(first.dtype) +
+               "; a call's tensors, its bias too, share one data type");
     }
   return call;
 }

@@ -104,6 +104,9 @@ def check_library(plan, s, step):
                for a in step["args"] if len(plan["buffers"][a]["shape"]) == 4}
     assert len(layouts) == 1, \
         f"step {s}: {call['name']} mixes layouts {sorted(layouts)}"
+    dtypes = {plan["buffers"][a]["dtype"] for a in step["args"]}
+    assert len(dtypes) == 1, \
+        f"step {s}: {call['name']} mixes data types {sorted(dtypes)}"
     # How cuDNN computes is stated, and follows the plan's precision: strict
     # fp32 (FMA) math for fp32, tensor cores for tf32 and bf16; fp32
     # accumulation; PyTorch's cross-correlation.

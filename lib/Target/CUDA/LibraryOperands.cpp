@@ -52,7 +52,13 @@ LogicalResult resnetc::convertLibraryOperands(ModuleOp module, Plan &plan) {
         // Copies: the buffers may grow below.
         PlanBuffer from = plan.buffers[source];
         PlanBuffer like = plan.buffers[output];
-        if (from.shape.size() != 4 || sameStorage(from, like))
+        // A bias (rank 1) takes the call's data type: cuDNN's fused
+        // convolution wants it of y's type (a bf16 bias for bf16 data).
+        if (from.shape.size() == 1)
+          like.layout = Layout::NCHW;
+        else if (from.shape.size() != 4)
+          continue;
+        if (sameStorage(from, like))
           continue;
         if (from.dtype != DType::F32)
           return module.emitError("internal error: operand ")

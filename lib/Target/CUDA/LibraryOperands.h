@@ -1,10 +1,9 @@
-//===- LibraryOperands.h - Library calls' tensors in one storage -*- C++
-//-*-===//
+//===- LibraryOperands.h - Library calls' tensors in one storage -*- C++ -*-===//
 //
 // A cuDNN call takes all its 4-D tensors in one type and one layout, those
-// of its output (a temporary, stored as Storage.h chose). Its other
-// operands that are stored otherwise (weights, the input images) get
-// copies, made by conversion steps.
+// of its output (a temporary, stored as Storage.h chose), and its bias in
+// that type too. Its other operands that are stored otherwise (weights,
+// biases, the input images) get copies, made by conversion steps.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,9 +16,10 @@
 
 namespace resnetc {
 
-/// Gives every library call of `plan` operands stored as its output is:
-/// a rank-4 operand stored otherwise is replaced by a copy (a buffer named
-/// `<buffer>[.nhwc][.bf16]`) made by a conversion step (kernel
+/// Gives every library call of `plan` operands stored as its output is (a
+/// bias only takes its data type): an operand stored otherwise is replaced
+/// by a copy (a buffer named `<buffer>[.nhwc][.bf16]`) made by a conversion
+/// step (kernel
 /// `c<N>_<call's kernel>`, added to `module`). In `infer`, copies of
 /// parameters and derived weights are persistent (role derived) and made
 /// once, at the end of `prepare`; the others, one per entry and buffer,

@@ -6,6 +6,10 @@ no .entry), bytes (it reads past its buffer), params (it passes one
 argument too few); or: unterminated (the plan's comment lines do not end),
 version (plan version 3), layout (the first cuDNN call's weight is nchw
 among nhwc tensors), input-layout (the input batch is said to be nhwc).
+Defects the plan's checks cannot see, which running finds: oob (the first
+infer launch that reads an activation is given a 64-byte parameter
+instead, which its threads read past), cudnn (the first cuDNN call's
+padding grows by one, so its output descriptor no longer matches).
 """
 
 import json
@@ -35,6 +39,20 @@ def main(defect, src, dst):
         plan["buffers"][call["args"][1]].pop("layout")
     elif defect == "input-layout":
         plan["buffers"][plan["input"]]["layout"] = "nhwc"
+    elif defect == "oob":
+        buffers = plan["buffers"]
+        small = next(i for i, b in enumerate(buffers)
+                     if b["role"] == "param" and b["bytes"] == 64)
+        infer = next(e for e in plan["entries"] if e["name"] == "infer")
+        arg = next(a for s in infer["steps"] for l in s.get("launches", [])
+                   for a in l["args"]
+                   if "buffer" in a and a["bytes"] > 256 and
+                   buffers[a["buffer"]]["role"] == "activation")
+        arg["buffer"], arg["bytes"] = small, 64
+    elif defect == "cudnn":
+        call = next(s for e in plan["entries"] for s in e["steps"]
+                    if "library" in s)["library"]
+        call["padding"] = [p + 1 for p in call["padding"]]
     text = json.dumps(plan, separators=(",", ":"))
     head = [BEGIN] + ["// " + text[i:i + 1000]
                       for i in range(0, len(text), 1000)]
