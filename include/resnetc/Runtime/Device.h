@@ -17,6 +17,7 @@
 #include "resnetc/Runtime/Plan.h"
 #include "resnetc/Runtime/Status.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -114,6 +115,8 @@ public:
   virtual Expected<DeviceAddress> allocate(uint64_t bytes,
                                            const std::string &what) = 0;
   virtual void deallocate(DeviceAddress address) = 0;
+  /// The most device memory allocated at once so far, in bytes.
+  uint64_t getPeakAllocatedBytes() const { return peakBytes; }
   /// Host memory the device copies from and to without staging (pinned on
   /// a GPU).
   virtual Expected<void *> allocateHost(uint64_t bytes,
@@ -148,6 +151,16 @@ public:
   virtual Status synchronize(EventId event) = 0;
   /// Blocks the host until both queues are idle.
   virtual Status synchronize() = 0;
+
+protected:
+  /// Implementations count what they allocate and free.
+  void countAllocation(int64_t bytes) {
+    allocatedBytes += bytes;
+    peakBytes = std::max(peakBytes, allocatedBytes);
+  }
+
+private:
+  uint64_t allocatedBytes = 0, peakBytes = 0;
 };
 
 /// The device `options` describe. Fails with a message saying what is

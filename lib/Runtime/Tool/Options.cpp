@@ -63,6 +63,10 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "  --lr X                learning rate (default 0.01)\n"
     "run:\n"
     "  --batch N             images per step (default: the compiled batch)\n"
+    "  --benchmark N         time N batches of inference (of training steps\n"
+    "                        with --train) on random data, after 5 warm-up\n"
+    "                        batches; prints images/s and the device memory\n"
+    "                        used\n"
     "outputs:\n"
     "  --logits FILE         logits as .npy (float32, N x classes)\n"
     "  --predictions FILE    predicted classes as .csv or .npy\n"
@@ -157,6 +161,7 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
          return v == "search" || v == "heuristic";
        }},
       {"--algo-cache", text(o.algoCache)},
+      {"--benchmark", integer(o.benchmark, 1)},
   };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

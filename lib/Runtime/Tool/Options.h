@@ -38,6 +38,8 @@ struct RunOptions {
   ConvAlgoSearch convAlgo = ConvAlgoSearch::Heuristic;
   bool deterministic = false;
   std::string algoCache;
+  /// --benchmark: batches to time on synthetic data (0: none).
+  int64_t benchmark = 0;
   bool help = false;
 };
 

@@ -180,10 +180,17 @@ public:
     if (!p)
       return Error("cannot allocate " + std::to_string(bytes) +
                    " bytes of memory for " + what);
+    sizes[p] = bytes;
+    countAllocation(static_cast<int64_t>(bytes));
     return reinterpret_cast<DeviceAddress>(p);
   }
   void deallocate(DeviceAddress address) override {
-    std::free(reinterpret_cast<void *>(address));
+    auto *p = reinterpret_cast<void *>(address);
+    if (auto it = sizes.find(p); it != sizes.end()) {
+      countAllocation(-static_cast<int64_t>(it->second));
+      sizes.erase(it);
+    }
+    std::free(p);
   }
   Expected<void *> allocateHost(uint64_t bytes,
                                 const std::string &what) override {
@@ -237,6 +244,7 @@ private:
 
   ThreadPool pool;
   EventId nextEvent = 0;
+  std::map<void *, uint64_t> sizes; ///< Device allocations.
 };
 } // namespace
 

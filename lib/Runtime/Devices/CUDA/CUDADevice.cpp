@@ -148,6 +148,10 @@ public:
   Expected<DeviceAddress> allocate(uint64_t bytes,
                                    const std::string &what) override;
   void deallocate(DeviceAddress address) override {
+    if (auto it = sizes.find(address); it != sizes.end()) {
+      countAllocation(-static_cast<int64_t>(it->second));
+      sizes.erase(it);
+    }
     (void)cu.cuMemFree_v2(address);
   }
   Expected<void *> allocateHost(uint64_t bytes,
@@ -234,6 +238,7 @@ private:
   cudnnHandle_t dnnHandle = nullptr;
   std::unique_ptr<AlgorithmCache> algorithmCache;
   bool syncSteps = false;
+  std::map<DeviceAddress, uint64_t> sizes; ///< Live allocations.
 };
 } // namespace
 
@@ -361,6 +366,8 @@ Expected<DeviceAddress> CUDADevice::allocate(uint64_t bytes,
     return Error("cannot allocate " + formatBytes(bytes) + " on " + name +
                  " for " + what + ": " + cu.describe(r) + detail);
   }
+  sizes[p] = bytes;
+  countAllocation(static_cast<int64_t>(bytes));
   return static_cast<DeviceAddress>(p);
 }
 
