@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Compiles, on a machine with resnetc (and MLIR), everything test/gpu/run.sh
+# runs on a GPU machine that has CUDA but no MLIR: the numerics oracle's
+# artifacts (every block kind, fp32 with cuDNN and with generated
+# convolutions, tf32, bf16; CPU artifacts to compare with), the d2l
+# ResNet-18 training artifact, the benchmark artifacts, and a copy of
+# Fashion-MNIST. Writes test/gpu/artifacts/ (ignored by git; carry it).
+#
+# usage: test/gpu/prepare.sh [BUILD_DIR]     (default build)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+resnetc=$build/bin/resnetc
+out=test/gpu/artifacts
+rm -rf "$out"
+mkdir -p "$out/numerics" "$out/bench" "$out/fashion-mnist"
+
+# 1. Numerics: train_step.py's models and batch, compiled only.
+oracle() { # DIR FLAGS...
+  local dir=$1
+  shift
+  python3 test/oracle/train_step.py "$resnetc" none scripts "$out/numerics/$dir" \
+    --target cuda --compile-only "$@" > /dev/null
+}
+oracle fp32-cudnn --compare-cpu
+oracle fp32-generated --resnetc-flags=--conv=generated --compare-cpu
+oracle tf32 --precision tf32
+oracle bf16 --precision bf16
+
+# 2. d2l's ResNet-18 on Fashion-MNIST at 96x96: batch 256, plain SGD.
+"$resnetc" models/d2l_resnet18.rn --batch 256 --mode=train -o "$out/d2l_resnet18.train.ptx"
+
+# 3. The benchmarks (bench/gpu.py): d2l ResNet-18 training, ResNet-50
+# inference and training, in each precision.
+for p in fp32 tf32 bf16; do
+  "$resnetc" models/d2l_resnet18.rn --batch 256 --mode=train --precision $p \
+    -o "$out/bench/d2l_resnet18.train.$p.ptx"
+  "$resnetc" models/resnet50.rn --batch 256 --precision $p \
+    -o "$out/bench/resnet50.infer.$p.ptx"
+  "$resnetc" models/resnet50.rn --batch 128 --mode=train --momentum=0.9 \
+    --weight-decay=0.0001 --precision $p -o "$out/bench/resnet50.train.$p.ptx"
+done
+
+# 4. The data.
+cp /usr/share/datasets/fashion-mnist/*.gz "$out/fashion-mnist/"
+du -sh "$out"
