@@ -106,8 +106,7 @@ struct DeviceLimits {
 /// device's limits and the kernel's `.maxntid`, its shared memory within
 /// the device's, and `paramBytes` equal to the kernel's parameter bytes.
 std::optional<Fault> checkLaunch(const Kernel &kernel, Dim3 grid, Dim3 block,
-                                 unsigned dynamicSharedBytes,
-                                 size_t paramBytes,
+                                 unsigned dynamicSharedBytes, size_t paramBytes,
                                  const DeviceLimits &limits = {});
 
 /// Runs `kernel` over `grid` blocks of `block` threads with its parameter
@@ -116,6 +115,19 @@ std::optional<Fault> checkLaunch(const Kernel &kernel, Dim3 grid, Dim3 block,
 std::optional<Fault> run(const Kernel &kernel, Dim3 grid, Dim3 block,
                          unsigned dynamicSharedBytes, const uint8_t *params,
                          AccessScope &scope);
+
+/// What a run executed.
+struct RunStats {
+  uint64_t blocks = 0;
+  /// Instructions executed by a group of threads together, and the sum
+  /// over them of the threads executing each (thread-instructions).
+  uint64_t instructions = 0, threadInstructions = 0;
+};
+
+/// run, also returning what it executed in `stats` (when not null).
+std::optional<Fault> run(const Kernel &kernel, Dim3 grid, Dim3 block,
+                         unsigned dynamicSharedBytes, const uint8_t *params,
+                         AccessScope &scope, RunStats *stats);
 
 } // namespace resnetc::cudasim::ptx
 
