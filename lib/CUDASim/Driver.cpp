@@ -33,9 +33,19 @@ struct SimModule {
   std::map<std::string, std::unique_ptr<struct SimFunction>> functions;
 };
 
+/// What the runtime declared of a launch's pointer parameters.
+struct DeclaredArgument {
+  uint64_t bytes = 0;
+  std::string name;
+};
+
 struct SimFunction {
   SimModule *module = nullptr;
   const ptx::Kernel *kernel = nullptr;
+  /// Declared launches, by their parameter buffer.
+  std::map<std::vector<uint8_t>,
+           std::shared_ptr<const std::vector<DeclaredArgument>>>
+      declared;
 };
 
 /// An instantiated graph: a copy of the captured operations.
@@ -836,20 +846,29 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX,
     std::fprintf(stderr, "cuda-sim: error: %s\n", fault->message.c_str());
     return fault->code;
   }
+  std::shared_ptr<const std::vector<DeclaredArgument>> declared;
+  if (auto it = fn->declared.find(params); it != fn->declared.end())
+    declared = it->second;
   auto shared = std::make_shared<std::vector<uint8_t>>(std::move(params));
   const ptx::Kernel *k = &kernel;
   return device().enqueue(
       stream, "kernel " + kernel.getName(),
-      [k, grid, block, sharedMemBytes, shared]() -> std::optional<Fault> {
+      [k, grid, block, sharedMemBytes, shared,
+       declared]() -> std::optional<Fault> {
         AccessScope scope(device().memory, "kernel " + k->getName());
-        // Every 8-byte parameter may be a buffer's address.
+        // Every 8-byte parameter may be a buffer's address: the range the
+        // runtime declared for it, or the region it points to.
         for (size_t i = 0; i < k->getParams().size(); ++i) {
           const ptx::KernelParam &p = k->getParams()[i];
           if (p.size != 8)
             continue;
           uint64_t value;
           std::memcpy(&value, shared->data() + p.offset, 8);
-          scope.allow(value, "parameter " + std::to_string(i));
+          if (declared && i < declared->size() && (*declared)[i].bytes)
+            scope.allow(value, "parameter " + std::to_string(i),
+                        (*declared)[i].bytes, (*declared)[i].name);
+          else if (!declared)
+            scope.allow(value, "parameter " + std::to_string(i));
         }
         return ptx::run(*k, grid, block, sharedMemBytes, shared->data(),
                         scope);
@@ -947,6 +966,26 @@ CUresult resnetcSimAnnotateRegion(CUdeviceptr dptr, size_t bytes,
     return CUDA_ERROR_INVALID_VALUE;
   return device().memory.annotate(dptr, bytes, name) ? CUDA_SUCCESS
                                                      : CUDA_ERROR_INVALID_VALUE;
+}
+
+CUresult resnetcSimDeclareLaunch(CUfunction f, const void *params,
+                                 size_t paramBytes, unsigned count,
+                                 const size_t *bytes,
+                                 const char *const *names) {
+  RESNETC_SIM_LOCK;
+  RESNETC_SIM_READY;
+  SimFunction *fn = getFunction(f);
+  if (!fn)
+    return CUDA_ERROR_INVALID_HANDLE;
+  if ((paramBytes && !params) || (count && (!bytes || !names)) ||
+      count != fn->kernel->getParams().size())
+    return CUDA_ERROR_INVALID_VALUE;
+  auto args = std::make_shared<std::vector<DeclaredArgument>>(count);
+  for (unsigned i = 0; i < count; ++i)
+    (*args)[i] = {bytes[i], names[i] ? names[i] : ""};
+  const auto *p = static_cast<const uint8_t *>(params);
+  fn->declared[std::vector<uint8_t>(p, p + paramBytes)] = std::move(args);
+  return CUDA_SUCCESS;
 }
 
 } // namespace resnetc::cuda

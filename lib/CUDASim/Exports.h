@@ -21,9 +21,14 @@ RESNETC_CUDA_DRIVER_FUNCTIONS(RESNETC_SIM_DECLARE)
 RESNETC_CUDNN_FUNCTIONS(RESNETC_SIM_DECLARE)
 #undef RESNETC_SIM_DECLARE
 
-/// See RESNETC_CUDA_SIM_ANNOTATE in DriverAPI.h.
+/// See RESNETC_CUDA_SIM_ANNOTATE and RESNETC_CUDA_SIM_DECLARE_LAUNCH in
+/// DriverAPI.h.
 __attribute__((visibility("default"))) CUresult
 resnetcSimAnnotateRegion(CUdeviceptr dptr, size_t bytes, const char *name);
+__attribute__((visibility("default"))) CUresult
+resnetcSimDeclareLaunch(CUfunction f, const void *params, size_t paramBytes,
+                        unsigned count, const size_t *bytes,
+                        const char *const *names);
 }
 } // namespace resnetc::cuda
 

@@ -47,13 +47,25 @@ void Allocation::markWritten(uint64_t address, uint64_t size) {
 }
 
 const Region *Allocation::findRegion(uint64_t address) const {
-  auto it = std::upper_bound(
+  const Region *best = nullptr;
+  for (const Region &r : regions) {
+    if (r.begin > address)
+      break;
+    if (address < r.end && (!best || r.end - r.begin < best->end - best->begin))
+      best = &r;
+  }
+  return best;
+}
+
+const Region *Allocation::findRegionAt(uint64_t address) const {
+  auto it = std::lower_bound(
       regions.begin(), regions.end(), address,
-      [](uint64_t a, const Region &r) { return a < r.begin; });
-  if (it == regions.begin())
-    return nullptr;
-  --it;
-  return address < it->end ? &*it : nullptr;
+      [](const Region &r, uint64_t a) { return r.begin < a; });
+  const Region *best = nullptr;
+  for (; it != regions.end() && it->begin == address; ++it)
+    if (!best || it->end > best->end)
+      best = &*it;
+  return best;
 }
 
 DeviceMemory::~DeviceMemory() {
@@ -110,10 +122,6 @@ bool DeviceMemory::annotate(uint64_t address, uint64_t bytes,
   auto it = std::upper_bound(
       a->regions.begin(), a->regions.end(), address,
       [](uint64_t v, const Region &x) { return v < x.begin; });
-  if (it != a->regions.end() && it->begin < r.end)
-    return false;
-  if (it != a->regions.begin() && std::prev(it)->end > r.begin)
-    return false;
   a->regions.insert(it, std::move(r));
   return true;
 }
@@ -144,16 +152,26 @@ bool DeviceMemory::isPinned(const void *pointer, uint64_t bytes) const {
   return p >= it->first && p + bytes <= it->first + it->second;
 }
 
-void AccessScope::allow(uint64_t pointer, const std::string &argument) {
+void AccessScope::allow(uint64_t pointer, const std::string &argument,
+                        uint64_t bytes, const std::string &buffer) {
   Allocation *a = memory.find(pointer);
   if (!a)
     return;
   Range r{pointer, a->end, a, argument, a->name};
-  if (const Region *region = a->findRegion(pointer)) {
-    // A pointer inside a region, not at its start, is not how the runtime
-    // passes buffers; allow the rest of that region.
+  if (bytes) {
+    r.end = std::min(a->end, pointer + bytes);
+    const Region *region = a->findRegionAt(pointer);
+    r.name = !buffer.empty() ? "'" + buffer + "'"
+             : region        ? "'" + region->name + "'"
+                             : a->name;
+  } else if (const Region *region = a->findRegionAt(pointer)) {
     r.end = region->end;
     r.name = "'" + region->name + "'";
+  } else if (const Region *inside = a->findRegion(pointer)) {
+    // A pointer inside a region, not at its start, is not how the runtime
+    // passes buffers; allow the rest of that region.
+    r.end = inside->end;
+    r.name = "'" + inside->name + "'";
   } else if (!a->regions.empty()) {
     // Between regions: up to the next one.
     for (const Region &next : a->regions)
@@ -177,17 +195,29 @@ void *AccessScope::slowAccess(uint64_t address, uint64_t size, bool write,
                   std::to_string(size) + ")"});
     return nullptr;
   }
+  // A range holding the whole access (ranges may overlap), else one that
+  // holds its start.
+  const Range *holds = nullptr, *starts = nullptr;
   for (const Range &r : ranges) {
     if (address < r.begin || address >= r.end)
       continue;
-    if (address + size > r.end) {
-      setFault({cuda::CUDA_ERROR_ILLEGAL_ADDRESS,
-                what + ": " + who + ": " + kind + " runs past the end of " +
-                    r.name + " (" + r.argument + ", " +
-                    std::to_string(r.end - r.begin) + " bytes) at offset " +
-                    std::to_string(address - r.begin)});
-      return nullptr;
+    if (address + size <= r.end) {
+      holds = &r;
+      break;
     }
+    starts = &r;
+  }
+  if (!holds && starts) {
+    const Range &r = *starts;
+    setFault({cuda::CUDA_ERROR_ILLEGAL_ADDRESS,
+              what + ": " + who + ": " + kind + " runs past the end of " +
+                  r.name + " (" + r.argument + ", " +
+                  std::to_string(r.end - r.begin) + " bytes) at offset " +
+                  std::to_string(address - r.begin)});
+    return nullptr;
+  }
+  if (holds) {
+    const Range &r = *holds;
     last = &r;
     if (write) {
       r.allocation->markWritten(address, size);
@@ -234,9 +264,17 @@ void *AccessScope::accessRange(uint64_t address, uint64_t size, bool write,
                                const std::string &who) {
   if (size == 0)
     return reinterpret_cast<void *>(address);
-  for (const Range &r : ranges) {
-    if (address < r.begin || address >= r.end)
-      continue;
+  // A tensor is passed by its start: the range starting there (ranges
+  // overlap where buffers share memory), else one containing it.
+  const Range *match = nullptr;
+  for (const Range &r : ranges)
+    if (r.begin == address && (!match || r.end > match->end))
+      match = &r;
+  for (const Range &r : ranges)
+    if (!match && address >= r.begin && address < r.end)
+      match = &r;
+  if (match) {
+    const Range &r = *match;
     if (size > r.end - address) {
       setFault({cuda::CUDA_ERROR_ILLEGAL_ADDRESS,
                 what + ": " + who + ": " + std::to_string(size) +

@@ -2,12 +2,14 @@
 //
 // Device memory of the simulated GPU: allocations (host memory whose address
 // is the device address), the named regions the runtime annotates inside
-// them (an arena's buffers), and a shadow bit per byte that says whether it
-// was ever written. Every access of a kernel or a cuDNN call goes through an
-// AccessScope, which allows exactly the regions whose start the launch is
-// passed and reports what real GPUs punish or leave undefined: addresses
-// outside those regions, misaligned accesses and reads of bytes never
-// written, each as a Fault whose message names the region and offset.
+// them (an arena's buffers, which may overlap where buffers that are never
+// alive together share memory), and a shadow bit per byte that says whether
+// it was ever written. Every access of a kernel or a cuDNN call goes through
+// an AccessScope, which allows exactly the ranges the launch is passed (the
+// bytes the runtime declares for each argument, or else the region starting
+// at it) and reports what real GPUs punish or leave undefined: addresses
+// outside those ranges, misaligned accesses and reads of bytes never
+// written, each as a Fault whose message names the buffer and offset.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,12 +47,14 @@ struct Allocation {
   uint64_t begin = 0, end = 0;
   std::string name; ///< "allocation #N of B bytes".
   std::vector<uint64_t> written; ///< One bit per byte.
-  std::vector<Region> regions;   ///< Sorted by begin, disjoint.
+  std::vector<Region> regions;   ///< Sorted by begin; may overlap.
 
   bool isWritten(uint64_t address, uint64_t size) const;
   void markWritten(uint64_t address, uint64_t size);
-  /// The region containing `address`, or null.
+  /// The smallest region containing `address`, or null.
   const Region *findRegion(uint64_t address) const;
+  /// The largest region starting at `address`, or null.
+  const Region *findRegionAt(uint64_t address) const;
 };
 
 /// Every allocation of the simulated device.
@@ -67,7 +71,7 @@ public:
   /// Frees the allocation starting at `address`; false if there is none.
   bool free(uint64_t address);
   /// Names [address, address + bytes) inside one allocation; false when it
-  /// is not inside one or overlaps a region named before.
+  /// is not inside one.
   bool annotate(uint64_t address, uint64_t bytes, const std::string &name);
 
   /// The allocation containing `address`, or null.
@@ -97,10 +101,13 @@ public:
   AccessScope(DeviceMemory &memory, std::string what)
       : memory(memory), what(std::move(what)) {}
 
-  /// Allows the region starting at `pointer`, described in messages as
-  /// `argument` ("parameter 2", "x"). A value that is no device address
-  /// (an integer argument) allows nothing.
-  void allow(uint64_t pointer, const std::string &argument);
+  /// Allows [pointer, pointer + bytes) when `bytes` is given (the runtime
+  /// declared it, naming the buffer `buffer`), else the largest region
+  /// starting at `pointer` (or the rest of the region or allocation it lies
+  /// in); `argument` describes it in messages ("parameter 2", "x"). A value
+  /// that is no device address (an integer argument) allows nothing.
+  void allow(uint64_t pointer, const std::string &argument,
+             uint64_t bytes = 0, const std::string &buffer = "");
 
   /// Checks an access of `size` bytes at `address` and returns the host
   /// memory behind it, or null after recording a fault (see getFault). A

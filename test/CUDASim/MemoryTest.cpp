@@ -44,16 +44,40 @@ TEST(MemoryTest, WrittenBitsTrackEveryByte) {
   EXPECT_TRUE(alloc->isWritten(a + 128, 4));
 }
 
-TEST(MemoryTest, RegionsAreDisjointAndInsideOneAllocation) {
+TEST(MemoryTest, RegionsLieInsideOneAllocationAndMayOverlap) {
   DeviceMemory memory;
   uint64_t a = memory.allocate(1024);
   EXPECT_TRUE(memory.annotate(a, 64, "input"));
   EXPECT_TRUE(memory.annotate(a + 128, 64, "weight"));
-  EXPECT_FALSE(memory.annotate(a + 32, 64, "overlap"));
   EXPECT_FALSE(memory.annotate(a + 1000, 64, "past the end"));
-  EXPECT_TRUE(memory.annotate(a + 64, 64, "between"));
+  // Buffers never alive together share memory.
+  EXPECT_TRUE(memory.annotate(a + 128, 512, "reused"));
   EXPECT_EQ(memory.find(a)->findRegion(a + 130)->name, "weight");
-  EXPECT_EQ(memory.find(a)->findRegion(a + 200), nullptr);
+  EXPECT_EQ(memory.find(a)->findRegion(a + 200)->name, "reused");
+  EXPECT_EQ(memory.find(a)->findRegionAt(a + 128)->name, "reused");
+  EXPECT_EQ(memory.find(a)->findRegion(a + 100), nullptr);
+  EXPECT_EQ(memory.find(a)->findRegionAt(a + 130), nullptr);
+}
+
+TEST(MemoryTest, DeclaredBytesBoundAnArgumentExactly) {
+  DeviceMemory memory;
+  uint64_t arena = memory.allocate(1024);
+  memory.annotate(arena, 512, "big");
+  memory.annotate(arena, 64, "small");
+  AccessScope scope(memory, "kernel k");
+  scope.allow(arena, "parameter 0", 64, "small");
+  EXPECT_NE(scope.access(arena + 60, 4, true, who), nullptr);
+  EXPECT_EQ(scope.access(arena + 64, 4, true, who), nullptr);
+  ASSERT_TRUE(scope.hasFault());
+  EXPECT_NE(scope.getFault()->message.find(
+                "(0 bytes past the end of 'small', parameter 0)"),
+            std::string::npos)
+      << scope.getFault()->message;
+  // Without declared bytes the largest region starting there is allowed.
+  AccessScope loose(memory, "kernel k");
+  loose.allow(arena, "parameter 0");
+  EXPECT_NE(loose.access(arena + 64, 4, true, who), nullptr);
+  EXPECT_FALSE(loose.hasFault());
 }
 
 TEST(MemoryTest, ScopeAllowsTheRegionsItIsPassed) {

@@ -169,14 +169,27 @@ constexpr size_t kLaunchParamBufferSize = 0x02;
   X(cuGraphExecDestroy, CUresult, (CUgraphExec hGraphExec))                    \
   X(cuGraphDestroy, CUresult, (CUgraph hGraph))
 
-/// The simulated GPU's extension (absent from NVIDIA's driver): names the
-/// region [dptr, dptr + bytes) of an allocation, so that the simulator
-/// checks every kernel and cuDNN call to stay within the regions whose
-/// start it is passed, not merely within the allocation. Resolved with
-/// dlsym; the runtime calls it only where it exists.
+/// The simulated GPU's extensions (absent from NVIDIA's driver), resolved
+/// with dlsym; the runtime calls them only where they exist.
+///
+/// resnetcSimAnnotateRegion names the region [dptr, dptr + bytes) of an
+/// allocation (a buffer of an arena; buffers that are never alive together
+/// may overlap), so that kernels and cuDNN calls are checked to stay within
+/// the region starting where they are passed a pointer, not merely within
+/// the allocation.
 #define RESNETC_CUDA_SIM_ANNOTATE "resnetcSimAnnotateRegion"
 using AnnotateRegionFn = CUresult (*)(CUdeviceptr dptr, size_t bytes,
                                       const char *name);
+/// resnetcSimDeclareLaunch declares, for every launch of `f` whose
+/// parameter buffer is exactly `params` (`paramBytes` bytes), how many bytes
+/// its pointer parameter `i` may access (`bytes[i]`, 0 for scalars) and the
+/// buffer it points to (`names[i]`): such a launch is checked against
+/// exactly those ranges, as the plan states them.
+#define RESNETC_CUDA_SIM_DECLARE_LAUNCH "resnetcSimDeclareLaunch"
+using DeclareLaunchFn = CUresult (*)(CUfunction f, const void *params,
+                                     size_t paramBytes, unsigned count,
+                                     const size_t *bytes,
+                                     const char *const *names);
 
 } // namespace resnetc::cuda
 

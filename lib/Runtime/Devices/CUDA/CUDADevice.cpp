@@ -562,6 +562,23 @@ Status CUDAExecutable::bind(DeviceAddress arena) {
                   : arg.bits;
           std::memcpy(prepared.params.data() + offset, &bits, size);
         }
+        if (cu.declareLaunch) {
+          // The simulated GPU checks each argument against the bytes the
+          // plan says the kernel accesses.
+          std::vector<size_t> bytes;
+          std::vector<const char *> names;
+          for (const LaunchArg &arg : launch.args) {
+            bool buffer = arg.kind == LaunchArg::Kind::Buffer;
+            bytes.push_back(buffer ? static_cast<size_t>(arg.bytes) : 0);
+            names.push_back(buffer ? plan.buffers[arg.buffer].name.c_str()
+                                   : "");
+          }
+          RESNETC_CU(getPath() + ": " + where(entry, s) + ": ",
+                     declareLaunch(prepared.function, prepared.params.data(),
+                                   prepared.params.size(),
+                                   static_cast<unsigned>(bytes.size()),
+                                   bytes.data(), names.data()));
+        }
         entryLaunches[s].push_back(std::move(prepared));
       }
     }

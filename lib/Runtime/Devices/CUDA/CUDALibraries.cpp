@@ -33,6 +33,8 @@ DriverLibrary::load(const std::string &path) {
 #undef RESNETC_RESOLVE
   lib->annotateRegion = reinterpret_cast<AnnotateRegionFn>(
       dlsym(lib->handle, RESNETC_CUDA_SIM_ANNOTATE));
+  lib->declareLaunch = reinterpret_cast<DeclareLaunchFn>(
+      dlsym(lib->handle, RESNETC_CUDA_SIM_DECLARE_LAUNCH));
   return lib;
 }
 

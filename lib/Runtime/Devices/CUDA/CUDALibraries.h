@@ -29,8 +29,9 @@ struct DriverLibrary {
 #define RESNETC_DECLARE(name, ret, params) ret(*name) params = nullptr;
   RESNETC_CUDA_DRIVER_FUNCTIONS(RESNETC_DECLARE)
 #undef RESNETC_DECLARE
-  /// The simulated GPU's extension; null for NVIDIA's driver.
+  /// The simulated GPU's extensions; null for NVIDIA's driver.
   cuda::AnnotateRegionFn annotateRegion = nullptr;
+  cuda::DeclareLaunchFn declareLaunch = nullptr;
 
   /// Opens `path` and resolves every function; fails naming what is
   /// missing.
