@@ -421,12 +421,19 @@ Status Executor::dumpResults(const PlanEntry &entry, size_t s,
       return st;
     if (Status st = device.synchronize(); !st)
       return st;
+    if (stored.dtype == DType::BF16) {
+      // .npy has no bfloat16: dumps hold the values as float32 (exactly).
+      HostTensor wide(DType::F32, stored.shape);
+      for (int64_t i = 0; i < stored.numElements(); ++i)
+        wide.f32()[i] = bf16ToFloat(stored.bf16()[i]);
+      stored = std::move(wide);
+    }
     HostTensor t = stored;
     if (buffer.layout == Layout::NHWC) {
       // Dumps are in the logical (NCHW) order whatever the storage.
       int64_t n = buffer.shape[0], c = buffer.shape[1], h = buffer.shape[2],
               w = buffer.shape[3];
-      size_t size = getDTypeSize(buffer.dtype);
+      size_t size = getDTypeSize(stored.dtype);
       for (int64_t i = 0; i < n; ++i)
         for (int64_t y = 0; y < h; ++y)
           for (int64_t x = 0; x < w; ++x)

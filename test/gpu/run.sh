@@ -73,7 +73,7 @@ numerics() { # CONFIG PRECISION FLAGS...
   local config=$1 precision=$2
   shift 2
   log "numerics $config:"
-  if capture timeout 150 python3 test/oracle/train_step.py none "$RUN" scripts \
+  if capture timeout 150 "${PYTHON:-python3}" test/oracle/train_step.py none "$RUN" scripts \
        "$A/numerics/$config" --target cuda --device "$DEVICE" \
        --precision "$precision" --no-compile "$@"; then
     stage "numerics-$config" OK
@@ -83,8 +83,9 @@ numerics() { # CONFIG PRECISION FLAGS...
 }
 numerics fp32-cudnn fp32 --compare-cpu
 numerics fp32-generated fp32 --compare-cpu
-numerics tf32 tf32
-numerics bf16 bf16
+small=basic_bias_projection,bottleneck,grouped,preact
+numerics tf32 tf32 --models $small
+numerics bf16 bf16 --models $small
 
 # 3. compute-sanitizer memcheck on one training step (and the initial
 # inference), cuDNN's and the generated kernels.
@@ -105,7 +106,7 @@ fi
 
 # 4. The benchmarks.
 if [ "$DEVICE" = cuda ]; then
-  if capture timeout "$(( $(left) - 150 ))" python3 bench/gpu.py \
+  if capture timeout "$(( $(left) - 150 ))" "${PYTHON:-python3}" bench/gpu.py \
        --resnet-run "$RUN" --artifacts "$A/bench" --out "$OUT/bench.json"; then
     stage bench OK
   else

@@ -26,7 +26,8 @@ Error: max |ours - torch| / max |torch| per tensor. A gradient that is
 zero in exact arithmetic (the bias of a convolution followed by batch norm
 in training mode, whose mean the normalization removes) is measured against
 1e-3 of the model's largest gradient instead, since fp32 leaves ~1e-7 of
-noise there. Tolerances: loss 1e-4, gradients and parameters 1e-3 (fp32).
+noise there (1e-2 in bf16, whose rounding leaves ~1e-3). Tolerances by
+precision: TOLERANCES below.
 
 usage: train_step.py RESNETC RESNET_RUN SCRIPTS_DIR WORK_DIR
                      [--size S] [--batch B] [--models NAME,...]
@@ -261,9 +262,12 @@ def rel(ours, ref, floor=1e-6):
 # (relative error 2^-11 each), bf16 stores activations and gradients with 8
 # (2^-9), and the errors compound through the layers and the SGD steps.
 TOLERANCES = {
-    "fp32": {"logits": 1e-4, "loss": 1e-4, "step": 1e-3, "five": 1e-4},
-    "tf32": {"logits": 1e-2, "loss": 1e-2, "step": 5e-2, "five": 5e-2},
-    "bf16": {"logits": 5e-2, "loss": 5e-2, "step": 2e-1, "five": 2e-1},
+    "fp32": {"logits": 1e-4, "loss": 1e-4, "step": 1e-3, "five": 1e-4,
+             "zero": 1e-3},
+    "tf32": {"logits": 1e-2, "loss": 1e-2, "step": 5e-2, "five": 5e-2,
+             "zero": 1e-3},
+    "bf16": {"logits": 5e-2, "loss": 5e-2, "step": 2e-1, "five": 2e-1,
+             "zero": 1e-2},
 }
 
 
@@ -418,7 +422,7 @@ def main(argv):
             m32 = reference().float()
             F.cross_entropy(m32(torch.tensor(x)), torch.tensor(y)).backward()
             out = {names[k]: rel(v.grad.numpy(), grads[names[k]].grad.numpy(),
-                                 1e-3 * scale)
+                                 tol["zero"] * scale)
                    for k, v in m32.named_parameters()}
             if name not in one_step_only:
                 m64 = dict(five_steps(reference()).named_parameters())
@@ -463,7 +467,7 @@ def main(argv):
         for k, v in start.items():
             if k in grads:
                 worst[k] = rel(v.astype(np.float64) - after[k],
-                               grads[k].grad.numpy(), 1e-3 * scale)
+                               grads[k].grad.numpy(), tol["zero"] * scale)
             elif k in buffers:
                 worst[k] = rel(after[k], buffers[k].numpy())
         line = (f"{name}: logits {logits_error:.1e}, loss "
@@ -496,13 +500,35 @@ def main(argv):
             ok = ok and max(five.values()) <= tol["five"]
             relus.append(relu5)
             if args.compare_cpu:
-                # The same five steps on the CPU: our two targets agree.
+                # The same five steps on the CPU. The two agree where they
+                # take the same ReLU decisions; where rounding puts an
+                # activation on the other side of the kink in one of them,
+                # their trajectories part (as any two fp32 implementations'
+                # do), and each is held to the reference with its own
+                # decisions instead.
                 cpu5 = os.path.join(work, name + ".step5.cpu.safetensors")
-                train(cpu_momentum, 5, 0.05, init, cpu5, device="cpu")
+                cpu_relu = ReluMasks(os.path.join(work, name + ".step5.cpu"))
+                train(cpu_momentum, 5, 0.05, init, cpu5, cpu_relu.dump,
+                      device="cpu")
                 on_cpu = tw.read_safetensors(cpu5)
                 vs_cpu = max(rel(after5[k], on_cpu[k]) for k in on_cpu)
-                line += f", vs CPU {vs_cpu:.1e}"
-                ok = ok and vs_cpu <= tol["five"]
+                differ = sum(int((a != b).sum()) for step in range(1, 6)
+                             for a, b in zip(relu5.masks(step),
+                                             cpu_relu.masks(step)))
+                if differ == 0:
+                    line += f", vs CPU {vs_cpu:.1e}"
+                    ok = ok and vs_cpu <= tol["five"]
+                else:
+                    cpu_model = five_steps(reference(), cpu_relu)
+                    cpu_ref = max(
+                        rel(on_cpu[names[k]], v.detach().numpy())
+                        for k, v in list(cpu_model.named_parameters()) +
+                        [(k, v) for k, v in cpu_model.named_buffers()
+                         if k in names])
+                    line += (f", vs CPU {vs_cpu:.1e} ({differ} ReLU "
+                             f"decisions differ; the CPU's 5 steps "
+                             f"{cpu_ref:.1e})")
+                    ok = ok and cpu_ref <= tol["five"]
         flips = sum(r.flips for r in relus)
         total = sum(r.total for r in relus)
         # Rounding puts a few activations on the other side of ReLU's kink;

@@ -88,9 +88,12 @@ Status AlgorithmCache::save() {
 
 Status CuDNNConvolution::check(cudnnStatus_t status, const char *what,
                                int line) const {
+  // `what` is the call's text; its name is enough.
   if (status == CUDNN_STATUS_SUCCESS)
     return Status::success();
-  return Error(where + ": " + what + " failed: " + dnn.describe(status) +
+  std::string call = what;
+  call = call.substr(0, call.find('('));
+  return Error(where + ": " + call + " failed: " + dnn.describe(status) +
                " [CuDNNConvolutions.cpp:" + std::to_string(line) + "]");
 }
 
@@ -178,7 +181,8 @@ Status CuDNNConvolution::build(const Plan &plan, const PlanStep &step) {
     // y = act(conv(x, w) + alpha2 z + bias): the residual z is a tensor like
     // y, the bias 1 x K x 1 x 1.
     int k = dim(*yb, 1);
-    DType biasType = call.bias ? buffer(2).dtype : DType::F32;
+    // Without a bias the call adds zeros, of y's type as cuDNN wants.
+    DType biasType = call.bias ? buffer(2).dtype : yb->dtype;
     biasBytes = static_cast<uint64_t>(k) * getDTypeSize(biasType);
     RESNETC_CUDNN(cudnnCreateTensorDescriptor(&bias));
     RESNETC_CUDNN(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW,
