@@ -264,11 +264,15 @@ Status CuDNNConvolution::chooseByHeuristic(bool deterministic) {
     // IMPLICIT_PRECOMP_GEMM.
     return chooseAlgorithm(CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM);
   int returned = 0;
+  // Why the best-ranked algorithm cannot run, if none can.
+  cudnnStatus_t firstStatus = CUDNN_STATUS_SUCCESS;
   if (call.name == "cudnn.conv2d_forward") {
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     RESNETC_CUDNN(cudnnGetConvolutionForwardAlgorithm_v7(
         handle, x, w, conv, y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned,
         perf));
+    if (returned)
+      firstStatus = perf[0].status;
     for (int i = 0; i < returned; ++i)
       if (acceptable(perf[i], deterministic, call))
         return chooseAlgorithm(perf[i].algo);
@@ -278,6 +282,8 @@ Status CuDNNConvolution::chooseByHeuristic(bool deterministic) {
     RESNETC_CUDNN(cudnnGetConvolutionBackwardDataAlgorithm_v7(
         handle, w, y, conv, x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
         &returned, perf));
+    if (returned)
+      firstStatus = perf[0].status;
     for (int i = 0; i < returned; ++i)
       if (acceptable(perf[i], deterministic, call))
         return chooseAlgorithm(perf[i].algo);
@@ -287,13 +293,18 @@ Status CuDNNConvolution::chooseByHeuristic(bool deterministic) {
     RESNETC_CUDNN(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
         handle, x, y, conv, w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
         &returned, perf));
+    if (returned)
+      firstStatus = perf[0].status;
     for (int i = 0; i < returned; ++i)
       if (acceptable(perf[i], deterministic, call))
         return chooseAlgorithm(perf[i].algo);
   }
   return Error(where + ": cuDNN offers no " +
                std::string(deterministic ? "deterministic " : "") +
-               "algorithm for " + key);
+               "algorithm for " + key +
+               (firstStatus != CUDNN_STATUS_SUCCESS
+                    ? " (" + dnn.describe(firstStatus) + ")"
+                    : std::string()));
 }
 
 Expected<float> CuDNNConvolution::chooseBySearch(bool deterministic,
