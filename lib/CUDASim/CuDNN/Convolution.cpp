@@ -927,30 +927,38 @@ struct Geometry {
     return ((size_t(in) * k + ik) * p + ip) * q + iq;
   }
 
-  /// Calls f(xIndex, wIndex, yIndex) for every product of the convolution.
-  template <typename F> void forEachProduct(F &&f) const {
+  /// Calls f(x, xStep, wIndex, y, count) for every row of products of the
+  /// convolution: for t in [0, count), x element x + t * xStep times
+  /// filter element wIndex contributes to y element y + t (consecutive
+  /// outputs of one output row). Every product is visited exactly once.
+  template <typename F> void forEachRow(F &&f) const {
     for (int in = 0; in < n; ++in)
       for (int ik = 0; ik < k; ++ik) {
         int group = ik / kg;
-        for (int ip = 0; ip < p; ++ip)
-          for (int iq = 0; iq < q; ++iq) {
-            size_t y = yIndex(in, ik, ip, iq);
-            for (int ic = 0; ic < cg; ++ic)
-              for (int ir = 0; ir < r; ++ir) {
+        for (int ic = 0; ic < cg; ++ic)
+          for (int ir = 0; ir < r; ++ir)
+            for (int is = 0; is < s; ++is) {
+              size_t wi = wIndex(ik, ic, flip ? r - 1 - ir : ir,
+                                 flip ? s - 1 - is : is);
+              // The outputs iq whose input column iq * strideW - padW +
+              // is * dilationW lies in [0, w).
+              int offset = is * dilationW - padW;
+              int qBegin = offset >= 0 ? 0
+                                       : (-offset + strideW - 1) / strideW;
+              int qEnd = w - 1 - offset < 0
+                             ? 0
+                             : std::min(q, (w - 1 - offset) / strideW + 1);
+              if (qBegin >= qEnd)
+                continue;
+              for (int ip = 0; ip < p; ++ip) {
                 int ih = ip * strideH - padH + ir * dilationH;
                 if (ih < 0 || ih >= h)
                   continue;
-                int fr = flip ? r - 1 - ir : ir;
-                for (int is = 0; is < s; ++is) {
-                  int iw = iq * strideW - padW + is * dilationW;
-                  if (iw < 0 || iw >= w)
-                    continue;
-                  int fs = flip ? s - 1 - is : is;
-                  f(xIndex(in, group * cg + ic, ih, iw), wIndex(ik, ic, fr, fs),
-                    y);
-                }
+                f(xIndex(in, group * cg + ic, ih,
+                         qBegin * strideW + offset),
+                  strideW, wi, yIndex(in, ik, ip, qBegin), qEnd - qBegin);
               }
-          }
+            }
       }
   }
 };
@@ -1031,8 +1039,13 @@ static std::vector<double> convolve(const ConvProblem &pr, const void *x,
   std::vector<double> xs = readTensor(pr.x, x, tf32);
   std::vector<double> ws = readFilter(pr.w, w, tf32);
   std::vector<double> ys(pr.y.elements(), 0.0);
-  g.forEachProduct(
-      [&](size_t xi, size_t wi, size_t yi) { ys[yi] += xs[xi] * ws[wi]; });
+  g.forEachRow([&](size_t xi, int step, size_t wi, size_t yi, int count) {
+    double wv = ws[wi];
+    const double *xr = xs.data() + xi;
+    double *yr = ys.data() + yi;
+    for (int t = 0; t < count; ++t)
+      yr[t] += xr[size_t(t) * step] * wv;
+  });
   return ys;
 }
 
@@ -1080,8 +1093,13 @@ void resnetc::cudasim::dnn::convolutionBackwardData(const ConvProblem &pr,
   std::vector<double> ws = readFilter(pr.w, w, tf32);
   std::vector<double> dys = readTensor(pr.y, dy, tf32);
   std::vector<double> dxs(pr.x.elements(), 0.0);
-  g.forEachProduct(
-      [&](size_t xi, size_t wi, size_t yi) { dxs[xi] += dys[yi] * ws[wi]; });
+  g.forEachRow([&](size_t xi, int step, size_t wi, size_t yi, int count) {
+    double wv = ws[wi];
+    double *xr = dxs.data() + xi;
+    const double *yr = dys.data() + yi;
+    for (int t = 0; t < count; ++t)
+      xr[size_t(t) * step] += yr[t] * wv;
+  });
   blendTensor(pr.x, dx, dxs, alpha, beta);
 }
 
@@ -1094,8 +1112,14 @@ void resnetc::cudasim::dnn::convolutionBackwardFilter(const ConvProblem &pr,
   std::vector<double> xs = readTensor(pr.x, x, tf32);
   std::vector<double> dys = readTensor(pr.y, dy, tf32);
   std::vector<double> dws(pr.w.elements(), 0.0);
-  g.forEachProduct(
-      [&](size_t xi, size_t wi, size_t yi) { dws[wi] += xs[xi] * dys[yi]; });
+  g.forEachRow([&](size_t xi, int step, size_t wi, size_t yi, int count) {
+    const double *xr = xs.data() + xi;
+    const double *yr = dys.data() + yi;
+    double sum = 0;
+    for (int t = 0; t < count; ++t)
+      sum += xr[size_t(t) * step] * yr[t];
+    dws[wi] += sum;
+  });
   blendFilter(pr.w, dw, dws, alpha, beta);
 }
 
