@@ -51,6 +51,11 @@ if config.resnetc_sanitize in ("ON", "1", "TRUE", "True", "on"):
     config.environment["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
 
+# The slow tier (RESNETC_SLOW_TESTS=1): tests that take minutes, such as
+# every model on the simulated GPU.
+if os.environ.get("RESNETC_SLOW_TESTS") == "1":
+    config.available_features.add("slow")
+
 # The CUDA toolkit's ptxas checks the PTX of the CUDA target (no GPU needed).
 ptxas = "/usr/local/cuda/bin/ptxas"
 if os.access(ptxas, os.X_OK):

@@ -1,17 +1,21 @@
-"""Logits of models compiled for the CPU against PyTorch.
+"""Logits of compiled models (CPU or CUDA artifacts) against PyTorch.
 
 For each model: build the reference in PyTorch (torchvision's definition,
 or d2l's classes from param_counts.py), give it random weights and random
 batch-norm statistics (so that batch-norm folding is exercised), run a
 random batch in eval mode, export the weights with resnetc's names and the
-batch as .npy, compile the .rn model with `resnetc --target=cpu`, run it
-with `resnet-run`, and compare the logits.
+batch as .npy, compile the .rn model with `resnetc --target=cpu` (or the
+target a --target= flag names), run it with `resnet-run` (with the
+--run=FLAG flags), and compare the logits.
 
 Error measure: max |ours - torch| / max |torch| over the batch's logits.
 Tolerance: 1e-4 (fp32).
 
 usage: cpu_inference.py RESNETC RESNET_RUN MODELS_DIR SCRIPTS_DIR WORK_DIR
-       [--RESNETC-FLAG=VALUE...] MODEL...
+       [--RESNETC-FLAG=VALUE...] [--run=--RESNET-RUN-FLAG=VALUE...] MODEL...
+
+e.g. --target=cuda --run=--device=cuda-sim runs CUDA artifacts on the
+simulated GPU.
 """
 
 import os
@@ -67,10 +71,16 @@ def randomize_batch_norms(model):
 
 def main(argv):
     resnetc, resnet_run, models_dir, scripts_dir, work = argv[1:6]
-    # Leading --FLAG=VALUE arguments after these go to resnetc.
+    # --run=FLAG arguments go to resnet-run, other --FLAG=VALUE ones to
+    # resnetc.
     names = argv[6:]
-    flags = [a for a in names if a.startswith("--")]
+    run_flags = [a[len("--run="):] for a in names if a.startswith("--run=")]
+    flags = [a for a in names
+             if a.startswith("--") and not a.startswith("--run=")]
     names = [a for a in names if not a.startswith("--")]
+    ext = ".ptx" if "--target=cuda" in flags else ".so"
+    if "--target=cuda" not in flags:
+        flags = ["--target=cpu"] + flags
     sys.path.insert(0, scripts_dir)
     import torch_weights as tw
     torch.set_num_threads(2)
@@ -88,16 +98,15 @@ def main(argv):
         w_path = os.path.join(work, name + ".safetensors")
         x_path = os.path.join(work, name + ".input.npy")
         out_path = os.path.join(work, name + ".logits.npy")
-        so_path = os.path.join(work, name + ".so")
+        so_path = os.path.join(work, name + ext)
         tw.write_safetensors(w_path, weights)
         np.save(x_path, x.numpy())
-        subprocess.run([resnetc, "--target=cpu", os.path.join(models_dir,
-                        name + ".rn"), "--batch", str(BATCH), *flags, "-o",
-                        so_path],
+        subprocess.run([resnetc, os.path.join(models_dir, name + ".rn"),
+                        "--batch", str(BATCH), *flags, "-o", so_path],
                        check=True)
         subprocess.run([resnet_run, so_path, "--weights", w_path, "--data",
-                        x_path, "--logits", out_path], check=True,
-                       stdout=subprocess.DEVNULL)
+                        x_path, "--logits", out_path, *run_flags],
+                       check=True, stdout=subprocess.DEVNULL)
         got = np.load(out_path)
         err = float(np.abs(got - expected).max() / np.abs(expected).max())
         ok = got.shape == expected.shape and err <= TOLERANCE
