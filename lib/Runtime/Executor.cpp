@@ -53,18 +53,33 @@ Status Executor::initialize() {
   for (const PlanBuffer &b : plan.buffers)
     device.annotate(arena + static_cast<uint64_t>(b.offset),
                     static_cast<uint64_t>(b.bytes), b.name);
+  // Two slots of staging, used in turn by pipelined batches: pinned host
+  // memory, a device copy of the images, and events.
   uint64_t imageBytes =
       static_cast<uint64_t>(plan.batch * imageElements(plan)) * sizeof(float);
   uint64_t logitBytes =
       static_cast<uint64_t>(plan.batch * plan.classes) * sizeof(float);
-  Expected<void *> images = device.allocateHost(imageBytes, "input images");
-  if (!images)
-    return images.takeError();
-  inferImages = static_cast<float *>(*images);
-  Expected<void *> logits = device.allocateHost(logitBytes, "logits");
-  if (!logits)
-    return logits.takeError();
-  inferLogits = static_cast<float *>(*logits);
+  for (Slot &slot : slots) {
+    Expected<void *> hostImages = device.allocateHost(imageBytes, "a batch");
+    if (!hostImages)
+      return hostImages.takeError();
+    slot.host.images = static_cast<float *>(*hostImages);
+    Expected<void *> hostLogits =
+        device.allocateHost(logitBytes, "a batch's logits");
+    if (!hostLogits)
+      return hostLogits.takeError();
+    slot.logits = static_cast<float *>(*hostLogits);
+    Expected<DeviceAddress> dImages = device.allocate(imageBytes, "a batch");
+    if (!dImages)
+      return dImages.takeError();
+    slot.images = *dImages;
+    for (EventId *e : {&slot.copied, &slot.consumed, &slot.done}) {
+      Expected<EventId> event = device.createEvent();
+      if (!event)
+        return event.takeError();
+      *e = *event;
+    }
+  }
 
   if (!plan.findEntry("train_step"))
     return Status::success();
@@ -89,11 +104,6 @@ Status Executor::initialize() {
                              "buffer has another type");
   uint64_t labelBytes = static_cast<uint64_t>(plan.batch) * sizeof(int64_t);
   for (Slot &slot : slots) {
-    Expected<void *> hostImages =
-        device.allocateHost(imageBytes, "a training batch");
-    if (!hostImages)
-      return hostImages.takeError();
-    slot.host.images = static_cast<float *>(*hostImages);
     Expected<void *> hostLabels =
         device.allocateHost(labelBytes, "a training batch's labels");
     if (!hostLabels)
@@ -103,22 +113,11 @@ Status Executor::initialize() {
     if (!result)
       return result.takeError();
     slot.result = *result;
-    Expected<DeviceAddress> dImages =
-        device.allocate(imageBytes, "a training batch");
-    if (!dImages)
-      return dImages.takeError();
-    slot.images = *dImages;
     Expected<DeviceAddress> dLabels =
         device.allocate(labelBytes, "a training batch's labels");
     if (!dLabels)
       return dLabels.takeError();
     slot.labels = *dLabels;
-    for (EventId *e : {&slot.copied, &slot.consumed, &slot.done}) {
-      Expected<EventId> event = device.createEvent();
-      if (!event)
-        return event.takeError();
-      *e = *event;
-    }
   }
   return Status::success();
 }
@@ -128,11 +127,10 @@ Executor::~Executor() {
   (void)device.synchronize();
   if (arena)
     device.deallocate(arena);
-  device.deallocateHost(inferImages);
-  device.deallocateHost(inferLogits);
   for (Slot &slot : slots) {
     device.deallocateHost(slot.host.images);
     device.deallocateHost(slot.host.labels);
+    device.deallocateHost(slot.logits);
     device.deallocateHost(slot.result);
     if (slot.images)
       device.deallocate(slot.images);
@@ -236,38 +234,77 @@ Executor::getParameters(bool withVelocities) {
   return out;
 }
 
-Status Executor::infer(const float *images, int64_t count, float *logits) {
+Status Executor::infer(const float *images, int64_t count, float *logits,
+                       int64_t batchSize) {
   const Plan &plan = getPlan();
   if (!parametersSet)
     return Error("the model's parameters have not been set");
-  if (count < 1 || count > plan.batch)
-    return Error("batch of " + std::to_string(count) +
+  if (batchSize == 0)
+    batchSize = plan.batch;
+  if (batchSize < 1 || batchSize > plan.batch)
+    return Error("batches of " + std::to_string(batchSize) +
                  " images: the artifact runs 1 to " +
                  std::to_string(plan.batch));
+  if (count < 1)
+    return Error("no images to run");
+  if (inFlight())
+    return Error("internal error: inference with training steps in flight");
   if (!prepared)
     if (Status s = prepare(); !s)
       return s;
-  // A shorter batch is padded with zeros: a GPU plan computes them all.
   size_t image = static_cast<size_t>(imageElements(plan));
-  std::memcpy(inferImages, images, count * image * sizeof(float));
-  std::memset(inferImages + count * image, 0,
-              (plan.batch - count) * image * sizeof(float));
-  if (Status s = device.copyToDevice(Queue::Compute, bufferAddress(plan.input),
-                                     inferImages,
-                                     plan.batch * image * sizeof(float));
-      !s)
-    return s;
-  if (Status s = runEntry("infer", count); !s)
-    return s;
-  size_t logitBytes = count * plan.classes * sizeof(float);
-  if (Status s = device.copyToHost(Queue::Compute, inferLogits,
-                                   bufferAddress(plan.output), logitBytes);
-      !s)
-    return s;
-  if (Status s = device.synchronize(); !s)
-    return s;
-  std::memcpy(logits, inferLogits, logitBytes);
-  return Status::success();
+  uint64_t imageBytes = plan.batch * image * sizeof(float);
+  int64_t batches = (count + batchSize - 1) / batchSize;
+  auto size = [&](int64_t k) { return std::min(batchSize, count - k * batchSize); };
+  // Copies out batch k's logits once it is done.
+  auto collect = [&](int64_t k) -> Status {
+    Slot &slot = slots[k % 2];
+    if (Status s = device.synchronize(slot.done); !s)
+      return s;
+    std::memcpy(logits + k * batchSize * plan.classes, slot.logits,
+                size(k) * plan.classes * sizeof(float));
+    return Status::success();
+  };
+  for (int64_t k = 0; k < batches; ++k) {
+    // Batch k uses slot k % 2, whose batch k - 2 was collected already.
+    Slot &slot = slots[k % 2];
+    int64_t n = size(k);
+    std::memcpy(slot.host.images, images + k * batchSize * image,
+                n * image * sizeof(float));
+    // A shorter batch is padded with zeros: a GPU plan computes them all.
+    if (n < plan.batch)
+      std::memset(slot.host.images + n * image, 0,
+                  (plan.batch - n) * image * sizeof(float));
+    // The images travel on the transfer queue, overlapping the batch before.
+    Status s = device.wait(Queue::Transfer, slot.consumed);
+    if (s)
+      s = device.copyToDevice(Queue::Transfer, slot.images, slot.host.images,
+                              imageBytes);
+    if (s)
+      s = device.record(Queue::Transfer, slot.copied);
+    if (s)
+      s = device.wait(Queue::Compute, slot.copied);
+    if (s)
+      s = device.copyOnDevice(Queue::Compute, bufferAddress(plan.input),
+                              slot.images, imageBytes);
+    if (s)
+      s = device.record(Queue::Compute, slot.consumed);
+    if (s)
+      s = runEntry("infer", n);
+    if (s)
+      s = device.copyToHost(Queue::Compute, slot.logits,
+                            bufferAddress(plan.output),
+                            n * plan.classes * sizeof(float));
+    if (s)
+      s = device.record(Queue::Compute, slot.done);
+    if (s && k > 0)
+      s = collect(k - 1);
+    if (!s) {
+      (void)device.synchronize();
+      return s;
+    }
+  }
+  return collect(batches - 1);
 }
 
 Expected<TrainBatch> Executor::beginTrainStep() {

@@ -24,24 +24,21 @@ TrainObserver::~TrainObserver() = default;
 Expected<double> resnetc::runtime::evaluate(Executor &exec,
                                             const ImageDataset &data) {
   const Plan &plan = exec.getPlan();
-  int64_t imageSize = data.c * data.h * data.w, correct = 0;
-  std::vector<float> logits(static_cast<size_t>(plan.batch * plan.classes));
-  for (int64_t begin = 0; begin < data.n; begin += plan.batch) {
-    int64_t count = std::min(plan.batch, data.n - begin);
-    if (Status s = exec.infer(data.images.data() + begin * imageSize, count,
-                              logits.data());
-        !s)
-      return s.takeError();
-    for (int64_t i = 0; i < count; ++i) {
-      const float *row = logits.data() + i * plan.classes;
-      int64_t best = 0;
-      for (int64_t k = 1; k < plan.classes; ++k)
-        if (row[k] > row[best])
-          best = k;
-      correct += best == data.labels[begin + i];
-    }
+  if (data.n == 0)
+    return 0.0;
+  std::vector<float> logits(static_cast<size_t>(data.n * plan.classes));
+  if (Status s = exec.infer(data.images.data(), data.n, logits.data()); !s)
+    return s.takeError();
+  int64_t correct = 0;
+  for (int64_t i = 0; i < data.n; ++i) {
+    const float *row = logits.data() + i * plan.classes;
+    int64_t best = 0;
+    for (int64_t k = 1; k < plan.classes; ++k)
+      if (row[k] > row[best])
+        best = k;
+    correct += best == data.labels[i];
   }
-  return data.n ? static_cast<double>(correct) / data.n : 0.0;
+  return static_cast<double>(correct) / data.n;
 }
 
 static std::string metricsCSV(const std::vector<EpochMetrics> &metrics) {

@@ -60,9 +60,12 @@ public:
   Expected<std::map<std::string, HostTensor>>
   getParameters(bool withVelocities = false);
 
-  /// Runs `infer` on `count` images (1 <= count <= batch; count x C x H x W
-  /// floats) and writes their count x classes logits.
-  Status infer(const float *images, int64_t count, float *logits);
+  /// Runs `infer` on `count` images (count x C x H x W floats) in batches of
+  /// `batchSize` (at most the compiled batch; 0: the compiled batch) and
+  /// writes their count x classes logits. The batches are pipelined: a
+  /// batch's images are copied while the batch before it computes.
+  Status infer(const float *images, int64_t count, float *logits,
+               int64_t batchSize = 0);
 
   /// Pipelined training on full batches: fill the batch beginTrainStep
   /// returns, submit it, and collect each submitted step's result, in
@@ -108,17 +111,16 @@ private:
   std::string dumpDirectory;
   std::map<std::string, int64_t> runs; ///< Runs of each entry so far.
 
-  /// Inference staging: pinned images and logits.
-  float *inferImages = nullptr, *inferLogits = nullptr;
-
-  /// Training: buffers of the train_step entry, and two slots of staging
-  /// (pinned host batches, device copies of them, results) used in turn.
+  /// Training: buffers of the train_step entry. Inference and training
+  /// use two slots of staging in turn (pinned host batches, device copies
+  /// of them, results).
   int64_t labelsBuffer = -1, lrBuffer = -1, lossBuffer = -1,
           correctBuffer = -1;
   struct Slot {
     TrainBatch host;              ///< Pinned batch the caller fills.
     DeviceAddress images = 0;     ///< Its device copy.
     DeviceAddress labels = 0;
+    float *logits = nullptr;      ///< Pinned: an inference batch's logits.
     void *result = nullptr;       ///< Pinned: loss (4 bytes), correct (8).
     EventId copied = 0;           ///< The transfer into images/labels done.
     EventId consumed = 0;         ///< Compute has read images/labels.

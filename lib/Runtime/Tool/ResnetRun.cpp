@@ -482,16 +482,10 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   }
 
   int64_t n = data->n, classes = plan.classes;
-  int64_t imageSize = data->c * data->h * data->w;
   std::vector<float> logits(static_cast<size_t>(n * classes));
   auto start = std::chrono::steady_clock::now();
-  for (int64_t begin = 0; begin < n; begin += batch) {
-    int64_t count = std::min(batch, n - begin);
-    if (Status s = exec.infer(data->images.data() + begin * imageSize, count,
-                              logits.data() + begin * classes);
-        !s)
-      return fail(s.message());
-  }
+  if (Status s = exec.infer(data->images.data(), n, logits.data(), batch); !s)
+    return fail(s.message());
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
