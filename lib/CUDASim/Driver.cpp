@@ -106,7 +106,8 @@ Allocation *findRange(uint64_t address, uint64_t bytes) {
 
 const std::pair<CUresult, std::pair<const char *, const char *>> kErrors[] = {
     {CUDA_SUCCESS, {"CUDA_SUCCESS", "no error"}},
-    {CUDA_ERROR_INVALID_VALUE, {"CUDA_ERROR_INVALID_VALUE", "invalid argument"}},
+    {CUDA_ERROR_INVALID_VALUE,
+     {"CUDA_ERROR_INVALID_VALUE", "invalid argument"}},
     {CUDA_ERROR_OUT_OF_MEMORY, {"CUDA_ERROR_OUT_OF_MEMORY", "out of memory"}},
     {CUDA_ERROR_NOT_INITIALIZED,
      {"CUDA_ERROR_NOT_INITIALIZED", "initialization error"}},
@@ -395,8 +396,7 @@ CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
   bool archSpecific = !target.empty() && target.back() == 'a';
   if (sm == 0 || (archSpecific ? sm != have : sm > have)) {
     log("ptxas application ptx input: the target " + target +
-        " is not supported by this device (sm_" + std::to_string(have) +
-        ")");
+        " is not supported by this device (sm_" + std::to_string(have) + ")");
     return CUDA_ERROR_NO_BINARY_FOR_GPU;
   }
   auto m = std::make_unique<SimModule>();
@@ -459,8 +459,7 @@ CUresult cuFuncGetAttribute(int *pi, CUfunction_attribute attrib,
     std::array<unsigned, 3> m = fn->kernel->getMaxThreads();
     unsigned n = m[0] ? m[0] * std::max(m[1], 1u) * std::max(m[2], 1u)
                       : ptx::DeviceLimits().maxThreadsPerBlock;
-    *pi = static_cast<int>(
-        std::min(n, ptx::DeviceLimits().maxThreadsPerBlock));
+    *pi = static_cast<int>(std::min(n, ptx::DeviceLimits().maxThreadsPerBlock));
     return CUDA_SUCCESS;
   }
   case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES:
@@ -529,8 +528,7 @@ CUresult cuMemFreeHost(void *p) {
   if (!state().initialized)
     return CUDA_ERROR_NOT_INITIALIZED;
   device().drainAll();
-  return device().memory.freeHost(p) ? CUDA_SUCCESS
-                                     : CUDA_ERROR_INVALID_VALUE;
+  return device().memory.freeHost(p) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dstDevice, const void *srcHost,
@@ -545,8 +543,8 @@ CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dstDevice, const void *srcHost,
   Allocation *dst = findRange(dstDevice, ByteCount);
   if (!srcHost || !dst)
     return CUDA_ERROR_INVALID_VALUE;
-  std::string what = "cuMemcpyHtoDAsync of " + std::to_string(ByteCount) +
-                     " bytes";
+  std::string what =
+      "cuMemcpyHtoDAsync of " + std::to_string(ByteCount) + " bytes";
   if (device().memory.isPinned(srcHost, ByteCount))
     // Pinned memory is read when the copy runs.
     return device().enqueue(
@@ -556,8 +554,7 @@ CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dstDevice, const void *srcHost,
           if (!a || ByteCount > a->end - dstDevice)
             return Fault{CUDA_ERROR_ILLEGAL_ADDRESS,
                          "cuMemcpyHtoDAsync: the destination was freed"};
-          std::memcpy(reinterpret_cast<void *>(dstDevice), srcHost,
-                      ByteCount);
+          std::memcpy(reinterpret_cast<void *>(dstDevice), srcHost, ByteCount);
           a->markWritten(dstDevice, ByteCount);
           return std::nullopt;
         });
@@ -614,12 +611,11 @@ CUresult cuMemcpyDtoHAsync_v2(void *dstHost, CUdeviceptr srcDevice,
     if (std::optional<Fault> f =
             checkRead("cuMemcpyDtoHAsync", srcDevice, ByteCount))
       return f;
-    std::memcpy(dstHost, reinterpret_cast<const void *>(srcDevice),
-                ByteCount);
+    std::memcpy(dstHost, reinterpret_cast<const void *>(srcDevice), ByteCount);
     return std::nullopt;
   };
-  std::string what = "cuMemcpyDtoHAsync of " + std::to_string(ByteCount) +
-                     " bytes";
+  std::string what =
+      "cuMemcpyDtoHAsync of " + std::to_string(ByteCount) + " bytes";
   if (device().memory.isPinned(dstHost, ByteCount))
     return device().enqueue(stream, what, copy);
   // Into pageable memory the copy completes before the call returns.
@@ -841,8 +837,8 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX,
   }
   ptx::Dim3 grid{gridDimX, gridDimY, gridDimZ};
   ptx::Dim3 block{blockDimX, blockDimY, blockDimZ};
-  if (std::optional<Fault> fault =
-          ptx::checkLaunch(kernel, grid, block, sharedMemBytes, params.size())) {
+  if (std::optional<Fault> fault = ptx::checkLaunch(
+          kernel, grid, block, sharedMemBytes, params.size())) {
     std::fprintf(stderr, "cuda-sim: error: %s\n", fault->message.c_str());
     return fault->code;
   }
@@ -870,8 +866,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX,
           else if (!declared)
             scope.allow(value, "parameter " + std::to_string(i));
         }
-        return ptx::run(*k, grid, block, sharedMemBytes, shared->data(),
-                        scope);
+        return ptx::run(*k, grid, block, sharedMemBytes, shared->data(), scope);
       });
 }
 

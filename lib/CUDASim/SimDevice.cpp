@@ -136,8 +136,7 @@ CUresult SimDevice::wait(Stream *stream, Event *event) {
 
 static double nowMilliseconds() {
   using namespace std::chrono;
-  return duration<double, std::milli>(
-             steady_clock::now().time_since_epoch())
+  return duration<double, std::milli>(steady_clock::now().time_since_epoch())
       .count();
 }
 

@@ -36,10 +36,10 @@ struct Graph;
 
 /// A recorded point of a stream.
 struct Event {
-  Stream *stream = nullptr;   ///< Where it was last recorded.
-  uint64_t recorded = 0;      ///< Records so far.
-  uint64_t reached = 0;       ///< Records the stream has executed.
-  double milliseconds = 0;    ///< Host time when last reached.
+  Stream *stream = nullptr; ///< Where it was last recorded.
+  uint64_t recorded = 0;    ///< Records so far.
+  uint64_t reached = 0;     ///< Records the stream has executed.
+  double milliseconds = 0;  ///< Host time when last reached.
   bool timing = true;
 };
 
@@ -47,14 +47,14 @@ struct Event {
 struct Operation {
   enum class Kind { Work, Record, Wait } kind = Kind::Work;
   std::string what;
-  Work work;                  ///< Kind::Work.
-  Event *event = nullptr;     ///< Record and Wait.
-  uint64_t generation = 0;    ///< Record: which record of the event.
+  Work work;               ///< Kind::Work.
+  Event *event = nullptr;  ///< Record and Wait.
+  uint64_t generation = 0; ///< Record: which record of the event.
 };
 
 struct Stream {
   std::deque<Operation> pending;
-  Graph *capture = nullptr;   ///< Non-null while capturing.
+  Graph *capture = nullptr; ///< Non-null while capturing.
   bool isDefault = false;
 };
 

@@ -87,8 +87,7 @@ Status Executor::initialize() {
   lrBuffer = findBuffer(plan, BufferRole::Hyper, "lr");
   lossBuffer = findBuffer(plan, BufferRole::Loss);
   correctBuffer = findBuffer(plan, BufferRole::Correct);
-  if (labelsBuffer < 0 || lrBuffer < 0 || lossBuffer < 0 ||
-      correctBuffer < 0)
+  if (labelsBuffer < 0 || lrBuffer < 0 || lossBuffer < 0 || correctBuffer < 0)
     return Error(getPath() + ": the train_step entry lacks its labels, lr, "
                              "loss or correct buffer");
   const PlanBuffer &labels = plan.buffers[labelsBuffer];
@@ -167,16 +166,18 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
     // A backstop: shape and dtype already imply the size.
     if (static_cast<int64_t>(t.bytes.size()) != b.bytes)
       return Error(source + ": tensor '" + b.name + "' holds " +
-                   std::to_string(t.bytes.size()) + " bytes, the model "
-                   "expects " + std::to_string(b.bytes));
+                   std::to_string(t.bytes.size()) +
+                   " bytes, the model "
+                   "expects " +
+                   std::to_string(b.bytes));
   }
   for (size_t i = 0; i < plan.buffers.size(); ++i) {
     const PlanBuffer &b = plan.buffers[i];
     uint64_t bytes = static_cast<uint64_t>(b.bytes);
     if (b.role == BufferRole::Param || b.role == BufferRole::State) {
-      if (Status s = device.copyToDevice(Queue::Compute, bufferAddress(i),
-                                         tensors.at(b.name).bytes.data(),
-                                         bytes);
+      if (Status s =
+              device.copyToDevice(Queue::Compute, bufferAddress(i),
+                                  tensors.at(b.name).bytes.data(), bytes);
           !s)
         return s;
       continue;
@@ -255,7 +256,9 @@ Status Executor::infer(const float *images, int64_t count, float *logits,
   size_t image = static_cast<size_t>(imageElements(plan));
   uint64_t imageBytes = plan.batch * image * sizeof(float);
   int64_t batches = (count + batchSize - 1) / batchSize;
-  auto size = [&](int64_t k) { return std::min(batchSize, count - k * batchSize); };
+  auto size = [&](int64_t k) {
+    return std::min(batchSize, count - k * batchSize);
+  };
   // Copies out batch k's logits once it is done.
   auto collect = [&](int64_t k) -> Status {
     Slot &slot = slots[k % 2];
@@ -403,8 +406,7 @@ Expected<TrainStepResult> Executor::finishTrainStep() {
 }
 
 Expected<TrainStepResult> Executor::trainStep(const float *images,
-                                              const int64_t *labels,
-                                              float lr) {
+                                              const int64_t *labels, float lr) {
   while (inFlight())
     if (Expected<TrainStepResult> r = finishTrainStep(); !r)
       return r;

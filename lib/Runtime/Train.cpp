@@ -192,8 +192,7 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                     static_cast<size_t>(imageSize) * sizeof(float));
         next->labels[i] = train.labels[index];
       }
-      if (Status st = exec.submitTrainStep(static_cast<float>(options.lr));
-          !st)
+      if (Status st = exec.submitTrainStep(static_cast<float>(options.lr)); !st)
         return st;
       if (exec.inFlight() == 2)
         if (Status st = finishOne(); !st)
@@ -233,11 +232,9 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
       if (Status s = writeSafeTensors(checkpoint, tensors, meta); !s)
         return s;
       std::string plot = plotMetricsSVG(history);
-      if (Status s = writeFileAtomically(csv, {{rows.data(), rows.size()}});
-          !s)
+      if (Status s = writeFileAtomically(csv, {{rows.data(), rows.size()}}); !s)
         return s;
-      if (Status s = writeFileAtomically(svg, {{plot.data(), plot.size()}});
-          !s)
+      if (Status s = writeFileAtomically(svg, {{plot.data(), plot.size()}}); !s)
         return s;
     }
     observer.onEpoch(m);

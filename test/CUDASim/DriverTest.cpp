@@ -77,8 +77,7 @@ protected:
 
   CUmodule load(const char *text) {
     CUmodule m = nullptr;
-    EXPECT_EQ(cuModuleLoadDataEx(&m, text, 0, nullptr, nullptr),
-              CUDA_SUCCESS);
+    EXPECT_EQ(cuModuleLoadDataEx(&m, text, 0, nullptr, nullptr), CUDA_SUCCESS);
     return m;
   }
 
@@ -115,9 +114,9 @@ TEST_F(DriverTest, ModulesLoadOrSayWhyNot) {
   EXPECT_EQ(cuModuleGetFunction(&f, m, "scale"), CUDA_SUCCESS);
   EXPECT_EQ(cuModuleGetFunction(&f, m, "missing"), CUDA_ERROR_NOT_FOUND);
   int threads = 0;
-  EXPECT_EQ(cuFuncGetAttribute(&threads,
-                               CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, f),
-            CUDA_SUCCESS);
+  EXPECT_EQ(
+      cuFuncGetAttribute(&threads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, f),
+      CUDA_SUCCESS);
   EXPECT_EQ(threads, 256);
   EXPECT_EQ(cuModuleUnload(m), CUDA_SUCCESS);
 
@@ -153,14 +152,12 @@ TEST_F(DriverTest, LaunchesWithEitherParameterForm) {
   CUdeviceptr x = 0, y = 0;
   ASSERT_EQ(cuMemAlloc_v2(&x, n * 4), CUDA_SUCCESS);
   ASSERT_EQ(cuMemAlloc_v2(&y, n * 4), CUDA_SUCCESS);
-  ASSERT_EQ(cuMemcpyHtoDAsync_v2(x, host.data(), n * 4, stream),
-            CUDA_SUCCESS);
+  ASSERT_EQ(cuMemcpyHtoDAsync_v2(x, host.data(), n * 4, stream), CUDA_SUCCESS);
   // One pointer per parameter.
   void *params[] = {&x, &y, const_cast<unsigned *>(&n)};
   ASSERT_EQ(cuLaunchKernel(f, 2, 1, 1, 256, 1, 1, 0, stream, params, nullptr),
             CUDA_SUCCESS);
-  ASSERT_EQ(cuMemcpyDtoHAsync_v2(back.data(), y, n * 4, stream),
-            CUDA_SUCCESS);
+  ASSERT_EQ(cuMemcpyDtoHAsync_v2(back.data(), y, n * 4, stream), CUDA_SUCCESS);
   for (unsigned i = 0; i < n; ++i)
     ASSERT_EQ(back[i], 2 * host[i]) << i;
   // One packed buffer: 8, 8 and 4 bytes.
@@ -169,13 +166,12 @@ TEST_F(DriverTest, LaunchesWithEitherParameterForm) {
     uint32_t n;
   } packed = {y, x, n};
   size_t size = 20;
-  void *extra[] = {reinterpret_cast<void *>(kLaunchParamBufferPointer),
-                   &packed, reinterpret_cast<void *>(kLaunchParamBufferSize),
-                   &size, reinterpret_cast<void *>(kLaunchParamEnd)};
+  void *extra[] = {reinterpret_cast<void *>(kLaunchParamBufferPointer), &packed,
+                   reinterpret_cast<void *>(kLaunchParamBufferSize), &size,
+                   reinterpret_cast<void *>(kLaunchParamEnd)};
   ASSERT_EQ(cuLaunchKernel(f, 2, 1, 1, 256, 1, 1, 0, stream, nullptr, extra),
             CUDA_SUCCESS);
-  ASSERT_EQ(cuMemcpyDtoHAsync_v2(back.data(), x, n * 4, stream),
-            CUDA_SUCCESS);
+  ASSERT_EQ(cuMemcpyDtoHAsync_v2(back.data(), x, n * 4, stream), CUDA_SUCCESS);
   for (unsigned i = 0; i < n; ++i)
     ASSERT_EQ(back[i], 4 * host[i]) << i;
 
@@ -186,9 +182,9 @@ TEST_F(DriverTest, LaunchesWithEitherParameterForm) {
   size = 20;
   EXPECT_EQ(cuLaunchKernel(f, 1, 1, 1, 512, 1, 1, 0, stream, nullptr, extra),
             CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES); // over .maxntid 256
-  EXPECT_EQ(cuLaunchKernel(f, 1, 70000, 1, 256, 1, 1, 0, stream, nullptr,
-                           extra),
-            CUDA_ERROR_INVALID_VALUE); // grid y over 65535
+  EXPECT_EQ(
+      cuLaunchKernel(f, 1, 70000, 1, 256, 1, 1, 0, stream, nullptr, extra),
+      CUDA_ERROR_INVALID_VALUE); // grid y over 65535
   EXPECT_EQ(cuStreamSynchronize(stream), CUDA_SUCCESS);
   cuMemFree_v2(x);
   cuMemFree_v2(y);
@@ -249,29 +245,25 @@ TEST_F(DriverTest, GraphsReplayWhatWasCaptured) {
   std::vector<float> host(n, 1.5f), back(n);
   CUdeviceptr x = 0;
   ASSERT_EQ(cuMemAlloc_v2(&x, n * 4), CUDA_SUCCESS);
-  ASSERT_EQ(cuMemcpyHtoDAsync_v2(x, host.data(), n * 4, stream),
-            CUDA_SUCCESS);
+  ASSERT_EQ(cuMemcpyHtoDAsync_v2(x, host.data(), n * 4, stream), CUDA_SUCCESS);
   ASSERT_EQ(cuStreamSynchronize(stream), CUDA_SUCCESS);
   ASSERT_EQ(cuStreamBeginCapture_v2(stream, CU_STREAM_CAPTURE_MODE_GLOBAL),
             CUDA_SUCCESS);
   void *params[] = {&x, &x, const_cast<unsigned *>(&n)};
   ASSERT_EQ(cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, stream, params, nullptr),
             CUDA_SUCCESS);
-  EXPECT_EQ(cuStreamSynchronize(stream),
-            CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED);
+  EXPECT_EQ(cuStreamSynchronize(stream), CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED);
   CUgraph graph = nullptr;
   ASSERT_EQ(cuStreamEndCapture(stream, &graph), CUDA_SUCCESS);
   CUgraphExec exec = nullptr;
   ASSERT_EQ(cuGraphInstantiateWithFlags(&exec, graph, 0), CUDA_SUCCESS);
   ASSERT_EQ(cuGraphDestroy(graph), CUDA_SUCCESS);
   // Captured, not run: x still holds 1.5.
-  ASSERT_EQ(cuMemcpyDtoHAsync_v2(back.data(), x, n * 4, stream),
-            CUDA_SUCCESS);
+  ASSERT_EQ(cuMemcpyDtoHAsync_v2(back.data(), x, n * 4, stream), CUDA_SUCCESS);
   EXPECT_EQ(back[0], 1.5f);
   ASSERT_EQ(cuGraphLaunch(exec, stream), CUDA_SUCCESS);
   ASSERT_EQ(cuGraphLaunch(exec, stream), CUDA_SUCCESS);
-  ASSERT_EQ(cuMemcpyDtoHAsync_v2(back.data(), x, n * 4, stream),
-            CUDA_SUCCESS);
+  ASSERT_EQ(cuMemcpyDtoHAsync_v2(back.data(), x, n * 4, stream), CUDA_SUCCESS);
   for (float v : back)
     EXPECT_EQ(v, 6.0f);
   cuGraphExecDestroy(exec);
@@ -289,8 +281,7 @@ TEST_F(DriverTest, FaultsAreStickyAndNameTheKernel) {
   ASSERT_EQ(cuMemAlloc_v2(&x, 32 * 4), CUDA_SUCCESS); // too small
   ASSERT_EQ(cuMemAlloc_v2(&y, n * 4), CUDA_SUCCESS);
   std::vector<float> host(32, 1.0f);
-  ASSERT_EQ(cuMemcpyHtoDAsync_v2(x, host.data(), 32 * 4, stream),
-            CUDA_SUCCESS);
+  ASSERT_EQ(cuMemcpyHtoDAsync_v2(x, host.data(), 32 * 4, stream), CUDA_SUCCESS);
   void *params[] = {&x, &y, const_cast<unsigned *>(&n)};
   ASSERT_EQ(cuLaunchKernel(f, 1, 1, 1, 64, 1, 1, 0, stream, params, nullptr),
             CUDA_SUCCESS);

@@ -108,16 +108,17 @@ TEST(MemoryTest, ReadOfNeverWrittenMemoryFaults) {
   EXPECT_EQ(scope.access(arena + 8, 4, false, who), nullptr);
   ASSERT_TRUE(scope.hasFault());
   EXPECT_EQ(scope.getFault()->code, CUDA_ERROR_ILLEGAL_ADDRESS);
-  EXPECT_EQ(scope.getFault()->message,
-            "kernel k: thread (0,0,0): read of 4 bytes at " +
-                [&] {
-                  char b[32];
-                  std::snprintf(b, sizeof(b), "0x%llx",
-                                (unsigned long long)(arena + 8));
-                  return std::string(b);
-                }() +
-                " at offset 8 of 'activation' (parameter 0) reads memory "
-                "that was never written");
+  EXPECT_EQ(
+      scope.getFault()->message,
+      "kernel k: thread (0,0,0): read of 4 bytes at " +
+          [&] {
+            char b[32];
+            std::snprintf(b, sizeof(b), "0x%llx",
+                          (unsigned long long)(arena + 8));
+            return std::string(b);
+          }() +
+          " at offset 8 of 'activation' (parameter 0) reads memory "
+          "that was never written");
 }
 
 TEST(MemoryTest, AccessIntoANeighbourRegionFaults) {

@@ -1,4 +1,5 @@
-//===- CUDAApiTest.cpp - The declared CUDA and cuDNN subsets match NVIDIA's ===//
+//===- CUDAApiTest.cpp - The declared CUDA and cuDNN subsets match NVIDIA's
+//===//
 //
 // The runtime declares the driver and cuDNN functions it calls itself
 // (include/resnetc/CUDA/*API.h), so that it builds without CUDA. Built only
@@ -32,11 +33,8 @@ template <> struct UnsignedOf<8> { using type = uint64_t; };
 
 /// What the ABI sees of a type: every pointer is void *, every integer or
 /// enumeration an unsigned integer of its size; floats stay themselves.
-template <typename T, typename = void> struct ABI {
-  using type = T;
-};
-template <typename T>
-struct ABI<T, std::enable_if_t<std::is_pointer_v<T>>> {
+template <typename T, typename = void> struct ABI { using type = T; };
+template <typename T> struct ABI<T, std::enable_if_t<std::is_pointer_v<T>>> {
   using type = void *;
 };
 template <typename T>
@@ -50,8 +48,7 @@ template <typename R, typename... A> struct ABIOf<R (*)(A...)> {
 };
 
 template <typename Real, typename Ours> constexpr bool sameABI() {
-  return std::is_same_v<typename ABIOf<Real>::type,
-                        typename ABIOf<Ours>::type>;
+  return std::is_same_v<typename ABIOf<Real>::type, typename ABIOf<Ours>::type>;
 }
 
 } // namespace
@@ -60,8 +57,7 @@ namespace ours = resnetc::cuda;
 
 // Every function of the lists, against the real declaration.
 #define RESNETC_CHECK_FUNCTION(name, ret, params)                              \
-  static_assert(sameABI<decltype(&::name),                                     \
-                        ret(*) params>(),                              \
+  static_assert(sameABI<decltype(&::name), ret(*) params>(),                   \
                 #name " differs from NVIDIA's declaration");
 namespace resnetc::cuda {
 RESNETC_CUDA_DRIVER_FUNCTIONS(RESNETC_CHECK_FUNCTION)
@@ -197,11 +193,9 @@ RESNETC_CHECK_VALUE(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT)
 #define RESNETC_CHECK_PERF(ours_t, real_t)                                     \
   static_assert(sizeof(ours::ours_t) == sizeof(::real_t));                     \
   static_assert(offsetof(ours::ours_t, algo) == offsetof(::real_t, algo));     \
-  static_assert(offsetof(ours::ours_t, status) ==                              \
-                offsetof(::real_t, status));                                   \
+  static_assert(offsetof(ours::ours_t, status) == offsetof(::real_t, status)); \
   static_assert(offsetof(ours::ours_t, time) == offsetof(::real_t, time));     \
-  static_assert(offsetof(ours::ours_t, memory) ==                              \
-                offsetof(::real_t, memory));                                   \
+  static_assert(offsetof(ours::ours_t, memory) == offsetof(::real_t, memory)); \
   static_assert(offsetof(ours::ours_t, determinism) ==                         \
                 offsetof(::real_t, determinism));                              \
   static_assert(offsetof(ours::ours_t, mathType) ==                            \

@@ -138,7 +138,7 @@ using cudnnConvolutionBwdFilterAlgoPerf_t =
 #define RESNETC_CUDNN_FUNCTIONS(X)                                             \
   X(cudnnGetVersion, size_t, ())                                               \
   X(cudnnGetErrorString, const char *, (cudnnStatus_t status))                 \
-  X(cudnnGetLastErrorString, void, (char *message, size_t max_size))          \
+  X(cudnnGetLastErrorString, void, (char *message, size_t max_size))           \
   X(cudnnCreate, cudnnStatus_t, (cudnnHandle_t * handle))                      \
   X(cudnnDestroy, cudnnStatus_t, (cudnnHandle_t handle))                       \
   X(cudnnSetStream, cudnnStatus_t,                                             \
@@ -233,8 +233,8 @@ using cudnnConvolutionBwdFilterAlgoPerf_t =
     (cudnnHandle_t handle, const cudnnFilterDescriptor_t wDesc,                \
      const cudnnTensorDescriptor_t dyDesc,                                     \
      const cudnnConvolutionDescriptor_t convDesc,                              \
-     const cudnnTensorDescriptor_t dxDesc,                                     \
-     cudnnConvolutionBwdDataAlgo_t algo, size_t *sizeInBytes))                 \
+     const cudnnTensorDescriptor_t dxDesc, cudnnConvolutionBwdDataAlgo_t algo, \
+     size_t *sizeInBytes))                                                     \
   X(cudnnConvolutionBackwardData, cudnnStatus_t,                               \
     (cudnnHandle_t handle, const void *alpha,                                  \
      const cudnnFilterDescriptor_t wDesc, const void *w,                       \

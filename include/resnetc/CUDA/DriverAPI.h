@@ -1,4 +1,5 @@
-//===- DriverAPI.h - The subset of CUDA's driver API resnetc uses -*- C++ -*-===//
+//===- DriverAPI.h - The subset of CUDA's driver API resnetc uses -*- C++
+//-*-===//
 //
 // Types, constants and function signatures of the CUDA driver API functions
 // the runtime's CUDA device calls, with the ABI of NVIDIA's cuda.h (CUDA 12
@@ -93,8 +94,8 @@ enum CUstreamCaptureMode : int {
 };
 
 /// Flags of cuStreamCreate and cuEventCreate.
-constexpr unsigned kStreamNonBlocking = 0x1;   // CU_STREAM_NON_BLOCKING
-constexpr unsigned kEventDisableTiming = 0x2;  // CU_EVENT_DISABLE_TIMING
+constexpr unsigned kStreamNonBlocking = 0x1;  // CU_STREAM_NON_BLOCKING
+constexpr unsigned kEventDisableTiming = 0x2; // CU_EVENT_DISABLE_TIMING
 
 /// Markers of cuLaunchKernel's `extra` array (CU_LAUNCH_PARAM_*, which
 /// cuda.h defines as macros): the kernel's parameters as one buffer laid
@@ -128,7 +129,7 @@ constexpr size_t kLaunchParamBufferSize = 0x02;
     (CUfunction * hfunc, CUmodule hmod, const char *name))                     \
   X(cuFuncGetAttribute, CUresult,                                              \
     (int *pi, CUfunction_attribute attrib, CUfunction hfunc))                  \
-  X(cuMemGetInfo_v2, CUresult, (size_t * free, size_t *total))                 \
+  X(cuMemGetInfo_v2, CUresult, (size_t * free, size_t * total))                \
   X(cuMemAlloc_v2, CUresult, (CUdeviceptr * dptr, size_t bytesize))            \
   X(cuMemFree_v2, CUresult, (CUdeviceptr dptr))                                \
   X(cuMemAllocHost_v2, CUresult, (void **pp, size_t bytesize))                 \

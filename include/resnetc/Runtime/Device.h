@@ -86,8 +86,8 @@ public:
   /// `arena`, for the first `count` images of the batch (a CUDA plan
   /// computes the whole compiled batch). With `afterStep`, the steps run
   /// one at a time and `afterStep` is called after each.
-  virtual Status run(const PlanEntry &entry, DeviceAddress arena,
-                     int64_t count, const StepCallback *afterStep) = 0;
+  virtual Status run(const PlanEntry &entry, DeviceAddress arena, int64_t count,
+                     const StepCallback *afterStep) = 0;
 
 protected:
   Executable(std::string path, Plan plan)
@@ -135,8 +135,8 @@ public:
                               uint64_t bytes) = 0;
   virtual Status copyToHost(Queue queue, void *dst, DeviceAddress src,
                             uint64_t bytes) = 0;
-  virtual Status copyOnDevice(Queue queue, DeviceAddress dst,
-                              DeviceAddress src, uint64_t bytes) = 0;
+  virtual Status copyOnDevice(Queue queue, DeviceAddress dst, DeviceAddress src,
+                              uint64_t bytes) = 0;
   /// Fills `count` 32-bit words at `dst` with `value`.
   virtual Status fill32(Queue queue, DeviceAddress dst, uint32_t value,
                         uint64_t count) = 0;

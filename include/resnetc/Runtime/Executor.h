@@ -114,18 +114,17 @@ private:
   /// Training: buffers of the train_step entry. Inference and training
   /// use two slots of staging in turn (pinned host batches, device copies
   /// of them, results).
-  int64_t labelsBuffer = -1, lrBuffer = -1, lossBuffer = -1,
-          correctBuffer = -1;
+  int64_t labelsBuffer = -1, lrBuffer = -1, lossBuffer = -1, correctBuffer = -1;
   struct Slot {
-    TrainBatch host;              ///< Pinned batch the caller fills.
-    DeviceAddress images = 0;     ///< Its device copy.
+    TrainBatch host;          ///< Pinned batch the caller fills.
+    DeviceAddress images = 0; ///< Its device copy.
     DeviceAddress labels = 0;
-    float *logits = nullptr;      ///< Pinned: an inference batch's logits.
-    void *result = nullptr;       ///< Pinned: loss (4 bytes), correct (8).
-    EventId copied = 0;           ///< The transfer into images/labels done.
-    EventId consumed = 0;         ///< Compute has read images/labels.
-    EventId done = 0;             ///< The step and its result copy done.
-    bool busy = false;            ///< Submitted and not finished.
+    float *logits = nullptr; ///< Pinned: an inference batch's logits.
+    void *result = nullptr;  ///< Pinned: loss (4 bytes), correct (8).
+    EventId copied = 0;      ///< The transfer into images/labels done.
+    EventId consumed = 0;    ///< Compute has read images/labels.
+    EventId done = 0;        ///< The step and its result copy done.
+    bool busy = false;       ///< Submitted and not finished.
   };
   Slot slots[2];
   uint64_t begun = 0, submitted = 0, finished = 0;

@@ -100,8 +100,7 @@ struct LibraryCall {
   /// "cudnn.conv2d_forward", "cudnn.conv2d_backward_data" or
   /// "cudnn.conv2d_backward_filter".
   std::string name;
-  std::array<int64_t, 2> strides = {1, 1}, padding = {0, 0},
-                         dilation = {1, 1};
+  std::array<int64_t, 2> strides = {1, 1}, padding = {0, 0}, dilation = {1, 1};
   int64_t groups = 1;
   bool bias = false, residual = false, relu = false;
   /// cuDNN's math type: "fma" (CUDNN_FMA_MATH: fp32 FMA instructions only,

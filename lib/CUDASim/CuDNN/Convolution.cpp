@@ -943,8 +943,7 @@ struct Geometry {
               // The outputs iq whose input column iq * strideW - padW +
               // is * dilationW lies in [0, w).
               int offset = is * dilationW - padW;
-              int qBegin = offset >= 0 ? 0
-                                       : (-offset + strideW - 1) / strideW;
+              int qBegin = offset >= 0 ? 0 : (-offset + strideW - 1) / strideW;
               int qEnd = w - 1 - offset < 0
                              ? 0
                              : std::min(q, (w - 1 - offset) / strideW + 1);
@@ -954,8 +953,7 @@ struct Geometry {
                 int ih = ip * strideH - padH + ir * dilationH;
                 if (ih < 0 || ih >= h)
                   continue;
-                f(xIndex(in, group * cg + ic, ih,
-                         qBegin * strideW + offset),
+                f(xIndex(in, group * cg + ic, ih, qBegin * strideW + offset),
                   strideW, wi, yIndex(in, ik, ip, qBegin), qEnd - qBegin);
               }
             }

@@ -82,8 +82,8 @@ LogicalResult resnetc::recordLibraryCalls(ModuleOp module, Plan &plan) {
         continue;
       if (step.args.size() != it->second.getNumArgs())
         return module.emitError("internal error: step '")
-               << step.kernel << "' has " << step.args.size()
-               << " buffers for " << it->second.name;
+               << step.kernel << "' has " << step.args.size() << " buffers for "
+               << it->second.name;
       step.library = it->second;
     }
   for (func::FuncOp kernel : done)

@@ -1,4 +1,5 @@
-//===- LibraryOperands.h - Library calls' tensors in one storage -*- C++ -*-===//
+//===- LibraryOperands.h - Library calls' tensors in one storage -*- C++
+//-*-===//
 //
 // A cuDNN call takes all its 4-D tensors in one type and one layout, those
 // of its output (a temporary, stored as Storage.h chose), and its bias in

@@ -171,8 +171,7 @@ public:
 
   std::string getName() const override { return "cpu"; }
 
-  Expected<std::unique_ptr<Executable>>
-  load(const std::string &path) override;
+  Expected<std::unique_ptr<Executable>> load(const std::string &path) override;
 
   Expected<DeviceAddress> allocate(uint64_t bytes,
                                    const std::string &what) override {
@@ -248,8 +247,7 @@ private:
 };
 } // namespace
 
-Expected<std::unique_ptr<Executable>>
-CPUDevice::load(const std::string &path) {
+Expected<std::unique_ptr<Executable>> CPUDevice::load(const std::string &path) {
   if (getArtifactDeviceKind(path) == "cuda")
     return Error(path + ": a CUDA artifact; run it on a GPU (--device=cuda) "
                         "or on the simulated GPU (--device=cuda-sim), or "
@@ -262,11 +260,12 @@ CPUDevice::load(const std::string &path) {
   void *handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
-    return Error(path + ": cannot load the artifact: " +
-                 (why ? why : "unknown error") +
-                 " (is it a CPU artifact built by resnetc --target=cpu?)");
+    return Error(
+        path + ": cannot load the artifact: " + (why ? why : "unknown error") +
+        " (is it a CPU artifact built by resnetc --target=cpu?)");
   }
-  auto fail = [&](std::string message) -> Expected<std::unique_ptr<Executable>> {
+  auto fail =
+      [&](std::string message) -> Expected<std::unique_ptr<Executable>> {
     dlclose(handle);
     return Error(std::move(message));
   };

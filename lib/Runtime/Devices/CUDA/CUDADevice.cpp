@@ -32,7 +32,7 @@ using namespace resnetc::cuda;
 /// [CUDADevice.cpp:123]", or success.
 #define RESNETC_CU(where, call)                                                \
   if (CUresult r_ = cu.call; r_ != CUDA_SUCCESS)                               \
-    return Error(std::string(where) + #call " failed: " + cu.describe(r_) +   \
+    return Error(std::string(where) + #call " failed: " + cu.describe(r_) +    \
                  " [CUDADevice.cpp:" + std::to_string(__LINE__) + "]");
 
 namespace {
@@ -142,8 +142,7 @@ public:
 
   Status initialize();
   std::string getName() const override { return name; }
-  Expected<std::unique_ptr<Executable>>
-  load(const std::string &path) override;
+  Expected<std::unique_ptr<Executable>> load(const std::string &path) override;
 
   Expected<DeviceAddress> allocate(uint64_t bytes,
                                    const std::string &what) override;
@@ -263,12 +262,12 @@ Status CUDADevice::initialize() {
   char buf[256] = {};
   RESNETC_CU("", cuDeviceGetName(buf, sizeof(buf) - 1, device));
   name = buf;
-  RESNETC_CU("", cuDeviceGetAttribute(
-                     &ccMajor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
-                     device));
-  RESNETC_CU("", cuDeviceGetAttribute(
-                     &ccMinor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
-                     device));
+  RESNETC_CU(
+      "", cuDeviceGetAttribute(
+              &ccMajor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device));
+  RESNETC_CU(
+      "", cuDeviceGetAttribute(
+              &ccMinor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device));
   RESNETC_CU("", cuDevicePrimaryCtxRetain(&context, device));
   RESNETC_CU("", cuCtxSetCurrent(context));
   RESNETC_CU("", cuStreamCreate(&compute, kStreamNonBlocking));
@@ -319,8 +318,8 @@ Status CUDADevice::loadCuDNN() {
     candidates.push_back(options.libcudnn);
   } else {
     candidates.push_back("libcudnn.so.9");
-    for (std::string root :
-         {getEnv("CUDA_HOME"), getEnv("CUDA_PATH"), std::string("/usr/local/cuda")})
+    for (std::string root : {getEnv("CUDA_HOME"), getEnv("CUDA_PATH"),
+                             std::string("/usr/local/cuda")})
       if (!root.empty())
         candidates.push_back(root + "/lib64/libcudnn.so.9");
   }
@@ -344,8 +343,7 @@ Status CUDADevice::loadCuDNN() {
     return Error(dnn->path + " is cuDNN " + std::to_string(version / 10000) +
                  "." + std::to_string(version / 100 % 100) +
                  "; resnet-run needs cuDNN 9");
-  if (cudnnStatus_t s = dnn->cudnnCreate(&dnnHandle);
-      s != CUDNN_STATUS_SUCCESS)
+  if (cudnnStatus_t s = dnn->cudnnCreate(&dnnHandle); s != CUDNN_STATUS_SUCCESS)
     return Error("cudnnCreate failed: " + dnn->describe(s));
   if (cudnnStatus_t s = dnn->cudnnSetStream(dnnHandle, compute);
       s != CUDNN_STATUS_SUCCESS)
@@ -356,13 +354,12 @@ Status CUDADevice::loadCuDNN() {
 Expected<DeviceAddress> CUDADevice::allocate(uint64_t bytes,
                                              const std::string &what) {
   CUdeviceptr p = 0;
-  if (CUresult r = cu.cuMemAlloc_v2(&p, bytes ? bytes : 1);
-      r != CUDA_SUCCESS) {
+  if (CUresult r = cu.cuMemAlloc_v2(&p, bytes ? bytes : 1); r != CUDA_SUCCESS) {
     size_t free = 0, total = 0;
     std::string detail;
     if (cu.cuMemGetInfo_v2(&free, &total) == CUDA_SUCCESS)
-      detail = "; " + formatBytes(free) + " of " + formatBytes(total) +
-               " are free";
+      detail =
+          "; " + formatBytes(free) + " of " + formatBytes(total) + " are free";
     return Error("cannot allocate " + formatBytes(bytes) + " on " + name +
                  " for " + what + ": " + cu.describe(r) + detail);
   }
@@ -377,8 +374,7 @@ Expected<void *> CUDADevice::allocateHost(uint64_t bytes,
   if (CUresult r = cu.cuMemAllocHost_v2(&p, bytes ? bytes : 1);
       r != CUDA_SUCCESS)
     return Error("cannot allocate " + formatBytes(bytes) +
-                 " of pinned host memory for " + what + ": " +
-                 cu.describe(r));
+                 " of pinned host memory for " + what + ": " + cu.describe(r));
   std::memset(p, 0, bytes);
   return p;
 }
@@ -406,9 +402,8 @@ CUDADevice::load(const std::string &path) {
     return Error(path + ": the PTX declares no known .version");
   if (driverVersion < needed)
     return Error(path + ": its PTX is ISA " + std::to_string(version / 10) +
-                 "." + std::to_string(version % 10) +
-                 ", which needs a CUDA " + formatCUDAVersion(needed) +
-                 " driver; this driver is CUDA " +
+                 "." + std::to_string(version % 10) + ", which needs a CUDA " +
+                 formatCUDAVersion(needed) + " driver; this driver is CUDA " +
                  formatCUDAVersion(driverVersion) + " (update the driver)");
   int sm = 0;
   bool archSpecific = false;
@@ -429,20 +424,17 @@ CUDADevice::load(const std::string &path) {
 
   // Load the module, with the JIT's log when it fails.
   std::vector<char> errorLog(16384, 0), infoLog(16384, 0);
-  CUjit_option jitOptions[] = {CU_JIT_ERROR_LOG_BUFFER,
-                               CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
-                               CU_JIT_INFO_LOG_BUFFER,
-                               CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES};
-  void *jitValues[] = {errorLog.data(),
-                       reinterpret_cast<void *>(errorLog.size() - 1),
-                       infoLog.data(),
-                       reinterpret_cast<void *>(infoLog.size() - 1)};
+  CUjit_option jitOptions[] = {
+      CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+      CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES};
+  void *jitValues[] = {
+      errorLog.data(), reinterpret_cast<void *>(errorLog.size() - 1),
+      infoLog.data(), reinterpret_cast<void *>(infoLog.size() - 1)};
   CUmodule module = nullptr;
-  if (CUresult r = cu.cuModuleLoadDataEx(&module, ptx.c_str(), 4, jitOptions,
-                                         jitValues);
+  if (CUresult r =
+          cu.cuModuleLoadDataEx(&module, ptx.c_str(), 4, jitOptions, jitValues);
       r != CUDA_SUCCESS)
-    return Error(path + ": the driver cannot load its PTX: " +
-                 cu.describe(r) +
+    return Error(path + ": the driver cannot load its PTX: " + cu.describe(r) +
                  (errorLog[0] ? std::string("\n") + errorLog.data() : ""));
 
   // Every kernel the plan launches, checked against its launches.
@@ -472,11 +464,12 @@ CUDADevice::load(const std::string &path) {
         int64_t threads = launch.block[0] * launch.block[1] * launch.block[2];
         if (threads > maxThreads) {
           (void)cu.cuModuleUnload(module);
-          return Error(path + ": step '" + step.kernel + "' of '" +
-                       entry.name + "' launches kernel '" + launch.kernel +
-                       "' with " + std::to_string(threads) +
-                       " threads per block; " + name + " runs it with at "
-                       "most " + std::to_string(maxThreads));
+          return Error(path + ": step '" + step.kernel + "' of '" + entry.name +
+                       "' launches kernel '" + launch.kernel + "' with " +
+                       std::to_string(threads) + " threads per block; " + name +
+                       " runs it with at "
+                       "most " +
+                       std::to_string(maxThreads));
         }
       }
   bool usesCuDNN = false;
@@ -555,11 +548,10 @@ Status CUDAExecutable::bind(DeviceAddress arena) {
           size_t size = types[i] == "u32" || types[i] == "f32" ? 4 : 8;
           size_t offset = (prepared.params.size() + size - 1) / size * size;
           prepared.params.resize(offset + size);
-          uint64_t bits =
-              arg.kind == LaunchArg::Kind::Buffer
-                  ? arena + static_cast<uint64_t>(
-                                plan.buffers[arg.buffer].offset)
-                  : arg.bits;
+          uint64_t bits = arg.kind == LaunchArg::Kind::Buffer
+                              ? arena + static_cast<uint64_t>(
+                                            plan.buffers[arg.buffer].offset)
+                              : arg.bits;
           std::memcpy(prepared.params.data() + offset, &bits, size);
         }
         if (cu.declareLaunch) {
@@ -614,11 +606,11 @@ Status CUDAExecutable::bind(DeviceAddress arena) {
     }
   }
   AlgorithmCache *cache = search ? &device.getAlgorithmCache() : nullptr;
-  std::string prefix = device.getName() + " cudnn " +
-                       std::to_string(device.getCuDNN()
-                                          ? device.getCuDNN()->cudnnGetVersion()
-                                          : 0) +
-                       (deterministic ? " deterministic" : "") + ": ";
+  std::string prefix =
+      device.getName() + " cudnn " +
+      std::to_string(device.getCuDNN() ? device.getCuDNN()->cudnnGetVersion()
+                                       : 0) +
+      (deterministic ? " deterministic" : "") + ": ";
   for (auto &[entryName, convs] : convolutions)
     for (auto &conv : convs) {
       if (!conv)
@@ -680,9 +672,8 @@ Status CUDAExecutable::enqueueStep(const PlanEntry &entry, size_t s) {
     size_t size = l.params.size();
     void *params = const_cast<uint8_t *>(l.params.data());
     void *extra[] = {reinterpret_cast<void *>(kLaunchParamBufferPointer),
-                     params,
-                     reinterpret_cast<void *>(kLaunchParamBufferSize), &size,
-                     reinterpret_cast<void *>(kLaunchParamEnd)};
+                     params, reinterpret_cast<void *>(kLaunchParamBufferSize),
+                     &size, reinterpret_cast<void *>(kLaunchParamEnd)};
     const PlanLaunch &p = *l.launch;
     if (CUresult r = cu.cuLaunchKernel(
             l.function, static_cast<unsigned>(p.grid[0]),
@@ -736,9 +727,9 @@ Status CUDAExecutable::run(const PlanEntry &entry, DeviceAddress arena,
     return enqueueSteps(entry);
   CUgraphExec &exec = graphs[entry.name];
   if (!exec) {
-    RESNETC_CU(getPath() + ": " + entry.name + ": ",
-               cuStreamBeginCapture_v2(stream,
-                                       CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+    RESNETC_CU(
+        getPath() + ": " + entry.name + ": ",
+        cuStreamBeginCapture_v2(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
     Status captured = enqueueSteps(entry);
     CUgraph graph = nullptr;
     CUresult ended = cu.cuStreamEndCapture(stream, &graph);
@@ -760,9 +751,9 @@ Status CUDAExecutable::run(const PlanEntry &entry, DeviceAddress arena,
     (void)cu.cuGraphDestroy(graph);
     if (made != CUDA_SUCCESS) {
       graphs.erase(entry.name);
-      return Error(getPath() + ": " + entry.name +
-                   ": cuGraphInstantiateWithFlags failed: " +
-                   cu.describe(made));
+      return Error(
+          getPath() + ": " + entry.name +
+          ": cuGraphInstantiateWithFlags failed: " + cu.describe(made));
     }
   }
   RESNETC_CU(getPath() + ": " + entry.name + ": ", cuGraphLaunch(exec, stream));
@@ -778,8 +769,7 @@ resnetc::runtime::createCUDADevice(const DeviceOptions &given) {
   DeviceOptions options = given;
   if (options.kind == "cuda-sim") {
     // The simulated GPU's stand-in library provides both.
-    std::string sim =
-        options.programDir + "/../lib/libresnetc-cudasim.so";
+    std::string sim = options.programDir + "/../lib/libresnetc-cudasim.so";
     if (options.libcuda.empty())
       options.libcuda = sim;
     if (options.libcudnn.empty())

@@ -1,4 +1,5 @@
-//===- CUDALibraries.h - The CUDA driver and cuDNN, loaded at run time -*- C++ -*-===//
+//===- CUDALibraries.h - The CUDA driver and cuDNN, loaded at run time -*- C++
+//-*-===//
 //
 // The functions of include/resnetc/CUDA/*API.h resolved with dlsym from
 // libraries opened with dlopen, so that the runtime builds and starts where

@@ -98,7 +98,7 @@ Status CuDNNConvolution::check(cudnnStatus_t status, const char *what,
 }
 
 #define RESNETC_CUDNN(call)                                                    \
-  if (Status s_ = check(dnn.call, #call, __LINE__); !s_)                      \
+  if (Status s_ = check(dnn.call, #call, __LINE__); !s_)                       \
     return s_.takeError();
 
 static cudnnDataType_t getDataType(DType dtype) {
@@ -130,8 +130,7 @@ Status CuDNNConvolution::build(const Plan &plan, const PlanStep &step) {
   };
   for (int64_t b : step.args) {
     offsets.push_back(plan.buffers[b].offset);
-    largestOperand =
-        std::max<uint64_t>(largestOperand, plan.buffers[b].bytes);
+    largestOperand = std::max<uint64_t>(largestOperand, plan.buffers[b].bytes);
   }
   // The forward view of the call: x (the image), w (the filter), y (the
   // result image); backward data computes x from y, backward filter w.
@@ -147,8 +146,8 @@ Status CuDNNConvolution::build(const Plan &plan, const PlanStep &step) {
     xb = &buffer(1), wb = &buffer(2), yb = &buffer(0);
     kind = "backward_filter";
   }
-  cudnnTensorFormat_t format = xb->layout == Layout::NHWC ? CUDNN_TENSOR_NHWC
-                                                          : CUDNN_TENSOR_NCHW;
+  cudnnTensorFormat_t format =
+      xb->layout == Layout::NHWC ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
   auto dim = [](const PlanBuffer &b, int i) {
     return static_cast<int>(b.shape[i]);
   };
@@ -170,11 +169,10 @@ Status CuDNNConvolution::build(const Plan &plan, const PlanStep &step) {
       static_cast<int>(call.padding[1]), static_cast<int>(call.strides[0]),
       static_cast<int>(call.strides[1]), static_cast<int>(call.dilation[0]),
       static_cast<int>(call.dilation[1]),
-      call.mode == "convolution" ? CUDNN_CONVOLUTION
-                                 : CUDNN_CROSS_CORRELATION,
+      call.mode == "convolution" ? CUDNN_CONVOLUTION : CUDNN_CROSS_CORRELATION,
       CUDNN_DATA_FLOAT));
-  RESNETC_CUDNN(cudnnSetConvolutionGroupCount(
-      conv, static_cast<int>(call.groups)));
+  RESNETC_CUDNN(
+      cudnnSetConvolutionGroupCount(conv, static_cast<int>(call.groups)));
   RESNETC_CUDNN(cudnnSetConvolutionMathType(
       conv, call.mathType == "fma" ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH));
   if (isFused()) {
@@ -185,15 +183,14 @@ Status CuDNNConvolution::build(const Plan &plan, const PlanStep &step) {
     DType biasType = call.bias ? buffer(2).dtype : yb->dtype;
     biasBytes = static_cast<uint64_t>(k) * getDTypeSize(biasType);
     RESNETC_CUDNN(cudnnCreateTensorDescriptor(&bias));
-    RESNETC_CUDNN(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW,
-                                             getDataType(biasType), 1, k, 1,
-                                             1));
+    RESNETC_CUDNN(cudnnSetTensor4dDescriptor(
+        bias, CUDNN_TENSOR_NCHW, getDataType(biasType), 1, k, 1, 1));
     if (call.residual) {
       const PlanBuffer &zb = buffer(call.bias ? 3 : 2);
       RESNETC_CUDNN(cudnnCreateTensorDescriptor(&z));
-      RESNETC_CUDNN(cudnnSetTensor4dDescriptor(
-          z, format, getDataType(zb.dtype), dim(zb, 0), dim(zb, 1),
-          dim(zb, 2), dim(zb, 3)));
+      RESNETC_CUDNN(cudnnSetTensor4dDescriptor(z, format, getDataType(zb.dtype),
+                                               dim(zb, 0), dim(zb, 1),
+                                               dim(zb, 2), dim(zb, 3)));
     }
     RESNETC_CUDNN(cudnnCreateActivationDescriptor(&activation));
     RESNETC_CUDNN(cudnnSetActivationDescriptor(
@@ -208,14 +205,14 @@ Status CuDNNConvolution::build(const Plan &plan, const PlanStep &step) {
     return s + ":" + getDTypeName(b.dtype);
   };
   key = kind + " x=" + shape(*xb) + " w=" + shape(*wb) + " y=" + shape(*yb) +
-        " " + getLayoutName(xb->layout) + " stride=" +
-        std::to_string(call.strides[0]) + "," +
-        std::to_string(call.strides[1]) + " pad=" +
-        std::to_string(call.padding[0]) + "," +
-        std::to_string(call.padding[1]) + " dilation=" +
-        std::to_string(call.dilation[0]) + "," +
-        std::to_string(call.dilation[1]) + " groups=" +
-        std::to_string(call.groups) + " math=" + call.mathType +
+        " " + getLayoutName(xb->layout) +
+        " stride=" + std::to_string(call.strides[0]) + "," +
+        std::to_string(call.strides[1]) +
+        " pad=" + std::to_string(call.padding[0]) + "," +
+        std::to_string(call.padding[1]) +
+        " dilation=" + std::to_string(call.dilation[0]) + "," +
+        std::to_string(call.dilation[1]) +
+        " groups=" + std::to_string(call.groups) + " math=" + call.mathType +
         " mode=" + call.mode + (call.bias ? " bias" : "") +
         (call.residual ? " residual" : "") + (call.relu ? " relu" : "");
   return Status::success();
@@ -280,8 +277,8 @@ Status CuDNNConvolution::chooseByHeuristic(bool deterministic) {
     cudnnConvolutionBwdDataAlgoPerf_t
         perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
     RESNETC_CUDNN(cudnnGetConvolutionBackwardDataAlgorithm_v7(
-        handle, w, y, conv, x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
-        &returned, perf));
+        handle, w, y, conv, x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &returned,
+        perf));
     if (returned)
       firstStatus = perf[0].status;
     for (int i = 0; i < returned; ++i)
@@ -370,8 +367,8 @@ Status CuDNNConvolution::chooseAlgorithm(int algo) {
       return Error(where + ": no backward-data algorithm " +
                    std::to_string(algo));
     RESNETC_CUDNN(cudnnGetConvolutionBackwardDataWorkspaceSize(
-        handle, w, y, conv, x,
-        static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), &bytes));
+        handle, w, y, conv, x, static_cast<cudnnConvolutionBwdDataAlgo_t>(algo),
+        &bytes));
   } else {
     if (algo < 0 || algo >= CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT)
       return Error(where + ": no backward-filter algorithm " +
@@ -390,8 +387,7 @@ Status CuDNNConvolution::run(DeviceAddress arena, DeviceAddress workspace,
                              DeviceAddress zeroBias) const {
   static const float one = 1.0f, zero = 0.0f;
   auto operand = [&](size_t i) {
-    return reinterpret_cast<void *>(arena +
-                                    static_cast<uint64_t>(offsets[i]));
+    return reinterpret_cast<void *>(arena + static_cast<uint64_t>(offsets[i]));
   };
   auto *ws = reinterpret_cast<void *>(workspace);
   if (call.name == "cudnn.conv2d_forward") {
@@ -399,8 +395,8 @@ Status CuDNNConvolution::run(DeviceAddress arena, DeviceAddress workspace,
     if (!isFused()) {
       RESNETC_CUDNN(cudnnConvolutionForward(
           handle, &one, x, operand(0), w, operand(1), conv,
-          static_cast<cudnnConvolutionFwdAlgo_t>(algorithm), ws,
-          workspaceSize, &zero, y, out));
+          static_cast<cudnnConvolutionFwdAlgo_t>(algorithm), ws, workspaceSize,
+          &zero, y, out));
       return Status::success();
     }
     void *biasData =

@@ -54,8 +54,8 @@ public:
   /// Builds the descriptors of `step` (a library call of `plan`); `where`
   /// names the step in errors.
   static Expected<std::unique_ptr<CuDNNConvolution>>
-  create(const CuDNNLibrary &dnn, cuda::cudnnHandle_t handle,
-         const Plan &plan, const PlanStep &step, std::string where);
+  create(const CuDNNLibrary &dnn, cuda::cudnnHandle_t handle, const Plan &plan,
+         const PlanStep &step, std::string where);
   ~CuDNNConvolution();
 
   /// What identifies the call for the algorithm cache: kind, shapes, data
