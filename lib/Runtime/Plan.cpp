@@ -429,8 +429,7 @@ static LibraryCall readLibraryCall(Reader &r, const JsonValue &jc,
         return;
       list += std::string(list.empty() ? "" : ", ") + a;
     }
-    r.fail(where + "." + name + ": unknown value '" + out + "' (" + list +
-           ")");
+    r.fail(where + "." + name + ": unknown value '" + out + "' (" + list + ")");
   };
   oneOf("math_type", call.mathType, {"fma", "tensor_op"});
   oneOf("compute_type", call.computeType, {"float"});
@@ -460,9 +459,9 @@ static LibraryCall readLibraryCall(Reader &r, const JsonValue &jc,
                " but argument 0 is " + getLayoutName(first.layout) +
                "; a call's tensors share one layout");
       else if (b.dtype != first.dtype)
-        r.fail(where + ": argument " + std::to_string(i) + " of " +
-               call.name + " is " + getDTypeName(b.dtype) +
-               " but argument 0 is " + getDTypeName(first.dtype) +
+        r.fail(where + ": argument " + std::to_string(i) + " of " + call.name +
+               " is " + getDTypeName(b.dtype) + " but argument 0 is " +
+               getDTypeName(first.dtype) +
                "; a call's tensors, its bias too, share one data type");
     }
   return call;
