@@ -80,6 +80,12 @@ SimDevice &device() { return SimDevice::get(); }
 #define RESNETC_SIM_LOCK                                                       \
   std::lock_guard<std::recursive_mutex> lock(device().mutex)
 
+/// Locks, and fails calls before cuInit.
+#define RESNETC_SIM_ENTER                                                      \
+  RESNETC_SIM_LOCK;                                                            \
+  if (!state().initialized)                                                    \
+  return CUDA_ERROR_NOT_INITIALIZED
+
 /// Fails calls before cuInit, and every call once the context has faulted.
 #define RESNETC_SIM_READY                                                      \
   if (!state().initialized)                                                    \
@@ -211,9 +217,7 @@ CUresult cuDriverGetVersion(int *driverVersion) {
 }
 
 CUresult cuDeviceGetCount(int *count) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   if (!count)
     return CUDA_ERROR_INVALID_VALUE;
   *count = 1;
@@ -221,9 +225,7 @@ CUresult cuDeviceGetCount(int *count) {
 }
 
 CUresult cuDeviceGet(CUdevice *dev, int ordinal) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   if (!dev)
     return CUDA_ERROR_INVALID_VALUE;
   if (ordinal != 0)
@@ -233,9 +235,7 @@ CUresult cuDeviceGet(CUdevice *dev, int ordinal) {
 }
 
 CUresult cuDeviceGetName(char *name, int len, CUdevice dev) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   if (!name || len <= 0)
     return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0)
@@ -247,9 +247,7 @@ CUresult cuDeviceGetName(char *name, int len, CUdevice dev) {
 
 CUresult cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib,
                               CUdevice dev) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   if (!pi)
     return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0)
@@ -291,9 +289,7 @@ CUresult cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib,
 }
 
 CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   if (!bytes)
     return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0)
@@ -303,9 +299,7 @@ CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev) {
 }
 
 CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   if (!pctx)
     return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0)
@@ -316,9 +310,7 @@ CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev) {
 }
 
 CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   if (dev != 0)
     return CUDA_ERROR_INVALID_DEVICE;
   if (state().contextRefs == 0)
@@ -328,18 +320,14 @@ CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev) {
 }
 
 CUresult cuCtxSetCurrent(CUcontext ctx) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   if (ctx && ctx != reinterpret_cast<CUcontext>(&state().context))
     return CUDA_ERROR_INVALID_CONTEXT;
   return CUDA_SUCCESS;
 }
 
 CUresult cuCtxSynchronize() {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   return device().drainAll();
 }
 
@@ -408,9 +396,7 @@ CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
 }
 
 CUresult cuModuleUnload(CUmodule hmod) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   auto it = state().modules.find(reinterpret_cast<SimModule *>(hmod));
   if (it == state().modules.end())
     return CUDA_ERROR_INVALID_HANDLE;
@@ -504,9 +490,7 @@ CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize) {
 }
 
 CUresult cuMemFree_v2(CUdeviceptr dptr) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   // Freeing waits for the work that may use the memory.
   device().drainAll();
   if (!device().memory.free(dptr))
@@ -524,9 +508,7 @@ CUresult cuMemAllocHost_v2(void **pp, size_t bytesize) {
 }
 
 CUresult cuMemFreeHost(void *p) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   device().drainAll();
   return device().memory.freeHost(p) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
@@ -693,9 +675,7 @@ CUresult cuStreamCreate(CUstream *phStream, unsigned int Flags) {
 }
 
 CUresult cuStreamDestroy_v2(CUstream hStream) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   Stream *stream = device().getStream(hStream);
   if (!stream || stream->isDefault)
     return CUDA_ERROR_INVALID_HANDLE;
@@ -704,9 +684,7 @@ CUresult cuStreamDestroy_v2(CUstream hStream) {
 }
 
 CUresult cuStreamSynchronize(CUstream hStream) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   Stream *stream = device().getStream(hStream);
   if (!stream)
     return CUDA_ERROR_INVALID_HANDLE;
@@ -739,9 +717,7 @@ CUresult cuEventCreate(CUevent *phEvent, unsigned int Flags) {
 }
 
 CUresult cuEventDestroy_v2(CUevent hEvent) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   if (!device().destroyEvent(reinterpret_cast<Event *>(hEvent)))
     return CUDA_ERROR_INVALID_HANDLE;
   return CUDA_SUCCESS;
@@ -758,9 +734,7 @@ CUresult cuEventRecord(CUevent hEvent, CUstream hStream) {
 }
 
 CUresult cuEventSynchronize(CUevent hEvent) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   auto *event = reinterpret_cast<Event *>(hEvent);
   if (!device().isEvent(event))
     return CUDA_ERROR_INVALID_HANDLE;
@@ -884,9 +858,7 @@ CUresult cuStreamBeginCapture_v2(CUstream hStream, CUstreamCaptureMode mode) {
 }
 
 CUresult cuStreamEndCapture(CUstream hStream, CUgraph *phGraph) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   Stream *stream = device().getStream(hStream);
   if (!stream)
     return CUDA_ERROR_INVALID_HANDLE;
@@ -927,9 +899,7 @@ CUresult cuGraphLaunch(CUgraphExec hGraphExec, CUstream hStream) {
 }
 
 CUresult cuGraphExecDestroy(CUgraphExec hGraphExec) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   auto it =
       state().graphExecs.find(reinterpret_cast<SimGraphExec *>(hGraphExec));
   if (it == state().graphExecs.end())
@@ -939,9 +909,7 @@ CUresult cuGraphExecDestroy(CUgraphExec hGraphExec) {
 }
 
 CUresult cuGraphDestroy(CUgraph hGraph) {
-  RESNETC_SIM_LOCK;
-  if (!state().initialized)
-    return CUDA_ERROR_NOT_INITIALIZED;
+  RESNETC_SIM_ENTER;
   auto *graph = reinterpret_cast<Graph *>(hGraph);
   if (!device().isGraph(graph))
     return CUDA_ERROR_INVALID_HANDLE;

@@ -235,6 +235,36 @@ Executor::getParameters(bool withVelocities) {
   return out;
 }
 
+Status Executor::stage(Slot &slot, bool labels) {
+  const Plan &plan = getPlan();
+  uint64_t imageBytes =
+      static_cast<uint64_t>(plan.batch * imageElements(plan)) * sizeof(float);
+  uint64_t labelBytes = static_cast<uint64_t>(plan.batch) * sizeof(int64_t);
+  // The batch travels on the transfer queue, once compute has read what the
+  // slot held before, overlapping the compute of the batch before.
+  Status s = device.wait(Queue::Transfer, slot.consumed);
+  if (s)
+    s = device.copyToDevice(Queue::Transfer, slot.images, slot.host.images,
+                            imageBytes);
+  if (s && labels)
+    s = device.copyToDevice(Queue::Transfer, slot.labels, slot.host.labels,
+                            labelBytes);
+  if (s)
+    s = device.record(Queue::Transfer, slot.copied);
+  // Compute moves it into the arena.
+  if (s)
+    s = device.wait(Queue::Compute, slot.copied);
+  if (s)
+    s = device.copyOnDevice(Queue::Compute, bufferAddress(plan.input),
+                            slot.images, imageBytes);
+  if (s && labels)
+    s = device.copyOnDevice(Queue::Compute, bufferAddress(labelsBuffer),
+                            slot.labels, labelBytes);
+  if (s)
+    s = device.record(Queue::Compute, slot.consumed);
+  return s;
+}
+
 Status Executor::infer(const float *images, int64_t count, float *logits,
                        int64_t batchSize) {
   const Plan &plan = getPlan();
@@ -254,7 +284,6 @@ Status Executor::infer(const float *images, int64_t count, float *logits,
     if (Status s = prepare(); !s)
       return s;
   size_t image = static_cast<size_t>(imageElements(plan));
-  uint64_t imageBytes = plan.batch * image * sizeof(float);
   int64_t batches = (count + batchSize - 1) / batchSize;
   auto size = [&](int64_t k) {
     return std::min(batchSize, count - k * batchSize);
@@ -278,20 +307,7 @@ Status Executor::infer(const float *images, int64_t count, float *logits,
     if (n < plan.batch)
       std::memset(slot.host.images + n * image, 0,
                   (plan.batch - n) * image * sizeof(float));
-    // The images travel on the transfer queue, overlapping the batch before.
-    Status s = device.wait(Queue::Transfer, slot.consumed);
-    if (s)
-      s = device.copyToDevice(Queue::Transfer, slot.images, slot.host.images,
-                              imageBytes);
-    if (s)
-      s = device.record(Queue::Transfer, slot.copied);
-    if (s)
-      s = device.wait(Queue::Compute, slot.copied);
-    if (s)
-      s = device.copyOnDevice(Queue::Compute, bufferAddress(plan.input),
-                              slot.images, imageBytes);
-    if (s)
-      s = device.record(Queue::Compute, slot.consumed);
+    Status s = stage(slot, /*labels=*/false);
     if (s)
       s = runEntry("infer", n);
     if (s)
@@ -339,32 +355,9 @@ Status Executor::submitTrainStep(float lr) {
                    " is not a class of this model (0 to " +
                    std::to_string(plan.classes - 1) + ")");
     }
-  uint64_t imageBytes =
-      static_cast<uint64_t>(plan.batch * imageElements(plan)) * sizeof(float);
-  uint64_t labelBytes = static_cast<uint64_t>(plan.batch) * sizeof(int64_t);
-  // The batch travels on the transfer queue, once compute has read what
-  // the slot held before, and overlaps the compute of the step before.
-  Status s = device.wait(Queue::Transfer, slot.consumed);
-  if (s)
-    s = device.copyToDevice(Queue::Transfer, slot.images, slot.host.images,
-                            imageBytes);
-  if (s)
-    s = device.copyToDevice(Queue::Transfer, slot.labels, slot.host.labels,
-                            labelBytes);
-  if (s)
-    s = device.record(Queue::Transfer, slot.copied);
-  // Compute moves it into the arena, sets the learning rate, runs the
-  // step and sends back its loss and correct count.
-  if (s)
-    s = device.wait(Queue::Compute, slot.copied);
-  if (s)
-    s = device.copyOnDevice(Queue::Compute, bufferAddress(plan.input),
-                            slot.images, imageBytes);
-  if (s)
-    s = device.copyOnDevice(Queue::Compute, bufferAddress(labelsBuffer),
-                            slot.labels, labelBytes);
-  if (s)
-    s = device.record(Queue::Compute, slot.consumed);
+  // The batch moves into the arena; compute sets the learning rate, runs
+  // the step and sends back its loss and correct count.
+  Status s = stage(slot, /*labels=*/true);
   uint32_t lrBits;
   std::memcpy(&lrBits, &lr, 4);
   if (s)

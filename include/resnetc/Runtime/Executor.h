@@ -102,6 +102,9 @@ private:
   Status dumpResults(const PlanEntry &entry, size_t step,
                      std::vector<bool> &written);
   DeviceAddress bufferAddress(int64_t index) const;
+  struct Slot;
+  /// Enqueues the copies of a slot's batch (and labels) into the arena.
+  Status stage(Slot &slot, bool labels);
 
   Device &device;
   Executable &executable;
