@@ -101,9 +101,10 @@ public:
   }
 
   /// True when every modifier was taken; otherwise says which was not.
-  bool done(std::string &error) const {
+  /// With `unknownOnly`, only modifiers no instruction has count.
+  bool done(std::string &error, bool unknownOnly = false) const {
     for (const Mod &m : mods) {
-      if (m.taken)
+      if (m.taken || (unknownOnly && isKnown(m.text)))
         continue;
       std::string_view t = m.text;
       bool typeLike = t.size() > 2 &&
@@ -122,6 +123,24 @@ public:
   }
 
 private:
+  /// Whether some instruction takes `mod`.
+  static bool isKnown(std::string_view mod) {
+    static const char *known[] = {
+        ".rn",       ".rz",   ".rm",      ".rp",     ".rni",    ".rzi",
+        ".rmi",      ".rpi",  ".ftz",     ".sat",    ".approx", ".full",
+        ".NaN",      ".lo",   ".hi",      ".wide",   ".eq",     ".ne",
+        ".lt",       ".le",   ".gt",      ".ge",     ".ls",     ".hs",
+        ".equ",      ".neu",  ".ltu",     ".leu",    ".gtu",    ".geu",
+        ".num",      ".nan",  ".to",      ".global", ".shared", ".param",
+        ".volatile", ".nc",   ".ca",      ".cg",     ".cs",     ".lu",
+        ".cv",       ".wb",   ".wt",      ".v2",     ".v4",     ".uni",
+        ".cta",      ".sync", ".aligned", ".local",  ".const"};
+    for (const char *k : known)
+      if (mod == k)
+        return true;
+    return parseTy(mod) != Ty::None;
+  }
+
   struct Mod {
     std::string_view text;
     bool taken;
@@ -846,5 +865,12 @@ bool resnetc::cudasim::ptx::decodeOpcode(std::string_view text, OpSpec &s,
   } else {
     ok = fail(error, "unknown instruction");
   }
-  return ok && op.done(error);
+  if (!ok) {
+    // A modifier no instruction has says more than what it caused.
+    std::string unknown;
+    if (!op.done(unknown, /*unknownOnly=*/true))
+      error = unknown;
+    return false;
+  }
+  return op.done(error);
 }

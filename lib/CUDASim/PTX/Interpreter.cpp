@@ -20,6 +20,7 @@
 #include "Ops.h"
 
 #include <algorithm>
+#include <cctype>
 #include <numeric>
 
 using namespace resnetc::cudasim;
@@ -441,7 +442,18 @@ std::optional<Fault> ptx::run(const Kernel &kernel, Dim3 grid, Dim3 block,
   e.grid = grid;
   e.block = block;
   const std::string &what = scope.getWhat();
-  e.scopeNamesKernel = what.find(k.name) != std::string::npos;
+  // Whether the scope's description names the kernel (as a whole word).
+  for (size_t at = what.find(k.name); at != std::string::npos;
+       at = what.find(k.name, at + 1)) {
+    auto identifier = [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+             c == '$';
+    };
+    size_t end = at + k.name.size();
+    if ((at == 0 || !identifier(what[at - 1])) &&
+        (end == what.size() || !identifier(what[end])))
+      e.scopeNamesKernel = true;
+  }
   e.prefix = what.empty() ? "" : what + ": ";
 
   // The register file: registers start at zero; special registers and

@@ -965,6 +965,45 @@ static bool compatible(Ty reg, Ty want, bool relaxed) {
   return true;
 }
 
+/// Whether `name` is one of PTX's special registers (those this
+/// interpreter does not provide included).
+static bool isSpecialName(std::string_view name) {
+  static const char *names[] = {"%laneid",
+                                "%warpid",
+                                "%nwarpid",
+                                "%smid",
+                                "%nsmid",
+                                "%gridid",
+                                "%clock",
+                                "%clock64",
+                                "%lanemask_eq",
+                                "%lanemask_le",
+                                "%lanemask_lt",
+                                "%lanemask_ge",
+                                "%lanemask_gt",
+                                "%globaltimer",
+                                "%globaltimer_lo",
+                                "%globaltimer_hi",
+                                "%dynamic_smem_size",
+                                "%total_smem_size",
+                                "%aggr_smem_size",
+                                "%tid",
+                                "%ntid",
+                                "%ctaid",
+                                "%nctaid",
+                                "%clusterid",
+                                "%nclusterid",
+                                "%cluster_ctaid",
+                                "%cluster_nctaid",
+                                "%cluster_ctarank",
+                                "%cluster_nctarank",
+                                "%is_explicit_cluster"};
+  for (const char *n : names)
+    if (name == n)
+      return true;
+  return name.substr(0, 7) == "%envreg" || name.substr(0, 3) == "%pm";
+}
+
 static std::string ordinal(unsigned i) {
   static const char *names[] = {"first", "second", "third", "fourth", "fifth"};
   return i < 5 ? names[i] : std::to_string(i + 1) + "th";
@@ -974,6 +1013,9 @@ bool Parser::bindRegister(const RawInst &raw, std::string_view name, Ty want,
                           bool relaxed, bool pred, unsigned index,
                           uint32_t &row) {
   const RegDecl *d = findReg(name, row);
+  if (!d && isSpecialName(name))
+    return fail(raw.line,
+                "unsupported special register '" + std::string(name) + "'");
   if (!d)
     return fail(raw.line, "undeclared register '" + std::string(name) +
                               "' in '" + std::string(raw.opcode) + "'");

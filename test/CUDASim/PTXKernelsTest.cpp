@@ -1,4 +1,4 @@
-//===- PTXArtifactTest.cpp - The interpreter on resnetc's own PTX ---------===//
+//===- PTXKernelsTest.cpp - The interpreter on resnetc's own PTX ----------===//
 //
 // Parses every artifact in $RESNETC_PTX_DIR (default /tmp/allptx, skipped
 // when absent) and runs real kernels from them on synthetic buffers,
@@ -53,7 +53,7 @@ std::string readFile(const std::string &path) {
   return s.str();
 }
 
-TEST(PTXArtifactTest, EveryArtifactParses) {
+TEST(PTXKernelsTest, EveryArtifactParses) {
   std::vector<std::string> files = artifacts();
   if (files.empty())
     GTEST_SKIP() << "no artifacts in " << artifactDir();
@@ -127,7 +127,7 @@ int argOf(const Artifact *a, const std::string &entry, const std::string &step,
 /// scaled by gamma / sqrt(var + eps), bias beta - mean * that. The kernels
 /// compute exactly this sequence of fp32 operations, so the results match
 /// bit for bit.
-TEST(PTXArtifactTest, PrepareFoldsBatchNorm) {
+TEST(PTXKernelsTest, PrepareFoldsBatchNorm) {
   LOAD_OR_SKIP(a, "fmnist_resnet_small.fp32.cudnn.sm_80.ptx");
   PlanRunner r(*a->module, a->plan);
   auto arg = [&](size_t launch, size_t i) {
@@ -161,7 +161,7 @@ TEST(PTXArtifactTest, PrepareFoldsBatchNorm) {
 /// launches (per-block partial sums in f64 reduced in shared memory with
 /// bar.sync, their reduction, the statistics and running averages, the
 /// normalization), against the same computed in double.
-TEST(PTXArtifactTest, BatchNormTrainingForward) {
+TEST(PTXKernelsTest, BatchNormTrainingForward) {
   LOAD_OR_SKIP(a, "fmnist_resnet_small.fp32.cudnn.sm_80.ptx");
   PlanRunner r(*a->module, a->plan);
   const int N = 2, C = 16, HW = 196;
@@ -208,7 +208,7 @@ TEST(PTXArtifactTest, BatchNormTrainingForward) {
 
 /// The inference head: global average pooling (three launches, reductions
 /// in shared memory), flatten, and the linear layer, on NHWC [2, 64, 4, 4].
-TEST(PTXArtifactTest, InferenceHead) {
+TEST(PTXKernelsTest, InferenceHead) {
   LOAD_OR_SKIP(a, "fmnist_resnet_small.fp32.cudnn.sm_80.ptx");
   PlanRunner r(*a->module, a->plan);
   const int N = 2, C = 64, HW = 16, K = 10;
@@ -241,7 +241,7 @@ TEST(PTXArtifactTest, InferenceHead) {
 
 /// The loss (mean softmax cross-entropy and the correct count) and its
 /// gradient with respect to the logits.
-TEST(PTXArtifactTest, SoftmaxCrossEntropy) {
+TEST(PTXKernelsTest, SoftmaxCrossEntropy) {
   LOAD_OR_SKIP(a, "fmnist_resnet_small.fp32.cudnn.sm_80.ptx");
   PlanRunner r(*a->module, a->plan);
   const int N = 2, K = 10;
@@ -307,7 +307,7 @@ uint16_t bf16Nearest(float x) {
 
 /// Conversion of the input images to bf16 (sm_90a), special values
 /// included.
-TEST(PTXArtifactTest, ConvertsToBF16) {
+TEST(PTXKernelsTest, ConvertsToBF16) {
   LOAD_OR_SKIP(a, "fmnist_resnet_small.bf16.cudnn.sm_90a.ptx");
   PlanRunner r(*a->module, a->plan);
   int in = argOf(a, "infer", "c0_k1_stem_relu1", 0, 0),
@@ -328,7 +328,7 @@ TEST(PTXArtifactTest, ConvertsToBF16) {
 
 /// add.rn.bf16 (gradient accumulation) and mul.rn.bf16 (average pooling's
 /// gradient) on sm_90a.
-TEST(PTXArtifactTest, BF16Arithmetic) {
+TEST(PTXKernelsTest, BF16Arithmetic) {
   LOAD_OR_SKIP(a, "fmnist_resnet_small.bf16.cudnn.sm_90a.ptx");
   PlanRunner r(*a->module, a->plan);
   std::mt19937 rng(17);
@@ -369,6 +369,63 @@ TEST(PTXArtifactTest, BF16Arithmetic) {
         EXPECT_EQ(DX[(n * 16 + hw) * 64 + c],
                   bf16Nearest(value(D[n * 64 + c]) / 16))
             << n << "," << hw << "," << c;
+}
+
+/// Throughput on a large launch of a real elementwise kernel: ResNet-50's
+/// stem batch norm + ReLU in training (NHWC [2, 64, 112, 112], 1.6 million
+/// threads), after the statistics launches before it. Prints the
+/// interpreter's rate in thread-instructions per second.
+TEST(PTXKernelsTest, ElementwiseThroughput) {
+  LOAD_OR_SKIP(a, "resnet50.fp32.cudnn.sm_80.ptx");
+  PlanRunner r(*a->module, a->plan);
+  const PlanStep *step = a->plan.step("train_step", "t1_stem_relu1");
+  ASSERT_TRUE(step);
+  ASSERT_EQ(step->launches.size(), 4u);
+  const int C = 64, NHW = 2 * 112 * 112;
+  auto arg = [&](size_t launch, size_t i) {
+    return argOf(a, "train_step", "t1_stem_relu1", launch, i);
+  };
+  int x = arg(0, 0), y = arg(3, 5);
+  std::vector<float> X = randomFloats(size_t(C) * NHW, -2, 2, 18);
+  r.write(x, X);
+  r.write(arg(2, 2), std::vector<float>(C, 0.0f));
+  r.write(arg(2, 3), std::vector<float>(C, 1.0f));
+  r.write(arg(3, 3), std::vector<float>(C, 1.0f));
+  r.write(arg(3, 4), std::vector<float>(C, 0.0f));
+  for (int l = 0; l < 3; ++l) {
+    RunStats stats;
+    auto start = std::chrono::steady_clock::now();
+    ASSERT_EQ(r.run(step->launches[l], &stats), "");
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    std::cout << step->launches[l].kernel << ": " << stats.threadInstructions
+              << " thread-instructions in " << seconds << " s ("
+              << stats.threadInstructions / seconds / 1e6 << " M/s)\n";
+  }
+  RunStats stats;
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(r.run(step->launches[3], &stats), "");
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  double rate = stats.threadInstructions / seconds;
+  std::cout << step->launches[3].kernel << " (elementwise, " << stats.blocks
+            << " blocks): " << stats.threadInstructions
+            << " thread-instructions in " << seconds << " s (" << rate / 1e6
+            << " M/s)\n";
+  // Spot-check the result: with mean ~0, invstd ~1, gamma 1, beta 0 the
+  // output is ReLU of the normalized input.
+  std::vector<float> Y = r.read<float>(y);
+  std::vector<float> Mean = r.read<float>(arg(2, 4)),
+                     Inv = r.read<float>(arg(2, 5));
+  for (size_t i = 0; i < Y.size(); i += 9973) {
+    int c = int(i % C);
+    float ref = std::max(0.0f, (X[i] - Mean[c]) * Inv[c]);
+    EXPECT_NEAR(Y[i], ref, 1e-5 * (1 + std::fabs(ref))) << i;
+  }
+  // A generous floor, so that a loaded machine does not fail the test.
+  EXPECT_GT(rate, 10e6);
 }
 
 } // namespace
