@@ -166,6 +166,24 @@ void AccessScope::allow(uint64_t pointer, const std::string &argument) {
   last = nullptr;
 }
 
+void *AccessScope::findAccess(uint64_t address, uint64_t size, bool write) {
+  if (address % size != 0)
+    return nullptr;
+  // The first range containing the address, as slowAccess looks for it.
+  for (const Range &r : ranges) {
+    if (address < r.begin || address >= r.end)
+      continue;
+    if (address + size > r.end ||
+        (!write && !r.allocation->isWritten(address, size)))
+      return nullptr;
+    if (write)
+      r.allocation->markWritten(address, size);
+    last = &r;
+    return reinterpret_cast<void *>(address);
+  }
+  return nullptr;
+}
+
 void *AccessScope::slowAccess(uint64_t address, uint64_t size, bool write,
                               const std::string &who) {
   std::string kind = std::string(write ? "write" : "read") + " of " +

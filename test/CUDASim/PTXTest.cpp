@@ -759,6 +759,31 @@ TEST(PTXTest, GlobalOutOfBoundsNamesKernelBlockAndThread) {
   }
 }
 
+/// An address just below 2^64 (a null pointer minus 4), right after a valid
+/// access, is out of bounds (its end wraps around to a small number).
+TEST(PTXTest, GlobalAddressesThatWrapAround) {
+  std::string text = kernelText("\t.param .u64 k_param_0,\n\t.param .u64 "
+                                "k_param_1",
+                                R"(	.reg .b32 %r<3>;
+	.reg .b64 %rd<4>;
+	ld.param.u64 %rd1, [k_param_0];
+	ld.param.u64 %rd2, [k_param_1];
+	ld.global.u32 %r1, [%rd1];
+	st.global.u32 [%rd2+-4], %r1;
+	ret;)");
+  std::unique_ptr<Module> m = parseOrFail(text);
+  ASSERT_TRUE(m);
+  Launcher l;
+  uint64_t in = l.buffer(std::vector<uint32_t>(4, 7));
+  l.param(in);
+  l.param(uint64_t(0));
+  std::optional<Fault> f = l.run(*m->getKernel("k"), {1, 1, 1}, {1, 1, 1});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->code, cuda::CUDA_ERROR_ILLEGAL_ADDRESS) << f->message;
+  EXPECT_NE(f->message.find("no allocation"), std::string::npos)
+      << f->message;
+}
+
 /// A kernel with a shared array of 64 u32 and `body` after the thread index
 /// in %r1 and the address of its element in %rd2 (base in %rd1).
 std::string sharedKernel(const std::string &body) {
