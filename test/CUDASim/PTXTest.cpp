@@ -780,8 +780,7 @@ TEST(PTXTest, GlobalAddressesThatWrapAround) {
   std::optional<Fault> f = l.run(*m->getKernel("k"), {1, 1, 1}, {1, 1, 1});
   ASSERT_TRUE(f);
   EXPECT_EQ(f->code, cuda::CUDA_ERROR_ILLEGAL_ADDRESS) << f->message;
-  EXPECT_NE(f->message.find("no allocation"), std::string::npos)
-      << f->message;
+  EXPECT_NE(f->message.find("no allocation"), std::string::npos) << f->message;
 }
 
 /// A kernel with a shared array of 64 u32 and `body` after the thread index
