@@ -434,6 +434,46 @@ TEST(PTXTest, EarlyExitAndBarrierOfTheRest) {
   EXPECT_FALSE(a->isWritten(out + 40 * 4, 4));
 }
 
+/// As NVPTX writes a bounds check: the threads out of range branch to the
+/// final ret, and the others' barrier completes when those have exited (a
+/// new barrier interval: what was written before it is read race-free).
+TEST(PTXTest, BarrierAfterOtherThreadsBranchedToTheExit) {
+  std::string body = std::string(R"(	.reg .pred %p<3>;
+	.reg .b32 %r<8>;
+	.reg .b64 %rd<8>;
+	.shared .align 4 .b8 buf[256];
+	mov.u32 %r1, %tid.x;
+	setp.ge.u32 %p1, %r1, 40;
+	@%p1 bra $L__exit;
+	mov.u64 %rd4, buf;
+	mul.wide.u32 %rd5, %r1, 4;
+	add.s64 %rd6, %rd4, %rd5;
+	mul.lo.s32 %r2, %r1, 7;
+	st.shared.u32 [%rd6], %r2;
+	bar.sync 0;
+	add.s32 %r3, %r1, 1;
+	rem.u32 %r3, %r3, 40;
+	mul.wide.u32 %rd7, %r3, 4;
+	add.s64 %rd7, %rd4, %rd7;
+	ld.shared.u32 %r4, [%rd7];
+	bar.sync 0;
+	st.shared.u32 [%rd6], %r4;
+)") + elementAddress +
+                     R"(	st.global.u32 [%rd3], %r4;
+$L__exit:
+	ret;)";
+  std::unique_ptr<Module> m = parseOrFail(oneParamKernel(body));
+  ASSERT_TRUE(m);
+  Launcher l;
+  uint64_t out = l.output<uint32_t>(64);
+  l.param(out);
+  std::optional<Fault> f = l.run(*m->getKernel("k"), {2, 1, 1}, {64, 1, 1});
+  ASSERT_FALSE(f) << f->message;
+  std::vector<uint32_t> got = l.read<uint32_t>(out, 40);
+  for (uint32_t t = 0; t < 40; ++t)
+    EXPECT_EQ(got[t], (t + 1) % 40 * 7) << t;
+}
+
 TEST(PTXTest, SpecialRegisters) {
   // Each thread stores its 12 special registers at 12 * its global index.
   std::string body = R"(	.reg .b32 %r<20>;
