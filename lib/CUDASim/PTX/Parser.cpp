@@ -395,7 +395,7 @@ std::unique_ptr<Module::Impl> Parser::parse(std::string &error) {
       }
       if (ok)
         ok = parseKernel(t.line);
-    } else if (t.text == ".func" || t.text == ".weak") {
+    } else if (t.text == ".func") {
       ok = failAt(t, "device functions (.func) are not supported");
     } else if (t.text == ".shared") {
       ok = parseSharedDecl(t.line, /*moduleScope=*/true);
@@ -1191,6 +1191,9 @@ bool Parser::bindInst(Kernel::Impl &k, uint32_t index, const RawInst &raw,
                               std::string(raw.opcode) +
                               "': " + it->second.error);
   const OpSpec &spec = it->second.spec;
+  if (spec.kind == Kind::Op && !spec.fn)
+    return fail(raw.line,
+                "unsupported instruction '" + std::string(raw.opcode) + "'");
   if (raw.numOps != spec.numSlots)
     return fail(raw.line, "'" + std::string(raw.opcode) + "' expects " +
                               std::to_string(spec.numSlots) + " operand" +
