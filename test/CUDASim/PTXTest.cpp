@@ -179,7 +179,9 @@ TEST(PTXTest, ErrorsNameTheirLine) {
   const int I = L + 5; // The first instruction after regs.
   expectError(oneParamKernel(regs + "\tatom.global.add.f32 %f1, [%rd1], "
                                     "%f2;\n\tret;"),
-              I, "unsupported instruction 'atom.global.add.f32'");
+              I,
+              "unsupported instruction 'atom.global.add.f32': unknown "
+              "instruction");
   expectError(oneParamKernel(regs + "\tmov.u32 %r1, 1;\n\tadd.f17 %r1, %r2, "
                                     "%r3;"),
               I + 1, "unsupported type '.f17'");

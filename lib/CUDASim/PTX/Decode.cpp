@@ -863,7 +863,7 @@ bool resnetc::cudasim::ptx::decodeOpcode(std::string_view text, OpSpec &s,
       ok = true;
     }
   } else {
-    ok = fail(error, "unknown instruction");
+    return fail(error, "unknown instruction");
   }
   if (!ok) {
     // A modifier no instruction has says more than what it caused.
