@@ -184,6 +184,24 @@ void AccessScope::allow(uint64_t pointer, const std::string &argument,
   last = nullptr;
 }
 
+void *AccessScope::findAccess(uint64_t address, uint64_t size, bool write) {
+  if (address % size != 0)
+    return nullptr;
+  // The first range holding the whole access, as slowAccess looks for it
+  // (ranges overlap where buffers share memory).
+  for (const Range &r : ranges) {
+    if (address < r.begin || address >= r.end || size > r.end - address)
+      continue;
+    if (!write && !r.allocation->isWritten(address, size))
+      return nullptr;
+    if (write)
+      r.allocation->markWritten(address, size);
+    last = &r;
+    return reinterpret_cast<void *>(address);
+  }
+  return nullptr;
+}
+
 void *AccessScope::slowAccess(uint64_t address, uint64_t size, bool write,
                               const std::string &who) {
   std::string kind = std::string(write ? "write" : "read") + " of " +
@@ -201,7 +219,7 @@ void *AccessScope::slowAccess(uint64_t address, uint64_t size, bool write,
   for (const Range &r : ranges) {
     if (address < r.begin || address >= r.end)
       continue;
-    if (address + size <= r.end) {
+    if (size <= r.end - address) {
       holds = &r;
       break;
     }

@@ -116,8 +116,8 @@ public:
   /// fault message.
   template <typename Who>
   void *access(uint64_t address, uint64_t size, bool write, Who &&who) {
-    if (last && address >= last->begin && address + size <= last->end &&
-        address % size == 0) {
+    if (last && address >= last->begin && address < last->end &&
+        size <= last->end - address && address % size == 0) {
       if (write) {
         last->allocation->markWritten(address, size);
         return reinterpret_cast<void *>(address);
@@ -125,6 +125,8 @@ public:
       if (last->allocation->isWritten(address, size))
         return reinterpret_cast<void *>(address);
     }
+    if (void *p = findAccess(address, size, write))
+      return p;
     return slowAccess(address, size, write, who());
   }
 
@@ -147,6 +149,9 @@ private:
     Allocation *allocation;
     std::string argument, name;
   };
+  /// access() for a valid access in a range other than `last`, without
+  /// building a message (`who` is not called); null when it is not valid.
+  void *findAccess(uint64_t address, uint64_t size, bool write);
   void *slowAccess(uint64_t address, uint64_t size, bool write,
                    const std::string &who);
 

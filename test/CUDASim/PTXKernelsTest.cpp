@@ -428,4 +428,284 @@ TEST(PTXKernelsTest, ElementwiseThroughput) {
   EXPECT_GT(rate, 10e6);
 }
 
+//===----------------------------------------------------------------------===//
+// Whole models
+//===----------------------------------------------------------------------===//
+
+/// A tensor N x C x H x W in double precision.
+struct Tensor {
+  int n = 0, c = 0, h = 0, w = 0;
+  std::vector<double> v;
+  Tensor(int n, int c, int h, int w)
+      : n(n), c(c), h(h), w(w), v(size_t(n) * c * h * w) {}
+  double &at(int i, int j, int y, int x) {
+    return v[((size_t(i) * c + j) * h + y) * w + x];
+  }
+  double at(int i, int j, int y, int x) const {
+    return v[((size_t(i) * c + j) * h + y) * w + x];
+  }
+};
+
+using Params = std::map<std::string, std::vector<float>>;
+
+Tensor convolution(const Tensor &x, const std::vector<float> &weight, int k,
+                   int size, int stride, int pad) {
+  Tensor y(x.n, k, (x.h + 2 * pad - size) / stride + 1,
+           (x.w + 2 * pad - size) / stride + 1);
+  for (int i = 0; i < x.n; ++i)
+    for (int o = 0; o < k; ++o)
+      for (int oy = 0; oy < y.h; ++oy)
+        for (int ox = 0; ox < y.w; ++ox) {
+          double sum = 0;
+          for (int ci = 0; ci < x.c; ++ci)
+            for (int r = 0; r < size; ++r)
+              for (int q = 0; q < size; ++q) {
+                int iy = oy * stride - pad + r, ix = ox * stride - pad + q;
+                if (iy < 0 || iy >= x.h || ix < 0 || ix >= x.w)
+                  continue;
+                sum += x.at(i, ci, iy, ix) *
+                       weight[((size_t(o) * x.c + ci) * size + r) * size + q];
+              }
+          y.at(i, o, oy, ox) = sum;
+        }
+  return y;
+}
+
+/// Batch norm with the running statistics (inference) or the batch's
+/// (training, which also returns the batch means in `means`).
+void batchNorm(Tensor &x, Params &p, const std::string &name, bool train,
+               std::vector<double> *means = nullptr) {
+  const std::vector<float> &g = p[name + ".weight"], &b = p[name + ".bias"],
+                           &rm = p[name + ".running_mean"],
+                           &rv = p[name + ".running_var"];
+  for (int j = 0; j < x.c; ++j) {
+    double mean = rm[j], var = rv[j];
+    if (train) {
+      double s = 0, s2 = 0, count = double(x.n) * x.h * x.w;
+      for (int i = 0; i < x.n; ++i)
+        for (int y = 0; y < x.h; ++y)
+          for (int z = 0; z < x.w; ++z) {
+            s += x.at(i, j, y, z);
+            s2 += x.at(i, j, y, z) * x.at(i, j, y, z);
+          }
+      mean = s / count;
+      var = s2 / count - mean * mean;
+      if (means)
+        means->push_back(mean);
+    }
+    double scale = g[j] / std::sqrt(var + 1e-5);
+    for (int i = 0; i < x.n; ++i)
+      for (int y = 0; y < x.h; ++y)
+        for (int z = 0; z < x.w; ++z)
+          x.at(i, j, y, z) = (x.at(i, j, y, z) - mean) * scale + b[j];
+  }
+}
+
+void relu(Tensor &x) {
+  for (double &v : x.v)
+    v = std::max(v, 0.0);
+}
+
+/// fmnist_resnet_small: a 3x3/2 stem, three stages of one basic block (16,
+/// 32, 64 channels; the last two with stride 2 and a 1x1 projection),
+/// global average pooling and a linear layer. Returns the logits and the
+/// pooled features.
+std::vector<double> fmnistForward(Params &p, bool train,
+                                  std::vector<double> &features,
+                                  std::vector<double> *stemMeans = nullptr) {
+  Tensor x(2, 1, 28, 28);
+  for (size_t i = 0; i < x.v.size(); ++i)
+    x.v[i] = p["input"][i];
+  x = convolution(x, p["stem.conv1.weight"], 16, 3, 2, 1);
+  batchNorm(x, p, "stem.bn1", train, stemMeans);
+  relu(x);
+  const int channels[] = {16, 32, 64}, strides[] = {1, 2, 2};
+  for (int s = 0; s < 3; ++s) {
+    std::string b = "stage" + std::to_string(s + 1) + ".block0.";
+    Tensor y =
+        convolution(x, p[b + "conv1.weight"], channels[s], 3, strides[s], 1);
+    batchNorm(y, p, b + "bn1", train);
+    relu(y);
+    y = convolution(y, p[b + "conv2.weight"], channels[s], 3, 1, 1);
+    batchNorm(y, p, b + "bn2", train);
+    Tensor shortcut = x;
+    if (s > 0) {
+      shortcut = convolution(x, p[b + "shortcut.conv1.weight"], channels[s], 1,
+                             strides[s], 0);
+      batchNorm(shortcut, p, b + "shortcut.bn1", train);
+    }
+    for (size_t i = 0; i < y.v.size(); ++i)
+      y.v[i] += shortcut.v[i];
+    relu(y);
+    x = y;
+  }
+  features.assign(2 * 64, 0);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 64; ++j) {
+      for (int y = 0; y < x.h; ++y)
+        for (int z = 0; z < x.w; ++z)
+          features[i * 64 + j] += x.at(i, j, y, z);
+      features[i * 64 + j] /= x.h * x.w;
+    }
+  std::vector<double> logits(2 * 10);
+  for (int i = 0; i < 2; ++i)
+    for (int k = 0; k < 10; ++k) {
+      double sum = p["head.linear1.bias"][k];
+      for (int j = 0; j < 64; ++j)
+        sum += p["head.linear1.weight"][k * 64 + j] * features[i * 64 + j];
+      logits[i * 10 + k] = sum;
+    }
+  return logits;
+}
+
+/// Fills the buffers a run needs (the input, parameters, statistics,
+/// velocities, labels, learning rate) and returns their values by name.
+Params initialize(const Artifact *a, PlanRunner &r, unsigned seed) {
+  std::mt19937 rng(seed);
+  Params p;
+  for (size_t b = 0; b < a->plan.buffers.size(); ++b) {
+    const PlanBuffer &buffer = a->plan.buffers[b];
+    const std::string &name = buffer.name;
+    size_t n = buffer.bytes / 4;
+    auto uniform = [&](double lo, double hi) {
+      std::uniform_real_distribution<float> d{float(lo), float(hi)};
+      std::vector<float> v(n);
+      for (float &x : v)
+        x = d(rng);
+      return v;
+    };
+    std::vector<float> v;
+    if (buffer.role == "input") {
+      v = uniform(0, 1);
+    } else if (buffer.role == "param" &&
+               name.find("weight") != std::string::npos &&
+               buffer.shape.size() > 1) {
+      size_t fanIn = n / buffer.shape[0];
+      v = uniform(-1 / std::sqrt(double(fanIn)), 1 / std::sqrt(double(fanIn)));
+    } else if (buffer.role == "param") {
+      v = name.find("weight") != std::string::npos ? uniform(0.5, 1.5)
+                                                   : uniform(-0.2, 0.2);
+    } else if (buffer.role == "state") {
+      v = name.find("running_var") != std::string::npos ? uniform(0.5, 1.5)
+                                                        : uniform(-0.2, 0.2);
+    } else if (buffer.role == "velocity") {
+      v.assign(n, 0.0f);
+    } else if (buffer.role == "hyper") {
+      v.assign(n, 0.1f);
+    } else if (buffer.role == "labels") {
+      r.write(int(b), std::vector<int64_t>{3, 7});
+      continue;
+    } else {
+      continue;
+    }
+    r.write(int(b), v);
+    p[name] = v;
+  }
+  return p;
+}
+
+int bufferNamed(const Artifact *a, const std::string &name) {
+  int b = a->plan.find(name);
+  EXPECT_GE(b, 0) << name;
+  return b;
+}
+
+/// The whole of fmnist_resnet_small (every convolution a generated kernel)
+/// through the interpreter: prepare and infer against the network computed
+/// in double precision, then a training step against the loss, the batch
+/// statistics and the SGD update of the linear layer computed likewise.
+void runWholeModel(const Artifact *a, double tolerance,
+                   double updateTolerance) {
+  PlanRunner r(*a->module, a->plan);
+  Params p = initialize(a, r, 19);
+  RunStats stats;
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(r.runEntry("prepare", &stats), "");
+  ASSERT_EQ(r.runEntry("infer", &stats), "");
+  std::vector<double> features;
+  std::vector<double> want = fmnistForward(p, /*train=*/false, features);
+  std::vector<float> logits = r.read<float>(bufferNamed(a, "logits"));
+  for (int i = 0; i < 20; ++i)
+    EXPECT_NEAR(logits[i], want[i], tolerance * (1 + std::fabs(want[i])))
+        << "logit " << i;
+
+  ASSERT_EQ(r.runEntry("train_step", &stats), "");
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::cout << "prepare, infer and train_step: " << stats.threadInstructions
+            << " thread-instructions in " << seconds << " s ("
+            << stats.threadInstructions / seconds / 1e6 << " M/s)\n";
+  std::vector<double> stemMeans;
+  Params before = p;
+  want = fmnistForward(p, /*train=*/true, features, &stemMeans);
+  const int64_t labels[] = {3, 7};
+  double loss = 0;
+  int correct = 0;
+  std::vector<double> dlogits(20);
+  for (int i = 0; i < 2; ++i) {
+    double mx =
+        *std::max_element(want.begin() + i * 10, want.begin() + i * 10 + 10);
+    double sum = 0;
+    for (int k = 0; k < 10; ++k)
+      sum += std::exp(want[i * 10 + k] - mx);
+    loss += (std::log(sum) + mx - want[i * 10 + labels[i]]) / 2;
+    int best = int(
+        std::max_element(want.begin() + i * 10, want.begin() + i * 10 + 10) -
+        (want.begin() + i * 10));
+    correct += best == labels[i];
+    for (int k = 0; k < 10; ++k)
+      dlogits[i * 10 + k] =
+          (std::exp(want[i * 10 + k] - mx) / sum - (k == labels[i])) / 2;
+  }
+  EXPECT_NEAR(r.read<float>(bufferNamed(a, "train_step:t21.0"))[0], loss,
+              tolerance * (1 + loss));
+  EXPECT_EQ(r.read<int64_t>(bufferNamed(a, "train_step:t21.1"))[0], correct);
+  // SGD without momentum or weight decay: p -= lr * gradient.
+  std::vector<float> bias = r.read<float>(bufferNamed(a, "head.linear1.bias")),
+                     weight =
+                         r.read<float>(bufferNamed(a, "head.linear1.weight"));
+  for (int k = 0; k < 10; ++k) {
+    double g = dlogits[k] + dlogits[10 + k];
+    EXPECT_NEAR(bias[k], before["head.linear1.bias"][k] - 0.1 * g,
+                updateTolerance)
+        << k;
+    for (int j = 0; j < 64; ++j) {
+      double gw = dlogits[k] * features[j] + dlogits[10 + k] * features[64 + j];
+      EXPECT_NEAR(weight[k * 64 + j],
+                  before["head.linear1.weight"][k * 64 + j] - 0.1 * gw,
+                  updateTolerance)
+          << k << "," << j;
+    }
+  }
+  // Running statistics: 0.9 * old + 0.1 * the batch's.
+  std::vector<float> rm =
+      r.read<float>(bufferNamed(a, "stem.bn1.running_mean"));
+  for (int j = 0; j < 16; ++j)
+    EXPECT_NEAR(rm[j],
+                0.9 * before["stem.bn1.running_mean"][j] + 0.1 * stemMeans[j],
+                updateTolerance)
+        << j;
+  // Every other parameter moved too (each received a gradient).
+  for (const auto &[name, values] : before) {
+    const PlanBuffer &b = a->plan.buffers[bufferNamed(a, name)];
+    if (b.role != "param")
+      continue;
+    std::vector<float> now = r.read<float>(bufferNamed(a, name));
+    EXPECT_NE(now, values) << name << " did not change";
+  }
+}
+
+TEST(PTXKernelsTest, WholeModelFP32) {
+  LOAD_OR_SKIP(a, "fmnist_resnet_small.fp32.generated.sm_80.ptx");
+  runWholeModel(a, 1e-4, 1e-5);
+}
+
+/// bf16 activations (sm_90a, bf16 arithmetic): the same within bf16's
+/// precision.
+TEST(PTXKernelsTest, WholeModelBF16) {
+  LOAD_OR_SKIP(a, "fmnist_resnet_small.bf16.generated.sm_90a.ptx");
+  runWholeModel(a, 5e-2, 5e-4);
+}
+
 } // namespace

@@ -179,7 +179,9 @@ TEST(PTXTest, ErrorsNameTheirLine) {
   const int I = L + 5; // The first instruction after regs.
   expectError(oneParamKernel(regs + "\tatom.global.add.f32 %f1, [%rd1], "
                                     "%f2;\n\tret;"),
-              I, "unsupported instruction 'atom.global.add.f32'");
+              I,
+              "unsupported instruction 'atom.global.add.f32': unknown "
+              "instruction");
   expectError(oneParamKernel(regs + "\tmov.u32 %r1, 1;\n\tadd.f17 %r1, %r2, "
                                     "%r3;"),
               I + 1, "unsupported type '.f17'");
@@ -432,6 +434,46 @@ TEST(PTXTest, EarlyExitAndBarrierOfTheRest) {
   Allocation *a = l.memory.find(out);
   EXPECT_TRUE(a->isWritten(out, 40 * 4));
   EXPECT_FALSE(a->isWritten(out + 40 * 4, 4));
+}
+
+/// As NVPTX writes a bounds check: the threads out of range branch to the
+/// final ret, and the others' barrier completes when those have exited (a
+/// new barrier interval: what was written before it is read race-free).
+TEST(PTXTest, BarrierAfterOtherThreadsBranchedToTheExit) {
+  std::string body = std::string(R"(	.reg .pred %p<3>;
+	.reg .b32 %r<8>;
+	.reg .b64 %rd<8>;
+	.shared .align 4 .b8 buf[256];
+	mov.u32 %r1, %tid.x;
+	setp.ge.u32 %p1, %r1, 40;
+	@%p1 bra $L__exit;
+	mov.u64 %rd4, buf;
+	mul.wide.u32 %rd5, %r1, 4;
+	add.s64 %rd6, %rd4, %rd5;
+	mul.lo.s32 %r2, %r1, 7;
+	st.shared.u32 [%rd6], %r2;
+	bar.sync 0;
+	add.s32 %r3, %r1, 1;
+	rem.u32 %r3, %r3, 40;
+	mul.wide.u32 %rd7, %r3, 4;
+	add.s64 %rd7, %rd4, %rd7;
+	ld.shared.u32 %r4, [%rd7];
+	bar.sync 0;
+	st.shared.u32 [%rd6], %r4;
+)") + elementAddress +
+                     R"(	st.global.u32 [%rd3], %r4;
+$L__exit:
+	ret;)";
+  std::unique_ptr<Module> m = parseOrFail(oneParamKernel(body));
+  ASSERT_TRUE(m);
+  Launcher l;
+  uint64_t out = l.output<uint32_t>(64);
+  l.param(out);
+  std::optional<Fault> f = l.run(*m->getKernel("k"), {2, 1, 1}, {64, 1, 1});
+  ASSERT_FALSE(f) << f->message;
+  std::vector<uint32_t> got = l.read<uint32_t>(out, 40);
+  for (uint32_t t = 0; t < 40; ++t)
+    EXPECT_EQ(got[t], (t + 1) % 40 * 7) << t;
 }
 
 TEST(PTXTest, SpecialRegisters) {
@@ -757,6 +799,30 @@ TEST(PTXTest, GlobalOutOfBoundsNamesKernelBlockAndThread) {
               std::string::npos)
         << f->message;
   }
+}
+
+/// An address just below 2^64 (a null pointer minus 4), right after a valid
+/// access, is out of bounds (its end wraps around to a small number).
+TEST(PTXTest, GlobalAddressesThatWrapAround) {
+  std::string text = kernelText("\t.param .u64 k_param_0,\n\t.param .u64 "
+                                "k_param_1",
+                                R"(	.reg .b32 %r<3>;
+	.reg .b64 %rd<4>;
+	ld.param.u64 %rd1, [k_param_0];
+	ld.param.u64 %rd2, [k_param_1];
+	ld.global.u32 %r1, [%rd1];
+	st.global.u32 [%rd2+-4], %r1;
+	ret;)");
+  std::unique_ptr<Module> m = parseOrFail(text);
+  ASSERT_TRUE(m);
+  Launcher l;
+  uint64_t in = l.buffer(std::vector<uint32_t>(4, 7));
+  l.param(in);
+  l.param(uint64_t(0));
+  std::optional<Fault> f = l.run(*m->getKernel("k"), {1, 1, 1}, {1, 1, 1});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->code, cuda::CUDA_ERROR_ILLEGAL_ADDRESS) << f->message;
+  EXPECT_NE(f->message.find("no allocation"), std::string::npos) << f->message;
 }
 
 /// A kernel with a shared array of 64 u32 and `body` after the thread index

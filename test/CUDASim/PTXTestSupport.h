@@ -159,8 +159,8 @@ inline std::string elementwiseKernel(const std::string &code,
   body += "\t.reg .pred %p<8>;\n\t.reg .b32 %r<20>;\n\t.reg .b64 "
           "%rd<50>;\n";
   for (size_t j = 0; j < inputs.size(); ++j)
-    body += "\t.reg " + regType(inputs[j].type) + " %a" + std::to_string(j) +
-            ";\n";
+    body +=
+        "\t.reg " + regType(inputs[j].type) + " %a" + std::to_string(j) + ";\n";
   body += "\t.reg " + regType(out) + " %d;\n";
   body += "\tmov.u32 %r1, %tid.x;\n\tmov.u32 %r2, %ctaid.x;\n"
           "\tmov.u32 %r3, %ntid.x;\n\tmad.lo.s32 %r1, %r2, %r3, %r1;\n"
@@ -218,9 +218,8 @@ std::vector<R> elementwise(const std::string &code,
   uint64_t result = l.output<R>(n);
   l.param(result);
   unsigned blocks = unsigned((n + 255) / 256);
-  std::optional<Fault> f =
-      l.run(*m->getKernel("k"), {blocks, 1, 1},
-            {unsigned(std::min<size_t>(n, 256)), 1, 1});
+  std::optional<Fault> f = l.run(*m->getKernel("k"), {blocks, 1, 1},
+                                 {unsigned(std::min<size_t>(n, 256)), 1, 1});
   EXPECT_FALSE(f) << f->message;
   if (f)
     return {};

@@ -126,14 +126,15 @@ private:
   /// Whether some instruction takes `mod`.
   static bool isKnown(std::string_view mod) {
     static const char *known[] = {
-        ".rn",    ".rz",       ".rm",  ".rp",     ".rni",  ".rzi",    ".rmi",
-        ".rpi",   ".ftz",      ".sat", ".approx", ".full", ".NaN",    ".lo",
-        ".hi",    ".wide",     ".eq",  ".ne",     ".lt",   ".le",     ".gt",
-        ".ge",    ".ls",       ".hs",  ".equ",    ".neu",  ".ltu",    ".leu",
-        ".gtu",   ".geu",      ".num", ".nan",    ".to",   ".global", ".shared",
-        ".param", ".volatile", ".nc",  ".ca",     ".cg",   ".cs",     ".lu",
-        ".cv",    ".wb",       ".wt",  ".v2",     ".v4",   ".uni",    ".cta",
-        ".sync",  ".aligned"};
+        ".rn",       ".rz",   ".rm",      ".rp",     ".rni",    ".rzi",
+        ".rmi",      ".rpi",  ".ftz",     ".sat",    ".approx", ".full",
+        ".NaN",      ".lo",   ".hi",      ".wide",   ".eq",     ".ne",
+        ".lt",       ".le",   ".gt",      ".ge",     ".ls",     ".hs",
+        ".equ",      ".neu",  ".ltu",     ".leu",    ".gtu",    ".geu",
+        ".num",      ".nan",  ".to",      ".global", ".shared", ".param",
+        ".volatile", ".nc",   ".ca",      ".cg",     ".cs",     ".lu",
+        ".cv",       ".wb",   ".wt",      ".v2",     ".v4",     ".uni",
+        ".cta",      ".sync", ".aligned", ".local",  ".const"};
     for (const char *k : known)
       if (mod == k)
         return true;
@@ -862,7 +863,7 @@ bool resnetc::cudasim::ptx::decodeOpcode(std::string_view text, OpSpec &s,
       ok = true;
     }
   } else {
-    ok = fail(error, "unknown instruction");
+    return fail(error, "unknown instruction");
   }
   if (!ok) {
     // A modifier no instruction has says more than what it caused.

@@ -87,13 +87,15 @@ template <typename T> inline uint64_t put(T x) {
   }
 }
 
-/// Per byte of shared memory: the last writer and a reader in the barrier
-/// intervals (epochs) they accessed it. Epoch 0 is "never".
-struct ShadowByte {
-  uint32_t writeEpoch = 0, readEpoch = 0;
-  uint16_t writer = 0, reader = 0;
+/// Per byte of shared memory (structure of arrays): the barrier interval
+/// (epoch) of its last write and the thread that wrote it, the epoch of its
+/// last read and the thread that read it (ManyReaders for several). Epoch 0
+/// is "never".
+struct Shadow {
+  uint32_t *writeEpoch = nullptr, *readEpoch = nullptr;
+  uint16_t *writer = nullptr, *reader = nullptr;
 };
-/// ShadowByte::reader when several threads read the byte.
+/// Shadow::reader when several threads read the byte.
 constexpr uint16_t ManyReaders = 0xffff;
 
 /// The state of the thread block being run.
@@ -105,7 +107,7 @@ struct Exec {
   AccessScope *scope = nullptr;
   uint8_t *shared = nullptr;
   uint32_t sharedBytes = 0;
-  ShadowByte *shadow = nullptr;
+  Shadow shadow;
   /// The current barrier interval, and the first of this block (bytes
   /// written in an earlier epoch were written by another block).
   uint32_t epoch = 1, blockEpoch = 1;

@@ -65,10 +65,10 @@ template <typename T> inline T canonicalNaN() {
 }
 
 /// Rounds the exact value v = hi + r, where r is a residual of sign `sign`
-/// (-1, 0, 1) far below the precision of To, to To in mode `m` (RN, RZ,
-/// RM, RP), or to odd (`toOdd`: truncate, then set the last bit when
+/// (-1, 0, 1) far below the precision of To, to To in the directed mode `m`
+/// (RZ, RM, RP), or to odd (`toOdd`: truncate, then set the last bit when
 /// inexact; rounding that to a format at least two bits narrower is
-/// correctly rounded).
+/// correctly rounded). Rounding to nearest is the host's own arithmetic.
 template <typename To>
 inline To roundWide(Wide hi, int sign, Rnd m, bool toOdd = false) {
   if (hi != hi)
@@ -77,6 +77,7 @@ inline To roundWide(Wide hi, int sign, Rnd m, bool toOdd = false) {
   Wide fw = f;
   if (fw == hi && sign == 0)
     return f;
+  // The neighbours of v in To.
   To lower, upper;
   if (fw == hi) {
     lower = sign < 0 ? nextDown(f) : f;
@@ -93,28 +94,11 @@ inline To roundWide(Wide hi, int sign, Rnd m, bool toOdd = false) {
     else
       return doubleOf(bitsOf(t) | 1u);
   }
-  switch (m) {
-  case Rnd::RM:
+  if (m == Rnd::RM)
     return lower;
-  case Rnd::RP:
+  if (m == Rnd::RP)
     return upper;
-  case Rnd::RZ:
-    return positive ? lower : upper;
-  default:
-    break;
-  }
-  // Nearest: the conversion rounded hi, which is right unless hi is exactly
-  // halfway between lower and upper and the residual breaks the tie.
-  if (fw == hi)
-    return f;
-  Wide lw = lower, uw = upper;
-  if (std::isinf(upper))
-    uw = lw + (lw - Wide(nextDown(lower)));
-  if (std::isinf(lower))
-    lw = uw - (Wide(nextUp(upper)) - uw);
-  if (lw + uw == 2 * hi && sign != 0)
-    return sign > 0 ? upper : lower;
-  return f;
+  return positive ? lower : upper; // Rnd::RZ.
 }
 
 /// The sign (-1, 0, 1) of a residual.

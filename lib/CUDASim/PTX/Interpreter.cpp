@@ -69,67 +69,48 @@ static std::string describeShared(const Exec &e, uint64_t address) {
   return "shared address " + std::to_string(address);
 }
 
-bool ops::checkShared(Exec &e, const Inst &in, uint32_t t, uint64_t address,
+bool ops::sharedFault(Exec &e, const Inst &in, uint32_t t, uint64_t address,
                       uint32_t size, bool write) {
-  const char *kind = write ? "write" : "read";
-  std::string access = std::string(kind) + " of " + std::to_string(size) +
-                       " byte" + (size == 1 ? "" : "s") +
-                       " at shared address " + std::to_string(address);
+  auto fault = [&](CUresult code, const std::string &detail) {
+    return e.fail(code, t, in,
+                  std::string("shared-memory ") + (write ? "write" : "read") +
+                      " of " + std::to_string(size) + " byte" +
+                      (size == 1 ? "" : "s") + " at shared address " +
+                      std::to_string(int64_t(address)) + " " + detail);
+  };
   if (address % size != 0)
-    return e.fail(cuda::CUDA_ERROR_MISALIGNED_ADDRESS, t, in,
-                  "misaligned shared-memory " + access +
-                      " (not a multiple "
-                      "of " +
-                      std::to_string(size) + ")");
+    return fault(cuda::CUDA_ERROR_MISALIGNED_ADDRESS,
+                 "is misaligned (not a multiple of " + std::to_string(size) +
+                     ")");
   if (address >= e.sharedBytes || e.sharedBytes - address < size)
-    return e.fail(cuda::CUDA_ERROR_ILLEGAL_ADDRESS, t, in,
-                  "shared-memory " + access +
-                      " is out of bounds (the block "
-                      "has " +
-                      std::to_string(e.sharedBytes) +
-                      " bytes of shared memory)");
-  ShadowByte *s = e.shadow + address;
-  const uint32_t epoch = e.epoch;
-  for (uint32_t i = 0; i < size; ++i) {
-    ShadowByte &b = s[i];
-    if (!write) {
-      if (b.writeEpoch < e.blockEpoch)
-        return e.fail(cuda::CUDA_ERROR_ILLEGAL_ADDRESS, t, in,
-                      "shared-memory " + access + " reads " +
-                          describeShared(e, address + i) +
-                          ", which was never written");
-      if (b.writeEpoch == epoch && b.writer != t)
-        return e.fail(cuda::CUDA_ERROR_LAUNCH_FAILED, t, in,
-                      "shared-memory race: " + access + " reads " +
-                          describeShared(e, address + i) +
-                          ", written by thread " + e.thread(b.writer) +
-                          " with no bar.sync in between");
-      if (b.readEpoch != epoch) {
-        b.readEpoch = epoch;
-        b.reader = static_cast<uint16_t>(t);
-      } else if (b.reader != t) {
-        b.reader = ManyReaders;
-      }
-    } else {
-      if (b.writeEpoch == epoch && b.writer != t)
-        return e.fail(cuda::CUDA_ERROR_LAUNCH_FAILED, t, in,
-                      "shared-memory race: " + access + " writes " +
-                          describeShared(e, address + i) +
-                          ", written by thread " + e.thread(b.writer) +
-                          " with no bar.sync in between");
-      if (b.readEpoch == epoch && b.reader != t)
-        return e.fail(cuda::CUDA_ERROR_LAUNCH_FAILED, t, in,
-                      "shared-memory race: " + access + " writes " +
-                          describeShared(e, address + i) + ", read by " +
-                          (b.reader == ManyReaders
-                               ? std::string("other threads")
-                               : "thread " + e.thread(b.reader)) +
-                          " with no bar.sync in between");
-      b.writeEpoch = epoch;
-      b.writer = static_cast<uint16_t>(t);
-    }
+    return fault(cuda::CUDA_ERROR_ILLEGAL_ADDRESS,
+                 "is out of bounds (the block has " +
+                     std::to_string(e.sharedBytes) +
+                     " bytes of shared memory)");
+  const Shadow &s = e.shadow;
+  for (uint64_t i = address; i < address + size; ++i) {
+    bool writtenNow = s.writeEpoch[i] == e.epoch && s.writer[i] != t;
+    if (!write && s.writeEpoch[i] < e.blockEpoch)
+      return fault(cuda::CUDA_ERROR_ILLEGAL_ADDRESS,
+                   "reads " + describeShared(e, i) +
+                       ", which was never written");
+    if (writtenNow)
+      return fault(cuda::CUDA_ERROR_LAUNCH_FAILED,
+                   std::string("is a shared-memory race: it ") +
+                       (write ? "writes " : "reads ") + describeShared(e, i) +
+                       ", written by thread " + e.thread(s.writer[i]) +
+                       " with no bar.sync in between");
+    if (write && s.readEpoch[i] == e.epoch && s.reader[i] != t)
+      return fault(cuda::CUDA_ERROR_LAUNCH_FAILED,
+                   "is a shared-memory race: it writes " +
+                       describeShared(e, i) + ", read by " +
+                       (s.reader[i] == ManyReaders
+                            ? std::string("other threads")
+                            : "thread " + e.thread(s.reader[i])) +
+                       " with no bar.sync in between");
   }
-  return true;
+  return e.fail(cuda::CUDA_ERROR_UNKNOWN, t, in,
+                "shared-memory access check failed");
 }
 
 //===----------------------------------------------------------------------===//
@@ -219,13 +200,6 @@ Lanes lanesOf(const std::vector<uint16_t> &threads) {
   return l;
 }
 
-void mergeSorted(std::vector<uint16_t> &into,
-                 const std::vector<uint16_t> &from) {
-  size_t middle = into.size();
-  into.insert(into.end(), from.begin(), from.end());
-  std::inplace_merge(into.begin(), into.begin() + middle, into.end());
-}
-
 /// Runs the thread blocks of one launch.
 class BlockRunner {
 public:
@@ -237,6 +211,13 @@ public:
 private:
   /// Adds a group of threads at pc, merging it into a group already there.
   void addGroup(uint32_t pc, std::vector<uint16_t> &&threads);
+  /// Removes group `index`, keeping its storage for later groups.
+  void removeGroup(size_t index);
+  /// An empty thread list (with storage from a removed group).
+  std::vector<uint16_t> takeList();
+  /// Merges the sorted `from` into the sorted `into`.
+  void mergeSorted(std::vector<uint16_t> &into,
+                   const std::vector<uint16_t> &from);
   /// The group to run next (the lowest pc) and the lowest pc of the others.
   size_t pick(uint32_t &limit) const;
   bool step(size_t index, uint32_t limit);
@@ -248,15 +229,43 @@ private:
   std::vector<uint16_t> blocked; ///< Threads waiting at a barrier.
   uint32_t blockedPc = 0;
   uint32_t live = 0; ///< Threads not exited.
-  std::vector<uint16_t> selected, rest;
+  std::vector<uint16_t> selected, rest, merged;
+  std::vector<std::vector<uint16_t>> spare; ///< Storage of removed groups.
 };
 
+void BlockRunner::mergeSorted(std::vector<uint16_t> &into,
+                              const std::vector<uint16_t> &from) {
+  merged.resize(into.size() + from.size());
+  std::merge(into.begin(), into.end(), from.begin(), from.end(),
+             merged.begin());
+  into.swap(merged);
+}
+
+std::vector<uint16_t> BlockRunner::takeList() {
+  if (spare.empty())
+    return {};
+  std::vector<uint16_t> list = std::move(spare.back());
+  spare.pop_back();
+  list.clear();
+  return list;
+}
+
+void BlockRunner::removeGroup(size_t index) {
+  spare.push_back(std::move(groups[index].threads));
+  if (index + 1 != groups.size())
+    groups[index] = std::move(groups.back());
+  groups.pop_back();
+}
+
 void BlockRunner::addGroup(uint32_t pc, std::vector<uint16_t> &&threads) {
-  if (threads.empty())
+  if (threads.empty()) {
+    spare.push_back(std::move(threads));
     return;
+  }
   for (Group &g : groups)
     if (g.pc == pc) {
       mergeSorted(g.threads, threads);
+      spare.push_back(std::move(threads));
       return;
     }
   groups.push_back({pc, std::move(threads)});
@@ -275,10 +284,12 @@ size_t BlockRunner::pick(uint32_t &limit) const {
 }
 
 bool BlockRunner::run(uint32_t threads) {
-  groups.clear();
+  while (!groups.empty())
+    removeGroup(groups.size() - 1);
   blocked.clear();
   live = threads;
-  std::vector<uint16_t> all(threads);
+  std::vector<uint16_t> all = takeList();
+  all.resize(threads);
   std::iota(all.begin(), all.end(), uint16_t(0));
   groups.push_back({0, std::move(all)});
   for (;;) {
@@ -288,7 +299,7 @@ bool BlockRunner::run(uint32_t threads) {
       // Every thread that has not exited waits at the barrier: release.
       std::sort(blocked.begin(), blocked.end());
       groups.push_back({blockedPc + 1, std::move(blocked)});
-      blocked = {};
+      blocked = takeList();
       ++e.epoch;
     }
     uint32_t limit;
@@ -321,14 +332,14 @@ bool BlockRunner::step(size_t index, uint32_t limit) {
     if (pc == limit) {
       // Another group waits here: join it.
       std::vector<uint16_t> threads = std::move(g->threads);
-      groups.erase(groups.begin() + index);
+      removeGroup(index);
       addGroup(pc, std::move(threads));
       return true;
     }
     if (pc >= size) {
       // Falling off the end of the kernel: as ret.
       live -= uint32_t(g->threads.size());
-      groups.erase(groups.begin() + index);
+      removeGroup(index);
       return true;
     }
     const Inst &in = code[pc];
@@ -351,57 +362,73 @@ bool BlockRunner::step(size_t index, uint32_t limit) {
       if (!blocked.empty() && blockedPc != pc)
         return barrierDivergence(*g, in);
       blockedPc = pc;
-      if (blocked.empty())
-        blocked = std::move(g->threads);
-      else
-        blocked.insert(blocked.end(), g->threads.begin(), g->threads.end());
-      groups.erase(groups.begin() + index);
+      blocked.insert(blocked.end(), g->threads.begin(), g->threads.end());
+      removeGroup(index);
       return true;
     }
-    // Split the group by the guard: `selected` execute the instruction.
-    selected.clear();
-    rest.clear();
-    if (in.guarded) {
-      const uint64_t *p = e.row(in.guard);
-      for (uint16_t t : g->threads)
-        ((p[t] & 1) != in.guardNeg ? selected : rest).push_back(t);
-    } else {
-      selected = g->threads;
-    }
+    // The threads the guard selects (all, without one).
     stats.threadInstructions += lanes.n;
+    const uint32_t n = lanes.n;
+    uint32_t count = n;
+    const uint64_t *p = in.guarded ? e.row(in.guard) : nullptr;
+    const uint64_t want = in.guardNeg ? 0 : 1;
+    if (p) {
+      count = 0;
+      forLanes(lanes, [&](uint32_t t) { count += (p[t] & 1) == want; });
+    }
+    if (count != 0 && count != n) {
+      // Split the group: `selected` execute the instruction.
+      selected.resize(n);
+      rest.resize(n);
+      uint32_t ns = 0, nr = 0;
+      for (uint16_t t : g->threads) {
+        bool on = (p[t] & 1) == want;
+        selected[ns] = t;
+        rest[nr] = t;
+        ns += on;
+        nr += !on;
+      }
+      selected.resize(ns);
+      rest.resize(nr);
+    }
     if (in.kind == Kind::Op) {
-      if (!selected.empty() && !in.fn(e, in, lanesOf(selected)))
+      if (count == n && !in.fn(e, in, lanes))
+        return false;
+      if (count != 0 && count != n && !in.fn(e, in, lanesOf(selected)))
         return false;
       g->pc = pc + 1;
       continue;
     }
     if (in.kind == Kind::Ret) {
-      live -= uint32_t(selected.size());
-      if (rest.empty()) {
-        groups.erase(groups.begin() + index);
+      live -= count;
+      if (count == n) {
+        removeGroup(index);
         return true;
       }
-      g->threads.swap(rest);
+      if (count != 0) {
+        g->threads.swap(rest);
+        lanes = lanesOf(g->threads);
+      }
       g->pc = pc + 1;
-      lanes = lanesOf(g->threads);
       continue;
     }
     // A branch.
     uint32_t target = in.target;
-    if (rest.empty()) {
+    if (count == n) {
       g->pc = target;
       if (target > limit)
         return true; // Let the group now lowest run first.
       continue;
     }
-    if (selected.empty()) {
+    if (count == 0) {
       g->pc = pc + 1;
       continue;
     }
     // Divergence: the threads not branching continue at pc + 1.
     g->threads.swap(rest);
     g->pc = pc + 1;
-    std::vector<uint16_t> taken(selected);
+    std::vector<uint16_t> taken = takeList();
+    taken.swap(selected);
     addGroup(target, std::move(taken));
     return true;
   }
@@ -484,11 +511,16 @@ std::optional<Fault> ptx::run(const Kernel &kernel, Dim3 grid, Dim3 block,
                              ? k.dynamicOffset + dynamicSharedBytes
                              : k.staticShared;
   thread_local std::vector<uint8_t> shared;
-  thread_local std::vector<ShadowByte> shadow;
+  thread_local std::vector<uint32_t> epochs;
+  thread_local std::vector<uint16_t> threadsOf;
   shared.assign(sharedBytes, 0xcd);
-  shadow.assign(sharedBytes, ShadowByte());
+  epochs.assign(2 * size_t(sharedBytes), 0);
+  threadsOf.assign(2 * size_t(sharedBytes), 0);
   e.shared = shared.data();
-  e.shadow = shadow.data();
+  e.shadow.writeEpoch = epochs.data();
+  e.shadow.readEpoch = epochs.data() + sharedBytes;
+  e.shadow.writer = threadsOf.data();
+  e.shadow.reader = threadsOf.data() + sharedBytes;
   e.sharedBytes = sharedBytes;
 
   RunStats stats;

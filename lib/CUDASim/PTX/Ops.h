@@ -241,19 +241,23 @@ template <typename T> struct Bfe {
   using B = uint32_t;
   using C = uint32_t;
   static T apply(const Inst &, T a, uint32_t b, uint32_t c) {
-    constexpr unsigned msb = 8 * sizeof(T) - 1;
-    unsigned pos = b & 0xff, len = c & 0xff;
     using U = Unsigned<T>;
+    constexpr unsigned width = 8 * sizeof(T);
+    unsigned pos = b & 0xff, len = c & 0xff;
+    if (len == 0)
+      return 0;
     U x = static_cast<U>(a);
-    bool sbit = false;
-    if (std::is_signed_v<T> && len != 0)
-      sbit = (x >> std::min(pos + len - 1, msb)) & 1;
-    U d = 0;
-    for (unsigned i = 0; i <= msb; ++i) {
-      bool bit = (i < len && pos + i <= msb) ? ((x >> (pos + i)) & 1) : sbit;
-      d |= static_cast<U>(U(bit) << i);
-    }
-    return static_cast<T>(d);
+    // The sign bit: the field's top bit, or a's msb when the field runs
+    // past it (signed types only).
+    bool sbit =
+        std::is_signed_v<T> && ((x >> std::min(pos + len - 1, width - 1)) & 1);
+    U fill = sbit ? static_cast<U>(~U(0)) : U(0);
+    if (pos >= width)
+      return static_cast<T>(fill);
+    unsigned n = std::min(len, width - pos); // Bits taken from a.
+    U mask =
+        n >= width ? static_cast<U>(~U(0)) : static_cast<U>((U(1) << n) - 1);
+    return static_cast<T>(((x >> pos) & mask) | (fill & ~mask));
   }
 };
 template <typename T> struct Selp {
@@ -675,10 +679,65 @@ inline uint64_t addressOf(Exec &e, const Inst &in, uint32_t t) {
   return e.row(in.op[4])[t] + static_cast<uint64_t>(in.imm);
 }
 
-/// Checks a shared-memory access of `size` bytes by thread t, updating the
-/// shadow; false after recording a fault.
-bool checkShared(Exec &e, const Inst &in, uint32_t t, uint64_t address,
+/// Reports the fault of a shared-memory access by thread t that
+/// checkShared found wrong; returns false.
+bool sharedFault(Exec &e, const Inst &in, uint32_t t, uint64_t address,
                  uint32_t size, bool write);
+
+/// Checks a shared-memory access of Size bytes by thread t (in bounds,
+/// aligned, reading bytes written in this block, no other thread's write of
+/// them, or for a write, read, in this barrier interval) and updates the
+/// shadow; false after recording a fault.
+template <uint32_t Size>
+inline bool checkShared(Exec &e, const Inst &in, uint32_t t, uint64_t address,
+                        bool write) {
+  if (address % Size != 0 || address >= e.sharedBytes ||
+      e.sharedBytes - address < Size)
+    return sharedFault(e, in, t, address, Size, write);
+  const uint32_t epoch = e.epoch;
+  uint32_t *we = e.shadow.writeEpoch + address,
+           *re = e.shadow.readEpoch + address;
+  uint16_t *wr = e.shadow.writer + address, *rd = e.shadow.reader + address;
+  const uint16_t me = static_cast<uint16_t>(t);
+  bool bad = false;
+  if (write) {
+    for (uint32_t i = 0; i < Size; ++i)
+      bad |= (we[i] == epoch && wr[i] != me) | (re[i] == epoch && rd[i] != me);
+    if (bad)
+      return sharedFault(e, in, t, address, Size, write);
+    for (uint32_t i = 0; i < Size; ++i) {
+      we[i] = epoch;
+      wr[i] = me;
+    }
+  } else {
+    for (uint32_t i = 0; i < Size; ++i)
+      bad |= (we[i] < e.blockEpoch) | (we[i] == epoch && wr[i] != me);
+    if (bad)
+      return sharedFault(e, in, t, address, Size, write);
+    for (uint32_t i = 0; i < Size; ++i) {
+      rd[i] = re[i] != epoch || rd[i] == me ? me : ManyReaders;
+      re[i] = epoch;
+    }
+  }
+  return true;
+}
+
+/// checkShared for a run-time size (1, 2, 4, 8 or 16).
+inline bool checkShared(Exec &e, const Inst &in, uint32_t t, uint64_t address,
+                        uint32_t size, bool write) {
+  switch (size) {
+  case 1:
+    return checkShared<1>(e, in, t, address, write);
+  case 2:
+    return checkShared<2>(e, in, t, address, write);
+  case 4:
+    return checkShared<4>(e, in, t, address, write);
+  case 8:
+    return checkShared<8>(e, in, t, address, write);
+  default:
+    return checkShared<16>(e, in, t, address, write);
+  }
+}
 
 template <typename T> bool loadGlobal(Exec &e, const Inst &in, const Lanes &l) {
   const uint32_t size = sizeof(T) * in.count;
@@ -721,7 +780,9 @@ template <typename T> bool loadShared(Exec &e, const Inst &in, const Lanes &l) {
   const uint32_t size = sizeof(T) * in.count;
   return forLanesChecked(l, [&](uint32_t t) {
     uint64_t address = addressOf(e, in, t);
-    if (!checkShared(e, in, t, address, size, /*write=*/false))
+    if (!(in.count == 1
+              ? checkShared<sizeof(T)>(e, in, t, address, /*write=*/false)
+              : checkShared(e, in, t, address, size, /*write=*/false)))
       return false;
     for (unsigned k = 0; k < in.count; ++k) {
       T x;
@@ -737,7 +798,9 @@ bool storeShared(Exec &e, const Inst &in, const Lanes &l) {
   const uint32_t size = sizeof(T) * in.count;
   return forLanesChecked(l, [&](uint32_t t) {
     uint64_t address = addressOf(e, in, t);
-    if (!checkShared(e, in, t, address, size, /*write=*/true))
+    if (!(in.count == 1
+              ? checkShared<sizeof(T)>(e, in, t, address, /*write=*/true)
+              : checkShared(e, in, t, address, size, /*write=*/true)))
       return false;
     for (unsigned k = 0; k < in.count; ++k) {
       T x = get<T>(e.row(in.op[k])[t]);

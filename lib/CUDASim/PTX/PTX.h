@@ -39,7 +39,8 @@ struct KernelParam {
 
 class Kernel;
 
-/// A parsed PTX module.
+/// A parsed PTX module. It does not change once parsed: launches of its
+/// kernels share nothing but what they are passed.
 class Module {
 public:
   /// Parses `text`. On failure returns null and sets `error` to a message
@@ -103,15 +104,24 @@ struct DeviceLimits {
 };
 
 /// Checks a launch before it is enqueued: the grid and block within the
-/// device's limits and the kernel's `.maxntid`, its shared memory within
-/// the device's, and `paramBytes` equal to the kernel's parameter bytes.
+/// device's limits and the kernel's `.maxntid` (the product of its extents
+/// bounds the block's threads) and `.reqntid`, its shared memory (static
+/// and dynamic) within the device's, and `paramBytes` equal to the kernel's
+/// parameter bytes. CUDA_ERROR_INVALID_VALUE for a bad grid, block or
+/// parameter size, CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES for more threads than
+/// `.maxntid` or more shared memory than a block may have.
 std::optional<Fault> checkLaunch(const Kernel &kernel, Dim3 grid, Dim3 block,
                                  unsigned dynamicSharedBytes, size_t paramBytes,
                                  const DeviceLimits &limits = {});
 
 /// Runs `kernel` over `grid` blocks of `block` threads with its parameter
 /// buffer `params` (laid out as getParams says); global memory goes
-/// through `scope`. Returns the first fault.
+/// through `scope`. Returns the first fault (also recorded in `scope`),
+/// after which nothing more runs: the launch's checkLaunch fault (with the
+/// default limits), a fault `scope` already held, or one of the kernel's:
+/// CUDA_ERROR_ILLEGAL_ADDRESS (out of bounds, or a read of memory never
+/// written), CUDA_ERROR_MISALIGNED_ADDRESS, CUDA_ERROR_LAUNCH_FAILED (a
+/// shared-memory race, barrier divergence).
 std::optional<Fault> run(const Kernel &kernel, Dim3 grid, Dim3 block,
                          unsigned dynamicSharedBytes, const uint8_t *params,
                          AccessScope &scope);

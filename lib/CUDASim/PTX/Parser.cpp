@@ -395,7 +395,7 @@ std::unique_ptr<Module::Impl> Parser::parse(std::string &error) {
       }
       if (ok)
         ok = parseKernel(t.line);
-    } else if (t.text == ".func" || t.text == ".weak") {
+    } else if (t.text == ".func") {
       ok = failAt(t, "device functions (.func) are not supported");
     } else if (t.text == ".shared") {
       ok = parseSharedDecl(t.line, /*moduleScope=*/true);
@@ -1041,8 +1041,10 @@ bool Parser::bindSource(Kernel::Impl &k, const RawInst &raw, const RawOp &op,
                         Ty want, bool relaxed, bool symbolOk, unsigned index,
                         uint32_t &row, bool &isSymbol) {
   isSymbol = false;
-  std::string what =
-      "the " + ordinal(index) + " operand of '" + std::string(raw.opcode) + "'";
+  auto what = [&] {
+    return "the " + ordinal(index) + " operand of '" + std::string(raw.opcode) +
+           "'";
+  };
   switch (op.kind) {
   case RawOp::Reg:
     return bindRegister(raw, op.name, want, relaxed, /*pred=*/false, index,
@@ -1055,7 +1057,7 @@ bool Parser::bindSource(Kernel::Impl &k, const RawInst &raw, const RawOp &op,
     for (unsigned s = 0; s < NumSpecials; ++s)
       if (op.name == names[s]) {
         if (tySize(want) != 4 || isFloatTy(want))
-          return fail(raw.line, what + " is " + std::string(op.name) +
+          return fail(raw.line, what() + " is " + std::string(op.name) +
                                     ", a 32-bit special register, where " +
                                     tyName(want) + " is expected");
         k.specialsUsed |= 1u << s;
@@ -1067,11 +1069,11 @@ bool Parser::bindSource(Kernel::Impl &k, const RawInst &raw, const RawOp &op,
   }
   case RawOp::Int:
     if (isFloatTy(want))
-      return fail(raw.line, what + " is an integer where " +
+      return fail(raw.line, what() + " is an integer where " +
                                 std::string(tyName(want)) +
                                 " is expected (write 0f/0d hex floats)");
     if (!fitsInt(op.value, tySize(want)))
-      return fail(raw.line, what + " is out of range of " + tyName(want));
+      return fail(raw.line, what() + " is out of range of " + tyName(want));
     row = k.constantBase +
           constantRow(k, tySize(want) >= 8
                              ? op.value
@@ -1086,7 +1088,7 @@ bool Parser::bindSource(Kernel::Impl &k, const RawInst &raw, const RawOp &op,
     } else if (want == Ty::F64) {
       bits = op.isDouble ? op.value : put<double>(get<float>(op.value));
     } else {
-      return fail(raw.line, what + " is a floating-point constant where " +
+      return fail(raw.line, what() + " is a floating-point constant where " +
                                 std::string(tyName(want)) + " is expected");
     }
     row = k.constantBase + constantRow(k, bits);
@@ -1109,10 +1111,10 @@ bool Parser::bindSource(Kernel::Impl &k, const RawInst &raw, const RawOp &op,
                                     "' is not supported");
     }
     return fail(raw.line,
-                "unknown symbol '" + std::string(op.name) + "' as " + what);
+                "unknown symbol '" + std::string(op.name) + "' as " + what());
   }
   default:
-    return fail(raw.line, "bad operand: " + what +
+    return fail(raw.line, "bad operand: " + what() +
                               " must be a register or "
                               "a constant");
   }
@@ -1189,6 +1191,9 @@ bool Parser::bindInst(Kernel::Impl &k, uint32_t index, const RawInst &raw,
                               std::string(raw.opcode) +
                               "': " + it->second.error);
   const OpSpec &spec = it->second.spec;
+  if (spec.kind == Kind::Op && !spec.fn)
+    return fail(raw.line,
+                "unsupported instruction '" + std::string(raw.opcode) + "'");
   if (raw.numOps != spec.numSlots)
     return fail(raw.line, "'" + std::string(raw.opcode) + "' expects " +
                               std::to_string(spec.numSlots) + " operand" +
