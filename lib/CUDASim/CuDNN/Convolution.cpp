@@ -617,6 +617,15 @@ Status resnetc::cudasim::dnn::checkAlgorithm(const ConvProblem &pr, int algo) {
                     " convolution algorithm");
   Shape s = shapeOf(pr);
   std::string name = algorithmName(pr.kind, algo);
+  // $RESNETC_SIM_CUDNN_NO_FWD_ALGOS (a comma-separated list of forward
+  // algorithm numbers) plays a cuDNN build or GPU on which those cannot run,
+  // to check how callers cope.
+  if (pr.kind == ConvKind::Forward)
+    if (const char *off = std::getenv("RESNETC_SIM_CUDNN_NO_FWD_ALGOS")) {
+      std::string list = std::string(",") + off + ",";
+      if (list.find("," + std::to_string(algo) + ",") != std::string::npos)
+        return notSupported(name + " is off ($RESNETC_SIM_CUDNN_NO_FWD_ALGOS)");
+    }
   switch (pr.kind) {
   case ConvKind::Forward:
     switch (algo) {

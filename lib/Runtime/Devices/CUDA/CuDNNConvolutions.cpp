@@ -256,10 +256,17 @@ static bool acceptable(const Perf &perf, bool deterministic,
 }
 
 Status CuDNNConvolution::chooseByHeuristic(bool deterministic) {
-  if (isFused() && !call.relu)
+  if (isFused() && !call.relu && !split) {
     // cuDNN runs the fused call with CUDNN_ACTIVATION_IDENTITY only with
-    // IMPLICIT_PRECOMP_GEMM.
-    return chooseAlgorithm(CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM);
+    // IMPLICIT_PRECOMP_GEMM. Where that algorithm cannot run this call, the
+    // call is split: a plain convolution, then the bias and the residual
+    // added by cudnnAddTensor.
+    if (Status s = chooseAlgorithm(
+            CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM);
+        s)
+      return s;
+    split = true;
+  }
   int returned = 0;
   // Why the best-ranked algorithm cannot run, if none can.
   cudnnStatus_t firstStatus = CUDNN_STATUS_SUCCESS;
@@ -306,10 +313,10 @@ Status CuDNNConvolution::chooseByHeuristic(bool deterministic) {
 
 Expected<float> CuDNNConvolution::chooseBySearch(bool deterministic,
                                                  const SearchBuffers &b) {
-  if (isFused() && !call.relu) {
-    if (Status s = chooseByHeuristic(deterministic); !s)
-      return s.takeError();
-    return 0.0f;
+  if (isFused() && !call.relu && !split) {
+    if (chooseAlgorithm(CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM))
+      return 0.0f;
+    split = true; // see chooseByHeuristic
   }
   auto *xp = reinterpret_cast<void *>(b.x);
   auto *wp = reinterpret_cast<void *>(b.w);
@@ -392,11 +399,18 @@ Status CuDNNConvolution::run(DeviceAddress arena, DeviceAddress workspace,
   auto *ws = reinterpret_cast<void *>(workspace);
   if (call.name == "cudnn.conv2d_forward") {
     void *out = operand(offsets.size() - 1);
-    if (!isFused()) {
+    if (!isFused() || split) {
       RESNETC_CUDNN(cudnnConvolutionForward(
           handle, &one, x, operand(0), w, operand(1), conv,
           static_cast<cudnnConvolutionFwdAlgo_t>(algorithm), ws, workspaceSize,
           &zero, y, out));
+      if (split && call.bias)
+        RESNETC_CUDNN(cudnnAddTensor(handle, &one, bias, operand(2), &one, y,
+                                     out));
+      if (split && call.residual)
+        RESNETC_CUDNN(cudnnAddTensor(handle, &one, z,
+                                     operand(call.bias ? 3 : 2), &one, y,
+                                     out));
       return Status::success();
     }
     void *biasData =

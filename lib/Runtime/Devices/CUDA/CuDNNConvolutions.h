@@ -104,6 +104,9 @@ private:
   cuda::cudnnConvolutionDescriptor_t conv = nullptr;
   cuda::cudnnActivationDescriptor_t activation = nullptr;
   int algorithm = -1;
+  /// A fused call without ReLU that IMPLICIT_PRECOMP_GEMM cannot run: a
+  /// plain convolution, then cudnnAddTensor for the bias and the residual.
+  bool split = false;
   uint64_t workspaceBytes = 0, largestOperand = 0, biasBytes = 0;
 };
 
