@@ -26,7 +26,7 @@ by default it runs in tf32 only, PyTorch's default precision
 
 usage: gpu.py --resnet-run PATH --artifacts DIR --out results.json
               [--steps N] [--only WORKLOAD_PRECISION,...]
-              [--compile-precisions P,...]
+              [--compile-precisions P,...] [--resnetc-only --device D]
 """
 
 import argparse
@@ -112,9 +112,11 @@ def bench_torch(model_name, shape, classes, batch, train, sgd, precision,
             "peak_memory_gb": torch.cuda.max_memory_allocated() / 1e9}
 
 
-def bench_resnetc(resnet_run, artifact, train, sgd, steps):
+def bench_resnetc(resnet_run, artifact, train, sgd, steps, device=""):
     """Images per second and device memory of resnet-run --benchmark."""
     cmd = [resnet_run, artifact, "--benchmark", str(steps)]
+    if device:
+        cmd += ["--device", device]
     if train:
         cmd += ["--train", "--lr", str(sgd["lr"])]
     out = subprocess.run(cmd, check=True, capture_output=True,
@@ -134,12 +136,18 @@ def main(argv):
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--only", default="",
                     help="comma-separated workload_precision names")
+    ap.add_argument("--resnetc-only", action="store_true",
+                    help="run resnetc's side alone (a dry run of the "
+                    "script, e.g. with --device cuda-sim and small steps)")
+    ap.add_argument("--device", default="",
+                    help="resnet-run --device (default: the GPU)")
     ap.add_argument("--compile-precisions", default="tf32",
                     help="precisions also run with torch.compile ('' for "
                     "none)")
     args = ap.parse_args(argv[1:])
     report = {
-        "gpu": torch.cuda.get_device_name(0),
+        "gpu": ("n/a" if args.resnetc_only else
+                torch.cuda.get_device_name(0)),
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version(),
@@ -161,7 +169,8 @@ def main(argv):
                    "batch": batch}
             for side, fn in (
                     ("resnetc", lambda: bench_resnetc(
-                        args.resnet_run, artifact, train, sgd, args.steps)),
+                        args.resnet_run, artifact, train, sgd, args.steps,
+                        args.device)),
                     ("torch_eager", lambda: bench_torch(
                         model, shape, classes, batch, train, sgd, precision,
                         False, args.steps)),
@@ -171,11 +180,14 @@ def main(argv):
                 if side == "torch_compile" and precision not in \
                         args.compile_precisions.split(","):
                     continue
+                if side != "resnetc" and args.resnetc_only:
+                    continue
                 try:
                     row[side] = fn()
                 except Exception as e:  # report and go on
                     row[side] = {"error": str(e)[-2000:]}
-                torch.cuda.empty_cache()
+                if not args.resnetc_only:
+                    torch.cuda.empty_cache()
             for side in ("torch_eager", "torch_compile"):
                 if "images_per_s" in row.get(side, {}) and \
                         "images_per_s" in row["resnetc"]:
