@@ -200,13 +200,23 @@ public:
     return Status::success();
   }
   Status synchronize(EventId event) override {
-    RESNETC_CU("the GPU failed: ", cuEventSynchronize(events.at(event)));
-    return Status::success();
+    return checkAsync(cu.cuEventSynchronize(events.at(event)));
   }
   Status synchronize() override {
-    RESNETC_CU("the GPU failed: ", cuStreamSynchronize(compute));
-    RESNETC_CU("the GPU failed: ", cuStreamSynchronize(transfer));
-    return Status::success();
+    if (Status s = checkAsync(cu.cuStreamSynchronize(compute)); !s)
+      return s;
+    return checkAsync(cu.cuStreamSynchronize(transfer));
+  }
+  /// A failure reported when waiting: a kernel or copy enqueued before
+  /// failed, and which one is not known here.
+  Status checkAsync(CUresult r) const {
+    if (r == CUDA_SUCCESS)
+      return Status::success();
+    return Error(name + " failed running what was enqueued: " +
+                 cu.describe(r) +
+                 (syncSteps ? ""
+                            : "; rerun with RESNETC_CUDA_SYNC=1 to find the "
+                              "step that fails"));
   }
 
   CUstream stream(Queue queue) const {
