@@ -4,7 +4,8 @@
 # artifacts (every block kind, fp32 with cuDNN and with generated
 # convolutions, tf32, bf16; CPU artifacts to compare with), the d2l
 # ResNet-18 training artifact, the benchmark artifacts, and a copy of
-# Fashion-MNIST. Writes test/gpu/artifacts/ (ignored by git; carry it).
+# Fashion-MNIST. Writes test/gpu/artifacts/ (ignored by git; carry it): the
+# compiled files in one compressed bundle.tar.xz, and the dataset.
 #
 # usage: test/gpu/prepare.sh [BUILD_DIR]     (default build)
 set -euo pipefail
@@ -48,4 +49,8 @@ done
 
 # 4. The data.
 cp /usr/share/datasets/fashion-mnist/*.gz "$out/fashion-mnist/"
+
+# PTX compresses well: what travels stays small.
+tar -C "$out" -cJf "$out/bundle.tar.xz" numerics bench d2l_resnet18.train.ptx
+rm -rf "$out/numerics" "$out/bench" "$out/d2l_resnet18.train.ptx"
 du -sh "$out"

@@ -40,6 +40,9 @@ stage() { # NAME STATUS
 left() { echo $(( 530 - ($(date +%s) - start) )); }
 
 [ -d "$A" ] || { log "no $A: run test/gpu/prepare.sh first and carry it"; exit 1; }
+if [ -f "$A/bundle.tar.xz" ]; then
+  tar -C "$A" -xJf "$A/bundle.tar.xz" && rm "$A/bundle.tar.xz"
+fi
 
 # 1. The runtime, without MLIR.
 jobs=$(nproc)

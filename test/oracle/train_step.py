@@ -330,9 +330,14 @@ def main(argv):
             if args.no_compile:
                 assert os.path.exists(out), f"{out} was not compiled"
                 return
+            more = args.resnetc_flags.split()
+            if target:
+                # The CPU target has its own convolutions and precision.
+                more = [f for f in more if not f.startswith(
+                    ("--conv", "--arch", "--precision"))]
             subprocess.run([resnetc, *(target or target_flags), src,
                             "--batch", str(batch), "--mode=train", *flags,
-                            *args.resnetc_flags.split(), "-o", out],
+                            *more, "-o", out],
                            check=True)
 
         def run(artifact, *more, device=None):
