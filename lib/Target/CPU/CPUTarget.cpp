@@ -10,13 +10,15 @@
 //    convention), optimized at O3 for the host CPU.
 // 4. Each kernel gets an exported `<kernel>_entry(void **args, int64_t n)`,
 //    the plan becomes the global `resnetc_plan`, and the object is linked
-//    into a shared library with the system's C compiler driver.
+//    into a shared library with the system's C compiler driver and written
+//    to the output (runtime::writeFileAtomically).
 //
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/CPUTarget.h"
 #include "ConvCodegen.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
+#include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Target/Kernels.h"
 #include "resnetc/Target/Storage.h"
 
@@ -246,15 +248,16 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     }
     codegen.run(*llvmModule);
   }
-  // Link to a temporary name, then rename: the user's file is replaced only
-  // by a complete library.
-  // A unique name, so that concurrent compiles to one path do not collide.
+  // Link to a temporary file, then write it out through writeFileAtomically:
+  // the user's file is replaced only by a complete library, a symbolic link
+  // is written through, and a device (-o /dev/null) is written, not
+  // replaced.
   llvm::SmallString<128> tmpLibrary;
-  if (std::error_code ec = llvm::sys::fs::createUniqueFile(
-          options.outputPath + ".tmp-%%%%%%", tmpLibrary)) {
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("resnetc", "so", tmpLibrary)) {
     llvm::sys::fs::remove(objectPath);
-    module.emitError("cannot write next to ")
-        << options.outputPath << ": " << ec.message();
+    module.emitError("cannot create a temporary shared library: ")
+        << ec.message();
     return failure();
   }
   std::string error;
@@ -265,11 +268,17 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     module.emitError(error);
     return failure();
   }
-  if (std::error_code ec =
-          llvm::sys::fs::rename(tmpLibrary, options.outputPath)) {
-    llvm::sys::fs::remove(tmpLibrary);
-    module.emitError("cannot write ")
-        << options.outputPath << ": " << ec.message();
+  runtime::Expected<std::vector<uint8_t>> library =
+      runtime::readFileBytes(tmpLibrary.str().str());
+  llvm::sys::fs::remove(tmpLibrary);
+  if (!library) {
+    module.emitError(library.error().message());
+    return failure();
+  }
+  if (runtime::Status st = runtime::writeFileAtomically(
+          options.outputPath, {{library->data(), library->size()}}, 0777);
+      !st) {
+    module.emitError(st.message());
     return failure();
   }
   return success();
