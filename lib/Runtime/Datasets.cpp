@@ -487,7 +487,8 @@ resnetc::runtime::loadIdxDataset(const std::string &imagesPath,
 
 Expected<ImageDataset> resnetc::runtime::loadDataset(std::string_view name,
                                                      int64_t h, int64_t w,
-                                                     int64_t limit) {
+                                                     int64_t limit,
+                                                     int64_t numClasses) {
   Expected<DatasetFiles> files = resolveDataset(name);
   if (!files)
     return files.takeError();
@@ -502,7 +503,8 @@ Expected<ImageDataset> resnetc::runtime::loadDataset(std::string_view name,
       return Error(msg);
     }
   }
-  return loadIdxDataset(files->images, files->labels, h, w, limit, 10, display);
+  return loadIdxDataset(files->images, files->labels, h, w, limit, numClasses,
+                        display);
 }
 
 Expected<Batch> resnetc::runtime::getBatch(const ImageDataset &dataset,
