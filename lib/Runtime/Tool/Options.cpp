@@ -86,7 +86,9 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "  --dump-activations DIR\n"
     "                        write every tensor each step of infer and\n"
     "                        train_step produces to DIR as\n"
-    "                        <entry>.<run>.<step>.<kernel>.<result>.npy\n";
+    "                        <entry>.<run>.<step>.<kernel>.<result>.npy\n"
+    "  Outputs may not name an input; a symbolic link is written through,\n"
+    "  a device or FIFO (/dev/null) written directly.\n";
 
 namespace {
 bool parseInt(const std::string &text, int64_t &out) {
