@@ -215,6 +215,13 @@ resnetc::runtime::resolveOutputPath(const std::string &path) {
       int err = errno;
       if (err != ENOENT)
         return Error(path + ": " + describeErrno(err));
+      // The links of /proc/self/fd (behind /dev/stdout) name pipes and
+      // sockets by text ("pipe:[123]") that no lookup finds; the kernel
+      // follows them all the same. What the path opens is written directly.
+      struct stat followed;
+      if (hops > 0 && ::stat(path.c_str(), &followed) == 0 &&
+          !S_ISDIR(followed.st_mode))
+        return OutputTarget{OutputTarget::Kind::Stream, path};
       std::string dir = parentDirectory(current);
       struct stat ds;
       if (::stat(dir.c_str(), &ds) != 0) {

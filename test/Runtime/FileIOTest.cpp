@@ -244,6 +244,21 @@ TEST(FileIOTest, WritesFifosDirectly) {
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
 }
 
+TEST(FileIOTest, WritesStandardOutputLinks) {
+  // /dev/stdout is a link to /proc/self/fd/1, whose target for a pipe is
+  // "pipe:[N]": written directly, through the kernel's link.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::string path = "/proc/self/fd/" + std::to_string(fds[1]);
+  Status st = writeFileAtomically(path, {{"piped", 5}});
+  ::close(fds[1]);
+  ASSERT_TRUE(st) << st.message();
+  char buf[8] = {};
+  EXPECT_EQ(::read(fds[0], buf, sizeof(buf)), 5);
+  ::close(fds[0]);
+  EXPECT_EQ(std::string(buf), "piped");
+}
+
 TEST(FileIOTest, ReplacedFileKeepsItsPermissions) {
   ScratchDir dir;
   std::string path = dir.file("f");
