@@ -290,11 +290,13 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
       return Error(checkpoint + ": was written training on --data " +
                    info->data + "; resume with the same data");
     if (info->limit != options.limit)
-      return Error(
-          checkpoint + ": was written with " +
-          (info->limit < 0 ? std::string("no --limit")
-                           : "--limit " + std::to_string(info->limit)) +
-          "; resume with the same " + (info->limit < 0 ? "(none)" : "--limit"));
+      return Error(checkpoint +
+                   (info->limit < 0
+                        ? std::string(": was written without --limit; resume "
+                                      "without it")
+                        : ": was written with --limit " +
+                              std::to_string(info->limit) +
+                              "; resume with the same --limit"));
     if (info->epoch >= options.epochs)
       return Error(checkpoint + ": is of epoch " + std::to_string(info->epoch) +
                    ", and --epochs " + std::to_string(options.epochs) +
@@ -362,8 +364,7 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                     static_cast<size_t>(imageSize) * sizeof(float));
         next->labels[i] = train.labels[index];
       }
-      if (Status st = exec.submitTrainStep(static_cast<float>(options.lr));
-          !st)
+      if (Status st = exec.submitTrainStep(static_cast<float>(options.lr)); !st)
         return st;
       if (exec.inFlight() == 2)
         if (Status st = finishOne(); !st)
@@ -408,11 +409,9 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
       if (Status s = writeSafeTensors(checkpoint, tensors, meta); !s)
         return s;
       std::string plot = plotMetricsSVG(history);
-      if (Status s = writeFileAtomically(csv, {{rows.data(), rows.size()}});
-          !s)
+      if (Status s = writeFileAtomically(csv, {{rows.data(), rows.size()}}); !s)
         return s;
-      if (Status s = writeFileAtomically(svg, {{plot.data(), plot.size()}});
-          !s)
+      if (Status s = writeFileAtomically(svg, {{plot.data(), plot.size()}}); !s)
         return s;
       lastCheckpoint = epoch;
     }

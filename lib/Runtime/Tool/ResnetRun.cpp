@@ -441,9 +441,9 @@ Status checkCommandLine(const RunOptions &opts) {
   if (opts.benchmark) {
     if (!opts.data.empty())
       return Error("--benchmark runs on random data; drop --data");
-    for (const char *o :
-         {"--logits", "--predictions", "--save-weights", "--labels", "--limit",
-          "--checkpoint", "--dump-activations", "--train-steps"})
+    for (const char *o : {"--logits", "--predictions", "--save-weights",
+                          "--labels", "--limit", "--checkpoint", "--resume",
+                          "--epochs", "--dump-activations", "--train-steps"})
       if (opts.given.count(o))
         return Error(std::string("--benchmark runs on random data and "
                                  "writes nothing; drop ") +
