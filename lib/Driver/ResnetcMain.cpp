@@ -402,7 +402,6 @@ int resnetc::resnetcMain(int argc, char **argv) {
   };
 
   if (emitKind == EmitKind::AST) {
-    std::ostringstream os;
     std::ostringstream ast;
     dumpAST(session.getUserModule(), session.getSourceManager(), ast);
     os << ast.str();
