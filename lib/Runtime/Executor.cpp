@@ -165,6 +165,15 @@ static Status checkFinite(const HostTensor &t, const std::string &name,
   return Status::success();
 }
 
+/// `name` without `suffix`, or "" when it does not end with it.
+static std::string withoutSuffix(const std::string &name,
+                                 const std::string &suffix) {
+  bool has =
+      name.size() > suffix.size() &&
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return has ? name.substr(0, name.size() - suffix.size()) : "";
+}
+
 Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
                                const std::string &source,
                                MissingVelocities missing) {
@@ -197,14 +206,14 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
     if (byName.count(name))
       continue;
     // A training checkpoint's velocities load into an inference plan,
-    // which has no use for them.
-    const std::string suffix = ".velocity";
-    if (name.size() > suffix.size() &&
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      auto param = byName.find(name.substr(0, name.size() - suffix.size()));
-      if (param != byName.end() && param->second->role == BufferRole::Param)
-        continue;
-    }
+    // which has no use for them; so does PyTorch's counter of a batch norm
+    // (`num_batches_tracked`), which resnetc does not keep.
+    auto param = byName.find(withoutSuffix(name, ".velocity"));
+    if (param != byName.end() && param->second->role == BufferRole::Param)
+      continue;
+    std::string counterOf = withoutSuffix(name, ".num_batches_tracked");
+    if (!counterOf.empty() && byName.count(counterOf + ".running_mean"))
+      continue;
     return Error(source + " holds '" + name +
                  "', which the model has no parameter for: is it another "
                  "model's checkpoint?");

@@ -68,7 +68,8 @@ public:
   /// velocities are taken from `tensors` when present (resuming, checked
   /// likewise); absent ones are treated as `missing` says. A tensor that is
   /// none of these (nor the velocity of a parameter, which an inference
-  /// plan ignores) is an error: it belongs to another model. Checks
+  /// plan ignores, nor PyTorch's `num_batches_tracked` of a batch norm) is
+  /// an error: it belongs to another model. Checks
   /// everything before writing anything; runs `prepare`.
   Status
   setParameters(const std::map<std::string, HostTensor> &tensors,
