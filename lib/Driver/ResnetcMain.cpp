@@ -3,7 +3,10 @@
 // resnetc MODEL.rn [--summary] [--emit=ast|rn] [--batch N] [-o FILE]
 //
 // Reads a model, checks it (every error is located and ends with exit code
-// 1), and prints what was asked for.
+// 1), and prints what was asked for. The input must be a regular file (or
+// standard input, `-`) of at most 16 MiB, checked as it is read; every
+// output goes through runtime::writeFileAtomically (written through
+// symbolic links, devices written directly) and may not be the input.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +14,7 @@
 #include "resnetc/Frontend/Frontend.h"
 #include "resnetc/Frontend/MLIRGen.h"
 #include "resnetc/Pipeline/Pipelines.h"
+#include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Target/CPUTarget.h"
 #include "resnetc/Target/CUDATarget.h"
 
@@ -19,13 +23,9 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <sstream>
@@ -84,7 +84,8 @@ static cl::opt<EmitKind> emitKind(
     cl::cat(resnetcCategory));
 static cl::opt<Target> target(
     "target",
-    cl::desc("What to compile for (default: cuda, or cpu for -o FILE.so)"),
+    cl::desc("What to compile for (default: from -o: cpu for FILE.so, cuda "
+             "for FILE.ptx; cuda for --emit)"),
     cl::init(Target::CUDA),
     cl::values(clEnumValN(Target::CPU, "cpu",
                           "a shared library for this machine's CPU"),
@@ -159,6 +160,38 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
+/// An empty value given to an option (`-o ""`, `--momentum=`) or as the
+/// input is an error: LLVM's parser would take some of them as a default
+/// value. Returns the option at fault, or an empty string.
+static std::string findEmptyValue(int argc, char **argv) {
+  static const char *const valueOptions[] = {
+      "o",    "emit", "target",    "mode",   "momentum", "weight-decay",
+      "arch", "conv", "precision", "layout", "batch"};
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg(argv[i]);
+    if (arg.empty())
+      return "the input";
+    if (arg == "-" || !arg.starts_with("-"))
+      continue;
+    if (arg == "--")
+      return std::string();
+    llvm::StringRef name = arg.ltrim('-');
+    auto [key, value] = name.split('=');
+    bool takesValue = llvm::is_contained(valueOptions, key);
+    if (!takesValue)
+      continue;
+    if (name.contains('=')) {
+      if (value.empty())
+        return "-" + std::string(arg.starts_with("--") ? "-" : "") + key.str();
+      continue;
+    }
+    if (i + 1 < argc && llvm::StringRef(argv[i + 1]).empty())
+      return arg.str();
+    ++i;
+  }
+  return std::string();
+}
+
 /// The entries of --mode and the SGD settings.
 static EntryOptions getEntryOptions() {
   EntryOptions entries;
@@ -229,6 +262,10 @@ int resnetc::resnetcMain(int argc, char **argv) {
        << ")\n";
   });
   cl::HideUnrelatedOptions(resnetcCategory);
+  if (std::string empty = findEmptyValue(argc, argv); !empty.empty())
+    return fail(empty == "the input"
+                    ? std::string("the input file name is empty")
+                    : "option " + empty + " needs a value, and it is empty");
   cl::ParseCommandLineOptions(
       argc, argv,
       "resnetc: a compiler for ResNet-family CNNs\n\n"
@@ -247,19 +284,43 @@ int resnetc::resnetcMain(int argc, char **argv) {
   if (inputFilename != "-" && llvm::sys::fs::is_directory(inputFilename))
     return fail("'" + inputFilename + "' is a directory, not a .rn file");
 
-  auto bufferOr = llvm::MemoryBuffer::getFileOrSTDIN(inputFilename,
-                                                     /*IsText=*/true);
-  if (std::error_code ec = bufferOr.getError())
-    return fail("cannot open '" + inputFilename + "': " + ec.message());
-  if ((*bufferOr)->getBufferSize() > kMaxInputBytes)
-    return fail("'" + inputFilename +
-                "' is larger than 16 MiB; is it a .rn "
-                "file?");
+  // Read at most the limit, as it is read: neither /dev/zero nor a growing
+  // file can exhaust memory; a FIFO or a device is refused without blocking.
+  bool tooLarge = false;
+  runtime::Expected<std::vector<uint8_t>> input =
+      inputFilename == "-"
+          ? runtime::readDescriptorBytes(0, "<stdin>", kMaxInputBytes,
+                                         &tooLarge)
+          : runtime::readFileBytes(inputFilename, kMaxInputBytes, &tooLarge);
+  if (!input) {
+    if (tooLarge)
+      return fail((inputFilename == "-" ? std::string("standard input")
+                                        : "'" + inputFilename + "'") +
+                  " is larger than 16 MiB; is it a .rn file?");
+    std::string why = input.error().message();
+    std::string prefix = inputFilename + ": ";
+    if (why.rfind(prefix, 0) == 0)
+      why = why.substr(prefix.size());
+    if (why == "not a regular file")
+      why += " (a model is a .rn file; give - to read one from standard "
+             "input)";
+    return fail("cannot open '" + inputFilename + "': " + why);
+  }
+  if (outputFilename != "-") {
+    // The input is never overwritten, whatever links lead to it.
+    if (inputFilename != "-" &&
+        runtime::isSameFile(inputFilename, outputFilename))
+      return fail("the output '" + outputFilename + "' is the input file '" +
+                  inputFilename + "'; name another output file");
+    if (runtime::Status st = runtime::checkOutputWritable(outputFilename); !st)
+      return fail("cannot write the output: " + st.message());
+  }
 
   FrontendSession session;
   std::string displayName =
       inputFilename == "-" ? std::string("<stdin>") : inputFilename.getValue();
-  bool parsed = session.parse(displayName, (*bufferOr)->getBuffer().str());
+  bool parsed =
+      session.parse(displayName, std::string(input->begin(), input->end()));
   auto printDiags = [&] {
     std::ostringstream os;
     session.getDiagnostics().print(os);
@@ -273,10 +334,20 @@ int resnetc::resnetcMain(int argc, char **argv) {
   // Without --emit or --summary, `-o FILE` asks for the compiled artifact.
   bool buildArtifact =
       emitKind == EmitKind::None && !summary && outputFilename != "-";
-  // `-o FILE.so` without --target asks for the CPU artifact.
-  if (!target.getNumOccurrences() && buildArtifact &&
-      llvm::StringRef(outputFilename).ends_with(".so"))
-    target = Target::CPU;
+  // Without --target, an artifact's name says what to compile: FILE.so for
+  // the CPU, FILE.ptx for CUDA; any other name needs --target.
+  if (!target.getNumOccurrences() && buildArtifact) {
+    llvm::StringRef out(outputFilename);
+    if (out.ends_with(".so"))
+      target = Target::CPU;
+    else if (out.ends_with(".ptx"))
+      target = Target::CUDA;
+    else
+      return fail("'" + outputFilename +
+                  "': cannot tell the target from the name; say "
+                  "--target=cpu or --target=cuda (or name the output "
+                  "model.so or model.ptx)");
+  }
   bool cudaEmit = emitKind == EmitKind::GPU || emitKind == EmitKind::NVVM ||
                   emitKind == EmitKind::PTX;
   if (cudaEmit && target != Target::CUDA)
@@ -314,27 +385,27 @@ int resnetc::resnetcMain(int argc, char **argv) {
                 "': a CUDA artifact is PTX, not a shared library; name it "
                 "model.ptx");
 
-  if (buildArtifact) {
-    llvm::StringRef dir = llvm::sys::path::parent_path(outputFilename);
-    if (!dir.empty() && !llvm::sys::fs::is_directory(dir))
-      return fail("cannot open output file '" + outputFilename +
-                  "': No such file or directory");
-  }
-
-  std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> output;
-  if (!buildArtifact) {
-    output = mlir::openOutputFile(outputFilename, &error);
-    if (!output)
-      return fail(error);
-  }
+  // Text outputs are collected and written at the end, in one piece.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  auto writeOutput = [&]() -> int {
+    os.flush();
+    if (outputFilename == "-") {
+      llvm::outs() << text;
+      return 0;
+    }
+    if (runtime::Status st = runtime::writeFileAtomically(
+            outputFilename, {{text.data(), text.size()}});
+        !st)
+      return fail(st.message());
+    return 0;
+  };
 
   if (emitKind == EmitKind::AST) {
-    std::ostringstream os;
-    dumpAST(session.getUserModule(), session.getSourceManager(), os);
-    output->os() << os.str();
-    output->keep();
-    return 0;
+    std::ostringstream ast;
+    dumpAST(session.getUserModule(), session.getSourceManager(), ast);
+    os << ast.str();
+    return writeOutput();
   }
 
   std::optional<Network> net = session.analyze();
@@ -343,19 +414,16 @@ int resnetc::resnetcMain(int argc, char **argv) {
     return 1;
   }
   if (summary) {
-    std::ostringstream os;
-    printSummary(*net, os);
-    output->os() << os.str();
+    std::ostringstream table;
+    printSummary(*net, table);
+    os << table.str();
   }
-  if (summary && emitKind == EmitKind::None) {
-    output->keep();
-    return 0;
-  }
+  if (summary && emitKind == EmitKind::None)
+    return writeOutput();
   if (!buildArtifact && emitKind == EmitKind::None) {
-    output->os() << "model " << net->name << " is valid: " << net->totalParams()
-                 << " parameters, " << net->totalMACs() << " MACs per image\n";
-    output->keep();
-    return 0;
+    os << "model " << net->name << " is valid: " << net->totalParams()
+       << " parameters, " << net->totalMACs() << " MACs per image\n";
+    return writeOutput();
   }
 
   mlir::DialectRegistry registry;
@@ -390,23 +458,21 @@ int resnetc::resnetcMain(int argc, char **argv) {
   case EmitKind::Plan:
   case EmitKind::LLVM:
   case EmitKind::None: {
-    std::string text;
-    bool compiled = target == Target::CUDA ? compileCUDA(*module, text)
-                                           : compileCPU(*module, text);
+    std::string compiledText;
+    bool compiled = target == Target::CUDA ? compileCUDA(*module, compiledText)
+                                           : compileCPU(*module, compiledText);
     if (!compiled)
       return fail("compiling '" + inputFilename + "' for " +
                   (target == Target::CUDA ? "CUDA" : "the CPU") + " failed");
     if (buildArtifact)
       return 0;
-    output->os() << text;
-    output->keep();
-    return 0;
+    os << compiledText;
+    return writeOutput();
   }
   case EmitKind::AST:
     break;
   }
-  module->print(output->os());
-  output->os() << "\n";
-  output->keep();
-  return 0;
+  module->print(os);
+  os << "\n";
+  return writeOutput();
 }

@@ -32,7 +32,9 @@ public:
   static Expected<ByteSource> open(const std::string &path) {
     int fd;
     do {
-      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      // O_NONBLOCK: a FIFO without a writer is refused below, not waited
+      // for.
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
       int err = errno;
@@ -46,6 +48,11 @@ public:
     }
     if (S_ISDIR(st.st_mode))
       return Error(path + ": " + describeErrno(EISDIR));
+    if (!S_ISREG(st.st_mode))
+      return Error(path + ": not a regular file");
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0)
+      (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     unsigned char magic[2] = {0, 0};
     ssize_t n;
     do {
@@ -61,7 +68,7 @@ public:
         return Error(path + ": cannot open the gzip stream");
       src.fd = -1; // Owned by the gzip stream now.
       gzbuffer(src.gz, 1 << 17);
-    } else if (S_ISREG(st.st_mode)) {
+    } else {
       src.plainSize = static_cast<uint64_t>(st.st_size);
     }
     return src;
@@ -480,7 +487,8 @@ resnetc::runtime::loadIdxDataset(const std::string &imagesPath,
 
 Expected<ImageDataset> resnetc::runtime::loadDataset(std::string_view name,
                                                      int64_t h, int64_t w,
-                                                     int64_t limit) {
+                                                     int64_t limit,
+                                                     int64_t numClasses) {
   Expected<DatasetFiles> files = resolveDataset(name);
   if (!files)
     return files.takeError();
@@ -495,7 +503,8 @@ Expected<ImageDataset> resnetc::runtime::loadDataset(std::string_view name,
       return Error(msg);
     }
   }
-  return loadIdxDataset(files->images, files->labels, h, w, limit, 10, display);
+  return loadIdxDataset(files->images, files->labels, h, w, limit, numClasses,
+                        display);
 }
 
 Expected<Batch> resnetc::runtime::getBatch(const ImageDataset &dataset,

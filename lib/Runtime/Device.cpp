@@ -7,9 +7,9 @@
 #include "resnetc/Runtime/Device.h"
 #include "Devices/CPU/CPUDevice.h"
 #include "Devices/CUDA/CUDADevice.h"
+#include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/PTXArtifact.h"
 
-#include <cstdio>
 #include <cstring>
 
 using namespace resnetc::runtime;
@@ -28,14 +28,12 @@ resnetc::runtime::createDevice(const DeviceOptions &options) {
 }
 
 std::string resnetc::runtime::getArtifactDeviceKind(const std::string &path) {
-  std::FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f)
-    return "cpu";
+  // InputFile neither blocks on a FIFO nor reads a device; what it refuses
+  // the CPU device's loader reports.
+  Expected<InputFile> file = InputFile::open(path);
+  size_t n = std::strlen(kPTXPlanBegin);
   char head[32] = {};
-  size_t n = std::fread(head, 1, std::strlen(kPTXPlanBegin), f);
-  std::fclose(f);
-  return n == std::strlen(kPTXPlanBegin) &&
-                 std::memcmp(head, kPTXPlanBegin, n) == 0
-             ? "cuda"
-             : "cpu";
+  if (!file || file->getSize() < n || !file->readAt(0, head, n))
+    return "cpu";
+  return std::memcmp(head, kPTXPlanBegin, n) == 0 ? "cuda" : "cpu";
 }

@@ -8,6 +8,7 @@
 #include "resnetc/Runtime/Executor.h"
 #include "resnetc/Runtime/Npy.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -142,20 +143,48 @@ DeviceAddress Executor::bufferAddress(int64_t index) const {
   return arena + static_cast<uint64_t>(getPlan().buffers[index].offset);
 }
 
+/// The first element of `t` (F32) that is not finite, as an error naming
+/// the tensor and the index; success when all are.
+static Status checkFinite(const HostTensor &t, const std::string &name,
+                          const std::string &source) {
+  const float *v = t.f32();
+  int64_t n = t.numElements();
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(v[i]))
+      return Error(source + ": tensor '" + name + "' holds " +
+                   (std::isnan(v[i]) ? "NaN"
+                    : v[i] > 0       ? "+Inf"
+                                     : "-Inf") +
+                   " at index " + std::to_string(i) + " (of " +
+                   std::to_string(n) +
+                   "): the weights are unusable (saved from a run whose "
+                   "loss diverged?)");
+  return Status::success();
+}
+
+/// `name` without `suffix`, or "" when it does not end with it.
+static std::string withoutSuffix(const std::string &name,
+                                 const std::string &suffix) {
+  bool has =
+      name.size() > suffix.size() &&
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return has ? name.substr(0, name.size() - suffix.size()) : "";
+}
+
 Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
-                               const std::string &source) {
+                               const std::string &source,
+                               MissingVelocities missing) {
   const Plan &plan = getPlan();
   if (inFlight())
     return Error("internal error: parameters set with training steps in "
                  "flight");
-  // Check everything before writing anything.
-  for (const PlanBuffer &b : plan.buffers) {
-    if (b.role != BufferRole::Param && b.role != BufferRole::State)
-      continue;
-    auto it = tensors.find(b.name);
-    if (it == tensors.end())
-      return Error(source + ": tensor '" + b.name + "' is missing");
-    const HostTensor &t = it->second;
+  // Check everything before writing anything: what the plan holds, by name.
+  std::map<std::string, const PlanBuffer *> byName;
+  for (const PlanBuffer &b : plan.buffers)
+    if (b.role == BufferRole::Param || b.role == BufferRole::State ||
+        b.role == BufferRole::Velocity)
+      byName[b.name] = &b;
+  auto checkTensor = [&](const PlanBuffer &b, const HostTensor &t) -> Status {
     if (t.dtype != DType::F32)
       return Error(source + ": tensor '" + b.name + "' has dtype " +
                    getDTypeName(t.dtype) + ", expected F32");
@@ -166,31 +195,62 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
     // A backstop: shape and dtype already imply the size.
     if (static_cast<int64_t>(t.bytes.size()) != b.bytes)
       return Error(source + ": tensor '" + b.name + "' holds " +
-                   std::to_string(t.bytes.size()) +
-                   " bytes, the model "
-                   "expects " +
-                   std::to_string(b.bytes));
+                   std::to_string(t.bytes.size()) + " bytes, the model "
+                   "expects " + std::to_string(b.bytes));
+    return checkFinite(t, b.name, source);
+  };
+  for (const auto &[name, t] : tensors) {
+    if (byName.count(name))
+      continue;
+    // A training checkpoint's velocities load into an inference plan,
+    // which has no use for them; so does PyTorch's counter of a batch norm
+    // (`num_batches_tracked`), which resnetc does not keep.
+    auto param = byName.find(withoutSuffix(name, ".velocity"));
+    if (param != byName.end() && param->second->role == BufferRole::Param)
+      continue;
+    std::string counterOf = withoutSuffix(name, ".num_batches_tracked");
+    if (!counterOf.empty() && byName.count(counterOf + ".running_mean"))
+      continue;
+    return Error(source + " holds '" + name +
+                 "', which the model has no parameter for: is it another "
+                 "model's checkpoint?");
   }
-  for (size_t i = 0; i < plan.buffers.size(); ++i) {
-    const PlanBuffer &b = plan.buffers[i];
-    uint64_t bytes = static_cast<uint64_t>(b.bytes);
-    if (b.role == BufferRole::Param || b.role == BufferRole::State) {
-      if (Status s =
-              device.copyToDevice(Queue::Compute, bufferAddress(i),
-                                  tensors.at(b.name).bytes.data(), bytes);
-          !s)
-        return s;
+  const PlanBuffer *firstAbsent = nullptr;
+  bool anyVelocity = false;
+  for (const PlanBuffer &b : plan.buffers) {
+    if (b.role != BufferRole::Param && b.role != BufferRole::State &&
+        b.role != BufferRole::Velocity)
+      continue;
+    auto it = tensors.find(b.name);
+    if (it == tensors.end()) {
+      if (b.role != BufferRole::Velocity)
+        return Error(source + ": tensor '" + b.name + "' is missing");
+      if (!firstAbsent)
+        firstAbsent = &b;
       continue;
     }
-    if (b.role != BufferRole::Velocity)
+    anyVelocity |= b.role == BufferRole::Velocity;
+    if (Status s = checkTensor(b, it->second); !s)
+      return s;
+  }
+  if (firstAbsent &&
+      (missing == MissingVelocities::Error ||
+       (missing == MissingVelocities::ZeroIfAllAbsent && anyVelocity)))
+    return Error(source + ": tensor '" + firstAbsent->name +
+                 "' (an SGD velocity) is missing" +
+                 (anyVelocity ? ", though others are there" : "") +
+                 "; give --allow-missing to start the missing velocities "
+                 "at zero");
+  for (size_t i = 0; i < plan.buffers.size(); ++i) {
+    const PlanBuffer &b = plan.buffers[i];
+    if (b.role != BufferRole::Param && b.role != BufferRole::State &&
+        b.role != BufferRole::Velocity)
       continue;
-    // Velocities come from the checkpoint when it has them (to resume
-    // training), else start at zero.
+    uint64_t bytes = static_cast<uint64_t>(b.bytes);
     auto it = tensors.find(b.name);
+    // Velocities absent from the tensors (a fresh start) start at zero.
     Status s =
-        it != tensors.end() && it->second.dtype == DType::F32 &&
-                it->second.shape == b.shape &&
-                static_cast<int64_t>(it->second.bytes.size()) == b.bytes
+        it != tensors.end()
             ? device.copyToDevice(Queue::Compute, bufferAddress(i),
                                   it->second.bytes.data(), bytes)
             : device.fill32(Queue::Compute, bufferAddress(i), 0, bytes / 4);

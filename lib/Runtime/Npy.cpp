@@ -10,6 +10,7 @@
 
 #include "resnetc/Runtime/FileIO.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -47,6 +48,35 @@ static std::optional<DType> parseNpyDescr(const std::string &descr) {
   if (descr == "<u1")
     return DType::U8;
   return std::nullopt;
+}
+
+std::string resnetc::runtime::getNpyTypeName(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return "float32 ('<f4')";
+  case DType::F16:
+    return "float16 ('<f2')";
+  case DType::I64:
+    return "int64 ('<i8')";
+  case DType::I32:
+    return "int32 ('<i4')";
+  case DType::U8:
+    return "uint8 ('|u1')";
+  case DType::BF16:
+    return "bfloat16 (which numpy lacks)";
+  }
+  return "?";
+}
+
+/// "float32 ('<f4')", "int64 ('<i8') or int32 ('<i4')".
+static std::string describeAccepted(const std::vector<DType> &accepted) {
+  std::string s;
+  for (size_t i = 0; i < accepted.size(); ++i)
+    s += (i == 0                     ? ""
+          : i + 1 == accepted.size() ? " or "
+                                     : ", ") +
+         getNpyTypeName(accepted[i]);
+  return s;
 }
 
 /// Formats a shape the way Python prints a tuple: `()`, `(5,)`, `(2, 3)`.
@@ -238,9 +268,10 @@ private:
 
 } // namespace
 
-Expected<HostTensor> resnetc::runtime::parseNpy(const uint8_t *data,
-                                                size_t size,
-                                                const std::string &file) {
+Expected<HostTensor>
+resnetc::runtime::parseNpy(const uint8_t *data, size_t size,
+                           const std::string &file,
+                           const std::vector<DType> &accepted) {
   if (size < kMagicSize || std::memcmp(data, kMagic, kMagicSize) != 0)
     return Error(file + ": not a .npy file (bad magic string)");
   if (size < 10)
@@ -296,6 +327,11 @@ Expected<HostTensor> resnetc::runtime::parseNpy(const uint8_t *data,
     return Error(file + ": 'shape' is not a tuple of integers");
 
   std::optional<DType> dtype = parseNpyDescr(descr->string);
+  if (!accepted.empty() &&
+      (!dtype ||
+       std::find(accepted.begin(), accepted.end(), *dtype) == accepted.end()))
+    return Error(file + ": the array's dtype is '" + descr->string +
+                 "'; expected " + describeAccepted(accepted));
   if (!dtype) {
     if (!descr->string.empty() && descr->string[0] == '>')
       return Error(file + ": big-endian dtype '" + descr->string +
@@ -327,11 +363,13 @@ Expected<HostTensor> resnetc::runtime::parseNpy(const uint8_t *data,
   return tensor;
 }
 
-Expected<HostTensor> resnetc::runtime::readNpy(const std::string &path) {
+Expected<HostTensor>
+resnetc::runtime::readNpy(const std::string &path,
+                          const std::vector<DType> &accepted) {
   Expected<std::vector<uint8_t>> bytes = readFileBytes(path);
   if (!bytes)
     return bytes.takeError();
-  return parseNpy(bytes->data(), bytes->size(), path);
+  return parseNpy(bytes->data(), bytes->size(), path, accepted);
 }
 
 /// The magic, version, header length and padded header, as numpy.save

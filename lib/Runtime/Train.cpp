@@ -1,9 +1,11 @@
 //===- Train.cpp - The training loop of resnet-run ------------------------===//
 //
 // See Train.h. Checkpoints hold the parameters, the running statistics, the
-// SGD velocities and, as metadata, the epoch and seed, so that --resume
-// continues exactly where an interrupted run stopped: the shuffling of epoch
-// e depends only on the seed and e.
+// SGD velocities and, as metadata, the epoch, seed, model, data, limit,
+// learning rate and metrics, so that --resume continues exactly where an
+// interrupted run stopped (the shuffling of epoch e depends only on the seed
+// and e) and refuses a checkpoint that does not describe this run. Every
+// metadata field is checked before anything is trained.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,11 +13,16 @@
 #include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/SafeTensors.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <sstream>
+#include <sys/stat.h>
 
 using namespace resnetc::runtime;
 
@@ -101,6 +108,137 @@ resnetc::runtime::plotMetricsSVG(const std::vector<EpochMetrics> &metrics) {
   return os.str();
 }
 
+namespace {
+/// The metadata of a checkpoint, checked.
+struct CheckpointInfo {
+  int64_t epoch = 0;
+  uint64_t seed = 0;
+  double lr = 0;
+  int64_t limit = -1;
+  std::string model, data;
+  std::vector<EpochMetrics> history;
+};
+} // namespace
+
+/// Parses decimal digits only (no sign, no spaces) into `out`; false when
+/// empty, not digits, or beyond `max`.
+static bool parseDigits(const std::string &text, uint64_t max, uint64_t &out) {
+  if (text.empty() || text.size() > 20)
+    return false;
+  out = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9')
+      return false;
+    uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (out > (max - digit) / 10)
+      return false;
+    out = out * 10 + digit;
+  }
+  return true;
+}
+
+/// "1e+30", as --lr is printed.
+static std::string formatLr(double lr) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", lr);
+  return buf;
+}
+
+/// The limit as recorded: "none" or the count.
+static std::string formatLimit(int64_t limit) {
+  return limit < 0 ? "none" : std::to_string(limit);
+}
+
+/// Reads and checks every metadata field of the checkpoint at `path`.
+static Expected<CheckpointInfo>
+readCheckpointInfo(const SafeTensorsMetadata &metadata,
+                   const std::string &path) {
+  std::map<std::string, std::string> fields(metadata.begin(), metadata.end());
+  const std::string damaged =
+      "; the checkpoint is damaged or not from resnet-run --train: train "
+      "without --resume to start anew";
+  for (const char *key :
+       {"epoch", "seed", "model", "data", "limit", "lr", "metrics"})
+    if (!fields.count(key))
+      return Error(path + ": the metadata lacks '" + key + "'" + damaged);
+  auto bad = [&](const char *key, const char *expected) {
+    return Error(path + ": metadata '" + key + "' is '" + fields[key] +
+                 "', expected " + expected + damaged);
+  };
+  CheckpointInfo info;
+  uint64_t v = 0;
+  if (!parseDigits(fields["epoch"], INT64_MAX, v) || v == 0)
+    return bad("epoch", "the last epoch trained, a positive integer");
+  info.epoch = static_cast<int64_t>(v);
+  if (!parseDigits(fields["seed"], UINT64_MAX, info.seed))
+    return bad("seed", "a non-negative integer");
+  info.model = fields["model"];
+  info.data = fields["data"];
+  if (fields["limit"] != "none") {
+    if (!parseDigits(fields["limit"], INT64_MAX, v) || v == 0)
+      return bad("limit", "'none' or a positive integer");
+    info.limit = static_cast<int64_t>(v);
+  }
+  char *end = nullptr;
+  const std::string &lr = fields["lr"];
+  info.lr = std::strtod(lr.c_str(), &end);
+  if (lr.empty() || *end != '\0' || !std::isfinite(info.lr) || info.lr < 0)
+    return bad("lr", "a non-negative number");
+  // One row per epoch trained, numbered from 1.
+  std::istringstream rows(fields["metrics"]);
+  std::string row;
+  while (std::getline(rows, row)) {
+    std::istringstream fieldsOfRow(row);
+    EpochMetrics m;
+    char c1 = 0, c2 = 0, c3 = 0, c4 = 0;
+    std::string rest;
+    if (!(fieldsOfRow >> m.epoch >> c1 >> m.loss >> c2 >> m.trainAcc >> c3 >>
+          m.testAcc >> c4 >> m.examplesPerSecond) ||
+        c1 != ',' || c2 != ',' || c3 != ',' || c4 != ',' ||
+        (fieldsOfRow >> rest) ||
+        m.epoch != static_cast<int64_t>(info.history.size()) + 1)
+      return Error(path + ": metadata 'metrics' row " +
+                   std::to_string(info.history.size() + 1) + " is '" + row +
+                   "', expected epoch " +
+                   std::to_string(info.history.size() + 1) +
+                   ",loss,train_acc,test_acc,examples_per_sec" + damaged);
+    info.history.push_back(m);
+  }
+  if (static_cast<int64_t>(info.history.size()) != info.epoch)
+    return Error(path + ": metadata 'metrics' has " +
+                 std::to_string(info.history.size()) +
+                 " rows, but 'epoch' says " + std::to_string(info.epoch) +
+                 " epochs were trained" + damaged);
+  return info;
+}
+
+/// Creates the checkpoint directory and checks that its three files can be
+/// written, so that a problem shows before an epoch is spent.
+static Status
+prepareCheckpointDirectory(const std::string &dir,
+                           const std::vector<std::string> &files) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+    return Error("--checkpoint " + dir + ": a file is in the way: " + dir +
+                 " is not a directory; name a directory");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return Error("--checkpoint " + dir +
+                 ": cannot create the directory: " + ec.message());
+  for (const std::string &file : files) {
+    struct stat fs;
+    if (::stat(file.c_str(), &fs) == 0 && S_ISDIR(fs.st_mode))
+      return Error("--checkpoint " + dir + ": " + file +
+                   " is a directory, where the run writes a file; remove it "
+                   "or name another directory");
+    if (Status s = checkOutputWritable(file); !s)
+      return Error("--checkpoint " + dir +
+                   ": cannot write the checkpoint: " + s.message());
+  }
+  return Status::success();
+}
+
 Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                                const ImageDataset &test,
                                const TrainOptions &options,
@@ -114,42 +252,68 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                  std::to_string(batch) + ")");
   std::string checkpoint, csv, svg;
   if (!options.checkpointDir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(options.checkpointDir, ec);
-    if (ec)
-      return Error(options.checkpointDir +
-                   ": cannot create the directory: " + ec.message());
     checkpoint = options.checkpointDir + "/checkpoint.safetensors";
     csv = options.checkpointDir + "/metrics.csv";
     svg = options.checkpointDir + "/metrics.svg";
+    struct stat st;
+    if (options.resume && ::stat(checkpoint.c_str(), &st) != 0 &&
+        errno == ENOENT)
+      return Error("no checkpoint in " + options.checkpointDir +
+                   " yet: train without --resume first");
+    if (Status s = prepareCheckpointDirectory(options.checkpointDir,
+                                              {checkpoint, csv, svg});
+        !s)
+      return s;
   }
   std::vector<EpochMetrics> history;
   int64_t firstEpoch = 1;
+  // The last epoch whose checkpoint is on disk (0: none).
+  int64_t lastCheckpoint = 0;
   if (options.resume) {
     Expected<SafeTensorsFile> file = readSafeTensors(checkpoint);
     if (!file)
       return file.error();
+    Expected<CheckpointInfo> info =
+        readCheckpointInfo(file->metadata, checkpoint);
+    if (!info)
+      return info.takeError();
+    if (info->model != plan.model)
+      return Error(checkpoint + ": is a checkpoint of model '" + info->model +
+                   "', not of '" + plan.model + "'");
+    if (info->seed != options.seed)
+      return Error(checkpoint + ": was written with --seed " +
+                   std::to_string(info->seed) + "; resume with the same seed");
+    if (info->data != options.data)
+      return Error(checkpoint + ": was written training on --data " +
+                   info->data + "; resume with the same data");
+    if (info->limit != options.limit)
+      return Error(checkpoint +
+                   (info->limit < 0
+                        ? std::string(": was written without --limit; resume "
+                                      "without it")
+                        : ": was written with --limit " +
+                              std::to_string(info->limit) +
+                              "; resume with the same --limit"));
+    if (info->epoch >= options.epochs)
+      return Error(checkpoint + ": is of epoch " + std::to_string(info->epoch) +
+                   ", and --epochs " + std::to_string(options.epochs) +
+                   " is the total number of epochs (not more of them): "
+                   "nothing is left to train; give --epochs " +
+                   std::to_string(info->epoch + 1) + " or more to continue");
     std::map<std::string, HostTensor> tensors;
     for (auto &[name, t] : file->tensors)
-      tensors[name] = t;
-    if (Status s = exec.setParameters(tensors, checkpoint); !s)
+      tensors[name] = std::move(t);
+    if (Status s =
+            exec.setParameters(tensors, checkpoint, options.missingVelocities);
+        !s)
       return s;
-    for (auto &[key, value] : file->metadata) {
-      if (key == "epoch")
-        firstEpoch = std::atoll(value.c_str()) + 1;
-      if (key == "seed" &&
-          std::strtoull(value.c_str(), nullptr, 10) != options.seed)
-        return Error(checkpoint + ": was written with --seed " + value +
-                     "; resume with the same seed");
-      if (key == "metrics") {
-        std::istringstream rows(value);
-        EpochMetrics m;
-        char comma;
-        while (rows >> m.epoch >> comma >> m.loss >> comma >> m.trainAcc >>
-               comma >> m.testAcc >> comma >> m.examplesPerSecond)
-          history.push_back(m);
-      }
-    }
+    firstEpoch = info->epoch + 1;
+    lastCheckpoint = info->epoch;
+    history = std::move(info->history);
+    observer.onStart(train.n, batch);
+    observer.onResume(firstEpoch, options.epochs, info->lr);
+  } else {
+    observer.onStart(train.n, batch);
   }
 
   for (int64_t epoch = firstEpoch; epoch <= options.epochs; ++epoch) {
@@ -167,12 +331,17 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
         // Nothing more is collected: the run stops here.
         while (exec.inFlight())
           (void)exec.finishTrainStep();
-        return Error("epoch " + std::to_string(epoch) + ", batch " +
-                     std::to_string(finished) + ": the loss is " +
-                     std::to_string(r->loss) +
-                     "; training stopped (lower --lr); the last checkpoint "
-                     "is of epoch " +
-                     std::to_string(epoch - 1));
+        return Error(
+            "epoch " + std::to_string(epoch) + ", batch " +
+            std::to_string(finished) + ": the loss is " +
+            std::to_string(r->loss) + "; training stopped; " +
+            (checkpoint.empty() ? std::string("no checkpoint was written "
+                                              "(no --checkpoint)")
+             : lastCheckpoint   ? "the last checkpoint is of epoch " +
+                                    std::to_string(lastCheckpoint)
+                              : std::string("no checkpoint was written yet")) +
+            " (one possible cause: --lr " + formatLr(options.lr) +
+            " is too large for this model)");
       }
       lossSum += r->loss;
       correct += r->correct;
@@ -225,9 +394,14 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
         tensors.emplace_back(name, t);
       std::string rows = metricsCSV(history);
       std::string body = rows.substr(rows.find('\n') + 1);
+      char lr[32];
+      std::snprintf(lr, sizeof(lr), "%.17g", options.lr);
       SafeTensorsMetadata meta = {{"epoch", std::to_string(epoch)},
                                   {"seed", std::to_string(options.seed)},
                                   {"model", plan.model},
+                                  {"data", options.data},
+                                  {"limit", formatLimit(options.limit)},
+                                  {"lr", lr},
                                   {"metrics", body}};
       if (Status s = writeSafeTensors(checkpoint, tensors, meta); !s)
         return s;
@@ -236,6 +410,7 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
         return s;
       if (Status s = writeFileAtomically(svg, {{plot.data(), plot.size()}}); !s)
         return s;
+      lastCheckpoint = epoch;
     }
     observer.onEpoch(m);
   }

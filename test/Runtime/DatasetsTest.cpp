@@ -238,6 +238,11 @@ TEST(DatasetsTest, OpenErrors) {
   EXPECT_EQ(imagesError(dir.file("none")),
             dir.file("none") + ": No such file or directory");
   EXPECT_EQ(imagesError(dir.path()), dir.path() + ": Is a directory");
+  // Neither a FIFO without a writer (which would block) nor a device.
+  std::string fifo = dir.file("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  EXPECT_EQ(imagesError(fifo), fifo + ": not a regular file");
+  EXPECT_EQ(imagesError("/dev/zero"), "/dev/zero: not a regular file");
 }
 
 TEST(DatasetsTest, PilBilinearUpscale) {

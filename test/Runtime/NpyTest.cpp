@@ -211,6 +211,25 @@ TEST(NpyTest, UnsupportedDTypesAndOrder) {
             "is True); save a C-ordered array");
 }
 
+TEST(NpyTest, AcceptedDTypes) {
+  auto parse = [](const std::string &descr, size_t bytes,
+                  const std::vector<DType> &accepted) {
+    std::vector<uint8_t> f = makeNpy(1, dict(descr, "False", "(1,)"), bytes);
+    Expected<HostTensor> t = parseNpy(f.data(), f.size(), "x.npy", accepted);
+    return t ? std::string("OK") : t.error().message();
+  };
+  EXPECT_EQ(parse("<f4", 4, {DType::F32}), "OK");
+  // Supported by the reader or not, one message says what is expected.
+  EXPECT_EQ(parse("<f2", 2, {DType::F32}),
+            "x.npy: the array's dtype is '<f2'; expected float32 ('<f4')");
+  EXPECT_EQ(parse("<f8", 8, {DType::F32}),
+            "x.npy: the array's dtype is '<f8'; expected float32 ('<f4')");
+  EXPECT_EQ(parse("<f4", 4, {DType::I64, DType::I32}),
+            "x.npy: the array's dtype is '<f4'; expected int64 ('<i8') or "
+            "int32 ('<i4')");
+  EXPECT_EQ(parse("<i4", 4, {DType::I64, DType::I32}), "OK");
+}
+
 TEST(NpyTest, WrongDataSize) {
   EXPECT_EQ(parseError(makeNpy(1, dict("<f4", "False", "(2, 3)"), 20)),
             "x.npy: data is 20 bytes but shape (2, 3) of '<f4' needs 24 (the "

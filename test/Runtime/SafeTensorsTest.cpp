@@ -363,13 +363,13 @@ TEST(SafeTensorsTest, FailedWriteKeepsOldFile) {
   bad[0].second.shape = {4};
   EXPECT_FALSE(writeSafeTensors(path, bad));
   EXPECT_EQ(readBytes(path), before);
-  // I/O failure: the target is a directory, so the rename fails; the
-  // temporary file is cleaned up.
+  // I/O failure: the target is a directory, refused before a temporary
+  // file is made.
   std::string asDir = dir.file("d.safetensors");
   ASSERT_EQ(::mkdir(asDir.c_str(), 0755), 0);
   Status st = writeSafeTensors(asDir, v1);
   ASSERT_FALSE(st);
-  EXPECT_EQ(st.message(), asDir + ": cannot replace the file: Is a directory");
+  EXPECT_EQ(st.message(), asDir + ": Is a directory; name a file to write");
   EXPECT_EQ(readBytes(path), before);
   std::vector<std::string> names = listDir(dir.path());
   std::sort(names.begin(), names.end());

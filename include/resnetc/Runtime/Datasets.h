@@ -82,12 +82,13 @@ Expected<ImageDataset> loadIdxDataset(const std::string &imagesPath,
                                       int64_t numClasses = 10,
                                       const std::string &displayName = "");
 
-/// Resolves `name` and loads it with loadIdxDataset. A missing file gives
+/// Resolves `name` and loads it with loadIdxDataset, every label checked
+/// against `numClasses` (the model's). A missing file gives
 /// e.g. `fashion-mnist:test: /usr/share/datasets/fashion-mnist/t10k-images-
 /// idx3-ubyte.gz: No such file or directory (install the Debian package
 /// dataset-fashion-mnist)`.
 Expected<ImageDataset> loadDataset(std::string_view name, int64_t h, int64_t w,
-                                   int64_t limit = -1);
+                                   int64_t limit = -1, int64_t numClasses = 10);
 
 /// PIL's bilinear resampling of 8-bit single-channel images
 /// (Image.resize(..., BILINEAR) in Pillow's Resample.c): a separable triangle

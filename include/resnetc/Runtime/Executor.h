@@ -35,6 +35,20 @@ struct TrainBatch {
   int64_t *labels = nullptr;
 };
 
+/// What setParameters does about SGD velocities (`<parameter>.velocity`)
+/// that the tensors lack, for a plan that has them (train_step with
+/// momentum).
+enum class MissingVelocities {
+  /// A fresh start: all absent, they start at zero; some absent is an
+  /// error naming the first.
+  ZeroIfAllAbsent,
+  /// Resuming: every one must be given; an absent one is an error naming
+  /// it.
+  Error,
+  /// Those absent start at zero (resnet-run --allow-missing).
+  Zero,
+};
+
 /// Runs one executable. Not thread-safe; one executor per thread of use.
 class Executor {
 public:
@@ -49,11 +63,18 @@ public:
   const std::string &getPath() const { return executable.getPath(); }
 
   /// Copies `tensors` (by parameter name) into the param and state buffers.
-  /// Every such buffer must be given, with the plan's shape and F32 dtype;
-  /// `source` names the checkpoint in errors. SGD velocities are taken from
-  /// `tensors` when present (resuming), else zeroed. Runs `prepare`.
-  Status setParameters(const std::map<std::string, HostTensor> &tensors,
-                       const std::string &source);
+  /// Every such buffer must be given, with the plan's shape and F32 dtype,
+  /// and finite values; `source` names the checkpoint in errors. SGD
+  /// velocities are taken from `tensors` when present (resuming, checked
+  /// likewise); absent ones are treated as `missing` says. A tensor that is
+  /// none of these (nor the velocity of a parameter, which an inference
+  /// plan ignores, nor PyTorch's `num_batches_tracked` of a batch norm) is
+  /// an error: it belongs to another model. Checks
+  /// everything before writing anything; runs `prepare`.
+  Status
+  setParameters(const std::map<std::string, HostTensor> &tensors,
+                const std::string &source,
+                MissingVelocities missing = MissingVelocities::ZeroIfAllAbsent);
 
   /// The parameters and state, by name (for checkpoints), and the SGD
   /// velocities (`<parameter>.velocity`) when asked.

@@ -25,13 +25,20 @@
 
 namespace resnetc::runtime {
 
-/// Reads and validates a .npy file.
-Expected<HostTensor> readNpy(const std::string &path);
+/// Reads and validates a .npy file. With `accepted`, an array of any other
+/// dtype (supported or not) is refused with one message naming the dtypes
+/// accepted, in numpy's words ("expected float32 ('<f4')").
+Expected<HostTensor> readNpy(const std::string &path,
+                             const std::vector<DType> &accepted = {});
 
 /// Parses a .npy file held in memory; `displayName` starts every error
-/// message.
+/// message. `accepted` is as for readNpy.
 Expected<HostTensor> parseNpy(const uint8_t *data, size_t size,
-                              const std::string &displayName);
+                              const std::string &displayName,
+                              const std::vector<DType> &accepted = {});
+
+/// How numpy names `dtype`, with its descr: "float32 ('<f4')".
+std::string getNpyTypeName(DType dtype);
 
 /// The bytes of a .npy file holding `tensor`. Fails for BF16, which NumPy
 /// cannot represent, and for inconsistent tensors.

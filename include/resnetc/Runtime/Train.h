@@ -20,6 +20,7 @@
 namespace resnetc::runtime {
 
 struct TrainOptions {
+  /// The total number of epochs; resuming continues up to it.
   int64_t epochs = 10;
   double lr = 0.01;
   uint64_t seed = 0;
@@ -27,8 +28,16 @@ struct TrainOptions {
   /// empty: no files.
   std::string checkpointDir;
   /// Continue from checkpointDir's checkpoint (same seed: same results as
-  /// an uninterrupted run).
+  /// an uninterrupted run). The checkpoint's metadata must be complete and
+  /// match: the model, the seed, the data and the limit (a different
+  /// learning rate is reported, and used).
   bool resume = false;
+  /// What the run trains on and how many images of each split it uses
+  /// (-1: all), recorded in each checkpoint and checked on resume.
+  std::string data = "fashion-mnist";
+  int64_t limit = -1;
+  /// On resume: what to do about velocities the checkpoint lacks.
+  MissingVelocities missingVelocities = MissingVelocities::Error;
 };
 
 /// One line of metrics.
@@ -41,18 +50,27 @@ struct EpochMetrics {
 class TrainObserver {
 public:
   virtual ~TrainObserver();
+  /// Before the first step, once the checkpoint directory (and, resuming,
+  /// the checkpoint) checked out: `images` of the training set, in batches
+  /// of `batch`.
+  virtual void onStart(int64_t images, int64_t batch) {}
   /// After step `step` (1-based) of `steps` in `epoch`, with the epoch's
   /// mean loss so far.
   virtual void onStep(int64_t epoch, int64_t step, int64_t steps,
                       double meanLoss) {}
   /// After each epoch's evaluation (and checkpoint).
   virtual void onEpoch(const EpochMetrics &metrics) {}
+  /// Before training, when resuming: the next epoch, the total, and the
+  /// learning rate the checkpoint was written with.
+  virtual void onResume(int64_t nextEpoch, int64_t epochs,
+                        double checkpointLr) {}
 };
 
 /// Trains `exec` (whose parameters are set, unless resuming) on `train`,
-/// evaluating on `test` after each epoch. A loss that is not finite stops
-/// training with an error; the last checkpoint (of the last good epoch)
-/// stays.
+/// evaluating on `test` after each epoch. The checkpoint directory is
+/// created and its files checked writable before the first step. A loss
+/// that is not finite stops training with an error; the last checkpoint
+/// (of the last good epoch) stays.
 Status train(Executor &exec, const ImageDataset &train,
              const ImageDataset &test, const TrainOptions &options,
              TrainObserver &observer);

@@ -41,6 +41,10 @@ struct CPUCompileOptions {
 
 /// Symbol holding the plan (NUL-terminated JSON) in a CPU artifact.
 constexpr const char *kPlanSymbol = "resnetc_plan";
+/// Symbol holding each kernel's argument sizes (NUL-terminated JSON:
+/// `{"<kernel>": [bytes, ...], ...}`), taken from the compiled kernels'
+/// signatures; the runtime checks every plan step against it.
+constexpr const char *kKernelsSymbol = "resnetc_kernels";
 /// Suffix of the exported entry of each kernel: `void k(void **args,
 /// int64_t n)`, where args point at the kernel's buffers in plan order and n
 /// is the image of a batched step.

@@ -42,20 +42,33 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "                        pytorch, torchvision\n"
     "  --seed N              seed of the initialization and the shuffling\n"
     "                        (default 0)\n"
-    "  --save-weights FILE   write the parameters used (safetensors)\n"
+    "  --save-weights FILE   write the parameters used (safetensors; after\n"
+    "                        training, the trained ones)\n"
     "data:\n"
-    "  --data NAME|FILE      fashion-mnist:test, fashion-mnist:train, or an\n"
-    "                        .npy array of float32 images, N x C x H x W\n"
-    "  --labels FILE         .npy integer labels for an .npy --data\n"
+    "  --data NAME|FILE      fashion-mnist:test, fashion-mnist:train\n"
+    "                        (fashion-mnist: the test split for inference,\n"
+    "                        the train split for --train), or an .npy array\n"
+    "                        of float32 images, N x C x H x W in C order,\n"
+    "                        scaled as the model was trained (Fashion-MNIST:\n"
+    "                        pixels / 255, in [0, 1])\n"
+    "  --labels FILE         .npy labels for an .npy --data: int64 or int32,\n"
+    "                        shape N, each a class of the model\n"
     "  --limit N             use the first N images (of each split when\n"
     "                        training)\n"
     "training (a model compiled with resnetc --mode=train):\n"
     "  --train               train on --data fashion-mnist (the train split;\n"
-    "                        the test split is evaluated after each epoch)\n"
-    "  --epochs N            epochs (default 10)\n"
+    "                        the test split is evaluated after each epoch;\n"
+    "                        --logits and --predictions are of the test\n"
+    "                        split after training)\n"
+    "  --epochs N            the total number of epochs (default 10), also\n"
+    "                        when resuming: --resume --epochs 5 after 3\n"
+    "                        trains epochs 4 and 5\n"
     "  --checkpoint DIR      write DIR/checkpoint.safetensors, metrics.csv\n"
     "                        and metrics.svg after every epoch\n"
-    "  --resume              continue from DIR's checkpoint\n"
+    "  --resume              continue from DIR's checkpoint (same model,\n"
+    "                        seed, data and --limit)\n"
+    "  --allow-missing       velocities the checkpoint (or --weights) lacks\n"
+    "                        start at zero instead of being an error\n"
     "  --momentum X, --weight-decay X, --nesterov\n"
     "                        must match what resnetc compiled into train_step\n"
     "  --train-steps N       N SGD steps on the first batch of the data,\n"
@@ -73,7 +86,9 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "  --dump-activations DIR\n"
     "                        write every tensor each step of infer and\n"
     "                        train_step produces to DIR as\n"
-    "                        <entry>.<run>.<step>.<kernel>.<result>.npy\n";
+    "                        <entry>.<run>.<step>.<kernel>.<result>.npy\n"
+    "  Outputs may not name an input; a symbolic link is written through,\n"
+    "  a device or FIFO (/dev/null) written directly.\n";
 
 namespace {
 bool parseInt(const std::string &text, int64_t &out) {
@@ -98,10 +113,13 @@ bool parseNonNegative(const std::string &text, double &out) {
 Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
   RunOptions o;
   // Options without a value.
-  std::map<std::string, bool *> flags = {
-      {"--train", &o.train},         {"--resume", &o.resume},
-      {"--nesterov", &o.nesterov},   {"--deterministic", &o.deterministic},
-      {"--help", &o.help},           {"-h", &o.help}};
+  std::map<std::string, bool *> flags = {{"--train", &o.train},
+                                         {"--resume", &o.resume},
+                                         {"--allow-missing", &o.allowMissing},
+                                         {"--nesterov", &o.nesterov},
+                                         {"--deterministic", &o.deterministic},
+                                         {"--help", &o.help},
+                                         {"-h", &o.help}};
   // Options with a value: a parser that says whether it is valid.
   auto text = [](std::string &field) {
     return [&field](const std::string &v) {
@@ -183,6 +201,7 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
       if (inlineValue)
         return Error("option " + name + " takes no value");
       *f->second = true;
+      o.given.insert(name);
       continue;
     }
     auto v = values.find(name);
@@ -198,6 +217,7 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
     if (!v->second(value))
       return Error("option " + name + " needs a valid value, not '" + value +
                    "' (see --help)");
+    o.given.insert(name);
   }
   return o;
 }

@@ -13,6 +13,7 @@
 #include "resnetc/Runtime/Status.h"
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 namespace resnetc::runtime {
@@ -30,6 +31,8 @@ struct RunOptions {
   int64_t trainSteps = 0;
   double lr = 0.01;
   bool train = false, resume = false;
+  /// --allow-missing: velocities a checkpoint lacks start at zero.
+  bool allowMissing = false;
   int64_t epochs = 10;
   double momentum = -1, weightDecay = -1; ///< -1: not given
   bool nesterov = false;
@@ -41,6 +44,9 @@ struct RunOptions {
   /// --benchmark: batches to time on synthetic data (0: none).
   int64_t benchmark = 0;
   bool help = false;
+  /// The options given, by name ("--epochs"), to tell a default from a
+  /// value given.
+  std::set<std::string> given;
 };
 
 /// The usage text of --help.

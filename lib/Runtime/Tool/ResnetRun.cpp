@@ -100,27 +100,48 @@ Expected<std::map<std::string, HostTensor>> initialize(const Plan &plan,
   return out;
 }
 
+/// The split --data names for inference: "fashion-mnist" alone is the test
+/// split there.
+std::string inferenceDataName(const std::string &data) {
+  return data == "fashion-mnist" ? "fashion-mnist:test" : data;
+}
+
+bool isDatasetName(const std::string &data) {
+  return data == "fashion-mnist" || data.rfind("fashion-mnist:", 0) == 0;
+}
+
+/// A shape as numpy prints it: "(2, 3, 96, 96)", "(5,)".
+std::string npyShape(const std::vector<int64_t> &shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
 Expected<ImageDataset> loadData(const Plan &plan, const RunOptions &opts) {
   int64_t c = plan.inputShape[0], h = plan.inputShape[1],
           w = plan.inputShape[2];
-  if (opts.data.rfind("fashion-mnist:", 0) == 0) {
+  std::string shape = "N x " + std::to_string(c) + " x " + std::to_string(h) +
+                      " x " + std::to_string(w);
+  if (isDatasetName(opts.data)) {
+    std::string name = inferenceDataName(opts.data);
     if (c != 1)
-      return Error(opts.data +
+      return Error(name +
                    ": Fashion-MNIST images have 1 channel, the "
                    "model expects " +
                    std::to_string(c));
-    return loadDataset(opts.data, h, w, opts.limit);
+    return loadDataset(name, h, w, opts.limit, plan.classes);
   }
-  Expected<HostTensor> images = readNpy(opts.data);
+  Expected<HostTensor> images = readNpy(opts.data, {DType::F32});
   if (!images)
     return images.takeError();
-  if (images->dtype != DType::F32 || images->shape.size() != 4 ||
-      images->shape[1] != c || images->shape[2] != h || images->shape[3] != w)
-    return Error(opts.data + ": expected float32 images of shape N x " +
-                 std::to_string(c) + " x " + std::to_string(h) + " x " +
-                 std::to_string(w) + " for this model");
+  if (images->shape.size() != 4 || images->shape[1] != c ||
+      images->shape[2] != h || images->shape[3] != w)
+    return Error(opts.data + ": the images have shape " +
+                 npyShape(images->shape) + "; this model takes " + shape);
   ImageDataset ds;
   ds.n = images->shape[0];
+  int64_t total = ds.n;
   if (opts.limit >= 0 && opts.limit < ds.n)
     ds.n = opts.limit;
   ds.c = c;
@@ -129,19 +150,30 @@ Expected<ImageDataset> loadData(const Plan &plan, const RunOptions &opts) {
   const float *data = reinterpret_cast<const float *>(images->bytes.data());
   ds.images.assign(data, data + ds.n * c * h * w);
   if (!opts.labels.empty()) {
-    Expected<HostTensor> labels = readNpy(opts.labels);
+    Expected<HostTensor> labels =
+        readNpy(opts.labels, {DType::I64, DType::I32});
     if (!labels)
       return labels.takeError();
-    if (labels->shape.size() != 1 || labels->shape[0] < ds.n ||
-        (labels->dtype != DType::I64 && labels->dtype != DType::I32))
-      return Error(opts.labels + ": expected " + std::to_string(ds.n) +
-                   " integer labels");
-    for (int64_t i = 0; i < ds.n; ++i) {
+    if (labels->shape.size() != 1 || labels->shape[0] != total)
+      return Error(opts.labels + ": the labels have shape " +
+                   npyShape(labels->shape) + "; " + opts.data + " holds " +
+                   std::to_string(total) +
+                   " images, so the labels' shape must be (" +
+                   std::to_string(total) + ",)");
+    // Every label, also beyond --limit: a label that is not a class means
+    // the file is not what it should be.
+    for (int64_t i = 0; i < total; ++i) {
       int64_t l =
           labels->dtype == DType::I64
               ? reinterpret_cast<const int64_t *>(labels->bytes.data())[i]
               : reinterpret_cast<const int32_t *>(labels->bytes.data())[i];
-      ds.labels.push_back(l);
+      if (l < 0 || l >= plan.classes)
+        return Error(opts.labels + ": label " + std::to_string(l) +
+                     " at index " + std::to_string(i) +
+                     " is not a class of this model (0 to " +
+                     std::to_string(plan.classes - 1) + ")");
+      if (i < ds.n)
+        ds.labels.push_back(l);
     }
   }
   return ds;
@@ -177,9 +209,35 @@ public:
     std::fflush(stdout);
   }
 
+  void onStart(int64_t images, int64_t batch) override {
+    std::printf("training %s on %lld images, batch %lld, lr %g, %lld "
+                "epochs\n",
+                model.c_str(), static_cast<long long>(images),
+                static_cast<long long>(batch), lr,
+                static_cast<long long>(epochs));
+    std::fflush(stdout);
+  }
+
+  void onResume(int64_t nextEpoch, int64_t epochs,
+                double checkpointLr) override {
+    std::printf("resuming at epoch %lld of %lld",
+                static_cast<long long>(nextEpoch),
+                static_cast<long long>(epochs));
+    if (checkpointLr != lr)
+      std::printf(" with --lr %g (the checkpoint was written with --lr %g)", lr,
+                  checkpointLr);
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+
 private:
   std::string device;
   bool progress;
+
+public:
+  std::string model;
+  double lr = 0;
+  int64_t epochs = 0;
 };
 
 /// --benchmark: times `opts.benchmark` batches of inference (or training
@@ -258,6 +316,215 @@ std::string getProgramDir(const char *argv0) {
 }
 } // namespace
 
+namespace {
+/// Writes the parameters (after training: the trained ones) to `path`.
+Status saveWeights(Executor &exec, const std::string &path) {
+  Expected<std::map<std::string, HostTensor>> weights = exec.getParameters();
+  if (!weights)
+    return weights.takeError();
+  NamedTensors out;
+  for (auto &[name, t] : *weights)
+    out.emplace_back(name, t);
+  return writeSafeTensors(path, out);
+}
+
+/// Runs inference on `data` in batches of `batch`, prints the throughput
+/// and (with labels) the accuracy, and writes --logits and --predictions.
+Status runInference(Executor &exec, const ImageDataset &data, int64_t batch,
+                    const RunOptions &opts, const std::string &deviceName) {
+  const Plan &plan = exec.getPlan();
+  int64_t n = data.n, classes = plan.classes;
+  std::vector<float> logits(static_cast<size_t>(n * classes));
+  auto start = std::chrono::steady_clock::now();
+  // All batches at once: they are pipelined.
+  if (Status s = exec.infer(data.images.data(), n, logits.data(), batch); !s)
+    return s;
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+
+  std::vector<int64_t> predicted(static_cast<size_t>(n));
+  int64_t correct = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float *row = logits.data() + i * classes;
+    int64_t best = 0;
+    for (int64_t k = 1; k < classes; ++k)
+      if (row[k] > row[best])
+        best = k;
+    predicted[i] = best;
+    if (!data.labels.empty() && data.labels[i] == best)
+      ++correct;
+  }
+  std::printf("%s: %lld images in %.3f s (%.1f images/s, batch %lld, %s)\n",
+              plan.model.c_str(), static_cast<long long>(n), seconds,
+              seconds > 0 ? n / seconds : 0.0, static_cast<long long>(batch),
+              deviceName.c_str());
+  if (!data.labels.empty())
+    std::printf("accuracy %.4f (%lld/%lld)\n",
+                n ? static_cast<double>(correct) / n : 0.0,
+                static_cast<long long>(correct), static_cast<long long>(n));
+  std::fflush(stdout);
+
+  if (!opts.logits.empty()) {
+    HostTensor t;
+    t.dtype = DType::F32;
+    t.shape = {n, classes};
+    const auto *bytes = reinterpret_cast<const uint8_t *>(logits.data());
+    t.bytes.assign(bytes, bytes + logits.size() * sizeof(float));
+    if (Status s = writeNpy(opts.logits, t); !s)
+      return s;
+  }
+  if (!opts.predictions.empty()) {
+    bool csv =
+        opts.predictions.size() > 4 &&
+        opts.predictions.compare(opts.predictions.size() - 4, 4, ".csv") == 0;
+    if (csv) {
+      std::ostringstream os;
+      os << "index,prediction" << (data.labels.empty() ? "" : ",label") << "\n";
+      for (int64_t i = 0; i < n; ++i) {
+        os << i << "," << predicted[i];
+        if (!data.labels.empty())
+          os << "," << data.labels[i];
+        os << "\n";
+      }
+      std::string text = os.str();
+      if (Status s = writeFileAtomically(opts.predictions,
+                                         {{text.data(), text.size()}});
+          !s)
+        return s;
+    } else {
+      HostTensor t;
+      t.dtype = DType::I64;
+      t.shape = {n};
+      const auto *bytes = reinterpret_cast<const uint8_t *>(predicted.data());
+      t.bytes.assign(bytes, bytes + predicted.size() * sizeof(int64_t));
+      if (Status s = writeNpy(opts.predictions, t); !s)
+        return s;
+    }
+  }
+  return Status::success();
+}
+
+/// `path` without "." or ".." components, repeated or trailing slashes.
+std::string normalPath(std::string path) {
+  std::string n = std::filesystem::path(path).lexically_normal().string();
+  while (n.size() > 1 && n.back() == '/')
+    n.pop_back();
+  return n;
+}
+
+/// True when `a` and `b` name one file: by their spelling, or by device
+/// and inode, or (not created yet) by their resolved paths.
+bool sameOutput(const std::string &a, const std::string &b) {
+  if (normalPath(a) == normalPath(b) || isSameFile(a, b))
+    return true;
+  Expected<OutputTarget> ta = resolveOutputPath(a);
+  Expected<OutputTarget> tb = resolveOutputPath(b);
+  return ta && tb && normalPath(ta->path) == normalPath(tb->path);
+}
+
+/// Checks the command line as a whole, before anything is loaded: options
+/// that the run would ignore, and outputs that cannot be written or that
+/// would overwrite an input or each other.
+Status checkCommandLine(const RunOptions &opts) {
+  if (opts.model.empty())
+    return Error("no model given (usage: resnet-run MODEL --data ...; see "
+                 "--help)");
+  if (opts.data.empty() && !opts.benchmark)
+    return Error("no input data given (--data fashion-mnist:test or --data "
+                 "images.npy)");
+  if (opts.benchmark) {
+    if (!opts.data.empty())
+      return Error("--benchmark runs on random data; drop --data");
+    for (const char *o : {"--logits", "--predictions", "--save-weights",
+                          "--labels", "--limit", "--checkpoint", "--resume",
+                          "--epochs", "--dump-activations", "--train-steps"})
+      if (opts.given.count(o))
+        return Error(std::string("--benchmark runs on random data and "
+                                 "writes nothing; drop ") +
+                     o);
+  }
+  if (opts.train && !opts.benchmark && opts.data != "fashion-mnist" &&
+      opts.data != "fashion-mnist:train")
+    return Error("--train trains on --data fashion-mnist (the train split)");
+  // Options that only training reads are refused elsewhere, not ignored.
+  if (!opts.train)
+    for (const char *o : {"--epochs", "--checkpoint", "--resume"})
+      if (opts.given.count(o))
+        return Error(std::string(o) + " is an option of --train; add --train "
+                                      "or drop it");
+  bool training = opts.train || opts.given.count("--train-steps");
+  if (!training)
+    for (const char *o : {"--lr", "--momentum", "--weight-decay", "--nesterov",
+                          "--allow-missing"})
+      if (opts.given.count(o))
+        return Error(std::string(o) + " is an option of training (--train or "
+                                      "--train-steps); add one or drop it");
+  if (opts.resume && opts.checkpointDir.empty())
+    return Error("--resume needs --checkpoint DIR");
+  if (opts.resume && !opts.weights.empty())
+    return Error("--resume takes the weights from the checkpoint; drop "
+                 "--weights");
+  if (opts.allowMissing && !opts.resume && opts.weights.empty())
+    return Error("--allow-missing is about the velocities of a checkpoint; "
+                 "use it with --resume or --weights");
+  if (!opts.labels.empty() && isDatasetName(opts.data))
+    return Error("--labels goes with an .npy --data; " + opts.data +
+                 " has its own labels");
+  if (opts.train && opts.trainSteps)
+    return Error("--train-steps and --train are two ways to train; use one");
+  if (opts.train && !opts.dumpDir.empty())
+    return Error("--dump-activations writes one run's tensors; use it with "
+                 "inference or --train-steps, not --train");
+
+  // Outputs: writable, not an input, not each other (two of them may be
+  // one device or FIFO: /dev/null).
+  std::vector<std::pair<std::string, std::string>> inputs = {
+      {"the model", opts.model}};
+  if (!opts.weights.empty())
+    inputs.push_back({"--weights", opts.weights});
+  if (!opts.data.empty() && !isDatasetName(opts.data))
+    inputs.push_back({"--data", opts.data});
+  if (!opts.labels.empty())
+    inputs.push_back({"--labels", opts.labels});
+  std::vector<std::pair<std::string, std::string>> outputs;
+  for (auto [name, path] :
+       {std::pair<const char *, const std::string *>{"--logits", &opts.logits},
+        {"--predictions", &opts.predictions},
+        {"--save-weights", &opts.saveWeights}})
+    if (!path->empty())
+      outputs.push_back({name, *path});
+  size_t given = outputs.size();
+  if (!opts.checkpointDir.empty())
+    for (const char *file :
+         {"checkpoint.safetensors", "metrics.csv", "metrics.svg"})
+      outputs.push_back({"--checkpoint", opts.checkpointDir + "/" + file});
+  for (size_t i = 0; i < given; ++i) {
+    const auto &[name, path] = outputs[i];
+    for (const auto &[inputName, inputPath] : inputs)
+      if (normalPath(path) == normalPath(inputPath) ||
+          isSameFile(path, inputPath))
+        return Error(name + " " + path + " is " + inputName + " (" + inputPath +
+                     "), which writing it would destroy; name another file");
+    Expected<OutputTarget> target = resolveOutputPath(path);
+    bool stream = target && target->kind == OutputTarget::Kind::Stream;
+    for (size_t j = 0; j < outputs.size() && !stream; ++j)
+      if (j != i && sameOutput(path, outputs[j].second))
+        return Error(name + " " + path + " is also written by " +
+                     outputs[j].first + " (" + outputs[j].second +
+                     "); name another file");
+    // Training creates the checkpoint directory; an output may go there.
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    if (!opts.checkpointDir.empty() && !std::filesystem::exists(dir) &&
+        normalPath(dir) == normalPath(opts.checkpointDir))
+      continue;
+    if (Status s = checkOutputWritable(path); !s)
+      return Error(name + ": " + s.message());
+  }
+  return Status::success();
+}
+} // namespace
+
 int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   Expected<RunOptions> parsed = parseRunOptions(argc, argv);
   if (!parsed)
@@ -267,19 +534,8 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     std::fputs(kResnetRunUsage, stdout);
     return 0;
   }
-  if (opts.model.empty())
-    return fail("no model given (usage: resnet-run MODEL --data ...; see "
-                "--help)");
-  if (opts.data.empty() && !opts.benchmark)
-    return fail("no input data given (--data fashion-mnist:test or --data "
-                "images.npy)");
-  if (opts.benchmark && !opts.data.empty())
-    return fail("--benchmark runs on random data; drop --data");
-  if (opts.resume && opts.checkpointDir.empty())
-    return fail("--resume needs --checkpoint DIR");
-  if (opts.train && !opts.benchmark && opts.data != "fashion-mnist" &&
-      opts.data != "fashion-mnist:train")
-    return fail("--train trains on --data fashion-mnist (the train split)");
+  if (Status s = checkCommandLine(opts); !s)
+    return fail(s.message());
 
   DeviceOptions deviceOptions;
   deviceOptions.kind =
@@ -320,6 +576,9 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     params = std::move(*init);
     paramSource = "initialization";
   }
+  MissingVelocities missing = opts.allowMissing
+                                  ? MissingVelocities::Zero
+                                  : MissingVelocities::ZeroIfAllAbsent;
   if (opts.train || opts.trainSteps > 0) {
     if (!plan.findEntry("train_step"))
       return fail(opts.model + ": compiled without a train_step entry "
@@ -346,9 +605,6 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
       return fail(buf);
     }
   }
-  if (opts.train && !opts.dumpDir.empty())
-    return fail("--dump-activations writes one run's tensors; use it with "
-                "inference or --train-steps, not --train");
   Expected<std::unique_ptr<Executor>> created =
       Executor::create(**device, **executable);
   if (!created)
@@ -357,7 +613,7 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   std::string deviceName = (*device)->getName();
 
   if (opts.benchmark) {
-    if (Status s = exec.setParameters(params, paramSource); !s)
+    if (Status s = exec.setParameters(params, paramSource, missing); !s)
       return fail(s.message());
     Device &dev = **device;
     if (Status s = benchmark(exec, opts, deviceName,
@@ -368,17 +624,21 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   }
   if (opts.train) {
     int64_t h = plan.inputShape[1], w = plan.inputShape[2];
+    if (plan.inputShape[0] != 1)
+      return fail("fashion-mnist: Fashion-MNIST images have 1 channel, the "
+                  "model expects " +
+                  std::to_string(plan.inputShape[0]));
     Expected<ImageDataset> trainSet =
-        loadDataset("fashion-mnist:train", h, w, opts.limit);
+        loadDataset("fashion-mnist:train", h, w, opts.limit, plan.classes);
     if (!trainSet)
       return fail(trainSet.error().message());
     // --limit bounds both splits: the evaluation after each epoch too.
     Expected<ImageDataset> testSet =
-        loadDataset("fashion-mnist:test", h, w, opts.limit);
+        loadDataset("fashion-mnist:test", h, w, opts.limit, plan.classes);
     if (!testSet)
       return fail(testSet.error().message());
     if (!opts.resume)
-      if (Status s = exec.setParameters(params, paramSource); !s)
+      if (Status s = exec.setParameters(params, paramSource, missing); !s)
         return fail(s.message());
     TrainOptions to;
     to.epochs = opts.epochs;
@@ -386,22 +646,31 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     to.seed = opts.seed;
     to.checkpointDir = opts.checkpointDir;
     to.resume = opts.resume;
-    std::printf("training %s on %lld images, batch %lld, lr %g, %lld "
-                "epochs\n",
-                plan.model.c_str(), static_cast<long long>(trainSet->n),
-                static_cast<long long>(plan.batch), opts.lr,
-                static_cast<long long>(opts.epochs));
-    std::fflush(stdout);
+    to.data = "fashion-mnist";
+    to.limit = opts.limit;
+    to.missingVelocities =
+        opts.allowMissing ? MissingVelocities::Zero : MissingVelocities::Error;
     TrainReport report(deviceName, isatty(fileno(stdout)));
+    report.model = plan.model;
+    report.lr = opts.lr;
+    report.epochs = opts.epochs;
     if (Status s = train(exec, *trainSet, *testSet, to, report); !s)
       return fail(s.message());
+    // The outputs are of the trained model: its weights, and its logits
+    // and predictions on the test split.
+    if (!opts.saveWeights.empty())
+      if (Status s = saveWeights(exec, opts.saveWeights); !s)
+        return fail(s.message());
+    if (!opts.logits.empty() || !opts.predictions.empty())
+      if (Status s = runInference(exec, *testSet, batch, opts, deviceName); !s)
+        return fail(s.message());
     return 0;
   }
   Expected<ImageDataset> data = loadData(plan, opts);
   if (!data)
     return fail(data.error().message());
 
-  if (Status s = exec.setParameters(params, paramSource); !s)
+  if (Status s = exec.setParameters(params, paramSource, missing); !s)
     return fail(s.message());
   if (!opts.dumpDir.empty()) {
     std::error_code ec;
@@ -433,9 +702,14 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
                   static_cast<long long>(collected), r->loss,
                   static_cast<long long>(r->correct),
                   static_cast<long long>(plan.batch));
-      if (!std::isfinite(r->loss))
-        return Error("the loss is not finite after step " +
-                     std::to_string(collected) + "; lower --lr");
+      if (!std::isfinite(r->loss)) {
+        char lr[32];
+        std::snprintf(lr, sizeof(lr), "%g", opts.lr);
+        return Error("train step " + std::to_string(collected) +
+                     ": the loss is " + std::to_string(r->loss) +
+                     "; stopped (one possible cause: --lr " + lr +
+                     " is too large for this model)");
+      }
       return Status::success();
     };
     auto start = std::chrono::steady_clock::now();
@@ -470,84 +744,10 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
                 seconds > 0 ? opts.trainSteps * plan.batch / seconds : 0.0,
                 static_cast<long long>(plan.batch), deviceName.c_str());
   }
-  if (!opts.saveWeights.empty()) {
-    Expected<std::map<std::string, HostTensor>> weights = exec.getParameters();
-    if (!weights)
-      return fail(weights.error().message());
-    NamedTensors out;
-    for (auto &[name, t] : *weights)
-      out.emplace_back(name, t);
-    if (Status s = writeSafeTensors(opts.saveWeights, out); !s)
+  if (!opts.saveWeights.empty())
+    if (Status s = saveWeights(exec, opts.saveWeights); !s)
       return fail(s.message());
-  }
-
-  int64_t n = data->n, classes = plan.classes;
-  std::vector<float> logits(static_cast<size_t>(n * classes));
-  auto start = std::chrono::steady_clock::now();
-  if (Status s = exec.infer(data->images.data(), n, logits.data(), batch); !s)
+  if (Status s = runInference(exec, *data, batch, opts, deviceName); !s)
     return fail(s.message());
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-
-  std::vector<int64_t> predicted(static_cast<size_t>(n));
-  int64_t correct = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float *row = logits.data() + i * classes;
-    int64_t best = 0;
-    for (int64_t k = 1; k < classes; ++k)
-      if (row[k] > row[best])
-        best = k;
-    predicted[i] = best;
-    if (!data->labels.empty() && data->labels[i] == best)
-      ++correct;
-  }
-  std::printf("%s: %lld images in %.3f s (%.1f images/s, batch %lld, %s)\n",
-              plan.model.c_str(), static_cast<long long>(n), seconds,
-              seconds > 0 ? n / seconds : 0.0, static_cast<long long>(batch),
-              deviceName.c_str());
-  if (!data->labels.empty())
-    std::printf("accuracy %.4f (%lld/%lld)\n",
-                n ? static_cast<double>(correct) / n : 0.0,
-                static_cast<long long>(correct), static_cast<long long>(n));
-
-  if (!opts.logits.empty()) {
-    HostTensor t;
-    t.dtype = DType::F32;
-    t.shape = {n, classes};
-    const auto *bytes = reinterpret_cast<const uint8_t *>(logits.data());
-    t.bytes.assign(bytes, bytes + logits.size() * sizeof(float));
-    if (Status s = writeNpy(opts.logits, t); !s)
-      return fail(s.message());
-  }
-  if (!opts.predictions.empty()) {
-    bool csv =
-        opts.predictions.size() > 4 &&
-        opts.predictions.compare(opts.predictions.size() - 4, 4, ".csv") == 0;
-    if (csv) {
-      std::ostringstream os;
-      os << "index,prediction" << (data->labels.empty() ? "" : ",label")
-         << "\n";
-      for (int64_t i = 0; i < n; ++i) {
-        os << i << "," << predicted[i];
-        if (!data->labels.empty())
-          os << "," << data->labels[i];
-        os << "\n";
-      }
-      std::string text = os.str();
-      if (Status s = writeFileAtomically(opts.predictions,
-                                         {{text.data(), text.size()}});
-          !s)
-        return fail(s.message());
-    } else {
-      HostTensor t;
-      t.dtype = DType::I64;
-      t.shape = {n};
-      const auto *bytes = reinterpret_cast<const uint8_t *>(predicted.data());
-      t.bytes.assign(bytes, bytes + predicted.size() * sizeof(int64_t));
-      if (Status s = writeNpy(opts.predictions, t); !s)
-        return fail(s.message());
-    }
-  }
   return 0;
 }

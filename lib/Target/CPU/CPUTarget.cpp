@@ -9,14 +9,18 @@
 // 3. rn -> linalg -> bufferization -> loops -> LLVM (bare-pointer calling
 //    convention), optimized at O3 for the host CPU.
 // 4. Each kernel gets an exported `<kernel>_entry(void **args, int64_t n)`,
-//    the plan becomes the global `resnetc_plan`, and the object is linked
-//    into a shared library with the system's C compiler driver.
+//    the plan becomes the global `resnetc_plan`, the byte size of every
+//    kernel argument (read from the kernels' signatures, not the plan) the
+//    global `resnetc_kernels`, and the object is linked into a shared
+//    library with the system's C compiler driver and written to the output
+//    (runtime::writeFileAtomically).
 //
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/CPUTarget.h"
 #include "ConvCodegen.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
+#include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Target/Kernels.h"
 #include "resnetc/Target/Storage.h"
 
@@ -81,6 +85,30 @@ static LogicalResult addEntries(llvm::Module &module,
   return success();
 }
 
+/// The JSON text of `resnetc_kernels`: each kernel's argument sizes in
+/// bytes, in order, from its function type (without the trailing image
+/// index); -1 for an argument without a static size. The runtime checks the
+/// plan's steps against it, so a plan edited apart from the code is caught.
+static std::string describeKernelArguments(ModuleOp module) {
+  runtime::JsonValue table = runtime::JsonValue::object();
+  for (auto kernel : module.getOps<func::FuncOp>()) {
+    runtime::JsonValue sizes = runtime::JsonValue::array();
+    for (Type t : kernel.getArgumentTypes()) {
+      if (t.isIndex())
+        continue;
+      auto shaped = dyn_cast<ShapedType>(t);
+      int64_t bytes = -1;
+      if (shaped && shaped.hasStaticShape() &&
+          shaped.getElementType().isIntOrFloat())
+        bytes = shaped.getNumElements() *
+                ((shaped.getElementType().getIntOrFloatBitWidth() + 7) / 8);
+      sizes.push(runtime::JsonValue(bytes));
+    }
+    table.set(kernel.getSymName().str(), std::move(sizes));
+  }
+  return runtime::writeJson(table);
+}
+
 /// Links `object` into the shared library `output` with the C compiler
 /// driver found on PATH.
 static LogicalResult linkSharedLibrary(StringRef object, StringRef output,
@@ -135,6 +163,7 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     makeDestinationPassing(kernel, /*perImage=*/true);
   if (failed(applyStorage(module, *plan)))
     return failure();
+  std::string kernelTable = describeKernelArguments(module);
   // Convolutions get the CPU's register-blocked code; the other ops take
   // the shared lowering through linalg below.
   {
@@ -192,6 +221,11 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   new llvm::GlobalVariable(*llvmModule, planData->getType(), true,
                            llvm::GlobalValue::ExternalLinkage, planData,
                            kPlanSymbol);
+  llvm::Constant *tableData =
+      llvm::ConstantDataArray::getString(llvmContext, kernelTable, true);
+  new llvm::GlobalVariable(*llvmModule, tableData->getType(), true,
+                           llvm::GlobalValue::ExternalLinkage, tableData,
+                           kKernelsSymbol);
 
   std::string triple = llvm::sys::getDefaultTargetTriple();
   std::string lookupError;
@@ -246,15 +280,16 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     }
     codegen.run(*llvmModule);
   }
-  // Link to a temporary name, then rename: the user's file is replaced only
-  // by a complete library.
-  // A unique name, so that concurrent compiles to one path do not collide.
+  // Link to a temporary file, then write it out through writeFileAtomically:
+  // the user's file is replaced only by a complete library, a symbolic link
+  // is written through, and a device (-o /dev/null) is written, not
+  // replaced.
   llvm::SmallString<128> tmpLibrary;
-  if (std::error_code ec = llvm::sys::fs::createUniqueFile(
-          options.outputPath + ".tmp-%%%%%%", tmpLibrary)) {
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("resnetc", "so", tmpLibrary)) {
     llvm::sys::fs::remove(objectPath);
-    module.emitError("cannot write next to ")
-        << options.outputPath << ": " << ec.message();
+    module.emitError("cannot create a temporary shared library: ")
+        << ec.message();
     return failure();
   }
   std::string error;
@@ -265,11 +300,17 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     module.emitError(error);
     return failure();
   }
-  if (std::error_code ec =
-          llvm::sys::fs::rename(tmpLibrary, options.outputPath)) {
-    llvm::sys::fs::remove(tmpLibrary);
-    module.emitError("cannot write ")
-        << options.outputPath << ": " << ec.message();
+  runtime::Expected<std::vector<uint8_t>> library =
+      runtime::readFileBytes(tmpLibrary.str().str());
+  llvm::sys::fs::remove(tmpLibrary);
+  if (!library) {
+    module.emitError(library.error().message());
+    return failure();
+  }
+  if (runtime::Status st = runtime::writeFileAtomically(
+          options.outputPath, {{library->data(), library->size()}}, 0777);
+      !st) {
+    module.emitError(st.message());
     return failure();
   }
   return success();

@@ -1,19 +1,25 @@
 //===- CPUDevice.cpp - The CPU device -------------------------------------===//
 //
-// See CPUDevice.h. The artifact is loaded with dlopen and its plan read from
-// the `resnetc_plan` symbol; kernels are `void <kernel>_entry(void **args,
-// int64_t n)` (docs/artifact.md). Memory is host memory, every queue
+// See CPUDevice.h. The artifact's ELF headers are checked against the file
+// before dlopen maps it (a truncated library would fault inside dlopen);
+// then its plan is read from the `resnetc_plan` symbol and every step
+// checked against `resnetc_kernels`, the argument sizes the compiler took
+// from the kernels' own signatures; kernels are `void <kernel>_entry(void
+// **args, int64_t n)` (docs/artifact.md). Memory is host memory, every queue
 // operation runs at once, in order, so events are always complete.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CPUDevice.h"
+#include "resnetc/Runtime/FileIO.h"
+#include "resnetc/Runtime/Json.h"
 
 #include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <elf.h>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -171,7 +177,8 @@ public:
 
   std::string getName() const override { return "cpu"; }
 
-  Expected<std::unique_ptr<Executable>> load(const std::string &path) override;
+  Expected<std::unique_ptr<Executable>>
+  load(const std::string &path) override;
 
   Expected<DeviceAddress> allocate(uint64_t bytes,
                                    const std::string &what) override {
@@ -247,7 +254,171 @@ private:
 };
 } // namespace
 
-Expected<std::unique_ptr<Executable>> CPUDevice::load(const std::string &path) {
+//===----------------------------------------------------------------------===//
+// Checking the artifact before and after dlopen
+//===----------------------------------------------------------------------===//
+
+#if defined(__x86_64__)
+static constexpr unsigned kHostMachine = EM_X86_64;
+static constexpr const char *kHostMachineName = "x86-64";
+#elif defined(__aarch64__)
+static constexpr unsigned kHostMachine = EM_AARCH64;
+static constexpr const char *kHostMachineName = "AArch64";
+#else
+// Another host: its machine is left to dlopen to check.
+static constexpr unsigned kHostMachine = EM_NONE;
+static constexpr const char *kHostMachineName = "this host";
+#endif
+
+/// Checks that `path` is a regular file holding an ELF64 little-endian
+/// shared object for this machine whose program and section header tables
+/// and loadable segments all lie within the file, so that dlopen maps only
+/// bytes that exist.
+static Status checkSharedObject(const std::string &path) {
+  Expected<InputFile> file = InputFile::open(path);
+  if (!file)
+    return file.takeError();
+  const std::string notElf =
+      path + ": cannot load the artifact: not an ELF shared library (is it "
+             "a CPU artifact built by resnetc --target=cpu?)";
+  uint64_t size = file->getSize();
+  Elf64_Ehdr eh;
+  if (size < EI_NIDENT || !file->readAt(0, eh.e_ident, EI_NIDENT) ||
+      std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+    return Error(notElf);
+  auto truncated = [&](uint64_t needed) {
+    return Error(path + ": truncated: the ELF file needs " +
+                 std::to_string(needed) + " bytes, it has " +
+                 std::to_string(size) + "; recompile or copy it again");
+  };
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
+    return Error(path + ": cannot load the artifact: not a 64-bit "
+                        "little-endian ELF file; recompile the model with "
+                        "resnetc --target=cpu on this machine");
+  if (size < sizeof(eh))
+    return truncated(sizeof(eh));
+  if (Status st = file->readAt(0, &eh, sizeof(eh)); !st)
+    return st;
+  if (eh.e_type != ET_DYN)
+    return Error(path +
+                 ": cannot load the artifact: an ELF file but not a "
+                 "shared library (e_type " +
+                 std::to_string(eh.e_type) +
+                 "); compile the model with resnetc --target=cpu -o "
+                 "model.so");
+  if (kHostMachine != EM_NONE && eh.e_machine != kHostMachine)
+    return Error(path +
+                 ": cannot load the artifact: a shared library for "
+                 "another machine (ELF e_machine " +
+                 std::to_string(eh.e_machine) + "), this one is " +
+                 kHostMachineName +
+                 "; recompile the model with resnetc --target=cpu here");
+  // Every table and segment must end within the file. Sizes come from the
+  // file, so each sum and product is checked.
+  uint64_t needed = sizeof(eh);
+  auto extent = [&](uint64_t offset, uint64_t count, uint64_t entSize,
+                    const char *what) -> Status {
+    uint64_t bytes, end;
+    if (__builtin_mul_overflow(count, entSize, &bytes) ||
+        __builtin_add_overflow(offset, bytes, &end))
+      return Error(path + ": cannot load the artifact: its ELF " + what +
+                   " lies beyond any file size; the file is damaged: "
+                   "recompile or copy it again");
+    needed = std::max(needed, end);
+    return Status::success();
+  };
+  if (eh.e_phnum && eh.e_phentsize != sizeof(Elf64_Phdr))
+    return Error(path +
+                 ": cannot load the artifact: unexpected ELF program "
+                 "header size " +
+                 std::to_string(eh.e_phentsize) + "; the file is damaged");
+  if (eh.e_shnum && eh.e_shentsize != sizeof(Elf64_Shdr))
+    return Error(path +
+                 ": cannot load the artifact: unexpected ELF section "
+                 "header size " +
+                 std::to_string(eh.e_shentsize) + "; the file is damaged");
+  if (Status st = extent(eh.e_phoff, eh.e_phnum, sizeof(Elf64_Phdr),
+                         "program header table");
+      !st)
+    return st;
+  if (Status st = extent(eh.e_shoff, eh.e_shnum, sizeof(Elf64_Shdr),
+                         "section header table");
+      !st)
+    return st;
+  if (needed > size)
+    return truncated(needed);
+  for (uint16_t i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    if (Status st = file->readAt(eh.e_phoff + i * sizeof(ph), &ph, sizeof(ph));
+        !st)
+      return st;
+    if (ph.p_type == PT_LOAD)
+      if (Status st = extent(ph.p_offset, 1, ph.p_filesz, "segment"); !st)
+        return st;
+  }
+  if (needed > size)
+    return truncated(needed);
+  return Status::success();
+}
+
+/// Checks every step of `plan` against `table`, the text of the artifact's
+/// `resnetc_kernels` symbol: a JSON object mapping each kernel to the byte
+/// sizes of the arguments its compiled function takes (-1 where a size is
+/// not static).
+static Status checkStepsAgainstKernels(const Plan &plan, const char *table,
+                                       const std::string &path) {
+  Expected<JsonValue> json = parseJson(table);
+  if (!json || !json->isObject())
+    return Error(path + ": the kernel table (resnetc_kernels) is not a JSON "
+                        "object; recompile the model");
+  std::map<std::string, std::vector<int64_t>> kernels;
+  for (const auto &[name, sizes] : json->getObject()) {
+    std::vector<int64_t> &out = kernels[name];
+    if (!sizes.isArray())
+      return Error(path + ": the kernel table's entry for '" + name +
+                   "' is not an array of sizes; recompile the model");
+    for (const JsonValue &v : sizes.getArray()) {
+      if (!v.isInteger())
+        return Error(path + ": the kernel table's entry for '" + name +
+                     "' is not an array of sizes; recompile the model");
+      out.push_back(v.getInteger());
+    }
+  }
+  for (const PlanEntry &entry : plan.entries)
+    for (size_t s = 0; s < entry.steps.size(); ++s) {
+      const PlanStep &step = entry.steps[s];
+      std::string where = path + ": plan: step " + std::to_string(s) + " of '" +
+                          entry.name + "' (kernel '" + step.kernel +
+                          "', layer '" + step.layer + "')";
+      auto it = kernels.find(step.kernel);
+      if (it == kernels.end())
+        return Error(where + ": the compiled code has no such kernel; the "
+                             "plan does not match the code: recompile the "
+                             "model");
+      const std::vector<int64_t> &sizes = it->second;
+      if (sizes.size() != step.args.size())
+        return Error(where + " passes " + std::to_string(step.args.size()) +
+                     " arguments, but the compiled kernel takes " +
+                     std::to_string(sizes.size()) +
+                     "; the plan does not match the code: recompile the "
+                     "model");
+      for (size_t i = 0; i < sizes.size(); ++i) {
+        const PlanBuffer &b = plan.buffers[step.args[i]];
+        if (sizes[i] >= 0 && sizes[i] != b.bytes)
+          return Error(where + ": argument " + std::to_string(i) +
+                       " is buffer '" + b.name + "' of " +
+                       std::to_string(b.bytes) +
+                       " bytes, but the compiled kernel takes " +
+                       std::to_string(sizes[i]) +
+                       "; the plan does not match the code: recompile the "
+                       "model");
+      }
+    }
+  return Status::success();
+}
+
+Expected<std::unique_ptr<Executable>>
+CPUDevice::load(const std::string &path) {
   if (getArtifactDeviceKind(path) == "cuda")
     return Error(path + ": a CUDA artifact; run it on a GPU (--device=cuda) "
                         "or on the simulated GPU (--device=cuda-sim), or "
@@ -257,15 +428,16 @@ Expected<std::unique_ptr<Executable>> CPUDevice::load(const std::string &path) {
   // path instead of opening the file.
   std::string openPath =
       path.find('/') == std::string::npos ? "./" + path : path;
+  if (Status st = checkSharedObject(path); !st)
+    return st.takeError();
   void *handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
-    return Error(
-        path + ": cannot load the artifact: " + (why ? why : "unknown error") +
-        " (is it a CPU artifact built by resnetc --target=cpu?)");
+    return Error(path + ": cannot load the artifact: " +
+                 (why ? why : "unknown error") +
+                 " (is it a CPU artifact built by resnetc --target=cpu?)");
   }
-  auto fail =
-      [&](std::string message) -> Expected<std::unique_ptr<Executable>> {
+  auto fail = [&](std::string message) -> Expected<std::unique_ptr<Executable>> {
     dlclose(handle);
     return Error(std::move(message));
   };
@@ -278,18 +450,26 @@ Expected<std::unique_ptr<Executable>> CPUDevice::load(const std::string &path) {
   if (plan->target != "cpu")
     return fail(path + ": compiled for target '" + plan->target +
                 "', but the CPU device runs 'cpu' artifacts");
+  if (plan->precision != "fp32")
+    return fail(path + ": plan: precision " + plan->precision +
+                " is not supported on the CPU, which runs fp32 plans only");
   for (const PlanBuffer &b : plan->buffers)
     if (b.dtype != DType::F32 &&
         !(b.dtype == DType::I64 &&
           (b.role == BufferRole::Labels || b.role == BufferRole::Correct)))
-      return fail(path + ": buffer '" + b.name + "' is " +
+      return fail(path + ": plan: buffer '" + b.name + "' is " +
                   getDTypeName(b.dtype) +
-                  "; the CPU runtime runs fp32 plans only");
-  if (plan->precision != "fp32")
-    return fail(path + ": precision " + plan->precision +
-                " is not supported on the CPU");
+                  ", but an fp32 plan on the CPU holds F32 buffers (and "
+                  "I64 labels and counts) only");
   if (!plan->findEntry("infer"))
     return fail(path + ": the plan has no 'infer' entry");
+  auto *table = static_cast<const char *>(dlsym(handle, "resnetc_kernels"));
+  if (!table)
+    return fail(path + ": no resnetc_kernels symbol (the argument sizes of "
+                       "its kernels): built by an older resnetc? recompile "
+                       "the model");
+  if (Status st = checkStepsAgainstKernels(*plan, table, path); !st)
+    return fail(st.message());
   std::map<std::string, KernelFn> kernels;
   for (const PlanEntry &e : plan->entries)
     for (const PlanStep &s : e.steps) {
