@@ -17,6 +17,7 @@ int resnetc::resnetOptMain(int argc, char **argv) {
   registerAllResnetcPasses();
   mlir::DialectRegistry registry;
   registerAllResnetcDialects(registry);
+  registerTargetDialects(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "resnetc optimizer driver\n", registry));
 }

@@ -1,19 +1,60 @@
 //===- Pipelines.cpp - The named pass pipelines of resnetc ----------------===//
 //
-// Assembly of resnetc's pass pipelines.
+// Assembly of resnetc's pass pipelines. Upstream passes are named by their
+// textual pipelines (with their options), resnetc's by their create
+// functions.
 //
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/Transforms/Passes.h"
+#include "resnetc/Target/Passes.h"
 #include "resnetc/Transforms/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "llvm/Support/ErrorHandling.h"
+
+#include <mutex>
+
 using namespace mlir;
+using namespace resnetc;
+
+void resnetc::registerTargetPipelinePasses() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mlir::registerConversionPasses();
+    resnetc::registerConversionPasses();
+    resnetc::registerResnetcTransformsPasses();
+    resnetc::registerResnetcTargetPasses();
+    bufferization::registerBufferizationPasses();
+    bufferization::registerBufferizationPipelines();
+    registerGPUPasses();
+    registerLinalgPasses();
+    memref::registerMemRefPasses();
+    registerTransformsPasses();
+  });
+}
+
+/// Appends the textual pipeline `text` (of passes on pm's op) to `pm`. The
+/// texts are constants of this file, so a parse error is a bug.
+static void addPipeline(OpPassManager &pm, const std::string &text) {
+  registerTargetPipelinePasses();
+  std::string error;
+  llvm::raw_string_ostream os(error);
+  if (failed(parsePassPipeline(text, pm, os)))
+    llvm::report_fatal_error(llvm::Twine("invalid pass pipeline '") + text +
+                             "': " + os.str());
+}
 
 void resnetc::buildInferenceFusionPipeline(OpPassManager &pm) {
   OpPassManager &fn = pm.nest<func::FuncOp>();
@@ -32,10 +73,175 @@ void resnetc::buildInferenceToLinalgPipeline(OpPassManager &pm) {
   fn.addPass(createCSEPass());
 }
 
+void resnetc::buildBufferizePipeline(OpPassManager &pm) {
+  addPipeline(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+                  "one-shot-bufferize{bufferize-function-boundaries "
+                  "function-boundary-type-conversion=identity-layout-map},"
+                  "drop-equivalent-buffer-results,canonicalize,"
+                  "buffer-deallocation-pipeline");
+}
+
+void resnetc::buildPlanningPipeline(OpPassManager &pm,
+                                    const EntryOptions &entries,
+                                    const std::string &target,
+                                    const std::string &precision) {
+  if (entries.train) {
+    rn::RNAutodiffOptions autodiff;
+    autodiff.momentum = entries.momentum;
+    autodiff.weightDecay = entries.weightDecay;
+    autodiff.nesterov = entries.nesterov;
+    pm.addPass(rn::createRNAutodiff(autodiff));
+    pm.addNestedPass<func::FuncOp>(rn::createRNFuseTraining());
+  }
+  buildInferenceFusionPipeline(pm);
+  pm.addPass(rn::createRNOutlineKernels());
+  if (entries.train) {
+    rn::RNOutlineKernelsOptions outline;
+    outline.entry = "train_step";
+    outline.prefix = "t";
+    outline.wholeBatch = true;
+    pm.addPass(rn::createRNOutlineKernels(outline));
+  }
+  RNBuildPlanOptions plan;
+  plan.target = target;
+  plan.precision = precision;
+  plan.momentum = entries.momentum;
+  plan.weightDecay = entries.weightDecay;
+  plan.nesterov = entries.nesterov;
+  pm.addPass(createRNBuildPlan(plan));
+}
+
+//===----------------------------------------------------------------------===//
+// CPU
+//===----------------------------------------------------------------------===//
+
+void resnetc::buildCPUPlanPipeline(OpPassManager &pm,
+                                   const CPUPipelineOptions &options) {
+  buildPlanningPipeline(pm, options.entries, "cpu");
+  RNChooseStorageOptions storage;
+  storage.layout = options.layout;
+  pm.addPass(createRNChooseStorage(storage));
+  pm.addPass(createRNAssignBuffers());
+}
+
+void resnetc::buildCPUKernelPipeline(OpPassManager &pm,
+                                     const CPUPipelineOptions &options) {
+  RNDestinationPassingOptions dps;
+  dps.perImage = true;
+  pm.addNestedPass<func::FuncOp>(createRNDestinationPassing(dps));
+  pm.addPass(createRNApplyStorage());
+}
+
+void resnetc::buildCPULinalgPipeline(OpPassManager &pm,
+                                     const CPUPipelineOptions &options) {
+  pm.addPass(createRNCPUConvolutions());
+  addPipeline(pm, "func.func(convert-rn-to-linalg,canonicalize)");
+  if (options.layout != "nchw")
+    addPipeline(pm, "func.func(fuse-storage-conversions,canonicalize)");
+}
+
+void resnetc::buildCPULLVMPipeline(OpPassManager &pm,
+                                   const CPUPipelineOptions &options) {
+  buildBufferizePipeline(pm);
+  pm.addPass(createRNCopiesToLinalg());
+  addPipeline(
+      pm, "convert-vector-to-scf,convert-linalg-to-loops,expand-strided-"
+          "metadata,lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"
+          "finalize-memref-to-llvm,convert-math-to-llvm,"
+          "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
+          "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+          "reconcile-unrealized-casts");
+  pm.addPass(createRNSerializePlan());
+}
+
+//===----------------------------------------------------------------------===//
+// CUDA
+//===----------------------------------------------------------------------===//
+
+void resnetc::buildCUDAPlanPipeline(OpPassManager &pm,
+                                    const CUDAPipelineOptions &options) {
+  buildPlanningPipeline(pm, options.entries, "cuda", options.precision);
+}
+
+void resnetc::buildCUDAKernelPipeline(OpPassManager &pm,
+                                      const CUDAPipelineOptions &options) {
+  if (options.libraryConvolutions) {
+    RNSelectLibraryCallsOptions calls;
+    calls.library = options.library;
+    pm.addPass(createRNSelectLibraryCalls(calls));
+  }
+  pm.addNestedPass<func::FuncOp>(createRNDestinationPassing());
+  RNChooseStorageOptions storage;
+  storage.layout = options.layout;
+  storage.bf16 = options.precision == "bf16";
+  pm.addPass(createRNChooseStorage(storage));
+  pm.addPass(createRNConvertLibraryOperands());
+  pm.addPass(createRNApplyStorage());
+}
+
+void resnetc::buildCUDAGPUPipeline(OpPassManager &pm,
+                                   const CUDAPipelineOptions &options) {
+  addPipeline(pm, "func.func(convert-rn-to-linalg,canonicalize)");
+  // The conversions at the kernels' edges join the kernels' loops.
+  if (options.precision == "bf16" || options.layout != "nchw")
+    addPipeline(pm, "func.func(fuse-storage-conversions,canonicalize)");
+  buildBufferizePipeline(pm);
+  pm.addPass(createRNCopiesToLinalg());
+  std::string threads = std::to_string(options.threads);
+  addPipeline(pm, "func.func(convert-linalg-reductions-to-gpu{threads=" +
+                      threads +
+                      "},convert-linalg-to-parallel-loops,lower-affine,"
+                      "map-parallel-loops-to-gpu{threads=" +
+                      threads +
+                      "},sccp,cse,convert-parallel-loops-to-gpu,lower-affine,"
+                      "canonicalize),gpu-launch-sink-index-computations,"
+                      "gpu-kernel-outlining,canonicalize");
+  pm.addPass(createRNGatherGPUKernels());
+  pm.addPass(createRNRecordLaunches());
+  pm.addPass(createRNAssignBuffers());
+}
+
+void resnetc::buildCUDANVVMPipeline(OpPassManager &pm,
+                                    const CUDAPipelineOptions &options) {
+  addPipeline(pm, "nvvm-attach-target{chip=" + options.arch +
+                      " features=+ptx80 O=3 l=" + options.libdevice +
+                      "},"
+                      "gpu.module(convert-scf-to-cf,"
+                      "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
+                      "canonicalize,cse,reconcile-unrealized-casts)");
+}
+
+//===----------------------------------------------------------------------===//
+// Registration
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The options of the named target pipelines in resnet-opt.
+struct TargetPipelineOptions
+    : public PassPipelineOptions<TargetPipelineOptions> {
+  Option<bool> train{*this, "train",
+                     llvm::cl::desc("Compile train_step too"),
+                     llvm::cl::init(false)};
+  Option<std::string> layout{
+      *this, "layout",
+      llvm::cl::desc("Storage of the rank-4 temporaries: nchw or nhwc "
+                     "(default: the target's)"),
+      llvm::cl::init("")};
+  Option<std::string> precision{
+      *this, "precision", llvm::cl::desc("CUDA: fp32, tf32 or bf16"),
+      llvm::cl::init("fp32")};
+  Option<bool> libraryConvolutions{
+      *this, "library-convolutions",
+      llvm::cl::desc("CUDA: convolutions as library calls"),
+      llvm::cl::init(true)};
+};
+} // namespace
+
 void resnetc::registerAllResnetcPasses() {
   rn::registerRNPasses();
   registerConversionPasses();
   registerResnetcTransformsPasses();
+  registerResnetcTargetPasses();
   PassPipelineRegistration<>(
       "rn-inference-to-linalg",
       "The inference fusions, then rn lowered to linalg on tensors",
@@ -45,4 +251,32 @@ void resnetc::registerAllResnetcPasses() {
       "Inference fusions on rn: fold batch norm, fuse conv+relu, add+relu "
       "and residual adds into convolutions",
       [](OpPassManager &pm) { buildInferenceFusionPipeline(pm); });
+  PassPipelineRegistration<TargetPipelineOptions>(
+      "rn-cpu-pipeline",
+      "The CPU target from rn to the LLVM dialect with the serialized plan",
+      [](OpPassManager &pm, const TargetPipelineOptions &o) {
+        CPUPipelineOptions options;
+        options.entries.train = o.train;
+        if (!o.layout.empty())
+          options.layout = o.layout;
+        buildCPUPlanPipeline(pm, options);
+        buildCPUKernelPipeline(pm, options);
+        buildCPULinalgPipeline(pm, options);
+        buildCPULLVMPipeline(pm, options);
+      });
+  PassPipelineRegistration<TargetPipelineOptions>(
+      "rn-cuda-pipeline",
+      "The CUDA target from rn to host launches of one gpu.module, with the "
+      "final plan",
+      [](OpPassManager &pm, const TargetPipelineOptions &o) {
+        CUDAPipelineOptions options;
+        options.entries.train = o.train;
+        if (!o.layout.empty())
+          options.layout = o.layout;
+        options.precision = o.precision;
+        options.libraryConvolutions = o.libraryConvolutions;
+        buildCUDAPlanPipeline(pm, options);
+        buildCUDAKernelPipeline(pm, options);
+        buildCUDAGPUPipeline(pm, options);
+      });
 }

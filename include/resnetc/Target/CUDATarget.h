@@ -10,6 +10,7 @@
 #ifndef RESNETC_TARGET_CUDATARGET_H
 #define RESNETC_TARGET_CUDATARGET_H
 
+#include "resnetc/Runtime/Plan.h"
 #include "resnetc/Target/Kernels.h"
 
 #include "mlir/IR/BuiltinOps.h"

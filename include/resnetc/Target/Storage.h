@@ -9,7 +9,8 @@
 // kernel's own loops. Buffers the runtime reads or writes (the input,
 // parameters, running statistics, velocities, the logits) keep the
 // logical form; where a library call needs them otherwise, the target adds
-// conversion steps.
+// conversion steps. rn-choose-storage decides the storage, rn-apply-storage
+// and rn-convert-library-operands apply it with the helpers below.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,17 +24,6 @@
 #include "mlir/IR/BuiltinOps.h"
 
 namespace resnetc {
-
-/// How the rank-4 temporaries of a plan are stored.
-struct StorageOptions {
-  bool bf16 = false;
-  runtime::Layout layout = runtime::Layout::NCHW;
-};
-
-/// Gives every rank-4 temporary of `plan` (activations, their gradients,
-/// convolution weight gradients: buffers of role activation) the storage
-/// of `options`, and sets the plan's layout.
-void chooseTemporaryStorage(runtime::Plan &plan, const StorageOptions &options);
 
 /// The tensor type `buffer` is stored as: its shape permuted by its layout,
 /// its dtype's element type.
@@ -63,14 +53,6 @@ mlir::Value buildStorageConversion(mlir::OpBuilder &b, mlir::Location loc,
 void createConversionKernel(mlir::ModuleOp module, llvm::StringRef name,
                             const runtime::PlanBuffer &from,
                             const runtime::PlanBuffer &to);
-
-/// Retypes the arguments of every kernel of `plan` (in destination-passing
-/// form, after makeDestinationPassing; library calls excepted) to the
-/// stored types of their buffers: an operand is converted to its logical
-/// type where it is read (after the per-image slice, if any), a result to
-/// the stored type where it is written.
-mlir::LogicalResult applyStorage(mlir::ModuleOp module,
-                                 const runtime::Plan &plan);
 
 } // namespace resnetc
 

@@ -1,15 +1,18 @@
 //===- CPUTarget.cpp - Compiling models to CPU shared libraries -----------===//
 //
-// 1. rn: inference fusions, then rn-outline-kernels; the plan is built from
-//    @forward, which is then dropped.
+// The pass pipelines of Pipelines.h, stage by stage:
+// 1. rn: inference fusions, then rn-outline-kernels; rn-build-plan turns
+//    @forward into the plan, rn-choose-storage and rn-assign-buffers
+//    complete it.
 // 2. Each kernel is put in destination-passing, per-image form: it receives
 //    its output buffers and the image index n, slices its activation operands
 //    to image n and inserts its result at n. The runtime runs images in
 //    parallel.
 // 3. rn -> linalg -> bufferization -> loops -> LLVM (bare-pointer calling
-//    convention), optimized at O3 for the host CPU.
-// 4. Each kernel gets an exported `<kernel>_entry(void **args, int64_t n)`,
-//    the plan becomes the global `resnetc_plan`, the byte size of every
+//    convention); rn-serialize-plan makes the plan the global
+//    `resnetc_plan`.
+// 4. Here: optimized at O3 for the host CPU; each kernel gets an exported
+//    `<kernel>_entry(void **args, int64_t n)`, the byte size of every
 //    kernel argument (read from the kernels' signatures, not the plan) the
 //    global `resnetc_kernels`, and the object is linked into a shared
 //    library with the system's C compiler driver and written to the output
@@ -18,13 +21,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/CPUTarget.h"
-#include "ConvCodegen.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
+#include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Target/Kernels.h"
-#include "resnetc/Target/Storage.h"
+#include "resnetc/Target/PlanAttr.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -33,7 +37,6 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -136,69 +139,60 @@ static LogicalResult linkSharedLibrary(StringRef object, StringRef output,
   return success();
 }
 
+/// Runs the stage `build` adds on `module`.
+template <typename Fn>
+static LogicalResult runStage(ModuleOp module, Fn build) {
+  PassManager pm(module.getContext());
+  build(pm);
+  return pm.run(module);
+}
+
 LogicalResult resnetc::compileForCPU(ModuleOp module,
                                      const CPUCompileOptions &options,
                                      std::string &text) {
   MLIRContext &ctx = *module.getContext();
-  registerTargetPipelinePasses();
   prepareTargetContext(ctx);
+  CPUPipelineOptions pipeline;
+  pipeline.entries = options.entries;
+  pipeline.layout = runtime::getLayoutName(options.layout);
 
-  // 1. Fuse and outline; build the plan; keep only the kernels.
-  FailureOr<runtime::Plan> plan =
-      outlineKernels(module, options.entries, "cpu");
+  // 1. Fuse and outline; the plan.
+  if (failed(runStage(module, [&](OpPassManager &pm) {
+        buildCPUPlanPipeline(pm, pipeline);
+      })))
+    return failure();
+  FailureOr<runtime::Plan> plan = getPlan(module);
   if (failed(plan))
     return failure();
-  StorageOptions storage;
-  storage.layout = options.layout;
-  chooseTemporaryStorage(*plan, storage);
   if (options.output == CPUOutput::Plan) {
-    text += runtime::writeJson(runtime::planToJson(*plan), /*pretty=*/true);
+    text += writePlanJson(*plan, /*pretty=*/true);
     text += "\n";
     return success();
   }
-  keepOnlyKernels(module);
 
-  // 2. Per-image, destination-passing kernels.
-  for (auto kernel : module.getOps<func::FuncOp>())
-    makeDestinationPassing(kernel, /*perImage=*/true);
-  if (failed(applyStorage(module, *plan)))
+  // 2. Per-image, destination-passing kernels on stored buffers.
+  if (failed(runStage(module, [&](OpPassManager &pm) {
+        buildCPUKernelPipeline(pm, pipeline);
+      })))
     return failure();
   std::string kernelTable = describeKernelArguments(module);
-  // Convolutions get the CPU's register-blocked code; the other ops take
-  // the shared lowering through linalg below.
-  {
-    RewritePatternSet patterns(&ctx);
-    populateCPUConvPatterns(patterns);
-    GreedyRewriteConfig config;
-    config.enableRegionSimplification = GreedySimplifyRegionLevel::Disabled;
-    if (failed(
-            applyPatternsAndFoldGreedily(module, std::move(patterns), config)))
-      return module.emitError("internal error: generating the CPU "
-                              "convolutions did not converge");
-  }
 
   // 3. Down to LLVM, in two halves around bufferization.
-  std::string linalgPipeline = "func.func(convert-rn-to-linalg,canonicalize)";
-  std::string llvmPipeline =
-      "convert-vector-to-scf,convert-linalg-to-loops,expand-strided-metadata,"
-      "lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"
-      "finalize-memref-to-llvm,convert-math-to-llvm,"
-      "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
-      "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
-      "reconcile-unrealized-casts";
-  if (storage.layout != runtime::Layout::NCHW)
-    linalgPipeline += ",func.func(fuse-storage-conversions,canonicalize)";
-  if (failed(runPipeline(module, linalgPipeline)))
+  if (failed(runStage(module, [&](OpPassManager &pm) {
+        buildCPULinalgPipeline(pm, pipeline);
+      })))
     return failure();
   if (options.output == CPUOutput::KernelsLinalg) {
+    Attribute planAttr = module->getAttr(kPlanAttrName);
+    module->removeAttr(kPlanAttrName);
     llvm::raw_string_ostream os(text);
     module.print(os);
+    module->setAttr(kPlanAttrName, planAttr);
     return success();
   }
-  if (failed(runPipeline(module, kBufferizePipeline)))
-    return failure();
-  copiesToLinalg(module);
-  if (failed(runPipeline(module, llvmPipeline)))
+  if (failed(runStage(module, [&](OpPassManager &pm) {
+        buildCPULLVMPipeline(pm, pipeline);
+      })))
     return failure();
 
   // 4. LLVM IR, entries, plan, optimization, object, shared library.
@@ -215,12 +209,6 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     module.emitError("internal error: a kernel of the plan is missing");
     return failure();
   }
-  std::string json = runtime::writeJson(runtime::planToJson(*plan));
-  llvm::Constant *planData =
-      llvm::ConstantDataArray::getString(llvmContext, json, true);
-  new llvm::GlobalVariable(*llvmModule, planData->getType(), true,
-                           llvm::GlobalValue::ExternalLinkage, planData,
-                           kPlanSymbol);
   llvm::Constant *tableData =
       llvm::ConstantDataArray::getString(llvmContext, kernelTable, true);
   new llvm::GlobalVariable(*llvmModule, tableData->getType(), true,

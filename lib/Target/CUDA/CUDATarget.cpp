@@ -1,38 +1,42 @@
 //===- CUDATarget.cpp - Compiling models to PTX ---------------------------===//
 //
-// 1. The shared stages (Kernels.h): outlined kernels in destination-passing
-//    form over the whole batch, and the plan of their steps. Convolutions
-//    become cuDNN calls of the plan (LibraryCalls.h) unless generated
-//    kernels are asked for. Temporaries are stored as chosen (Storage.h:
-//    NHWC by default, bf16 with --precision bf16), and the library calls
-//    get copies of operands stored otherwise (LibraryOperands.h).
-// 2. rn -> linalg -> bufferization. Reductions with few outputs become one
+// The pass pipelines of Pipelines.h, stage by stage:
+// 1. rn: training, fusions, outlined kernels; rn-build-plan.
+// 2. Convolutions become library calls of the plan (rn-select-library-calls)
+//    unless generated kernels are asked for; the other kernels take
+//    destination-passing form over the whole batch. Temporaries are stored
+//    as chosen (rn-choose-storage: NHWC by default, bf16 with --precision
+//    bf16), the library calls get copies of operands stored otherwise
+//    (rn-convert-library-operands) and the kernels are retyped
+//    (rn-apply-storage).
+// 3. rn -> linalg -> bufferization. Reductions with few outputs become one
 //    block of threads per output (convert-linalg-reductions-to-gpu); the
 //    other linalg ops become parallel loops, each outermost loop nest
 //    collapsed and tiled into blocks of `threads` threads
 //    (map-parallel-loops-to-gpu) and turned into a gpu.launch. Constants
 //    and index computations are sunk into the launches, which become
-//    gpu.funcs (gpu-kernel-outlining).
-// 3. The gpu.funcs are gathered into one gpu.module named kGPUModuleName,
-//    each named after its outlined module (<kernel>_kernel[_N]). What is
-//    left on the host is a sequence of launches per step, recorded in the
-//    plan with its scratch buffers (Launches.h), and the arena is laid out
-//    again.
+//    gpu.funcs (gpu-kernel-outlining), gathered into one gpu.module named
+//    kGPUModuleName (rn-gather-gpu-kernels). What is left on the host is a
+//    sequence of launches per step, recorded in the plan with its scratch
+//    buffers (rn-record-launches), and the arena is laid out
+//    (rn-assign-buffers).
 // 4. The gpu.module is lowered to NVVM and serialized to PTX for the chosen
-//    architecture; the artifact is that PTX preceded by the plan.
+//    architecture; the artifact is that PTX preceded by the plan
+//    (rn-serialize-plan).
 //
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/CUDATarget.h"
-#include "Launches.h"
-#include "LibraryCalls.h"
-#include "LibraryOperands.h"
+#include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/PTXArtifact.h"
-#include "resnetc/Target/PlanBuilder.h"
-#include "resnetc/Target/Storage.h"
+#include "resnetc/Target/Passes.h"
+#include "resnetc/Target/PlanAttr.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/IR/LLVMContext.h"
@@ -51,30 +55,6 @@ static std::string getLibdevicePath(StringRef root) {
   SmallString<128> path(root);
   llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
   return std::string(path);
-}
-
-/// Moves the gpu.func of every outlined gpu.module into one gpu.module,
-/// each renamed after the module it came from, and retargets the launches.
-static void gatherKernels(ModuleOp module) {
-  MLIRContext *ctx = module.getContext();
-  SmallVector<gpu::GPUModuleOp> outlined(module.getOps<gpu::GPUModuleOp>());
-  OpBuilder b(ctx);
-  b.setInsertionPointToEnd(module.getBody());
-  auto merged = b.create<gpu::GPUModuleOp>(module.getLoc(), kGPUModuleName);
-  Operation *end = merged.getBody()->getTerminator();
-  for (gpu::GPUModuleOp m : outlined) {
-    for (gpu::GPUFuncOp fn :
-         llvm::make_early_inc_range(m.getOps<gpu::GPUFuncOp>())) {
-      fn.setName(m.getName());
-      fn->moveBefore(end);
-    }
-    m.erase();
-  }
-  module.walk([&](gpu::LaunchFuncOp launch) {
-    StringRef name = launch.getKernelModuleName().getValue();
-    launch.setKernelAttr(SymbolRefAttr::get(
-        ctx, kGPUModuleName, {FlatSymbolRefAttr::get(ctx, name)}));
-  });
 }
 
 /// The CUDA Toolkit: the first of $CUDA_HOME, $CUDA_PATH and
@@ -105,72 +85,63 @@ static FailureOr<StringRef> getObject(ModuleOp module) {
   return cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().getValue();
 }
 
+/// Runs the stage `build` adds on `module`.
+template <typename Fn>
+static LogicalResult runStage(ModuleOp module, Fn build) {
+  PassManager pm(module.getContext());
+  build(pm);
+  return pm.run(module);
+}
+
+/// Runs the textual pipeline `pipeline` on `module`.
+static LogicalResult runPipeline(ModuleOp module, const std::string &pipeline) {
+  registerTargetPipelinePasses();
+  PassManager pm(module.getContext());
+  if (failed(parsePassPipeline(pipeline, pm)))
+    return module.emitError("internal error: invalid pass pipeline: ")
+           << pipeline;
+  return pm.run(module);
+}
+
 LogicalResult resnetc::compileForCUDA(ModuleOp module,
                                       const CUDACompileOptions &options,
                                       std::string &text) {
   MLIRContext &ctx = *module.getContext();
-  registerTargetPipelinePasses();
   prepareTargetContext(ctx);
+  CUDAPipelineOptions pipeline;
+  pipeline.entries = options.entries;
+  pipeline.precision = options.precision;
+  pipeline.layout = runtime::getLayoutName(options.layout);
+  pipeline.libraryConvolutions = options.cudnnConvolutions;
+  pipeline.library = "cudnn";
+  pipeline.threads = options.threads;
+  pipeline.arch = options.arch;
 
-  // 1. Kernels over the whole batch.
-  FailureOr<runtime::Plan> plan =
-      outlineKernels(module, options.entries, "cuda");
-  if (failed(plan))
-    return failure();
-  plan->precision = options.precision;
-  keepOnlyKernels(module);
-  if (options.cudnnConvolutions && failed(recordLibraryCalls(module, *plan)))
-    return failure();
-  for (auto kernel : module.getOps<func::FuncOp>())
-    makeDestinationPassing(kernel, /*perImage=*/false);
-  StorageOptions storage;
-  storage.bf16 = options.precision == "bf16";
-  storage.layout = options.layout;
-  chooseTemporaryStorage(*plan, storage);
-  if (failed(convertLibraryOperands(module, *plan)) ||
-      failed(applyStorage(module, *plan)))
-    return failure();
-
+  // The module as printed: without the plan, which has its own output.
   auto print = [&] {
+    Attribute planAttr = module->getAttr(kPlanAttrName);
+    module->removeAttr(kPlanAttrName);
     llvm::raw_string_ostream os(text);
     module.print(os);
+    if (planAttr)
+      module->setAttr(kPlanAttrName, planAttr);
     return success();
   };
 
-  // 2. Parallel loops and reductions on blocks of threads, outlined into
-  // gpu.funcs.
-  if (failed(runPipeline(module,
-                         "func.func(convert-rn-to-linalg,canonicalize)")))
+  // 1-3. Kernels over the whole batch, as GPU launches; the final plan.
+  if (failed(runStage(module, [&](OpPassManager &pm) {
+        buildCUDAPlanPipeline(pm, pipeline);
+        buildCUDAKernelPipeline(pm, pipeline);
+        buildCUDAGPUPipeline(pm, pipeline);
+      })))
     return failure();
-  // The conversions at the kernels' edges join the kernels' loops.
-  if ((storage.bf16 || storage.layout != runtime::Layout::NCHW) &&
-      failed(runPipeline(module,
-                         "func.func(fuse-storage-conversions,canonicalize)")))
-    return failure();
-  if (failed(runPipeline(module, kBufferizePipeline)))
-    return failure();
-  copiesToLinalg(module);
-  std::string threads = std::to_string(options.threads);
-  if (failed(runPipeline(
-          module, "func.func(convert-linalg-reductions-to-gpu{threads=" +
-                      threads +
-                      "},convert-linalg-to-parallel-loops,lower-affine,"
-                      "map-parallel-loops-to-gpu{threads=" +
-                      threads +
-                      "},sccp,cse,convert-parallel-loops-to-gpu,lower-affine,"
-                      "canonicalize),gpu-launch-sink-index-computations,"
-                      "gpu-kernel-outlining,canonicalize")))
-    return failure();
-  gatherKernels(module);
-
-  // 3. The launches of each step.
-  if (failed(recordLaunches(module, *plan)))
-    return failure();
-  layoutPlan(*plan);
   if (options.output == CUDAOutput::GPU)
     return print();
   if (options.output == CUDAOutput::Plan) {
-    text += runtime::writeJson(runtime::planToJson(*plan), /*pretty=*/true);
+    FailureOr<runtime::Plan> plan = getPlan(module);
+    if (failed(plan))
+      return failure();
+    text += writePlanJson(*plan, /*pretty=*/true);
     text += "\n";
     return success();
   }
@@ -179,14 +150,10 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   FailureOr<std::string> toolkit = findCUDAToolkit(module);
   if (failed(toolkit))
     return failure();
-  std::string libdevice = getLibdevicePath(*toolkit);
-  if (failed(runPipeline(
-          module, "nvvm-attach-target{chip=" + options.arch +
-                      " features=+ptx80 O=3 l=" + libdevice +
-                      "},"
-                      "gpu.module(convert-scf-to-cf,"
-                      "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
-                      "canonicalize,cse,reconcile-unrealized-casts)")))
+  pipeline.libdevice = getLibdevicePath(*toolkit);
+  if (failed(runStage(module, [&](OpPassManager &pm) {
+        buildCUDANVVMPipeline(pm, pipeline);
+      })))
     return failure();
   if (options.output == CUDAOutput::NVVM)
     return print();
@@ -208,8 +175,12 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
     (*llvmModule)->print(os, nullptr);
     return success();
   }
-  if (failed(runPipeline(module, "gpu-module-to-binary{format=isa toolkit=" +
-                                         *toolkit + "}")))
+  if (failed(runStage(module,
+                      [&](OpPassManager &pm) {
+                        pm.addPass(createRNSerializePlan());
+                      })) ||
+      failed(runPipeline(module, "gpu-module-to-binary{format=isa toolkit=" +
+                                     *toolkit + "}")))
     return failure();
   FailureOr<StringRef> object = getObject(module);
   if (failed(object))
@@ -219,8 +190,15 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
     text += ptx;
     return success();
   }
+  auto planGlobal = module.lookupSymbol<LLVM::GlobalOp>("resnetc_plan");
+  auto planText = planGlobal ? dyn_cast_or_null<StringAttr>(
+                                   planGlobal.getValueAttr())
+                             : StringAttr();
+  if (!planText)
+    return module.emitError("internal error: the plan was not serialized");
+  StringRef json = planText.getValue();
   std::string artifact = runtime::embedPlanInPTX(
-      runtime::writeJson(runtime::planToJson(*plan)), ptx);
+      json.substr(0, json.find('\0')).str(), ptx);
   runtime::Status written = runtime::writeFileAtomically(
       options.outputPath, {{artifact.data(), artifact.size()}});
   if (!written)

@@ -181,3 +181,51 @@ func.func @fold_bn_bias_type(%w: tensor<4x4x3x3xf32>, %b: tensor<4xf32>) -> tens
   %w2, %b2 = rn.fold_batch_norm %w scale %b shift %b mean %b var %b epsilon 1.0e-05 : (tensor<4x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4x4x3x3xf32>, tensor<8xf32>)
   return %w2 : tensor<4x4x3x3xf32>
 }
+
+// -----
+
+// expected-error@+1 {{'rn.batch' must be a positive i64 integer}}
+module attributes {rn.batch = 0 : i64} {
+}
+
+// -----
+
+// expected-error@+1 {{'rn.input_shape' must be three positive sizes (array<i64: C, H, W>)}}
+module attributes {rn.input_shape = array<i64: 3, 96>} {
+}
+
+// -----
+
+// expected-error@+1 {{'rn.plan' must be a dictionary with 'buffers' and 'entries' arrays}}
+module attributes {rn.plan = {buffers = []}} {
+}
+
+// -----
+
+// expected-error@+1 {{unknown rn attribute 'rn.kernels'}}
+func.func private @k0() attributes {rn.kernels}
+
+// -----
+
+// expected-error@+1 {{'rn.kernel' must be a unit attribute}}
+func.func private @k0() attributes {rn.kernel = 1 : i64}
+
+// -----
+
+// expected-error@+1 {{argument 0: 'rn.param' must be a non-empty string}}
+func.func private @f(%w: tensor<4xf32> {rn.param = 1 : i64})
+
+// -----
+
+// expected-error@+1 {{argument 0: unknown rn argument attribute 'rn.parameter'}}
+func.func private @f(%w: tensor<4xf32> {rn.parameter = "w"})
+
+// -----
+
+// expected-error@+1 {{result 0: 'rn.update' must be a non-empty string}}
+func.func private @f() -> (tensor<4xf32> {rn.update = ""})
+
+// -----
+
+// expected-error@+1 {{result 0: 'rn.loss' must be a unit attribute}}
+func.func private @f() -> (tensor<f32> {rn.loss = "mean"})

@@ -9,6 +9,7 @@
 #include "resnetc/Support/ShapeRules.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -23,6 +24,114 @@ void RNDialect::initialize() {
 #define GET_OP_LIST
 #include "resnetc/Dialect/RN/IR/RNOps.cpp.inc"
       >();
+}
+
+//===----------------------------------------------------------------------===//
+// Discardable attributes
+//===----------------------------------------------------------------------===//
+
+/// Checks that `attr` (named `name`) is a non-empty string.
+static LogicalResult verifyName(function_ref<InFlightDiagnostic()> emitError,
+                                NamedAttribute attr) {
+  auto s = dyn_cast<StringAttr>(attr.getValue());
+  if (!s || s.getValue().empty())
+    return emitError() << "'" << attr.getName().getValue()
+                       << "' must be a non-empty string";
+  return success();
+}
+
+/// Checks that `attr` is a unit attribute.
+static LogicalResult verifyUnit(function_ref<InFlightDiagnostic()> emitError,
+                                NamedAttribute attr) {
+  if (!isa<UnitAttr>(attr.getValue()))
+    return emitError() << "'" << attr.getName().getValue()
+                       << "' must be a unit attribute";
+  return success();
+}
+
+/// Checks that `attr` is a positive i64 integer.
+static LogicalResult
+verifyPositive(function_ref<InFlightDiagnostic()> emitError,
+               NamedAttribute attr) {
+  auto i = dyn_cast<IntegerAttr>(attr.getValue());
+  if (!i || !i.getType().isInteger(64) || i.getInt() <= 0)
+    return emitError() << "'" << attr.getName().getValue()
+                       << "' must be a positive i64 integer";
+  return success();
+}
+
+LogicalResult RNDialect::verifyOperationAttribute(Operation *op,
+                                                  NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  auto emitError = [&] { return op->emitError(); };
+  auto onModule = [&]() -> LogicalResult {
+    if (!isa<ModuleOp>(op))
+      return op->emitError() << "'" << name << "' may only mark a module";
+    return success();
+  };
+  if (name == "rn.model")
+    return failure(failed(onModule()) || failed(verifyName(emitError, attr)));
+  if (name == "rn.batch" || name == "rn.classes")
+    return failure(failed(onModule()) ||
+                   failed(verifyPositive(emitError, attr)));
+  if (name == "rn.input_shape") {
+    if (failed(onModule()))
+      return failure();
+    auto shape = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
+    if (!shape || shape.size() != 3 ||
+        llvm::any_of(shape.asArrayRef(), [](int64_t d) { return d <= 0; }))
+      return op->emitError() << "'rn.input_shape' must be three positive "
+                                "sizes (array<i64: C, H, W>)";
+    return success();
+  }
+  if (name == "rn.plan") {
+    if (failed(onModule()))
+      return failure();
+    auto plan = dyn_cast<DictionaryAttr>(attr.getValue());
+    if (!plan || !plan.getAs<ArrayAttr>("buffers") ||
+        !plan.getAs<ArrayAttr>("entries"))
+      return op->emitError() << "'rn.plan' must be a dictionary with "
+                                "'buffers' and 'entries' arrays";
+    return success();
+  }
+  if (name == "rn.kernel" || name == "rn.prepare" ||
+      name == "rn.whole_batch" || name == "rn.storage_conversion") {
+    if (op->getName().getStringRef() != "func.func")
+      return op->emitError() << "'" << name << "' may only mark a func.func";
+    return verifyUnit(emitError, attr);
+  }
+  return op->emitError() << "unknown rn attribute '" << name << "'";
+}
+
+LogicalResult RNDialect::verifyRegionArgAttribute(Operation *op,
+                                                  unsigned regionIndex,
+                                                  unsigned argIndex,
+                                                  NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  auto emitError = [&] {
+    return op->emitError() << "argument " << argIndex << ": ";
+  };
+  if (name == "rn.input" || name == "rn.labels" || name == "rn.activation")
+    return verifyUnit(emitError, attr);
+  if (name == "rn.param" || name == "rn.state" || name == "rn.velocity" ||
+      name == "rn.hyper")
+    return verifyName(emitError, attr);
+  return emitError() << "unknown rn argument attribute '" << name << "'";
+}
+
+LogicalResult RNDialect::verifyRegionResultAttribute(Operation *op,
+                                                     unsigned regionIndex,
+                                                     unsigned resultIndex,
+                                                     NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  auto emitError = [&] {
+    return op->emitError() << "result " << resultIndex << ": ";
+  };
+  if (name == "rn.loss" || name == "rn.correct")
+    return verifyUnit(emitError, attr);
+  if (name == "rn.update")
+    return verifyName(emitError, attr);
+  return emitError() << "unknown rn result attribute '" << name << "'";
 }
 
 std::string mlir::rn::getLayerPath(Location loc) {

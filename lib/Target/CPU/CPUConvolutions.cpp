@@ -1,4 +1,4 @@
-//===- ConvCodegen.cpp - Register-blocked CPU convolutions ----------------===//
+//===- CPUConvolutions.cpp - The rn-cpu-convolutions pass -----------------===//
 //
 // A per-image convolution out[f, oh, ow] = bias[f] + sum_{c,i,j}
 // w[f, c, i, j] * xpad[c, oh*s + i*d, ow*s + j*d] becomes, per group:
@@ -21,8 +21,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ConvCodegen.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
+#include "resnetc/Target/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -30,6 +30,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
 
@@ -364,7 +365,27 @@ template <typename ConvOp> struct CPUConvPattern : OpRewritePattern<ConvOp> {
 };
 } // namespace
 
-void resnetc::populateCPUConvPatterns(RewritePatternSet &patterns) {
-  patterns.add<CPUConvPattern<rn::Conv2DOp>, CPUConvPattern<rn::FusedConv2DOp>>(
-      patterns.getContext());
-}
+namespace resnetc {
+#define GEN_PASS_DEF_RNCPUCONVOLUTIONS
+#include "resnetc/Target/Passes.h.inc"
+} // namespace resnetc
+
+namespace {
+struct RNCPUConvolutions
+    : resnetc::impl::RNCPUConvolutionsBase<RNCPUConvolutions> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    RewritePatternSet patterns(&getContext());
+    patterns.add<CPUConvPattern<rn::Conv2DOp>,
+                 CPUConvPattern<rn::FusedConv2DOp>>(&getContext());
+    GreedyRewriteConfig config;
+    config.enableRegionSimplification = GreedySimplifyRegionLevel::Disabled;
+    if (failed(
+            applyPatternsAndFoldGreedily(module, std::move(patterns), config))) {
+      module.emitError("internal error: generating the CPU convolutions did "
+                       "not converge");
+      return signalPassFailure();
+    }
+  }
+};
+} // namespace

@@ -1,12 +1,13 @@
-//===- Launches.cpp - GPU launches of the CUDA plan -----------------------===//
+//===- RecordLaunches.cpp - The rn-record-launches pass -------------------===//
 //
-// See Launches.h. Kernels take memrefs as bare pointers: a view (subview,
+// Kernels take memrefs as bare pointers: a view (subview,
 // reshape) passes the address of the buffer it views, and the kernel adds
 // the view's static offset itself.
 //
 //===----------------------------------------------------------------------===//
 
-#include "Launches.h"
+#include "resnetc/Target/Passes.h"
+#include "resnetc/Target/PlanAttr.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -72,7 +73,9 @@ static std::optional<LaunchArg> scalarArg(Attribute value) {
   return std::nullopt;
 }
 
-LogicalResult resnetc::recordLaunches(ModuleOp module, Plan &plan) {
+/// Fills `launches` of every step of `plan` that is not a library call
+/// from its host kernel in `module`.
+static LogicalResult recordLaunches(ModuleOp module, Plan &plan) {
   for (PlanEntry &entry : plan.entries)
     for (PlanStep &step : entry.steps) {
       if (step.library)
@@ -175,3 +178,21 @@ LogicalResult resnetc::recordLaunches(ModuleOp module, Plan &plan) {
     }
   return success();
 }
+
+namespace resnetc {
+#define GEN_PASS_DEF_RNRECORDLAUNCHES
+#include "resnetc/Target/Passes.h.inc"
+} // namespace resnetc
+
+namespace {
+struct RNRecordLaunches
+    : resnetc::impl::RNRecordLaunchesBase<RNRecordLaunches> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FailureOr<Plan> plan = getPlan(module);
+    if (failed(plan) || failed(recordLaunches(module, *plan)))
+      return signalPassFailure();
+    setPlan(module, *plan);
+  }
+};
+} // namespace

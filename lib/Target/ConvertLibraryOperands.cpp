@@ -1,10 +1,13 @@
-//===- LibraryOperands.cpp - Library calls' tensors in one storage --------===//
+//===- ConvertLibraryOperands.cpp - rn-convert-library-operands -----------===//
 //
-// See LibraryOperands.h.
+// A library call (cuDNN) takes all its 4-D tensors in one type and one
+// layout, those of its output, and its bias in that type too; its other
+// operands stored otherwise get copies made by conversion steps.
 //
 //===----------------------------------------------------------------------===//
 
-#include "LibraryOperands.h"
+#include "resnetc/Target/Passes.h"
+#include "resnetc/Target/PlanAttr.h"
 #include "resnetc/Target/Storage.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -28,7 +31,14 @@ static std::string copyName(const std::string &from, const PlanBuffer &like) {
   return name;
 }
 
-LogicalResult resnetc::convertLibraryOperands(ModuleOp module, Plan &plan) {
+/// Gives every library call of `plan` operands stored as its output is (a
+/// bias only takes its data type): an operand stored otherwise is replaced
+/// by a copy (a buffer named `<buffer>[.nhwc][.bf16]`) made by a conversion
+/// step (kernel `c<N>_<call's kernel>`, added to `module`). In `infer`,
+/// copies of parameters and derived weights are persistent (role derived)
+/// and made once, at the end of `prepare`; the others, one per entry and
+/// buffer, just before the first call of the entry that needs each.
+static LogicalResult convertLibraryOperands(ModuleOp module, Plan &plan) {
   if (!plan.findEntry("prepare"))
     plan.entries.insert(plan.entries.begin(), PlanEntry{"prepare", {}});
   std::vector<PlanStep> prepared;
@@ -105,3 +115,21 @@ LogicalResult resnetc::convertLibraryOperands(ModuleOp module, Plan &plan) {
     plan.entries.erase(plan.entries.begin());
   return success();
 }
+
+namespace resnetc {
+#define GEN_PASS_DEF_RNCONVERTLIBRARYOPERANDS
+#include "resnetc/Target/Passes.h.inc"
+} // namespace resnetc
+
+namespace {
+struct RNConvertLibraryOperands
+    : resnetc::impl::RNConvertLibraryOperandsBase<RNConvertLibraryOperands> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FailureOr<Plan> plan = getPlan(module);
+    if (failed(plan) || failed(convertLibraryOperands(module, *plan)))
+      return signalPassFailure();
+    setPlan(module, *plan);
+  }
+};
+} // namespace
