@@ -229,3 +229,9 @@ func.func private @f() -> (tensor<4xf32> {rn.update = ""})
 
 // expected-error@+1 {{result 0: 'rn.loss' must be a unit attribute}}
 func.func private @f() -> (tensor<f32> {rn.loss = "mean"})
+
+// -----
+
+// expected-error@+1 {{'rn.kernel' may only mark a function}}
+module attributes {rn.kernel} {
+}

@@ -10,6 +10,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -96,8 +97,9 @@ LogicalResult RNDialect::verifyOperationAttribute(Operation *op,
   }
   if (name == "rn.kernel" || name == "rn.prepare" ||
       name == "rn.whole_batch" || name == "rn.storage_conversion") {
-    if (op->getName().getStringRef() != "func.func")
-      return op->emitError() << "'" << name << "' may only mark a func.func";
+    // Kernels stay kernels as they are lowered (func.func, llvm.func).
+    if (!isa<FunctionOpInterface>(op))
+      return op->emitError() << "'" << name << "' may only mark a function";
     return verifyUnit(emitError, attr);
   }
   return op->emitError() << "unknown rn attribute '" << name << "'";
