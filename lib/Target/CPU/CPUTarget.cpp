@@ -21,6 +21,7 @@
 #include "ConvCodegen.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 #include "resnetc/Runtime/FileIO.h"
+#include "resnetc/Runtime/Json.h"
 #include "resnetc/Target/Kernels.h"
 #include "resnetc/Target/Storage.h"
 
@@ -102,9 +103,9 @@ static std::string describeKernelArguments(ModuleOp module) {
           shaped.getElementType().isIntOrFloat())
         bytes = shaped.getNumElements() *
                 ((shaped.getElementType().getIntOrFloatBitWidth() + 7) / 8);
-      sizes.push(runtime::JsonValue(bytes));
+      sizes.push_back(bytes);
     }
-    table.set(kernel.getSymName().str(), std::move(sizes));
+    table[kernel.getSymName().str()] = std::move(sizes);
   }
   return runtime::writeJson(table);
 }
@@ -152,7 +153,7 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   storage.layout = options.layout;
   chooseTemporaryStorage(*plan, storage);
   if (options.output == CPUOutput::Plan) {
-    text += runtime::writeJson(runtime::planToJson(*plan), /*pretty=*/true);
+    text += runtime::writePlan(*plan, /*pretty=*/true);
     text += "\n";
     return success();
   }
@@ -215,7 +216,7 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
     module.emitError("internal error: a kernel of the plan is missing");
     return failure();
   }
-  std::string json = runtime::writeJson(runtime::planToJson(*plan));
+  std::string json = runtime::writePlan(*plan);
   llvm::Constant *planData =
       llvm::ConstantDataArray::getString(llvmContext, json, true);
   new llvm::GlobalVariable(*llvmModule, planData->getType(), true,

@@ -170,7 +170,7 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   if (options.output == CUDAOutput::GPU)
     return print();
   if (options.output == CUDAOutput::Plan) {
-    text += runtime::writeJson(runtime::planToJson(*plan), /*pretty=*/true);
+    text += runtime::writePlan(*plan, /*pretty=*/true);
     text += "\n";
     return success();
   }
@@ -220,7 +220,7 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
     return success();
   }
   std::string artifact = runtime::embedPlanInPTX(
-      runtime::writeJson(runtime::planToJson(*plan)), ptx);
+      runtime::writePlan(*plan), ptx);
   runtime::Status written = runtime::writeFileAtomically(
       options.outputPath, {{artifact.data(), artifact.size()}});
   if (!written)

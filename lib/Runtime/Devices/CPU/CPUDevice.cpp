@@ -147,7 +147,7 @@ public:
       for (int64_t b : step.args)
         args.push_back(base + getPlan().buffers[b].offset);
       void **argv = args.data();
-      if (!step.batched)
+      if (!step.perImage)
         fn(argv, 0);
       else
         pool.parallelFor(count, [&](int64_t begin, int64_t end) {
@@ -368,20 +368,21 @@ static Status checkSharedObject(const std::string &path) {
 static Status checkStepsAgainstKernels(const Plan &plan, const char *table,
                                        const std::string &path) {
   Expected<JsonValue> json = parseJson(table);
-  if (!json || !json->isObject())
+  if (!json || !json->is_object())
     return Error(path + ": the kernel table (resnetc_kernels) is not a JSON "
                         "object; recompile the model");
   std::map<std::string, std::vector<int64_t>> kernels;
-  for (const auto &[name, sizes] : json->getObject()) {
+  for (const auto &[name, sizes] : json->items()) {
     std::vector<int64_t> &out = kernels[name];
-    if (!sizes.isArray())
+    if (!sizes.is_array())
       return Error(path + ": the kernel table's entry for '" + name +
                    "' is not an array of sizes; recompile the model");
-    for (const JsonValue &v : sizes.getArray()) {
-      if (!v.isInteger())
+    for (const JsonValue &v : sizes) {
+      std::optional<int64_t> size = getJsonInteger(v);
+      if (!size)
         return Error(path + ": the kernel table's entry for '" + name +
                      "' is not an array of sizes; recompile the model");
-      out.push_back(v.getInteger());
+      out.push_back(*size);
     }
   }
   for (const PlanEntry &entry : plan.entries)
