@@ -40,12 +40,8 @@ public:
     ++*this;
     return old;
   }
-  bool operator==(const TrackingIterator &other) const {
-    return p == other.p;
-  }
-  bool operator!=(const TrackingIterator &other) const {
-    return p != other.p;
-  }
+  bool operator==(const TrackingIterator &other) const { return p == other.p; }
+  bool operator!=(const TrackingIterator &other) const { return p != other.p; }
 
 private:
   const char *p;
@@ -206,9 +202,9 @@ Expected<JsonValue> resnetc::runtime::parseJson(std::string_view text,
                                  JsonValue::input_format_t::json,
                                  /*strict=*/true, /*ignore_comments=*/false);
   if (!ok || builder.error)
-    return builder.error ? *builder.error
-                         : Error(describePosition(text, text.size()) +
-                                 "invalid JSON");
+    return builder.error
+               ? *builder.error
+               : Error(describePosition(text, text.size()) + "invalid JSON");
   return std::move(builder.root);
 }
 
@@ -221,13 +217,15 @@ const JsonValue *resnetc::runtime::getJsonMember(const JsonValue &object,
                                                  std::string_view key) {
   if (!object.is_object())
     return nullptr;
-  for (const auto &[name, value] : object.get_ref<const JsonValue::object_t &>())
+  for (const auto &[name, value] :
+       object.get_ref<const JsonValue::object_t &>())
     if (name == key)
       return &value;
   return nullptr;
 }
 
-std::optional<int64_t> resnetc::runtime::getJsonInteger(const JsonValue &value) {
+std::optional<int64_t>
+resnetc::runtime::getJsonInteger(const JsonValue &value) {
   if (value.is_number_unsigned()) {
     uint64_t v = value.get<uint64_t>();
     if (v <= static_cast<uint64_t>(INT64_MAX))

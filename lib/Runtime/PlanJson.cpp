@@ -108,8 +108,6 @@ namespace {
 /// Writes the members a mapping names into a JSON object, in its order.
 class PlanWriter {
 public:
-  static constexpr bool kReads = false;
-
   explicit PlanWriter(JsonValue &object) : object(&object) {}
 
   template <class Check = AnyValue>
@@ -129,14 +127,13 @@ public:
     set(key, v);
   }
   template <class E, class Check = AnyValue>
-  void named(const char *key, E &v, const EnumNames<E> &names,
-             Check = {}) {
+  void named(const char *key, E &v, const EnumNames<E> &names, Check = {}) {
     set(key, names.getName(v));
   }
   /// A member written only when it differs from `absent`.
   template <class E, class Check>
-  void optionalNamed(const char *key, E &v, E absent,
-                     const EnumNames<E> &names, Check) {
+  void optionalNamed(const char *key, E &v, E absent, const EnumNames<E> &names,
+                     Check) {
     if (v != absent)
       set(key, names.getName(v));
   }
@@ -200,8 +197,6 @@ private:
 /// path of the member, is the result.
 class PlanReader {
 public:
-  static constexpr bool kReads = true;
-
   PlanReader(const JsonValue &object, const std::string &source)
       : object(&object), prefix(source + ": plan: ") {}
 
@@ -618,8 +613,7 @@ static void mapLibraryCall(IO &io, LibraryCall &c, const PlanStep &step,
 
 /// One step: its kernel, layer, arguments naming buffers, and on CUDA the
 /// library call or the launches that carry it out.
-template <class IO>
-static void mapStep(IO &io, PlanStep &s, const Plan &plan) {
+template <class IO> static void mapStep(IO &io, PlanStep &s, const Plan &plan) {
   io.field("kernel", s.kernel);
   io.field("layer", s.layer);
   io.field("per_image", s.perImage);
