@@ -29,10 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string text(reinterpret_cast<const char *>(data), size);
   Expected<Plan> plan = parsePlan(text, "fuzz.so");
   if (plan) {
-    std::string json = writeJson(planToJson(*plan));
+    std::string json = writePlan(*plan);
     Expected<Plan> again = parsePlan(json, "again.so");
     check(static_cast<bool>(again), "a written plan cannot be read back");
-    check(writeJson(planToJson(*again)) == json,
+    check(writePlan(*again) == json,
           "a plan changed when written and read back");
   } else {
     check(!plan.error().message().empty(), "an error without a message");

@@ -45,9 +45,8 @@ struct Layout {
 static std::string quote(const std::string &name) { return "'" + name + "'"; }
 
 static std::string describeKind(const JsonValue &value) {
-  const char *kind = getJsonKindName(value.getKind());
-  return (value.isArray() || value.isObject() ? "an " : "a ") +
-         std::string(kind);
+  return (value.is_array() || value.is_object() ? "an " : "a ") +
+         std::string(value.type_name());
 }
 
 static std::string formatOffsets(uint64_t begin, uint64_t end) {
@@ -75,12 +74,13 @@ static Expected<uint64_t> checkHeaderLength(const uint8_t *prefix,
 /// Reads a JSON array of non-negative integers into `out`.
 static bool getNonNegativeInts(const JsonValue &value,
                                std::vector<int64_t> &out) {
-  if (!value.isArray())
+  if (!value.is_array())
     return false;
-  for (const JsonValue &item : value.getArray()) {
-    if (!item.isInteger() || item.getInteger() < 0)
+  for (const JsonValue &item : value) {
+    std::optional<int64_t> i = getJsonInteger(item);
+    if (!i || *i < 0)
       return false;
-    out.push_back(item.getInteger());
+    out.push_back(*i);
   }
   return true;
 }
@@ -89,25 +89,26 @@ static Expected<Entry> parseEntry(const std::string &name,
                                   const JsonValue &value, uint64_t dataSize,
                                   const std::string &file) {
   std::string where = file + ": tensor " + quote(name) + ": ";
-  if (!value.isObject())
+  if (!value.is_object())
     return Error(where + "entry is " + describeKind(value) +
                  ", expected an object");
   Entry entry;
   entry.name = name;
 
-  const JsonValue *dtype = value.find("dtype");
+  const JsonValue *dtype = getJsonMember(value, "dtype");
   if (!dtype)
     return Error(where + "missing 'dtype'");
-  if (!dtype->isString())
+  if (!dtype->is_string())
     return Error(where + "'dtype' is " + describeKind(*dtype) +
                  ", expected a string");
-  std::optional<DType> parsed = parseDTypeName(dtype->getString());
+  const std::string &dtypeName = dtype->get_ref<const std::string &>();
+  std::optional<DType> parsed = parseDTypeName(dtypeName);
   if (!parsed)
-    return Error(where + "unsupported dtype " + quote(dtype->getString()) +
+    return Error(where + "unsupported dtype " + quote(dtypeName) +
                  " (supported: " + getSupportedDTypeNames() + ")");
   entry.dtype = *parsed;
 
-  const JsonValue *shape = value.find("shape");
+  const JsonValue *shape = getJsonMember(value, "shape");
   if (!shape)
     return Error(where + "missing 'shape'");
   if (!getNonNegativeInts(*shape, entry.shape))
@@ -116,7 +117,7 @@ static Expected<Entry> parseEntry(const std::string &name,
                  "got " +
                  writeJson(*shape));
 
-  const JsonValue *offsets = value.find("data_offsets");
+  const JsonValue *offsets = getJsonMember(value, "data_offsets");
   if (!offsets)
     return Error(where + "missing 'data_offsets'");
   std::vector<int64_t> range;
@@ -151,22 +152,23 @@ static Expected<Layout> parseHeader(std::string_view header, uint64_t dataSize,
   Expected<JsonValue> json = parseJson(header);
   if (!json)
     return json.takeError().withPrefix(file + ": header is not valid JSON");
-  if (!json->isObject())
+  if (!json->is_object())
     return Error(file + ": header is " + describeKind(*json) +
                  ", expected an object");
 
   Layout layout;
-  for (const auto &[key, value] : json->getObject()) {
+  for (const auto &[key, value] : json->items()) {
     if (key == "__metadata__") {
-      if (!value.isObject())
+      if (!value.is_object())
         return Error(file + ": '__metadata__' is " + describeKind(value) +
                      ", expected an object mapping strings to strings");
-      for (const auto &[metaKey, metaValue] : value.getObject()) {
-        if (!metaValue.isString())
+      for (const auto &[metaKey, metaValue] : value.items()) {
+        if (!metaValue.is_string())
           return Error(file + ": '__metadata__' entry " + quote(metaKey) +
                        " is " + describeKind(metaValue) +
                        ", expected a string");
-        layout.metadata.emplace_back(metaKey, metaValue.getString());
+        layout.metadata.emplace_back(metaKey,
+                                     metaValue.get<std::string>());
       }
       continue;
     }
@@ -322,30 +324,27 @@ prepareHeader(const NamedTensors &tensors, const SafeTensorsMetadata &metadata,
   if (!metadata.empty()) {
     JsonValue meta = JsonValue::object();
     for (const auto &[key, value] : metadata) {
-      if (meta.find(key))
+      if (meta.contains(key))
         return Error(file + ": metadata key " + quote(key) +
                      " appears more than once");
-      meta.set(key, JsonValue(value));
+      meta[key] = value;
     }
-    header.set("__metadata__", std::move(meta));
+    header["__metadata__"] = std::move(meta);
   }
-  JsonValue::ObjectType members = header.getObject();
   uint64_t offset = 0;
   for (size_t index : prepared.order) {
     const auto &[name, tensor] = tensors[index];
-    JsonValue shape = JsonValue::array();
-    for (int64_t d : tensor.shape)
-      shape.push(JsonValue(d));
     uint64_t end = offset + tensor.bytes.size();
-    JsonValue entry = JsonValue::object(
-        {{"dtype", JsonValue(getDTypeName(tensor.dtype))},
-         {"shape", std::move(shape)},
-         {"data_offsets",
-          JsonValue::array({JsonValue(offset), JsonValue(end)})}});
-    members.emplace_back(name, std::move(entry));
+    JsonValue entry = JsonValue::object();
+    entry["dtype"] = getDTypeName(tensor.dtype);
+    entry["shape"] = tensor.shape;
+    entry["data_offsets"] = {offset, end};
+    // Names are unique (checked above): append without a lookup.
+    header.get_ref<JsonValue::object_t &>().emplace_back(name,
+                                                         std::move(entry));
     offset = end;
   }
-  prepared.text = writeJson(JsonValue::object(std::move(members)));
+  prepared.text = writeJson(header);
   // Pad with spaces so that the data section starts 8-byte aligned.
   prepared.text.append((8 - prepared.text.size() % 8) % 8, ' ');
   return prepared;

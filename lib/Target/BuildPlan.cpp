@@ -137,7 +137,7 @@ public:
       PlanStep step;
       step.kernel = kernel.getName().str();
       step.layer = rn::getLayerPath(kernel.getLoc());
-      step.batched = batched && !isPrepare;
+      step.perImage = batched && !isPrepare;
       for (Value operand : call.getOperands()) {
         auto found = bufferOf.find(operand);
         if (found == bufferOf.end())

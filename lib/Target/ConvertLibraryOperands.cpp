@@ -94,7 +94,7 @@ static LogicalResult convertLibraryOperands(ModuleOp module, Plan &plan) {
           convert.kernel =
               "c" + std::to_string(conversions++) + "_" + step.kernel;
           convert.layer = step.layer;
-          convert.batched = false;
+          convert.perImage = false;
           createConversionKernel(module, convert.kernel, from, copy);
           plan.buffers.push_back(std::move(copy));
           it->second = static_cast<int64_t>(plan.buffers.size()) - 1;

@@ -80,7 +80,7 @@ private:
     attrs.append("kernel", FlatSymbolRefAttr::get(b.getContext(), step.kernel));
     attrs.append("layer", b.getStringAttr(step.layer));
     attrs.append("args", b.getDenseI64ArrayAttr(step.args));
-    attrs.append("batched", b.getBoolAttr(step.batched));
+    attrs.append("per_image", b.getBoolAttr(step.perImage));
     if (step.library)
       attrs.append("library", write(*step.library));
     if (!step.launches.empty()) {
@@ -259,7 +259,7 @@ public:
         step.kernel = kernel.getValue().str();
         if (failed(get(sd, sw, "layer", step.layer)) ||
             failed(get(sd, sw, "args", step.args)) ||
-            failed(get(sd, sw, "batched", step.batched)))
+            failed(get(sd, sw, "per_image", step.perImage)))
           return failure();
         for (int64_t b : step.args)
           if (failed(checkBuffer(sw + ".args", b, false)))
@@ -450,5 +450,5 @@ FailureOr<Plan> resnetc::getPlan(ModuleOp module) {
 }
 
 std::string resnetc::writePlanJson(const Plan &plan, bool pretty) {
-  return writeJson(planToJson(plan), pretty);
+  return runtime::writePlan(plan, pretty);
 }

@@ -47,7 +47,7 @@ Plan makePlan() {
   PlanStep step;
   step.kernel = "k0";
   step.args = {0, 1};
-  step.batched = false;
+  step.perImage = false;
   step.launches = {launch};
   plan.entries = {{"infer", {step}}};
   return plan;
@@ -65,7 +65,7 @@ const char *kPTX = ".version 8.0\n.target sm_90a\n"
                    ")\n{\n\tret;\n}\n";
 
 std::string artifactOf(const Plan &plan) {
-  return embedPlanInPTX(writeJson(planToJson(plan)), kPTX);
+  return embedPlanInPTX(writePlan(plan), kPTX);
 }
 
 TEST(PTXArtifactTest, LaunchesRoundTripExactly) {
@@ -273,7 +273,7 @@ TEST(PTXArtifactTest, LayoutsRoundTrip) {
   EXPECT_EQ(back->buffers[2].layout, Layout::NHWC);
   EXPECT_EQ(back->buffers[4].layout, Layout::NHWC);
   // Only non-default layouts are written.
-  std::string json = writeJson(planToJson(plan));
+  std::string json = writePlan(plan);
   EXPECT_EQ(json.find("\"layout\":\"nchw\"", json.find("\"buffers\"")),
             std::string::npos);
 }

@@ -181,11 +181,13 @@ TEST(SafeTensorsTest, TruncatedAndBadLengths) {
 }
 
 TEST(SafeTensorsTest, BadJson) {
-  EXPECT_EQ(parseError("", 0), "w.safetensors: header is not valid JSON: 1:1: "
-                               "expected a JSON value but found end of input");
+  EXPECT_EQ(parseError("", 0),
+            "w.safetensors: header is not valid JSON: 1:1: syntax error while "
+            "parsing value - unexpected end of input; expected '[', '{', or a "
+            "literal");
   EXPECT_EQ(parseError(R"({"x": })", 0),
-            "w.safetensors: header is not valid JSON: 1:7: expected a JSON "
-            "value but found character '}'");
+            "w.safetensors: header is not valid JSON: 1:7: syntax error while "
+            "parsing value - unexpected '}'; expected '[', '{', or a literal");
   EXPECT_EQ(parseError("[1, 2]", 0),
             "w.safetensors: header is an array, expected an object");
   EXPECT_EQ(

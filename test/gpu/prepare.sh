@@ -4,7 +4,8 @@
 # artifacts (every block kind, fp32 with cuDNN and with generated
 # convolutions, tf32, bf16; CPU artifacts to compare with), the d2l
 # ResNet-18 training artifact, the benchmark artifacts, and a copy of
-# Fashion-MNIST. Writes test/gpu/artifacts/ (ignored by git; carry it): the
+# Fashion-MNIST, and nlohmann-json's headers (the runtime's one build
+# dependency that a GPU machine may lack). Writes test/gpu/artifacts/ (ignored by git; carry it): the
 # compiled files in one compressed bundle.tar.xz, and the dataset.
 #
 # usage: test/gpu/prepare.sh [BUILD_DIR]     (default build)
@@ -50,7 +51,17 @@ done
 # 4. The data.
 cp /usr/share/datasets/fashion-mnist/*.gz "$out/fashion-mnist/"
 
+# 5. nlohmann-json's headers (header-only), as the build found them; run.sh
+# points the runtime's build at them.
+json_dir=$(sed -n 's/^RESNETC_NLOHMANN_JSON_INCLUDE_DIR:[A-Z]*=//p' "$build/CMakeCache.txt")
+[ -f "${json_dir:-/usr/include}/nlohmann/json.hpp" ] || {
+  echo "prepare.sh: nlohmann/json.hpp not found (install nlohmann-json3-dev)" >&2
+  exit 1
+}
+mkdir -p "$out/include"
+cp -r "${json_dir:-/usr/include}/nlohmann" "$out/include/"
+
 # PTX compresses well: what travels stays small.
-tar -C "$out" -cJf "$out/bundle.tar.xz" numerics bench d2l_resnet18.train.ptx
-rm -rf "$out/numerics" "$out/bench" "$out/d2l_resnet18.train.ptx"
+tar -C "$out" -cJf "$out/bundle.tar.xz" numerics bench d2l_resnet18.train.ptx include
+rm -rf "$out/numerics" "$out/bench" "$out/d2l_resnet18.train.ptx" "$out/include"
 du -sh "$out"

@@ -44,9 +44,14 @@ if [ -f "$A/bundle.tar.xz" ]; then
   tar -C "$A" -xJf "$A/bundle.tar.xz" && rm "$A/bundle.tar.xz"
 fi
 
-# 1. The runtime, without MLIR.
+# 1. The runtime, without MLIR; nlohmann-json's headers come with the
+# artifacts.
 jobs=$(nproc)
-if cmake -G Ninja -S . -B build-gpu -DRESNETC_RUNTIME_ONLY=ON \
+json=()
+if [ -f "$A/include/nlohmann/json.hpp" ]; then
+  json=(-DRESNETC_NLOHMANN_JSON_INCLUDE_DIR="$PWD/$A/include")
+fi
+if cmake -G Ninja -S . -B build-gpu -DRESNETC_RUNTIME_ONLY=ON "${json[@]}" \
      -DRESNETC_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release > /tmp/resnetc-build.log 2>&1 &&
    ninja -C build-gpu -j "$jobs" resnet-run resnetc-cudasim >> /tmp/resnetc-build.log 2>&1; then
   stage build OK

@@ -44,7 +44,7 @@ Expected<std::string> extractPlanFromPTX(const std::string &ptx,
 std::map<std::string, std::vector<std::string>>
 getPTXEntryParams(const std::string &ptx);
 
-/// Reads a CUDA artifact: the plan (validated by planFromJson, for target
+/// Reads a CUDA artifact: the plan (validated by parsePlan, for target
 /// cuda), every launch naming an `.entry` of the module whose parameters
 /// match the launch's arguments in number and type (buffers and 64-bit
 /// integers are u64, i32 is u32, f32 and f64 are themselves).

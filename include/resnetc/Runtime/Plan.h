@@ -11,7 +11,6 @@
 #ifndef RESNETC_RUNTIME_PLAN_H
 #define RESNETC_RUNTIME_PLAN_H
 
-#include "resnetc/Runtime/Json.h"
 #include "resnetc/Runtime/Status.h"
 #include "resnetc/Runtime/Tensor.h"
 
@@ -24,8 +23,9 @@
 namespace resnetc::runtime {
 
 /// The plan format version this library reads and writes. Version 2 states
-/// every cuDNN call's math type, compute type and mode.
-constexpr int64_t kPlanVersion = 2;
+/// every cuDNN call's math type, compute type and mode; version 3 names a
+/// step's kind `per_image` (it was `batched`).
+constexpr int64_t kPlanVersion = 3;
 
 /// Alignment of every buffer in the arena, in bytes.
 constexpr int64_t kBufferAlignment = 64;
@@ -121,12 +121,13 @@ struct LibraryCall {
 /// The names of the library calls a plan may hold.
 bool isKnownLibraryCall(const std::string &name);
 
-/// One kernel invocation. A batched step runs its kernel once per image
-/// (work item n in [0, batch)); an unbatched step runs it once.
+/// One kernel invocation. A per-image step runs its kernel once per image
+/// (work item n in [0, batch)), each call computing one image; any other
+/// step runs it once, over the whole batch.
 struct PlanStep {
   std::string kernel;
   std::vector<int64_t> args; ///< Buffer indices, in the kernel's order.
-  bool batched = true;
+  bool perImage = true;
   std::string layer; ///< The layer path, for profiles and errors.
   /// CUDA: the GPU launches that carry out the step, in order, or the
   /// library call that does.
@@ -164,16 +165,14 @@ struct Plan {
   const PlanEntry *findEntry(const std::string &name) const;
 };
 
-/// Serializes a plan.
-JsonValue planToJson(const Plan &plan);
+/// Serializes a plan as JSON text (docs/artifact.md); pretty text puts each
+/// member on its own line.
+std::string writePlan(const Plan &plan, bool pretty = false);
 
-/// Parses the JSON text of a plan and reads it with planFromJson.
+/// Parses the JSON text of a plan and validates it: version, every field,
+/// buffer bounds within the arena, step arguments naming existing buffers.
+/// `source` names the artifact in error messages.
 Expected<Plan> parsePlan(const std::string &text, const std::string &source);
-
-/// Reads and validates a plan: version, every field, buffer bounds within
-/// the arena, step arguments naming existing buffers. `source` names the
-/// artifact in error messages.
-Expected<Plan> planFromJson(const JsonValue &json, const std::string &source);
 
 } // namespace resnetc::runtime
 

@@ -47,7 +47,7 @@ constexpr const char *kPlanSymbol = "resnetc_plan";
 constexpr const char *kKernelsSymbol = "resnetc_kernels";
 /// Suffix of the exported entry of each kernel: `void k(void **args,
 /// int64_t n)`, where args point at the kernel's buffers in plan order and n
-/// is the image of a batched step.
+/// is the image of a per-image step.
 constexpr const char *kEntrySuffix = "_entry";
 
 /// Compiles `module` (rn, as produced by MLIRGen) for the CPU. Text outputs

@@ -24,7 +24,7 @@ def RNBuildPlan : Pass<"rn-build-plan", "::mlir::ModuleOp"> {
     the `logits` output, `rn.loss`/`rn.correct` results, or the buffer an
     `rn.update` result overwrites in place). `rn.prepare` kernels form the
     `prepare` entry. On the CPU the steps of `infer` run once per image
-    (`batched`). The entry functions are then erased: the plan, stored as
+    (`per_image`). The entry functions are then erased: the plan, stored as
     the module's `rn.plan` attribute, refers to the kernels by symbol.
     Buffers get their offsets later (`rn-assign-buffers`).
 
@@ -45,7 +45,7 @@ def RNBuildPlan : Pass<"rn-build-plan", "::mlir::ModuleOp"> {
       ],
       entries = [
         {name = "infer", steps = [
-          {args = array<i64: 0, 1, 2>, batched = true, kernel = @k0_fc, layer = "fc"}
+          {args = array<i64: 0, 1, 2>, kernel = @k0_fc, layer = "fc", per_image = true}
         ]}
       ]}}
     ```

@@ -12,7 +12,7 @@
 //                 offset = 0}, ...],
 //     entries = [{name = "infer", steps = [
 //       {kernel = @k0, layer = "stem.conv", args = array<i64: 0, 1, 5>,
-//        batched = true}, ...]}]}}
+//        per_image = true}, ...]}]}}
 //
 // A step may also hold `library = {name = "cudnn.conv2d_forward", ...}`
 // (its library call) and `launches = [{kernel = "k0_kernel", grid =

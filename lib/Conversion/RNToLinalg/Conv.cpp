@@ -109,8 +109,115 @@ struct FusedConv2DLowering : OpRewritePattern<rn::FusedConv2DOp> {
     return success();
   }
 };
+
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+
+struct Conv2DBackwardFilterLowering
+    : OpRewritePattern<rn::Conv2DBackwardFilterOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(rn::Conv2DBackwardFilterOp op,
+                                PatternRewriter &rewriter) const override {
+    // dw[f, c, i, j] = sum_{n, p, q} dy[n, f, p, q] *
+    //                  xpad[n, (f floordiv Fg) * Cg + c, p*s + i*d, q*s + j*d]
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    ArrayRef<int64_t> st = op.getStrides(), pd = op.getPadding(),
+                      dl = op.getDilation();
+    Value x = padSpatial(rewriter, loc, op.getInput(), pd[0], pd[1], 0.0);
+    int64_t Fg = type.getDimSize(0) / op.getGroups(), Cg = type.getDimSize(1);
+    MLIRContext *ctx = rewriter.getContext();
+    auto d = [&](unsigned i) { return rewriter.getAffineDimExpr(i); };
+    // Loops: f, c, i, j (parallel), n, p, q (reduction).
+    AffineMap dyMap = AffineMap::get(7, 0, {d(4), d(0), d(5), d(6)}, ctx);
+    AffineMap xMap = AffineMap::get(7, 0,
+                                    {d(4), d(0).floorDiv(Fg) * Cg + d(1),
+                                     d(5) * st[0] + d(2) * dl[0],
+                                     d(6) * st[1] + d(3) * dl[1]},
+                                    ctx);
+    AffineMap outMap = AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx);
+    Value r = reduceInF64(
+        rewriter, loc, type, {op.getGradOutput(), x}, {dyMap, xMap, outMap},
+        {false, false, false, false, true, true, true},
+        [](OpBuilder &b, Location l, ValueRange a) {
+          return b.create<arith::MulFOp>(l, a[0], a[1]).getResult();
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct Conv2DBackwardDataLowering : OpRewritePattern<rn::Conv2DBackwardDataOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(rn::Conv2DBackwardDataOp op,
+                                PatternRewriter &rewriter) const override {
+    // dx = conv(z, w_t) at stride 1 with the forward dilation, where z is dy
+    // spread out by the stride and padded by d*(k-1) - padding, and
+    // w_t[g*Cg + c, f, i, j] = w[g*Fg + f, c, kh-1-i, kw-1-j].
+    Location loc = op.getLoc();
+    RankedTensorType dxType = op.getType();
+    auto dyType = tensorOf(op.getGradOutput());
+    auto wType = tensorOf(op.getWeight());
+    ArrayRef<int64_t> st = op.getStrides(), pd = op.getPadding(),
+                      dl = op.getDilation();
+    int64_t G = op.getGroups(), F = wType.getDimSize(0),
+            Cg = wType.getDimSize(1), Kh = wType.getDimSize(2),
+            Kw = wType.getDimSize(3), Fg = F / G;
+    int64_t spanH = dl[0] * (Kh - 1), spanW = dl[1] * (Kw - 1);
+    int64_t leftH = spanH - pd[0], leftW = spanW - pd[1];
+    int64_t H = dxType.getDimSize(2), W = dxType.getDimSize(3);
+    int64_t Ho = dyType.getDimSize(2), Wo = dyType.getDimSize(3);
+    int64_t zH = H + spanH, zW = W + spanW;
+    if (leftH < 0 || leftW < 0 || leftH + (Ho - 1) * st[0] + 1 > zH ||
+        leftW + (Wo - 1) * st[1] + 1 > zW)
+      return rewriter.notifyMatchFailure(
+          op, "padding larger than the dilated kernel's reach");
+    Type f32 = dxType.getElementType();
+    auto zType = RankedTensorType::get({dyType.getDimSize(0), F, zH, zW}, f32);
+    Value z = createFilled(rewriter, loc, zType, 0.0);
+    SmallVector<OpFoldResult> offsets = {
+        rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
+        rewriter.getIndexAttr(leftH), rewriter.getIndexAttr(leftW)};
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t s : dyType.getShape())
+      sizes.push_back(rewriter.getIndexAttr(s));
+    SmallVector<OpFoldResult> strides = {
+        rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
+        rewriter.getIndexAttr(st[0]), rewriter.getIndexAttr(st[1])};
+    z = rewriter.create<tensor::InsertSliceOp>(loc, op.getGradOutput(), z,
+                                               offsets, sizes, strides);
+    // Transposed, flipped weights.
+    MLIRContext *ctx = rewriter.getContext();
+    auto d = [&](unsigned i) { return rewriter.getAffineDimExpr(i); };
+    auto wtType = RankedTensorType::get({G * Cg, Fg, Kh, Kw}, f32);
+    AffineMap wMap = AffineMap::get(4, 0,
+                                    {d(0).floorDiv(Cg) * Fg + d(1), d(0) % Cg,
+                                     -d(2) + (Kh - 1), -d(3) + (Kw - 1)},
+                                    ctx);
+    Value wt = rewriter
+                   .create<linalg::GenericOp>(
+                       loc, TypeRange{wtType}, ValueRange{op.getWeight()},
+                       ValueRange{createEmpty(rewriter, loc, wtType)},
+                       ArrayRef<AffineMap>{
+                           wMap, AffineMap::getMultiDimIdentityMap(4, ctx)},
+                       iterators({false, false, false, false}),
+                       [&](OpBuilder &b, Location l, ValueRange a) {
+                         b.create<linalg::YieldOp>(l, a[0]);
+                       })
+                   .getResult(0);
+    rewriter.replaceOpWithNewOp<rn::Conv2DOp>(
+        op, dxType, z, wt, Value(), rewriter.getDenseI64ArrayAttr({1, 1}),
+        rewriter.getDenseI64ArrayAttr({0, 0}), op.getDilationAttr(),
+        op.getGroupsAttr());
+    return success();
+  }
+};
+
 } // namespace
 
 void resnetc::populateRNConvToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<Conv2DLowering, FusedConv2DLowering>(patterns.getContext());
+  patterns.add<Conv2DLowering, FusedConv2DLowering,
+               Conv2DBackwardFilterLowering, Conv2DBackwardDataLowering>(
+      patterns.getContext());
 }

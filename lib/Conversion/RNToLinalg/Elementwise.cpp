@@ -1,6 +1,7 @@
 //===- Elementwise.cpp - Lowering rn elementwise ops to linalg ------------===//
 //
-// rn.relu, rn.add and rn.add_relu as single linalg.generic ops.
+// rn.relu, rn.add and rn.add_relu as single linalg.generic ops, and
+// rn.relu_backward (the gradient where the output is positive).
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,10 +45,36 @@ struct AddLowering : OpRewritePattern<AddLikeOp> {
     return success();
   }
 };
+
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+
+struct ReLUBackwardLowering : OpRewritePattern<rn::ReLUBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(rn::ReLUBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    SmallVector<Value> inputs = {op.getGradOutput(), op.getOutput()};
+    if (op.getAddend())
+      inputs.push_back(op.getAddend());
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, op.getLoc(), op.getType(), inputs,
+                [](OpBuilder &b, Location l, ValueRange a) {
+                  Value g = maskedGradient(b, l, a[0], a[1]);
+                  return a.size() > 2
+                             ? b.create<arith::AddFOp>(l, a[2], g).getResult()
+                             : g;
+                }));
+    return success();
+  }
+};
+
 } // namespace
 
 void resnetc::populateRNElementwiseToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<ReLULowering, AddLowering<rn::AddOp, false>,
-               AddLowering<rn::AddReLUOp, true>>(patterns.getContext());
+               AddLowering<rn::AddReLUOp, true>, ReLUBackwardLowering>(
+      patterns.getContext());
 }

@@ -50,8 +50,38 @@ struct FlattenLowering : OpRewritePattern<rn::FlattenOp> {
     return success();
   }
 };
+
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+
+struct LinearBackwardLowering : OpRewritePattern<rn::LinearBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(rn::LinearBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto dxType = tensorOf(op.getInput()), dwType = tensorOf(op.getWeight());
+    // dx = dy * W; dW = dy^T * x.
+    Value dx = rewriter
+                   .create<linalg::MatmulOp>(
+                       loc, TypeRange{dxType},
+                       ValueRange{op.getGradOutput(), op.getWeight()},
+                       ValueRange{createFilled(rewriter, loc, dxType, 0.0)})
+                   .getResult(0);
+    Value dw = rewriter
+                   .create<linalg::MatmulTransposeAOp>(
+                       loc, TypeRange{dwType},
+                       ValueRange{op.getGradOutput(), op.getInput()},
+                       ValueRange{createFilled(rewriter, loc, dwType, 0.0)})
+                   .getResult(0);
+    rewriter.replaceOp(op, {dx, dw});
+    return success();
+  }
+};
+
 } // namespace
 
 void resnetc::populateRNLinearToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<LinearLowering, FlattenLowering>(patterns.getContext());
+  patterns.add<LinearLowering, FlattenLowering, LinearBackwardLowering>(
+      patterns.getContext());
 }

@@ -11,6 +11,7 @@
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -113,9 +114,188 @@ struct GlobalAvgPoolLowering : OpRewritePattern<rn::GlobalAvgPoolOp> {
     return success();
   }
 };
+
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+
+struct GlobalAvgPoolBackwardLowering
+    : OpRewritePattern<rn::GlobalAvgPoolBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(rn::GlobalAvgPoolBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getType();
+    MLIRContext *ctx = rewriter.getContext();
+    double n = static_cast<double>(type.getDimSize(2) * type.getDimSize(3));
+    AffineMap in = AffineMap::get(
+        4, 0,
+        {rewriter.getAffineDimExpr(0), rewriter.getAffineDimExpr(1),
+         rewriter.getAffineConstantExpr(0), rewriter.getAffineConstantExpr(0)},
+        ctx);
+    Value r =
+        rewriter
+            .create<linalg::GenericOp>(
+                op.getLoc(), TypeRange{type}, ValueRange{op.getGradOutput()},
+                ValueRange{createEmpty(rewriter, op.getLoc(), type)},
+                ArrayRef<AffineMap>{in,
+                                    AffineMap::getMultiDimIdentityMap(4, ctx)},
+                iterators({false, false, false, false}),
+                [&](OpBuilder &b, Location l, ValueRange a) {
+                  Value d = floatConstant(b, l, a[0].getType(), n);
+                  b.create<linalg::YieldOp>(
+                      l, b.create<arith::DivFOp>(l, a[0], d).getResult());
+                })
+            .getResult(0);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Gathers the input gradient of pooling, one element of dx per iteration
+/// (all parallel, so that it maps onto GPU threads like any elementwise
+/// op): input position (h, w) lies in the windows (oh, ow) with
+/// oh*stride - pad <= h < oh*stride - pad + kernel, at most
+/// ceil(kernel/stride) per dimension, visited in increasing (oh, ow) order.
+/// Max pooling recomputes each window's first maximum (strict '>') and
+/// takes its gradient where that maximum is (h, w); average pooling takes
+/// gradient/(kh*kw) from every window (padding counted, as the forward).
+template <typename PoolBackwardOp>
+static Value gatherPool(PatternRewriter &rewriter, PoolBackwardOp op,
+                        Value input, bool isMax) {
+  Location loc = op.getLoc();
+  RankedTensorType type = op.getType();
+  Value dy = op.getGradOutput();
+  auto dyType = tensorOf(dy);
+  ArrayRef<int64_t> k = op.getKernel(), st = op.getStrides(),
+                    pd = op.getPadding();
+  int64_t H = type.getDimSize(2), W = type.getDimSize(3);
+  int64_t OH = dyType.getDimSize(2), OW = dyType.getDimSize(3);
+  MLIRContext *ctx = rewriter.getContext();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(4, ctx);
+  auto generic = rewriter.create<linalg::GenericOp>(
+      loc, TypeRange{type}, ValueRange{},
+      ValueRange{createEmpty(rewriter, loc, type)}, ArrayRef<AffineMap>{id},
+      iterators({false, false, false, false}),
+      [&](OpBuilder &b, Location l, ValueRange) {
+        Type f32 = type.getElementType();
+        auto cst = [&](int64_t v) -> Value {
+          return b.create<arith::ConstantIndexOp>(l, v);
+        };
+        Value c0 = cst(0);
+        Value n = b.create<linalg::IndexOp>(l, 0),
+              c = b.create<linalg::IndexOp>(l, 1),
+              h = b.create<linalg::IndexOp>(l, 2),
+              w = b.create<linalg::IndexOp>(l, 3);
+        auto inside = [&](Value v, int64_t limit) {
+          Value ge =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, v, c0);
+          Value lt = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, v,
+                                             cst(limit));
+          return b.create<arith::AndIOp>(l, ge, lt).getResult();
+        };
+        // Clamped so that the (unused) reads of invalid positions stay in
+        // bounds.
+        auto clamp = [&](Value v, int64_t limit) {
+          Value lo = b.create<arith::MaxSIOp>(l, v, c0);
+          return b.create<arith::MinSIOp>(l, lo, cst(limit - 1)).getResult();
+        };
+        // The windows of one dimension holding position `p`: (index, valid)
+        // in increasing order of the window index.
+        auto windows = [&](Value p, int64_t kernel, int64_t stride, int64_t pad,
+                           int64_t limit) {
+          int64_t count = (kernel + stride - 1) / stride;
+          Value shifted = b.create<arith::AddIOp>(l, p, cst(pad));
+          Value last = b.create<arith::DivUIOp>(l, shifted, cst(stride));
+          SmallVector<std::pair<Value, Value>> out;
+          for (int64_t d = count - 1; d >= 0; --d) {
+            Value o = b.create<arith::SubIOp>(l, last, cst(d));
+            // Offset of p in window o: shifted - o*stride, at least 0.
+            Value offset = b.create<arith::SubIOp>(
+                l, shifted, b.create<arith::MulIOp>(l, o, cst(stride)));
+            Value covers = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt,
+                                                   offset, cst(kernel));
+            Value valid = b.create<arith::AndIOp>(l, inside(o, limit), covers);
+            out.push_back({clamp(o, limit), valid});
+          }
+          return out;
+        };
+        Value zero = floatConstant(b, l, f32, 0.0);
+        Value acc = zero;
+        for (auto [oh, vh] : windows(h, k[0], st[0], pd[0], OH))
+          for (auto [ow, vw] : windows(w, k[1], st[1], pd[1], OW)) {
+            Value valid = b.create<arith::AndIOp>(l, vh, vw);
+            Value g =
+                b.create<tensor::ExtractOp>(l, dy, ValueRange{n, c, oh, ow});
+            Value share;
+            if (isMax) {
+              // Is (h, w) the first maximum of window (oh, ow)?
+              Value top = b.create<arith::SubIOp>(
+                  l, b.create<arith::MulIOp>(l, oh, cst(st[0])), cst(pd[0]));
+              Value left = b.create<arith::SubIOp>(
+                  l, b.create<arith::MulIOp>(l, ow, cst(st[1])), cst(pd[1]));
+              Value bestV = floatConstant(
+                  b, l, f32, -std::numeric_limits<double>::infinity());
+              Value bestH = c0, bestW = c0;
+              for (int64_t i = 0; i < k[0]; ++i)
+                for (int64_t j = 0; j < k[1]; ++j) {
+                  Value ih = b.create<arith::AddIOp>(l, top, cst(i));
+                  Value iw = b.create<arith::AddIOp>(l, left, cst(j));
+                  Value in =
+                      b.create<arith::AndIOp>(l, inside(ih, H), inside(iw, W));
+                  ih = clamp(ih, H);
+                  iw = clamp(iw, W);
+                  Value v = b.create<tensor::ExtractOp>(
+                      l, input, ValueRange{n, c, ih, iw});
+                  Value better = b.create<arith::AndIOp>(
+                      l, in,
+                      b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v,
+                                              bestV));
+                  bestV = b.create<arith::SelectOp>(l, better, v, bestV);
+                  bestH = b.create<arith::SelectOp>(l, better, ih, bestH);
+                  bestW = b.create<arith::SelectOp>(l, better, iw, bestW);
+                }
+              Value here = b.create<arith::AndIOp>(
+                  l,
+                  b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, bestH,
+                                          h),
+                  b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, bestW,
+                                          w));
+              valid = b.create<arith::AndIOp>(l, valid, here);
+              share = g;
+            } else {
+              share = b.create<arith::DivFOp>(
+                  l, g, floatConstant(b, l, f32, double(k[0] * k[1])));
+            }
+            Value add = b.create<arith::SelectOp>(l, valid, share, zero);
+            acc = b.create<arith::AddFOp>(l, acc, add);
+          }
+        b.create<linalg::YieldOp>(l, acc);
+      });
+  return generic.getResult(0);
+}
+
+struct MaxPool2DBackwardLowering : OpRewritePattern<rn::MaxPool2DBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(rn::MaxPool2DBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, gatherPool(rewriter, op, op.getInput(), true));
+    return success();
+  }
+};
+
+struct AvgPool2DBackwardLowering : OpRewritePattern<rn::AvgPool2DBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(rn::AvgPool2DBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, gatherPool(rewriter, op, Value(), false));
+    return success();
+  }
+};
+
 } // namespace
 
 void resnetc::populateRNPoolingToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<MaxPoolLowering, AvgPoolLowering, GlobalAvgPoolLowering>(
-      patterns.getContext());
+  patterns.add<MaxPoolLowering, AvgPoolLowering, GlobalAvgPoolLowering,
+               GlobalAvgPoolBackwardLowering, MaxPool2DBackwardLowering,
+               AvgPool2DBackwardLowering>(patterns.getContext());
 }

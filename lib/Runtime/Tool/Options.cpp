@@ -5,9 +5,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "Options.h"
+#include "resnetc/Runtime/FileIO.h"
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 
@@ -105,8 +107,7 @@ bool parseInt(const std::string &text, int64_t &out) {
 bool parseNonNegative(const std::string &text, double &out) {
   char *end = nullptr;
   out = std::strtod(text.c_str(), &end);
-  return !text.empty() && end && *end == '\0' && std::isfinite(out) &&
-         out >= 0;
+  return !text.empty() && end && *end == '\0' && std::isfinite(out) && out >= 0;
 }
 } // namespace
 
@@ -174,8 +175,8 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
        }},
       {"--conv-algo",
        [&](const std::string &v) {
-         o.convAlgo = v == "search" ? ConvAlgoSearch::Search
-                                    : ConvAlgoSearch::Heuristic;
+         o.convAlgo =
+             v == "search" ? ConvAlgoSearch::Search : ConvAlgoSearch::Heuristic;
          return v == "search" || v == "heuristic";
        }},
       {"--algo-cache", text(o.algoCache)},
@@ -220,4 +221,130 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
     o.given.insert(name);
   }
   return o;
+}
+
+//===----------------------------------------------------------------------===//
+// The command line as a whole
+//===----------------------------------------------------------------------===//
+
+bool resnetc::runtime::isDatasetName(const std::string &data) {
+  return data == "fashion-mnist" || data.rfind("fashion-mnist:", 0) == 0;
+}
+
+namespace {
+/// `path` without "." or ".." components, repeated or trailing slashes.
+std::string normalPath(std::string path) {
+  std::string n = std::filesystem::path(path).lexically_normal().string();
+  while (n.size() > 1 && n.back() == '/')
+    n.pop_back();
+  return n;
+}
+
+/// True when `a` and `b` name one file: by their spelling, or by device
+/// and inode, or (not created yet) by their resolved paths.
+bool sameOutput(const std::string &a, const std::string &b) {
+  if (normalPath(a) == normalPath(b) || isSameFile(a, b))
+    return true;
+  Expected<OutputTarget> ta = resolveOutputPath(a);
+  Expected<OutputTarget> tb = resolveOutputPath(b);
+  return ta && tb && normalPath(ta->path) == normalPath(tb->path);
+}
+} // namespace
+
+Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
+  if (opts.model.empty())
+    return Error("no model given (usage: resnet-run MODEL --data ...; see "
+                 "--help)");
+  if (opts.data.empty() && !opts.benchmark)
+    return Error("no input data given (--data fashion-mnist:test or --data "
+                 "images.npy)");
+  if (opts.benchmark) {
+    if (!opts.data.empty())
+      return Error("--benchmark runs on random data; drop --data");
+    for (const char *o : {"--logits", "--predictions", "--save-weights",
+                          "--labels", "--limit", "--checkpoint", "--resume",
+                          "--epochs", "--dump-activations", "--train-steps"})
+      if (opts.given.count(o))
+        return Error(std::string("--benchmark runs on random data and "
+                                 "writes nothing; drop ") +
+                     o);
+  }
+  if (opts.train && !opts.benchmark && opts.data != "fashion-mnist" &&
+      opts.data != "fashion-mnist:train")
+    return Error("--train trains on --data fashion-mnist (the train split)");
+  // Options that only training reads are refused elsewhere, not ignored.
+  if (!opts.train)
+    for (const char *o : {"--epochs", "--checkpoint", "--resume"})
+      if (opts.given.count(o))
+        return Error(std::string(o) + " is an option of --train; add --train "
+                                      "or drop it");
+  bool training = opts.train || opts.given.count("--train-steps");
+  if (!training)
+    for (const char *o : {"--lr", "--momentum", "--weight-decay", "--nesterov",
+                          "--allow-missing"})
+      if (opts.given.count(o))
+        return Error(std::string(o) + " is an option of training (--train or "
+                                      "--train-steps); add one or drop it");
+  if (opts.resume && opts.checkpointDir.empty())
+    return Error("--resume needs --checkpoint DIR");
+  if (opts.resume && !opts.weights.empty())
+    return Error("--resume takes the weights from the checkpoint; drop "
+                 "--weights");
+  if (opts.allowMissing && !opts.resume && opts.weights.empty())
+    return Error("--allow-missing is about the velocities of a checkpoint; "
+                 "use it with --resume or --weights");
+  if (!opts.labels.empty() && isDatasetName(opts.data))
+    return Error("--labels goes with an .npy --data; " + opts.data +
+                 " has its own labels");
+  if (opts.train && opts.trainSteps)
+    return Error("--train-steps and --train are two ways to train; use one");
+  if (opts.train && !opts.dumpDir.empty())
+    return Error("--dump-activations writes one run's tensors; use it with "
+                 "inference or --train-steps, not --train");
+
+  // Outputs: writable, not an input, not each other (two of them may be
+  // one device or FIFO: /dev/null).
+  std::vector<std::pair<std::string, std::string>> inputs = {
+      {"the model", opts.model}};
+  if (!opts.weights.empty())
+    inputs.push_back({"--weights", opts.weights});
+  if (!opts.data.empty() && !isDatasetName(opts.data))
+    inputs.push_back({"--data", opts.data});
+  if (!opts.labels.empty())
+    inputs.push_back({"--labels", opts.labels});
+  std::vector<std::pair<std::string, std::string>> outputs;
+  for (auto [name, path] :
+       {std::pair<const char *, const std::string *>{"--logits", &opts.logits},
+        {"--predictions", &opts.predictions},
+        {"--save-weights", &opts.saveWeights}})
+    if (!path->empty())
+      outputs.push_back({name, *path});
+  size_t given = outputs.size();
+  if (!opts.checkpointDir.empty())
+    for (const char *file :
+         {"checkpoint.safetensors", "metrics.csv", "metrics.svg"})
+      outputs.push_back({"--checkpoint", opts.checkpointDir + "/" + file});
+  for (size_t i = 0; i < given; ++i) {
+    const auto &[name, path] = outputs[i];
+    for (const auto &[inputName, inputPath] : inputs)
+      if (normalPath(path) == normalPath(inputPath) ||
+          isSameFile(path, inputPath))
+        return Error(name + " " + path + " is " + inputName + " (" + inputPath +
+                     "), which writing it would destroy; name another file");
+    Expected<OutputTarget> target = resolveOutputPath(path);
+    bool stream = target && target->kind == OutputTarget::Kind::Stream;
+    for (size_t j = 0; j < outputs.size() && !stream; ++j)
+      if (j != i && sameOutput(path, outputs[j].second))
+        return Error(name + " " + path + " is also written by " +
+                     outputs[j].first + " (" + outputs[j].second +
+                     "); name another file");
+    // Training creates the checkpoint directory; an output may go there.
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    if (!opts.checkpointDir.empty() && !std::filesystem::exists(dir) &&
+        normalPath(dir) == normalPath(opts.checkpointDir))
+      continue;
+    if (Status s = checkOutputWritable(path); !s)
+      return Error(name + ": " + s.message());
+  }
+  return Status::success();
 }

@@ -55,6 +55,15 @@ extern const char *const kResnetRunUsage;
 /// Parses the command line.
 Expected<RunOptions> parseRunOptions(int argc, char **argv);
 
+/// Checks the command line as a whole, before anything is loaded: options
+/// that the run would ignore, and outputs that cannot be written or that
+/// would overwrite an input or each other.
+Status checkCommandLine(const RunOptions &opts);
+
+/// Whether --data names a built-in data set ("fashion-mnist[:split]")
+/// rather than a file.
+bool isDatasetName(const std::string &data);
+
 } // namespace resnetc::runtime
 
 #endif // RESNETC_LIB_RUNTIME_TOOL_OPTIONS_H

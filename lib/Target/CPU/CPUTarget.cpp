@@ -24,6 +24,7 @@
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Runtime/FileIO.h"
+#include "resnetc/Runtime/Json.h"
 #include "resnetc/Target/Kernels.h"
 #include "resnetc/Target/PlanAttr.h"
 
@@ -105,9 +106,9 @@ static std::string describeKernelArguments(ModuleOp module) {
           shaped.getElementType().isIntOrFloat())
         bytes = shaped.getNumElements() *
                 ((shaped.getElementType().getIntOrFloatBitWidth() + 7) / 8);
-      sizes.push(runtime::JsonValue(bytes));
+      sizes.push_back(bytes);
     }
-    table.set(kernel.getSymName().str(), std::move(sizes));
+    table[kernel.getSymName().str()] = std::move(sizes);
   }
   return runtime::writeJson(table);
 }

@@ -11,7 +11,7 @@ import sys
 
 data = open(sys.argv[1], "rb").read()
 step = re.compile(rb'("name":"infer","steps":\[\{"kernel":"[^"]*",'
-                  rb'"layer":"[^"]*","batched":(?:true|false),"args":\[)'
+                  rb'"layer":"[^"]*","per_image":(?:true|false),"args":\[)'
                   rb'([0-9,]*)(\])')
 m = step.search(data)
 if not m:

@@ -15,7 +15,7 @@ module attributes {rn.plan = {version = 2 : i64, model = "m", target = "cuda", p
     {name = "input", role = "input", dtype = "f32", shape = array<i64: 2, 3, 4, 5>, bytes = 480 : i64, offset = 0 : i64},
     {name = "infer:r", role = "activation", dtype = "f32", layout = "nhwc", shape = array<i64: 2, 3, 4, 5>, bytes = 480 : i64, offset = 0 : i64}
   ],
-  entries = [{name = "infer", steps = [{kernel = @k0, layer = "r", args = array<i64: 0, 1>, batched = false}]}]}} {
+  entries = [{name = "infer", steps = [{kernel = @k0, layer = "r", args = array<i64: 0, 1>, per_image = false}]}]}} {
   func.func @k0(%x: tensor<2x3x4x5xf32> {rn.activation}, %out: tensor<2x3x4x5xf32>) -> tensor<2x3x4x5xf32> attributes {rn.kernel} {
     %r = rn.relu %x : tensor<2x3x4x5xf32>
     %w = bufferization.materialize_in_destination %r in %out : (tensor<2x3x4x5xf32>, tensor<2x3x4x5xf32>) -> tensor<2x3x4x5xf32>

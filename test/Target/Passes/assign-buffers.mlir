@@ -21,9 +21,9 @@ module attributes {rn.plan = {version = 2 : i64, model = "m", target = "cpu", pr
     {name = "logits", role = "output", dtype = "f32", shape = array<i64: 8>, bytes = 32 : i64, offset = 0 : i64}
   ],
   entries = [{name = "infer", steps = [
-    {kernel = @k0, layer = "l0", args = array<i64: 0, 1, 2>, batched = true},
-    {kernel = @k1, layer = "l1", args = array<i64: 2, 3>, batched = true},
-    {kernel = @k2, layer = "l2", args = array<i64: 3, 4>, batched = true}
+    {kernel = @k0, layer = "l0", args = array<i64: 0, 1, 2>, per_image = true},
+    {kernel = @k1, layer = "l1", args = array<i64: 2, 3>, per_image = true},
+    {kernel = @k2, layer = "l2", args = array<i64: 3, 4>, per_image = true}
   ]}]}} {
 }
 
@@ -38,7 +38,7 @@ module {
 // expected-error@+1 {{malformed execution plan: rn.plan.entries[0].steps[0].args buffer 7 does not exist}}
 module attributes {rn.plan = {version = 2 : i64, model = "m", target = "cpu", precision = "fp32", layout = "nchw", batch = 1 : i64, input_shape = array<i64: 25>, classes = 8 : i64, arena_bytes = 0 : i64, peak_activation_bytes = 0 : i64, input = 0 : i64, output = -1 : i64, momentum = 0.0 : f64, weight_decay = 0.0 : f64, nesterov = false,
   buffers = [{name = "input", role = "input", dtype = "f32", shape = array<i64: 25>, bytes = 100 : i64, offset = 0 : i64}],
-  entries = [{name = "infer", steps = [{kernel = @k0, layer = "l0", args = array<i64: 0, 7>, batched = true}]}]}} {
+  entries = [{name = "infer", steps = [{kernel = @k0, layer = "l0", args = array<i64: 0, 7>, per_image = true}]}]}} {
 }
 
 // -----

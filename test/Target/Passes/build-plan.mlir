@@ -15,8 +15,8 @@
 // CHECK-SAME: {bytes = 16 : i64, dtype = "f32", name = "infer:b1.1", offset = 0 : i64, role = "derived", shape = array<i64: 4>}
 // CHECK-SAME: {bytes = 512 : i64, dtype = "f32", name = "logits", offset = 0 : i64, role = "output", shape = array<i64: 2, 4, 4, 4>}
 // CHECK-SAME: classes = 4 : i64
-// CHECK-SAME: entries = [{name = "prepare", steps = [{args = array<i64: 1, 2, 2, 2, 2, 3, 4>, batched = false, kernel = @k0_b1, layer = "b1"}]},
-// CHECK-SAME: {name = "infer", steps = [{args = array<i64: 0, 3, 4, 5>, batched = true, kernel = @k1_c1, layer = "c1"}]}]
+// CHECK-SAME: entries = [{name = "prepare", steps = [{args = array<i64: 1, 2, 2, 2, 2, 3, 4>, kernel = @k0_b1, layer = "b1", per_image = false}]},
+// CHECK-SAME: {name = "infer", steps = [{args = array<i64: 0, 3, 4, 5>, kernel = @k1_c1, layer = "c1", per_image = true}]}]
 // CHECK-SAME: input = 0 : i64
 // CHECK-SAME: model = "tiny"
 // CHECK-SAME: output = 5 : i64
@@ -24,7 +24,7 @@
 // CHECK-NOT: func.func @forward
 // CHECK: func.func private @k0_b1
 // CHECK: func.func private @k1_c1
-// CUDA: {args = array<i64: 0, 3, 4, 5>, batched = false, kernel = @k1_c1, layer = "c1"}
+// CUDA: {args = array<i64: 0, 3, 4, 5>, kernel = @k1_c1, layer = "c1", per_image = false}
 // CUDA-SAME: target = "cuda"
 module attributes {rn.model = "tiny", rn.batch = 2 : i64, rn.classes = 4 : i64, rn.input_shape = array<i64: 3, 4, 4>} {
   func.func @forward(%x: tensor<2x3x4x4xf32> {rn.input}, %w: tensor<4x3x1x1xf32> {rn.param = "c.weight"}, %g: tensor<4xf32> {rn.param = "b.weight"}) -> tensor<2x4x4x4xf32> {

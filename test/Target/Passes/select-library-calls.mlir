@@ -4,8 +4,8 @@
 // The convolution kernel becomes the library call of its step and is
 // erased; the ReLU kernel stays a kernel. fp32 plans use FMA math.
 // CHECK-LABEL: module attributes
-// CHECK-SAME: {args = array<i64: 0, 1, 2, 3>, batched = false, kernel = @k0_c1, layer = "c1", library = {bias = true, compute_type = "float", dilation = array<i64: 1, 1>, groups = 1 : i64, math_type = "fma", mode = "cross_correlation", name = "cudnn.conv2d_forward", padding = array<i64: 1, 1>, relu = false, residual = false, strides = array<i64: 2, 2>}}
-// CHECK-SAME: {args = array<i64: 3, 4>, batched = false, kernel = @k1_r1, layer = "r1"}
+// CHECK-SAME: {args = array<i64: 0, 1, 2, 3>, kernel = @k0_c1, layer = "c1", library = {bias = true, compute_type = "float", dilation = array<i64: 1, 1>, groups = 1 : i64, math_type = "fma", mode = "cross_correlation", name = "cudnn.conv2d_forward", padding = array<i64: 1, 1>, relu = false, residual = false, strides = array<i64: 2, 2>}, per_image = false}
+// CHECK-SAME: {args = array<i64: 3, 4>, kernel = @k1_r1, layer = "r1", per_image = false}
 // CHECK-NOT: func.func private @k0_c1
 // CHECK: func.func private @k1_r1
 // The library names the calls.
@@ -19,8 +19,8 @@ module attributes {rn.plan = {version = 2 : i64, model = "m", target = "cuda", p
     {name = "logits", role = "output", dtype = "f32", shape = array<i64: 2, 4, 2, 2>, bytes = 128 : i64, offset = 0 : i64}
   ],
   entries = [{name = "infer", steps = [
-    {kernel = @k0_c1, layer = "c1", args = array<i64: 0, 1, 2, 3>, batched = false},
-    {kernel = @k1_r1, layer = "r1", args = array<i64: 3, 4>, batched = false}
+    {kernel = @k0_c1, layer = "c1", args = array<i64: 0, 1, 2, 3>, per_image = false},
+    {kernel = @k1_r1, layer = "r1", args = array<i64: 3, 4>, per_image = false}
   ]}]}} {
   func.func private @k0_c1(%x: tensor<2x3x4x4xf32> {rn.activation}, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<2x4x2x2xf32> attributes {rn.kernel} {
     %c = rn.conv2d %x, %w, %b stride [2, 2] padding [1, 1] dilation [1, 1] groups 1 : (tensor<2x3x4x4xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<2x4x2x2xf32>

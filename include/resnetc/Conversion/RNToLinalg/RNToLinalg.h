@@ -14,18 +14,21 @@ class RewritePatternSet;
 
 namespace resnetc {
 
-/// rn.conv2d and rn.fused_conv2d (Conv.cpp).
+/// rn.conv2d and rn.fused_conv2d, and their data and filter gradients
+/// (Conv.cpp).
 void populateRNConvToLinalgPatterns(mlir::RewritePatternSet &patterns);
-/// rn.batch_norm and rn.fold_batch_norm (Normalization.cpp).
+/// rn.batch_norm, rn.fold_batch_norm, and batch norm in training mode with
+/// its backward (Normalization.cpp).
 void populateRNNormalizationToLinalgPatterns(mlir::RewritePatternSet &patterns);
-/// rn.max_pool2d, rn.avg_pool2d, rn.global_avg_pool (Pooling.cpp).
+/// rn.max_pool2d, rn.avg_pool2d, rn.global_avg_pool and their gradients
+/// (Pooling.cpp).
 void populateRNPoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
-/// rn.linear and rn.flatten (Linear.cpp).
+/// rn.linear, its gradients, and rn.flatten (Linear.cpp).
 void populateRNLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
-/// Training ops: batch norm in training mode, gradients, loss, SGD
-/// (Training.cpp).
+/// The loss and its gradient, the SGD update, the per-channel reduction of
+/// gradients (Training.cpp).
 void populateRNTrainingToLinalgPatterns(mlir::RewritePatternSet &patterns);
-/// rn.relu, rn.add, rn.add_relu (Elementwise.cpp).
+/// rn.relu, rn.add, rn.add_relu, rn.relu_backward (Elementwise.cpp).
 void populateRNElementwiseToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace resnetc

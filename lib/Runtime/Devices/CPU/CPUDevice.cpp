@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CPUDevice.h"
+#include "ThreadPool.h"
 #include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/Json.h"
 
@@ -26,101 +27,7 @@
 
 using namespace resnetc::runtime;
 
-//===----------------------------------------------------------------------===//
-// ThreadPool
-//===----------------------------------------------------------------------===//
-
 namespace {
-/// Runs fn(begin, end) over [0, count) split across the workers and the
-/// calling thread, and waits for all of them.
-class ThreadPool {
-public:
-  explicit ThreadPool(unsigned threads) {
-    for (unsigned i = 1; i < threads; ++i)
-      workers.emplace_back([this, i] { work(i); });
-    numThreads = threads;
-  }
-  ~ThreadPool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      stopping = true;
-      ++generation;
-    }
-    wake.notify_all();
-    for (std::thread &t : workers)
-      t.join();
-  }
-
-  void parallelFor(int64_t count,
-                   const std::function<void(int64_t, int64_t)> &fn) {
-    unsigned parts = static_cast<unsigned>(
-        std::min<int64_t>(count, static_cast<int64_t>(numThreads)));
-    if (parts <= 1) {
-      fn(0, count);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      job = &fn;
-      jobCount = count;
-      jobParts = parts;
-      pending = parts - 1;
-      ++generation;
-    }
-    wake.notify_all();
-    runPart(0, fn, count, parts);
-    std::unique_lock<std::mutex> lock(mutex);
-    done.wait(lock, [this] { return pending == 0; });
-    job = nullptr;
-  }
-
-private:
-  static void runPart(unsigned part,
-                      const std::function<void(int64_t, int64_t)> &fn,
-                      int64_t count, unsigned parts) {
-    int64_t begin = count * part / parts, end = count * (part + 1) / parts;
-    if (begin < end)
-      fn(begin, end);
-  }
-
-  void work(unsigned index) {
-    uint64_t seen = 0;
-    while (true) {
-      const std::function<void(int64_t, int64_t)> *fn;
-      int64_t count;
-      unsigned parts;
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        wake.wait(lock, [&] { return generation != seen; });
-        seen = generation;
-        if (stopping)
-          return;
-        if (!job || index >= jobParts)
-          continue;
-        fn = job;
-        count = jobCount;
-        parts = jobParts;
-      }
-      runPart(index, *fn, count, parts);
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (--pending == 0)
-          done.notify_one();
-      }
-    }
-  }
-
-  std::vector<std::thread> workers;
-  unsigned numThreads = 1;
-  std::mutex mutex;
-  std::condition_variable wake, done;
-  const std::function<void(int64_t, int64_t)> *job = nullptr;
-  int64_t jobCount = 0;
-  unsigned jobParts = 0, pending = 0;
-  uint64_t generation = 0;
-  bool stopping = false;
-};
-
 //===----------------------------------------------------------------------===//
 // CPUExecutable
 //===----------------------------------------------------------------------===//
@@ -147,7 +54,7 @@ public:
       for (int64_t b : step.args)
         args.push_back(base + getPlan().buffers[b].offset);
       void **argv = args.data();
-      if (!step.batched)
+      if (!step.perImage)
         fn(argv, 0);
       else
         pool.parallelFor(count, [&](int64_t begin, int64_t end) {
@@ -368,20 +275,21 @@ static Status checkSharedObject(const std::string &path) {
 static Status checkStepsAgainstKernels(const Plan &plan, const char *table,
                                        const std::string &path) {
   Expected<JsonValue> json = parseJson(table);
-  if (!json || !json->isObject())
+  if (!json || !json->is_object())
     return Error(path + ": the kernel table (resnetc_kernels) is not a JSON "
                         "object; recompile the model");
   std::map<std::string, std::vector<int64_t>> kernels;
-  for (const auto &[name, sizes] : json->getObject()) {
+  for (const auto &[name, sizes] : json->items()) {
     std::vector<int64_t> &out = kernels[name];
-    if (!sizes.isArray())
+    if (!sizes.is_array())
       return Error(path + ": the kernel table's entry for '" + name +
                    "' is not an array of sizes; recompile the model");
-    for (const JsonValue &v : sizes.getArray()) {
-      if (!v.isInteger())
+    for (const JsonValue &v : sizes) {
+      std::optional<int64_t> size = getJsonInteger(v);
+      if (!size)
         return Error(path + ": the kernel table's entry for '" + name +
                      "' is not an array of sizes; recompile the model");
-      out.push_back(v.getInteger());
+      out.push_back(*size);
     }
   }
   for (const PlanEntry &entry : plan.entries)

@@ -1,7 +1,7 @@
 //===- CPUDevice.h - The CPU device -----------------------------*- C++ -*-===//
 //
 // Runs CPU artifacts (shared libraries built by resnetc --target=cpu): host
-// memory, copies as memcpy, and batched steps split image by image over a
+// memory, copies as memcpy, and per-image steps split image by image over a
 // pool of threads.
 //
 //===----------------------------------------------------------------------===//

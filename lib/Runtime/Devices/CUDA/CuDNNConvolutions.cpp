@@ -29,8 +29,8 @@ AlgorithmCache::AlgorithmCache(std::string path) : path(std::move(path)) {
     return; // No cache yet.
   Expected<JsonValue> json =
       parseJson(std::string(bytes->begin(), bytes->end()));
-  const JsonValue *list = json ? json->find("algorithms") : nullptr;
-  if (!list || !list->isObject()) {
+  const JsonValue *list = json ? getJsonMember(*json, "algorithms") : nullptr;
+  if (!list || !list->is_object()) {
     std::fprintf(stderr,
                  "resnet-run: warning: %s is not a cuDNN algorithm cache; "
                  "it will be rewritten\n",
@@ -38,12 +38,13 @@ AlgorithmCache::AlgorithmCache(std::string path) : path(std::move(path)) {
     dirty = true;
     return;
   }
-  for (const auto &[key, value] : list->getObject()) {
-    const JsonValue *algo = value.find("algorithm"),
-                    *ms = value.find("milliseconds");
-    if (algo && algo->isInteger() && ms && ms->isNumber())
-      entries[key] = {static_cast<int>(algo->getInteger()),
-                      static_cast<float>(ms->getNumber())};
+  for (const auto &[key, value] : list->items()) {
+    const JsonValue *algo = getJsonMember(value, "algorithm"),
+                    *ms = getJsonMember(value, "milliseconds");
+    std::optional<int64_t> index = algo ? getJsonInteger(*algo) : std::nullopt;
+    if (index && ms && ms->is_number())
+      entries[key] = {static_cast<int>(*index),
+                      static_cast<float>(ms->get<double>())};
   }
 }
 
@@ -64,13 +65,13 @@ Status AlgorithmCache::save() {
   JsonValue list = JsonValue::object();
   for (const auto &[key, entry] : entries) {
     JsonValue e = JsonValue::object();
-    e.set("algorithm", JsonValue(static_cast<int64_t>(entry.first)));
-    e.set("milliseconds", JsonValue(static_cast<double>(entry.second)));
-    list.set(key, std::move(e));
+    e["algorithm"] = static_cast<int64_t>(entry.first);
+    e["milliseconds"] = static_cast<double>(entry.second);
+    list[key] = std::move(e);
   }
   JsonValue root = JsonValue::object();
-  root.set("format", "resnetc-cudnn-algorithms");
-  root.set("algorithms", std::move(list));
+  root["format"] = "resnetc-cudnn-algorithms";
+  root["algorithms"] = std::move(list);
   std::string text = writeJson(root, /*pretty=*/true) + "\n";
   std::error_code ec;
   std::filesystem::path parent = std::filesystem::path(path).parent_path();

@@ -1,0 +1,296 @@
+//===- SemaExpressions.cpp - Expressions of .rn models --------------------===//
+//
+// Evaluates the integer, boolean and number expressions of layer options,
+// lets and conditions, with located errors for types and overflow.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SemaAnalyzer.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace resnetc;
+using namespace resnetc::sema;
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
+  switch (e.kind) {
+  case Expr::Kind::Int:
+    return Value::ofInt(e.intValue);
+  case Expr::Kind::Float:
+    if (!std::isfinite(e.floatValue)) {
+      error(e.loc, "number is out of range");
+      return std::nullopt;
+    }
+    return Value::ofFloat(e.floatValue);
+  case Expr::Kind::Bool:
+    return Value::ofBool(e.boolValue);
+  case Expr::Kind::Name: {
+    if (const Value *v = scope.lookup(e.name))
+      return *v;
+    if (!frames.empty() && modelScope && modelScope->lookup(e.name)) {
+      error(e.loc, "unknown name '" + e.name +
+                       "' (a block sees only its parameters, its 'let's and "
+                       "in_channels, in_height, in_width; pass '" +
+                       e.name + "' to the block as a parameter)");
+      return std::nullopt;
+    }
+    error(e.loc,
+          "unknown name '" + e.name + "'" + suggest(e.name, scope.names()));
+    return std::nullopt;
+  }
+  case Expr::Kind::Call:
+    return evalCall(e, scope);
+  case Expr::Kind::Unary: {
+    auto v = eval(*e.lhs, scope);
+    if (!v)
+      return std::nullopt;
+    if (e.op == TokenKind::KwNot) {
+      if (v->kind != Value::Kind::Bool) {
+        error(e.loc,
+              std::string("'not' needs a boolean, found ") + v->typeName());
+        return std::nullopt;
+      }
+      return Value::ofBool(!v->b);
+    }
+    if (v->kind == Value::Kind::Int)
+      return Value::ofInt(-v->i);
+    if (v->kind == Value::Kind::Float)
+      return Value::ofFloat(-v->f);
+    error(e.loc, "'-' needs a number, found a boolean");
+    return std::nullopt;
+  }
+  case Expr::Kind::Binary:
+    break;
+  }
+
+  auto l = eval(*e.lhs, scope);
+  if (!l)
+    return std::nullopt;
+  // Short-circuit logic.
+  if (e.op == TokenKind::KwAnd || e.op == TokenKind::KwOr) {
+    if (l->kind != Value::Kind::Bool) {
+      error(e.lhs->loc, std::string("'") +
+                            (e.op == TokenKind::KwAnd ? "and" : "or") +
+                            "' needs booleans, found " + l->typeName());
+      return std::nullopt;
+    }
+    if ((e.op == TokenKind::KwAnd && !l->b) ||
+        (e.op == TokenKind::KwOr && l->b))
+      return l;
+    auto r = eval(*e.rhs, scope);
+    if (!r)
+      return std::nullopt;
+    if (r->kind != Value::Kind::Bool) {
+      error(e.rhs->loc, std::string("'") +
+                            (e.op == TokenKind::KwAnd ? "and" : "or") +
+                            "' needs booleans, found " + r->typeName());
+      return std::nullopt;
+    }
+    return r;
+  }
+  auto r = eval(*e.rhs, scope);
+  if (!r)
+    return std::nullopt;
+
+  bool isCompare = e.op == TokenKind::EqEq || e.op == TokenKind::NotEq ||
+                   e.op == TokenKind::Less || e.op == TokenKind::LessEq ||
+                   e.op == TokenKind::Greater || e.op == TokenKind::GreaterEq;
+  if (l->kind == Value::Kind::Bool || r->kind == Value::Kind::Bool) {
+    if ((e.op == TokenKind::EqEq || e.op == TokenKind::NotEq) &&
+        l->kind == r->kind) {
+      bool eq = l->b == r->b;
+      return Value::ofBool(e.op == TokenKind::EqEq ? eq : !eq);
+    }
+    error(e.loc, std::string("operator ") + getTokenKindName(e.op) +
+                     " cannot combine " + l->typeName() + " and " +
+                     r->typeName());
+    return std::nullopt;
+  }
+  if (l->kind == Value::Kind::Float || r->kind == Value::Kind::Float) {
+    double a = l->kind == Value::Kind::Float ? l->f : double(l->i);
+    double b = r->kind == Value::Kind::Float ? r->f : double(r->i);
+    double res = 0;
+    switch (e.op) {
+    case TokenKind::Plus:
+      res = a + b;
+      break;
+    case TokenKind::Minus:
+      res = a - b;
+      break;
+    case TokenKind::Star:
+      res = a * b;
+      break;
+    case TokenKind::Slash:
+      if (b == 0) {
+        error(e.loc, "division by zero");
+        return std::nullopt;
+      }
+      res = a / b;
+      break;
+    case TokenKind::EqEq:
+      return Value::ofBool(a == b);
+    case TokenKind::NotEq:
+      return Value::ofBool(a != b);
+    case TokenKind::Less:
+      return Value::ofBool(a < b);
+    case TokenKind::LessEq:
+      return Value::ofBool(a <= b);
+    case TokenKind::Greater:
+      return Value::ofBool(a > b);
+    case TokenKind::GreaterEq:
+      return Value::ofBool(a >= b);
+    default:
+      error(e.loc, std::string("operator ") + getTokenKindName(e.op) +
+                       " needs integers");
+      return std::nullopt;
+    }
+    if (!std::isfinite(res)) {
+      error(e.loc, "number is out of range");
+      return std::nullopt;
+    }
+    return Value::ofFloat(res);
+  }
+  int64_t a = l->i, b = r->i, res = 0;
+  bool overflow = false;
+  switch (e.op) {
+  case TokenKind::Plus:
+    overflow = __builtin_add_overflow(a, b, &res);
+    break;
+  case TokenKind::Minus:
+    overflow = __builtin_sub_overflow(a, b, &res);
+    break;
+  case TokenKind::Star:
+    overflow = __builtin_mul_overflow(a, b, &res);
+    break;
+  case TokenKind::Slash:
+  case TokenKind::Percent:
+    if (b == 0) {
+      error(e.loc, e.op == TokenKind::Slash ? "division by zero"
+                                            : "remainder by zero");
+      return std::nullopt;
+    }
+    if (a == INT64_MIN && b == -1) {
+      overflow = true;
+      break;
+    }
+    // Floor division, as in Python.
+    res = e.op == TokenKind::Slash ? a / b : a % b;
+    if (e.op == TokenKind::Slash && (a % b != 0) && ((a < 0) != (b < 0)))
+      --res;
+    if (e.op == TokenKind::Percent && res != 0 && ((res < 0) != (b < 0)))
+      res += b;
+    break;
+  default:
+    if (isCompare) {
+      switch (e.op) {
+      case TokenKind::EqEq:
+        return Value::ofBool(a == b);
+      case TokenKind::NotEq:
+        return Value::ofBool(a != b);
+      case TokenKind::Less:
+        return Value::ofBool(a < b);
+      case TokenKind::LessEq:
+        return Value::ofBool(a <= b);
+      case TokenKind::Greater:
+        return Value::ofBool(a > b);
+      default:
+        return Value::ofBool(a >= b);
+      }
+    }
+    break;
+  }
+  if (overflow) {
+    error(e.loc, "integer overflow in expression");
+    return std::nullopt;
+  }
+  return Value::ofInt(res);
+}
+
+std::optional<Value> Analyzer::evalCall(const Expr &e, const Scope &scope) {
+  static const std::vector<std::string> functions = {"round", "floor", "ceil",
+                                                     "min", "max"};
+  bool unary = e.name == "round" || e.name == "floor" || e.name == "ceil";
+  bool variadic = e.name == "min" || e.name == "max";
+  if (!unary && !variadic) {
+    error(e.loc, "unknown function '" + e.name + "'" +
+                     suggest(e.name, functions) +
+                     " (functions: round, floor, ceil, min, max)");
+    return std::nullopt;
+  }
+  if ((unary && e.args.size() != 1) || (variadic && e.args.size() < 2)) {
+    error(e.loc, "'" + e.name + "' takes " +
+                     (unary ? "one argument" : "two or more arguments"));
+    return std::nullopt;
+  }
+  std::vector<Value> args;
+  for (const auto &a : e.args) {
+    auto v = eval(*a, scope);
+    if (!v)
+      return std::nullopt;
+    if (v->kind == Value::Kind::Bool) {
+      error(a->loc, "'" + e.name + "' needs numbers, found a boolean");
+      return std::nullopt;
+    }
+    args.push_back(*v);
+  }
+  auto asDouble = [](const Value &v) {
+    return v.kind == Value::Kind::Float ? v.f : double(v.i);
+  };
+  if (unary) {
+    if (args[0].kind == Value::Kind::Int)
+      return args[0];
+    double x = args[0].f;
+    // round() rounds halves to even, as Python's round() does.
+    double r = e.name == "round"   ? std::nearbyint(x)
+               : e.name == "floor" ? std::floor(x)
+                                   : std::ceil(x);
+    if (!(std::fabs(r) < 9.0e15)) {
+      error(e.loc, "'" + e.name + "' of a number out of range");
+      return std::nullopt;
+    }
+    return Value::ofInt(static_cast<int64_t>(r));
+  }
+  bool allInt = std::all_of(args.begin(), args.end(), [](const Value &v) {
+    return v.kind == Value::Kind::Int;
+  });
+  Value best = args[0];
+  for (const Value &v : args) {
+    bool better = e.name == "min" ? asDouble(v) < asDouble(best)
+                                  : asDouble(v) > asDouble(best);
+    if (better)
+      best = v;
+  }
+  return allInt ? best : Value::ofFloat(asDouble(best));
+}
+
+std::optional<int64_t> Analyzer::evalInt(const Expr &e, const Scope &scope,
+                                         const char *what) {
+  auto v = eval(e, scope);
+  if (!v)
+    return std::nullopt;
+  if (v->kind != Value::Kind::Int) {
+    error(e.loc,
+          std::string(what) + " must be an integer, found " + v->describe());
+    return std::nullopt;
+  }
+  return v->i;
+}
+
+bool Analyzer::define(Scope &scope, const std::string &name, Value v,
+                      SourceLoc loc) {
+  if (!frames.empty() && isReservedInBlock(name)) {
+    error(loc, reservedMessage(name));
+    return false;
+  }
+  if (scope.vars.count(name)) {
+    error(loc, "'" + name + "' is already defined in this scope");
+    return false;
+  }
+  scope.vars[name] = v;
+  return true;
+}

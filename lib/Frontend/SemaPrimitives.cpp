@@ -1,0 +1,358 @@
+//===- SemaPrimitives.cpp - The built-in layers ---------------------------===//
+//
+// Binds a built-in layer's arguments to its signature and computes its
+// output shape, parameters and multiply-accumulates.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SemaAnalyzer.h"
+
+using namespace resnetc;
+using namespace resnetc::sema;
+
+//===----------------------------------------------------------------------===//
+// Arguments
+//===----------------------------------------------------------------------===//
+
+bool Analyzer::bindPrimitiveArgs(const PrimSig &sig, const LayerStmt &stmt,
+                                 Scope &scope, PrimArgs &bound) {
+  std::vector<BoundArg> args;
+  if (!evalArgs(stmt.args, scope, args))
+    return false;
+  bound.values.assign(sig.params.size(), std::nullopt);
+  bound.locs.assign(sig.params.size(), stmt.loc);
+  size_t positional = 0;
+  bool seenKeyword = false;
+  for (const BoundArg &a : args) {
+    size_t idx;
+    if (a.name.empty()) {
+      if (seenKeyword) {
+        error(a.loc, "positional argument after a keyword argument");
+        return false;
+      }
+      idx = positional++;
+      if (idx >= sig.params.size()) {
+        error(a.loc, std::string("too many arguments for '") + sig.name +
+                         "' (it takes " + std::to_string(sig.params.size()) +
+                         "; e.g. " + sig.example + ")");
+        return false;
+      }
+    } else {
+      seenKeyword = true;
+      idx = sig.params.size();
+      std::vector<std::string> names;
+      for (size_t i = 0; i < sig.params.size(); ++i) {
+        names.push_back(sig.params[i].name);
+        if (a.name == sig.params[i].name)
+          idx = i;
+      }
+      if (idx == sig.params.size()) {
+        std::string valid;
+        for (const std::string &n : names)
+          valid += (valid.empty() ? "" : ", ") + n;
+        error(a.loc, std::string("'") + sig.name + "' has no option '" +
+                         a.name + "'" +
+                         didYouMean(a.name, names, kOptionAliases) +
+                         (valid.empty() ? " (it takes no options)"
+                                        : " (options: " + valid + ")"));
+        return false;
+      }
+    }
+    if (bound[idx]) {
+      error(a.loc, std::string("option '") + sig.params[idx].name + "' of '" +
+                       sig.name + "' is given twice");
+      return false;
+    }
+    Value v = a.value;
+    Value::Kind want = sig.params[idx].type;
+    if (want == Value::Kind::Float && v.kind == Value::Kind::Int)
+      v = Value::ofFloat(double(v.i));
+    if (v.kind != want) {
+      error(a.loc, std::string("option '") + sig.params[idx].name + "' of '" +
+                       sig.name + "' must be " +
+                       (want == Value::Kind::Int    ? "an integer"
+                        : want == Value::Kind::Bool ? "a boolean"
+                                                    : "a number") +
+                       ", found " + v.describe());
+      return false;
+    }
+    bound.values[idx] = v;
+    bound.locs[idx] = a.loc;
+  }
+  for (size_t i = 0; i < sig.params.size(); ++i)
+    if (sig.params[i].required && !bound[i]) {
+      error(stmt.loc, std::string("'") + sig.name + "' needs '" +
+                          sig.params[i].name + "' (e.g. " + sig.example + ")");
+      return false;
+    }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes
+//===----------------------------------------------------------------------===//
+
+bool Analyzer::requireSpatialInput(const PrimSig &sig, const LayerStmt &stmt,
+                                   const Layer &in) {
+  const Dims &inShape = in.shape;
+  if (inShape.size() == 3)
+    return true;
+  error(stmt.loc, std::string("'") + sig.name +
+                      "' needs a CxHxW input, but its input is flat (" +
+                      formatDims(inShape) + " features)");
+  note(in.loc.isValid() ? in.loc : stmt.loc,
+       "the input comes from " + in.path + " here");
+  return false;
+}
+
+bool Analyzer::shapeConv(const PrimArgs &bound, const LayerStmt &stmt,
+                         const Layer &in, Layer &proto, Dims &out) {
+  const Dims &inShape = in.shape;
+  const std::vector<SourceLoc> &boundLoc = bound.locs;
+  auto intArg = [&](size_t i, int64_t dflt) { return bound.intArg(i, dflt); };
+  int64_t channels = intArg(0, 0), kernel = intArg(1, 0), stride = intArg(2, 1),
+          padding = intArg(3, 0), dilation = intArg(4, 1),
+          groups = intArg(5, 1);
+  bool bias = bound[6] ? bound[6]->b : convBias;
+  if (!checkDim(channels, boundLoc[0], "conv channels") ||
+      !checkDim(kernel, boundLoc[1], "conv kernel") ||
+      !checkDim(stride, boundLoc[2], "conv stride") ||
+      !checkDim(padding, boundLoc[3], "conv padding", true) ||
+      !checkDim(dilation, boundLoc[4], "conv dilation") ||
+      !checkDim(groups, boundLoc[5], "conv groups"))
+    return false;
+  int64_t inC = inShape[0];
+  if (inC % groups != 0) {
+    error(boundLoc[5], "input channels (" + std::to_string(inC) +
+                           ") do not divide into " + std::to_string(groups) +
+                           " groups");
+    note(in.loc.isValid() ? in.loc : stmt.loc,
+         "the input (" + formatDims(inShape) + ") comes from " + in.path);
+    return false;
+  }
+  if (channels % groups != 0) {
+    error(boundLoc[0], "output channels (" + std::to_string(channels) +
+                           ") do not divide into " + std::to_string(groups) +
+                           " groups");
+    return false;
+  }
+  int64_t oh = windowOutputSize(inShape[1], kernel, stride, padding, dilation);
+  int64_t ow = windowOutputSize(inShape[2], kernel, stride, padding, dilation);
+  if (oh <= 0 || ow <= 0) {
+    error(stmt.loc,
+          "conv kernel " + std::to_string(kernel) +
+              (dilation > 1 ? " (dilation " + std::to_string(dilation) + ")"
+                            : "") +
+              " does not fit in its input " + formatDims(inShape) +
+              " with padding " + std::to_string(padding));
+    return false;
+  }
+  out = {channels, oh, ow};
+  proto.features = channels;
+  proto.kernel = kernel;
+  proto.stride = stride;
+  proto.padding = padding;
+  proto.dilation = dilation;
+  proto.groups = groups;
+  proto.bias = bias;
+  int64_t wElems = 0, macs = 0;
+  if (__builtin_mul_overflow(channels, inC / groups, &wElems) ||
+      __builtin_mul_overflow(wElems, kernel * kernel, &wElems) ||
+      wElems > (int64_t(1) << 40)) {
+    error(stmt.loc, "conv has too many weights (more than 2^40)");
+    return false;
+  }
+  if (__builtin_mul_overflow(wElems, oh * ow, &macs)) {
+    error(stmt.loc, "conv needs more than 2^63 multiply-accumulates per "
+                    "image");
+    return false;
+  }
+  proto.numParams = wElems + (bias ? channels : 0);
+  proto.macs = macs;
+  proto.params.push_back(
+      {"weight", {channels, inC / groups, kernel, kernel}, true});
+  if (bias)
+    proto.params.push_back({"bias", {channels}, true});
+  return true;
+}
+
+bool Analyzer::shapeBatchNorm(const PrimArgs &bound, Layer &proto,
+                              const Layer &in, Dims &out) {
+  const Dims &inShape = in.shape;
+  const std::vector<SourceLoc> &boundLoc = bound.locs;
+  double eps = bound[0] ? bound[0]->f : bnEps;
+  double momentum = bound[1] ? bound[1]->f : bnMomentum;
+  if (!(eps > 0) || eps > 1) {
+    error(boundLoc[0], "bn eps must be in (0, 1]");
+    return false;
+  }
+  if (!(momentum >= 0) || momentum > 1) {
+    error(boundLoc[1], "bn momentum must be in [0, 1]");
+    return false;
+  }
+  out = inShape;
+  proto.eps = eps;
+  proto.momentum = momentum;
+  int64_t c = inShape[0];
+  proto.numParams = 2 * c;
+  proto.params = {{"weight", {c}, true},
+                  {"bias", {c}, true},
+                  {"running_mean", {c}, false},
+                  {"running_var", {c}, false}};
+  return true;
+}
+
+bool Analyzer::shapePool(const PrimSig &sig, const PrimArgs &bound,
+                         const LayerStmt &stmt, const Layer &in, Layer &proto,
+                         Dims &out) {
+  const Dims &inShape = in.shape;
+  const std::vector<SourceLoc> &boundLoc = bound.locs;
+  std::string base = sig.name;
+  auto intArg = [&](size_t i, int64_t dflt) { return bound.intArg(i, dflt); };
+  int64_t kernel = intArg(0, 0);
+  int64_t stride = bound[1] ? bound[1]->i : kernel;
+  int64_t padding = intArg(2, 0);
+  if (!checkDim(kernel, boundLoc[0], base + " kernel") ||
+      !checkDim(stride, boundLoc[1], base + " stride") ||
+      !checkDim(padding, boundLoc[2], base + " padding", true))
+    return false;
+  if (padding > kernel / 2) {
+    error(boundLoc[2], base + " padding " + std::to_string(padding) +
+                           " is more than half the kernel " +
+                           std::to_string(kernel) +
+                           " (PyTorch rejects this too)");
+    return false;
+  }
+  int64_t oh = windowOutputSize(inShape[1], kernel, stride, padding);
+  int64_t ow = windowOutputSize(inShape[2], kernel, stride, padding);
+  if (oh <= 0 || ow <= 0) {
+    error(stmt.loc, base + " kernel " + std::to_string(kernel) +
+                        " does not fit in its input " + formatDims(inShape) +
+                        " with padding " + std::to_string(padding));
+    return false;
+  }
+  out = {inShape[0], oh, ow};
+  proto.kernel = kernel;
+  proto.stride = stride;
+  proto.padding = padding;
+  return true;
+}
+
+bool Analyzer::shapeLinear(const PrimArgs &bound, const LayerStmt &stmt,
+                           const Layer &in, Layer &proto, Dims &out) {
+  const Dims &inShape = in.shape;
+  const std::vector<SourceLoc> &boundLoc = bound.locs;
+  auto intArg = [&](size_t i, int64_t dflt) { return bound.intArg(i, dflt); };
+  if (inShape.size() == 3) {
+    error(stmt.loc, "'linear' needs a flat input, but its input is " +
+                        formatDims(inShape) +
+                        " (add 'flatten' before it, usually after "
+                        "'global_avgpool')");
+    return false;
+  }
+  int64_t features = intArg(0, 0);
+  bool bias = bound[1] ? bound[1]->b : true;
+  if (!checkDim(features, boundLoc[0], "linear features"))
+    return false;
+  int64_t w = 0, inF = inShape[0];
+  if (__builtin_mul_overflow(features, inF, &w) || w > (int64_t(1) << 40)) {
+    error(stmt.loc, "linear layer has too many weights (" +
+                        std::to_string(inF) + " inputs x " +
+                        std::to_string(features) + " outputs)");
+    return false;
+  }
+  out = {features};
+  proto.features = features;
+  proto.bias = bias;
+  proto.numParams = w + (bias ? features : 0);
+  proto.macs = w;
+  proto.params.push_back({"weight", {features, inF}, true});
+  if (bias)
+    proto.params.push_back({"bias", {features}, true});
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// The layer
+//===----------------------------------------------------------------------===//
+
+bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
+                             int &cur, Section &section, Scope &scope) {
+  PrimArgs bound;
+  if (!bindPrimitiveArgs(sig, stmt, scope, bound))
+    return false;
+
+  const Layer &in = net.layers[cur];
+  const Dims inShape = in.shape;
+  Layer proto;
+  Dims out;
+  switch (sig.kind) {
+  case LayerKind::Conv:
+    if (!requireSpatialInput(sig, stmt, in) ||
+        !shapeConv(bound, stmt, in, proto, out))
+      return false;
+    break;
+  case LayerKind::BatchNorm:
+    if (!requireSpatialInput(sig, stmt, in) ||
+        !shapeBatchNorm(bound, proto, in, out))
+      return false;
+    break;
+  case LayerKind::ReLU:
+    out = inShape;
+    break;
+  case LayerKind::MaxPool:
+  case LayerKind::AvgPool:
+    if (!requireSpatialInput(sig, stmt, in) ||
+        !shapePool(sig, bound, stmt, in, proto, out))
+      return false;
+    break;
+  case LayerKind::GlobalAvgPool:
+    if (!requireSpatialInput(sig, stmt, in))
+      return false;
+    out = {inShape[0], 1, 1};
+    break;
+  case LayerKind::Flatten: {
+    int64_t n = 1;
+    for (int64_t d : inShape)
+      n *= d; // bounded by checkActivation on the input
+    out = {n};
+    break;
+  }
+  case LayerKind::Linear:
+    if (!shapeLinear(bound, stmt, in, proto, out))
+      return false;
+    break;
+  case LayerKind::Input:
+  case LayerKind::Add:
+    break;
+  }
+  if (!checkActivation(out, stmt.loc))
+    return false;
+  if (__builtin_add_overflow(totalMACs, proto.macs, &totalMACs)) {
+    error(stmt.loc, "the model needs more than 2^63 multiply-accumulates per "
+                    "image");
+    return false;
+  }
+  if (__builtin_add_overflow(totalParams, proto.numParams, &totalParams)) {
+    error(stmt.loc, "the model has more than 2^63 parameters");
+    return false;
+  }
+  int idx = addLayer(sig.kind, section.nextName(sig.name), stmt.loc, {cur}, out);
+  Layer &l = net.layers[idx];
+  l.features = proto.features;
+  l.kernel = proto.kernel;
+  l.stride = proto.stride;
+  l.padding = proto.padding;
+  l.dilation = proto.dilation;
+  l.groups = proto.groups;
+  l.bias = proto.bias;
+  l.eps = proto.eps;
+  l.momentum = proto.momentum;
+  l.numParams = proto.numParams;
+  l.macs = proto.macs;
+  l.params = proto.params;
+  for (ParamSpec &p : l.params)
+    p.name = l.path + "." + p.name;
+  cur = idx;
+  return true;
+}

@@ -1,0 +1,203 @@
+//===- Training.cpp - resnet-run --train and --train-steps ----------------===//
+//
+// Training on Fashion-MNIST for a number of epochs with d2l's epoch lines
+// (and a progress bar on a terminal), and a number of training steps on one
+// batch of given data with each step's loss.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RunSteps.h"
+#include "resnetc/Runtime/Train.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+using namespace resnetc::runtime;
+
+namespace {
+/// Prints the epochs of a training run the way d2l does, with a live
+/// progress bar on a terminal.
+class TrainReport : public TrainObserver {
+public:
+  TrainReport(std::string device, bool progress)
+      : device(std::move(device)), progress(progress) {}
+
+  void onStep(int64_t epoch, int64_t step, int64_t steps,
+              double meanLoss) override {
+    if (!progress)
+      return;
+    int done = static_cast<int>(30 * step / steps);
+    std::printf("\repoch %lld [%.*s%*s] %lld/%lld loss %.4f",
+                static_cast<long long>(epoch), done,
+                "==============================", 30 - done, "",
+                static_cast<long long>(step), static_cast<long long>(steps),
+                meanLoss);
+    std::fflush(stdout);
+  }
+
+  void onEpoch(const EpochMetrics &m) override {
+    if (progress)
+      std::printf("\r%*s\r", 80, "");
+    std::printf("epoch %lld: loss %.3f, train acc %.3f, test acc %.3f\n"
+                "%.1f examples/sec on %s\n",
+                static_cast<long long>(m.epoch), m.loss, m.trainAcc, m.testAcc,
+                m.examplesPerSecond, device.c_str());
+    std::fflush(stdout);
+  }
+
+  void onStart(int64_t images, int64_t batch) override {
+    std::printf("training %s on %lld images, batch %lld, lr %g, %lld "
+                "epochs\n",
+                model.c_str(), static_cast<long long>(images),
+                static_cast<long long>(batch), lr,
+                static_cast<long long>(epochs));
+    std::fflush(stdout);
+  }
+
+  void onResume(int64_t nextEpoch, int64_t epochs,
+                double checkpointLr) override {
+    std::printf("resuming at epoch %lld of %lld",
+                static_cast<long long>(nextEpoch),
+                static_cast<long long>(epochs));
+    if (checkpointLr != lr)
+      std::printf(" with --lr %g (the checkpoint was written with --lr %g)", lr,
+                  checkpointLr);
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+
+private:
+  std::string device;
+  bool progress;
+
+public:
+  std::string model;
+  double lr = 0;
+  int64_t epochs = 0;
+};
+} // namespace
+
+Status
+resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
+                              const std::map<std::string, HostTensor> &params,
+                              const std::string &paramSource,
+                              MissingVelocities missing, int64_t batch,
+                              const std::string &deviceName) {
+  const Plan &plan = exec.getPlan();
+  int64_t h = plan.inputShape[1], w = plan.inputShape[2];
+  if (plan.inputShape[0] != 1)
+    return Error("fashion-mnist: Fashion-MNIST images have 1 channel, the "
+                 "model expects " +
+                 std::to_string(plan.inputShape[0]));
+  Expected<ImageDataset> trainSet =
+      loadDataset("fashion-mnist:train", h, w, opts.limit, plan.classes);
+  if (!trainSet)
+    return trainSet.takeError();
+  // --limit bounds both splits: the evaluation after each epoch too.
+  Expected<ImageDataset> testSet =
+      loadDataset("fashion-mnist:test", h, w, opts.limit, plan.classes);
+  if (!testSet)
+    return testSet.takeError();
+  if (!opts.resume)
+    if (Status s = exec.setParameters(params, paramSource, missing); !s)
+      return s;
+  TrainOptions to;
+  to.epochs = opts.epochs;
+  to.lr = opts.lr;
+  to.seed = opts.seed;
+  to.checkpointDir = opts.checkpointDir;
+  to.resume = opts.resume;
+  to.data = "fashion-mnist";
+  to.limit = opts.limit;
+  to.missingVelocities =
+      opts.allowMissing ? MissingVelocities::Zero : MissingVelocities::Error;
+  TrainReport report(deviceName, isatty(fileno(stdout)));
+  report.model = plan.model;
+  report.lr = opts.lr;
+  report.epochs = opts.epochs;
+  if (Status s = train(exec, *trainSet, *testSet, to, report); !s)
+    return s;
+  // The outputs are of the trained model: its weights, and its logits
+  // and predictions on the test split.
+  if (!opts.saveWeights.empty())
+    if (Status s = saveWeights(exec, opts.saveWeights); !s)
+      return s;
+  if (!opts.logits.empty() || !opts.predictions.empty())
+    if (Status s = runInference(exec, *testSet, batch, opts, deviceName); !s)
+      return s;
+  return Status::success();
+}
+
+Status resnetc::runtime::runTrainSteps(Executor &exec, const ImageDataset &data,
+                                       const RunOptions &opts,
+                                       const std::string &deviceName) {
+  const Plan &plan = exec.getPlan();
+  if (data.labels.empty())
+    return Error("--train-steps needs labels (a labelled dataset, or "
+                 "--labels with an .npy --data)");
+  if (data.n < plan.batch)
+    return Error("--train-steps trains on one full batch of " +
+                 std::to_string(plan.batch) + " images; the data has " +
+                 std::to_string(data.n));
+  // Pipelined as in training: a step is submitted before the one before
+  // it is collected.
+  size_t batchBytes =
+      static_cast<size_t>(plan.batch * data.c * data.h * data.w) *
+      sizeof(float);
+  int64_t collected = 0;
+  auto collect = [&]() -> Status {
+    Expected<TrainStepResult> r = exec.finishTrainStep();
+    if (!r)
+      return r.takeError();
+    ++collected;
+    std::printf("train step %lld: loss %.9g, correct %lld/%lld\n",
+                static_cast<long long>(collected), r->loss,
+                static_cast<long long>(r->correct),
+                static_cast<long long>(plan.batch));
+    if (!std::isfinite(r->loss)) {
+      char lr[32];
+      std::snprintf(lr, sizeof(lr), "%g", opts.lr);
+      return Error("train step " + std::to_string(collected) +
+                   ": the loss is " + std::to_string(r->loss) +
+                   "; stopped (one possible cause: --lr " + lr +
+                   " is too large for this model)");
+    }
+    return Status::success();
+  };
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t step = 1; step <= opts.trainSteps; ++step) {
+    Expected<TrainBatch> next = exec.beginTrainStep();
+    if (!next)
+      return next.takeError();
+    std::memcpy(next->images, data.images.data(), batchBytes);
+    std::memcpy(next->labels, data.labels.data(),
+                static_cast<size_t>(plan.batch) * sizeof(int64_t));
+    if (Status st = exec.submitTrainStep(static_cast<float>(opts.lr)); !st)
+      return st;
+    if (exec.inFlight() == 2)
+      if (Status st = collect(); !st) {
+        while (exec.inFlight())
+          (void)exec.finishTrainStep();
+        return st;
+      }
+  }
+  while (exec.inFlight())
+    if (Status st = collect(); !st) {
+      while (exec.inFlight())
+        (void)exec.finishTrainStep();
+      return st;
+    }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::printf("%lld train steps in %.3f s (%.1f images/s, batch %lld, "
+              "%s)\n",
+              static_cast<long long>(opts.trainSteps), seconds,
+              seconds > 0 ? opts.trainSteps * plan.batch / seconds : 0.0,
+              static_cast<long long>(plan.batch), deviceName.c_str());
+  return Status::success();
+}
