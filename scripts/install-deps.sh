@@ -11,6 +11,7 @@ packages=(
   llvm-19-dev llvm-19-tools libzstd-dev       # LLVM 19, lit, FileCheck
   libgtest-dev                                # unit tests
   zlib1g-dev dataset-fashion-mnist            # runtime: gzip, Fashion-MNIST
+  libdnnl-dev                                 # runtime: oneDNN (CPU convolutions)
   libclang-rt-14-dev                          # sanitizers and libFuzzer (clang 14)
   python3 python3-torch python3-torchvision   # numerics oracle
 )

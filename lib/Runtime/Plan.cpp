@@ -125,13 +125,46 @@ resnetc::runtime::parseLayoutName(const std::string &name) {
   return std::nullopt;
 }
 
-static const char *const kLibraryCalls[] = {"cudnn.conv2d_forward",
-                                            "cudnn.conv2d_backward_data",
-                                            "cudnn.conv2d_backward_filter"};
+static const char *const kLibraryCalls[] = {
+    "cudnn.conv2d_forward",         "cudnn.conv2d_backward_data",
+    "cudnn.conv2d_backward_filter", "onednn.conv2d_forward",
+    "onednn.conv2d_backward_data",  "onednn.conv2d_backward_filter"};
+
+const std::vector<std::string> &resnetc::runtime::getCheckedCPUFeatures() {
+  static const std::vector<std::string> names = {"sse4.1",
+                                                 "sse4.2",
+                                                 "popcnt",
+                                                 "avx",
+                                                 "avx2",
+                                                 "fma",
+                                                 "bmi",
+                                                 "bmi2",
+                                                 "avx512f",
+                                                 "avx512dq",
+                                                 "avx512cd",
+                                                 "avx512bw",
+                                                 "avx512vl",
+                                                 "avx512ifma",
+                                                 "avx512vbmi",
+                                                 "avx512vbmi2",
+                                                 "avx512vnni",
+                                                 "avx512bitalg",
+                                                 "avx512vpopcntdq",
+                                                 "avx512bf16"};
+  return names;
+}
+
+bool resnetc::runtime::isForwardConvolution(const std::string &name) {
+  return name == "cudnn.conv2d_forward" || name == "onednn.conv2d_forward";
+}
+
+const char *resnetc::runtime::getConvolutionLibrary(const std::string &target) {
+  return target == "cuda" ? "cudnn" : "onednn";
+}
 
 bool resnetc::runtime::isKnownLibraryCall(const std::string &name) {
-  return std::find(std::begin(kLibraryCalls), std::end(kLibraryCalls),
-                   name) != std::end(kLibraryCalls);
+  return std::find(std::begin(kLibraryCalls), std::end(kLibraryCalls), name) !=
+         std::end(kLibraryCalls);
 }
 
 static JsonValue libraryToJson(const LibraryCall &c) {
@@ -204,6 +237,15 @@ JsonValue resnetc::runtime::planToJson(const Plan &plan) {
     entries.push(std::move(je));
   }
   j.set("entries", std::move(entries));
+  if (!plan.cpu.empty()) {
+    JsonValue cpu = JsonValue::object();
+    cpu.set("name", plan.cpu);
+    JsonValue features = JsonValue::array();
+    for (const std::string &f : plan.cpuFeatures)
+      features.push(JsonValue(f));
+    cpu.set("features", std::move(features));
+    j.set("cpu", std::move(cpu));
+  }
   if (plan.findEntry("train_step")) {
     JsonValue sgd = JsonValue::object();
     sgd.set("momentum", JsonValue(plan.momentum));
@@ -353,10 +395,10 @@ static PlanLaunch readLaunch(Reader &r, const JsonValue &jl,
       known = true;
       arg.kind = kind;
       if (kind == LaunchArg::Kind::I32 || kind == LaunchArg::Kind::I64) {
-        bool fits = v->isInteger() &&
-                    (kind == LaunchArg::Kind::I64 ||
-                     (v->getInteger() >= INT32_MIN &&
-                      v->getInteger() <= INT32_MAX));
+        bool fits =
+            v->isInteger() &&
+            (kind == LaunchArg::Kind::I64 ||
+             (v->getInteger() >= INT32_MIN && v->getInteger() <= INT32_MAX));
         if (!fits)
           r.fail(aw + "." + key + ": expected an integer of that width");
         arg.bits = static_cast<uint64_t>(v->getInteger());
@@ -365,8 +407,7 @@ static PlanLaunch readLaunch(Reader &r, const JsonValue &jl,
       } else {
         int digits = kind == LaunchArg::Kind::F32 ? 8 : 16;
         std::optional<uint64_t> bits =
-            v->isString() ? parseHexBits(v->getString(), digits)
-                          : std::nullopt;
+            v->isString() ? parseHexBits(v->getString(), digits) : std::nullopt;
         if (!bits)
           r.fail(aw + "." + key + ": expected the value's bits as \"0x\" and " +
                  std::to_string(digits) + " hexadecimal digits");
@@ -385,8 +426,8 @@ static PlanLaunch readLaunch(Reader &r, const JsonValue &jl,
 /// many step arguments as it takes, of rank 4 (bias: rank 1).
 static LibraryCall readLibraryCall(Reader &r, const JsonValue &jc,
                                    const std::string &where,
-                                   const PlanStep &step,
-                                   const std::vector<PlanBuffer> &buffers) {
+                                   const PlanStep &step, const Plan &plan) {
+  const std::vector<PlanBuffer> &buffers = plan.buffers;
   LibraryCall call;
   if (!jc.isObject()) {
     r.fail(where + ": expected an object");
@@ -395,14 +436,17 @@ static LibraryCall readLibraryCall(Reader &r, const JsonValue &jc,
   call.name = r.str(jc, "name", where);
   if (!r.error && !isKnownLibraryCall(call.name))
     r.fail(where + ".name: unknown library call '" + call.name + "'");
-  auto pair = [&](const char *name, std::array<int64_t, 2> &out,
-                  int64_t min) {
+  std::string library = getConvolutionLibrary(plan.target);
+  if (!r.error && call.name.rfind(library + ".", 0) != 0)
+    r.fail(where + ".name: " + call.name + " in a plan for target '" +
+           plan.target + "', whose library calls are " + library + ".*");
+  auto pair = [&](const char *name, std::array<int64_t, 2> &out, int64_t min) {
     std::vector<int64_t> v = r.ints(jc, name, where);
     if (r.error)
       return;
     if (v.size() != 2 || v[0] < min || v[1] < min)
-      r.fail(where + "." + name + ": expected two integers >= " +
-             std::to_string(min));
+      r.fail(where + "." + name +
+             ": expected two integers >= " + std::to_string(min));
     else
       out = {v[0], v[1]};
   };
@@ -436,7 +480,7 @@ static LibraryCall readLibraryCall(Reader &r, const JsonValue &jc,
   oneOf("mode", call.mode, {"cross_correlation", "convolution"});
   if (r.error)
     return call;
-  if (call.name != "cudnn.conv2d_forward" &&
+  if (!isForwardConvolution(call.name) &&
       (call.bias || call.residual || call.relu))
     r.fail(where + ": only the forward convolution has bias, residual or "
                    "relu");
@@ -451,12 +495,12 @@ static LibraryCall readLibraryCall(Reader &r, const JsonValue &jc,
       size_t rank = b.shape.size();
       bool isBias = call.bias && i == 2;
       if (rank != (isBias ? 1u : 4u))
-        r.fail(where + ": argument " + std::to_string(i) + " of " +
-               call.name + " has rank " + std::to_string(rank));
+        r.fail(where + ": argument " + std::to_string(i) + " of " + call.name +
+               " has rank " + std::to_string(rank));
       else if (!isBias && b.layout != first.layout)
-        r.fail(where + ": argument " + std::to_string(i) + " of " +
-               call.name + " is " + getLayoutName(b.layout) +
-               " but argument 0 is " + getLayoutName(first.layout) +
+        r.fail(where + ": argument " + std::to_string(i) + " of " + call.name +
+               " is " + getLayoutName(b.layout) + " but argument 0 is " +
+               getLayoutName(first.layout) +
                "; a call's tensors share one layout");
       else if (b.dtype != first.dtype)
         r.fail(where + ": argument " + std::to_string(i) + " of " + call.name +
@@ -565,10 +609,9 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
              " bytes do not match its shape and dtype");
     // The runtime reads and writes these in the logical order (images,
     // checkpoints); only the kernels' own buffers may be laid out otherwise.
-    bool runtimeOwned = b.role == BufferRole::Input ||
-                        b.role == BufferRole::Param ||
-                        b.role == BufferRole::State ||
-                        b.role == BufferRole::Velocity;
+    bool runtimeOwned =
+        b.role == BufferRole::Input || b.role == BufferRole::Param ||
+        b.role == BufferRole::State || b.role == BufferRole::Velocity;
     if (!r.error && b.layout == Layout::NHWC && plan.layout != "nhwc")
       r.fail(where + ": an nhwc buffer in a plan of layout " + plan.layout);
     if (!r.error && runtimeOwned && b.layout != Layout::NCHW)
@@ -640,14 +683,13 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
           r.fail(sw + ".launches: expected an array");
         else
           for (size_t l = 0; l < launches->getArray().size() && !r.error; ++l)
-            step.launches.push_back(
-                readLaunch(r, launches->getArray()[l],
-                           sw + ".launches[" + std::to_string(l) + "]",
-                           plan.buffers));
+            step.launches.push_back(readLaunch(
+                r, launches->getArray()[l],
+                sw + ".launches[" + std::to_string(l) + "]", plan.buffers));
       }
       if (const JsonValue *library = js.find("library"); library && !r.error)
         step.library =
-            readLibraryCall(r, *library, sw + ".library", step, plan.buffers);
+            readLibraryCall(r, *library, sw + ".library", step, plan);
       if (r.error)
         return *r.error;
       entry.steps.push_back(std::move(step));
@@ -663,6 +705,23 @@ Expected<Plan> resnetc::runtime::planFromJson(const JsonValue &json,
     plan.momentum = m->getNumber();
     plan.weightDecay = wd->getNumber();
     plan.nesterov = n->getBool();
+  }
+  if (const JsonValue *cpu = json.find("cpu")) {
+    const JsonValue *name = cpu->find("name"),
+                    *features = cpu->find("features");
+    if (!name || !name->isString() || !features || !features->isArray())
+      return Error(source + ": plan: cpu: expected a name and features");
+    plan.cpu = name->getString();
+    for (const JsonValue &f : features->getArray()) {
+      const std::vector<std::string> &known = getCheckedCPUFeatures();
+      if (!f.isString() ||
+          std::find(known.begin(), known.end(), f.getString()) == known.end())
+        return Error(source + ": plan: cpu.features: unknown feature " +
+                     (f.isString() ? "'" + f.getString() + "'"
+                                   : std::string("(not a string)")) +
+                     "; recompile the model with the matching resnetc");
+      plan.cpuFeatures.push_back(f.getString());
+    }
   }
   return plan;
 }

@@ -18,10 +18,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/CPUTarget.h"
+#include "../CUDA/LibraryCalls.h"
+#include "../CUDA/LibraryOperands.h"
+#include "CPUFeatures.h"
 #include "ConvCodegen.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 #include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Target/Kernels.h"
+#include "resnetc/Target/PlanBuilder.h"
 #include "resnetc/Target/Storage.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -60,7 +64,7 @@ static LogicalResult addEntries(llvm::Module &module,
   std::set<std::string> done;
   for (const runtime::PlanEntry &entry : plan.entries)
     for (const runtime::PlanStep &step : entry.steps) {
-      if (!done.insert(step.kernel).second)
+      if (step.library || !done.insert(step.kernel).second)
         continue;
       llvm::Function *kernel = module.getFunction(step.kernel);
       if (!kernel || kernel->arg_size() != step.args.size() + 1)
@@ -143,24 +147,47 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   registerTargetPipelinePasses();
   prepareTargetContext(ctx);
 
+  CPUTargetInfo cpu;
+  std::string cpuError;
+  if (!resolveCPUTarget(options.cpu, cpu, cpuError))
+    return module.emitError(cpuError);
+
   // 1. Fuse and outline; build the plan; keep only the kernels.
   FailureOr<runtime::Plan> plan =
       outlineKernels(module, options.entries, "cpu");
   if (failed(plan))
     return failure();
+  plan->cpu = cpu.cpu;
+  plan->cpuFeatures = cpu.requiredFeatures;
   StorageOptions storage;
   storage.layout = options.layout;
   chooseTemporaryStorage(*plan, storage);
+  keepOnlyKernels(module);
+  // Convolutions as oneDNN calls over the whole batch (the kernels are
+  // erased).
+  if (options.oneDNNConvolutions && failed(recordLibraryCalls(module, *plan)))
+    return failure();
+
+  // 2. Per-image, destination-passing kernels.
+  for (auto kernel : module.getOps<func::FuncOp>())
+    makeDestinationPassing(kernel, /*perImage=*/true);
+  if (options.oneDNNConvolutions) {
+    // A call's tensors share the layout of its output: conversion kernels
+    // (already destination-passing, over the whole batch) make copies of
+    // the others; like every CPU kernel they take the image index too.
+    if (failed(convertLibraryOperands(module, *plan)))
+      return failure();
+    for (auto kernel : module.getOps<func::FuncOp>())
+      if (kernel->hasAttr("rn.storage_conversion"))
+        (void)kernel.insertArgument(kernel.getNumArguments(),
+                                    IndexType::get(&ctx), {}, kernel.getLoc());
+    layoutPlan(*plan);
+  }
   if (options.output == CPUOutput::Plan) {
     text += runtime::writeJson(runtime::planToJson(*plan), /*pretty=*/true);
     text += "\n";
     return success();
   }
-  keepOnlyKernels(module);
-
-  // 2. Per-image, destination-passing kernels.
-  for (auto kernel : module.getOps<func::FuncOp>())
-    makeDestinationPassing(kernel, /*perImage=*/true);
   if (failed(applyStorage(module, *plan)))
     return failure();
   std::string kernelTable = describeKernelArguments(module);
@@ -168,7 +195,7 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   // the shared lowering through linalg below.
   {
     RewritePatternSet patterns(&ctx);
-    populateCPUConvPatterns(patterns);
+    populateCPUConvPatterns(patterns, cpu.vectorRegisters, cpu.vectorFloats);
     GreedyRewriteConfig config;
     config.enableRegionSimplification = GreedySimplifyRegionLevel::Disabled;
     if (failed(
@@ -227,27 +254,11 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
                            llvm::GlobalValue::ExternalLinkage, tableData,
                            kKernelsSymbol);
 
-  std::string triple = llvm::sys::getDefaultTargetTriple();
-  std::string lookupError;
-  const llvm::Target *llvmTarget =
-      llvm::TargetRegistry::lookupTarget(triple, lookupError);
-  if (!llvmTarget) {
-    module.emitError("no LLVM target for ") << triple << ": " << lookupError;
-    return failure();
-  }
-  std::string cpu =
-      options.cpu == "native" ? llvm::sys::getHostCPUName().str() : options.cpu;
-  std::string features;
-  if (options.cpu == "native") {
-    llvm::SubtargetFeatures f;
-    for (auto &feature : llvm::sys::getHostCPUFeatures())
-      f.AddFeature(feature.first(), feature.second);
-    features = f.getString();
-  }
+  const std::string &triple = cpu.triple;
   llvm::TargetOptions targetOptions;
-  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
-      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine> machine(cpu.target->createTargetMachine(
+      triple, cpu.cpu, cpu.features, targetOptions, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(triple);
   if (llvm::Error err =

@@ -8,6 +8,8 @@
 #ifndef RESNETC_LIB_TARGET_CPU_CONVCODEGEN_H
 #define RESNETC_LIB_TARGET_CPU_CONVCODEGEN_H
 
+#include <cstdint>
+
 namespace mlir {
 class RewritePatternSet;
 } // namespace mlir
@@ -15,8 +17,10 @@ class RewritePatternSet;
 namespace resnetc {
 
 /// Patterns rewriting per-image rn convolutions into register-blocked loop
-/// nests (see ConvCodegen.cpp).
-void populateCPUConvPatterns(mlir::RewritePatternSet &patterns);
+/// nests (see ConvCodegen.cpp), sized for a CPU with `vectorRegisters`
+/// vector registers of `vectorFloats` floats each.
+void populateCPUConvPatterns(mlir::RewritePatternSet &patterns,
+                             int64_t vectorRegisters, int64_t vectorFloats);
 
 } // namespace resnetc
 

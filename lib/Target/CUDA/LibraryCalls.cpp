@@ -1,4 +1,4 @@
-//===- LibraryCalls.cpp - Convolutions as cuDNN calls of the plan ---------===//
+//===- LibraryCalls.cpp - Convolutions as library calls of the plan -------===//
 //
 // See LibraryCalls.h. A kernel's arguments are its op's operands, in order,
 // and the plan step's arguments are those followed by the op's result,
@@ -30,31 +30,34 @@ static LibraryCall convCall(ConvOp op, const char *name) {
   return call;
 }
 
-/// The library call of `op`, if it is a convolution.
+/// The library call of `op`, if it is a convolution, named without its
+/// library.
 static std::optional<LibraryCall> getLibraryCall(Operation *op) {
   if (auto conv = dyn_cast<rn::Conv2DOp>(op)) {
-    LibraryCall call = convCall(conv, "cudnn.conv2d_forward");
+    LibraryCall call = convCall(conv, "conv2d_forward");
     call.bias = static_cast<bool>(conv.getBias());
     return call;
   }
   if (auto conv = dyn_cast<rn::FusedConv2DOp>(op)) {
-    LibraryCall call = convCall(conv, "cudnn.conv2d_forward");
+    LibraryCall call = convCall(conv, "conv2d_forward");
     call.bias = static_cast<bool>(conv.getBias());
     call.residual = static_cast<bool>(conv.getResidual());
     call.relu = conv.getRelu();
     return call;
   }
   if (auto conv = dyn_cast<rn::Conv2DBackwardDataOp>(op))
-    return convCall(conv, "cudnn.conv2d_backward_data");
+    return convCall(conv, "conv2d_backward_data");
   if (auto conv = dyn_cast<rn::Conv2DBackwardFilterOp>(op))
-    return convCall(conv, "cudnn.conv2d_backward_filter");
+    return convCall(conv, "conv2d_backward_filter");
   return std::nullopt;
 }
 
 LogicalResult resnetc::recordLibraryCalls(ModuleOp module, Plan &plan) {
-  // How cuDNN computes, stated in every call: strict fp32 FMA math for fp32
-  // plans, tensor cores (TF32 for fp32 data) for tf32 and bf16; fp32
-  // accumulation; PyTorch's cross-correlation.
+  // The library: cuDNN on the GPU, oneDNN on the CPU.
+  std::string library = getConvolutionLibrary(plan.target);
+  // How the library computes, stated in every call: strict fp32 FMA math
+  // for fp32 plans, tensor cores (TF32 for fp32 data) for tf32 and bf16;
+  // fp32 accumulation; PyTorch's cross-correlation.
   std::string mathType = plan.precision == "fp32" ? "fma" : "tensor_op";
   llvm::StringMap<LibraryCall> calls;
   SmallVector<func::FuncOp> done;
@@ -69,6 +72,7 @@ LogicalResult resnetc::recordLibraryCalls(ModuleOp module, Plan &plan) {
         op->getNextNode() != body.getTerminator())
       return kernel.emitError("internal error: convolution kernel '")
              << kernel.getName() << "' is not one op over its arguments";
+    call->name = library + "." + call->name;
     call->mathType = mathType;
     call->computeType = "float";
     call->mode = "cross_correlation";
@@ -85,6 +89,8 @@ LogicalResult resnetc::recordLibraryCalls(ModuleOp module, Plan &plan) {
                << step.kernel << "' has " << step.args.size() << " buffers for "
                << it->second.name;
       step.library = it->second;
+      // A library call covers the whole batch.
+      step.batched = false;
     }
   for (func::FuncOp kernel : done)
     kernel.erase();

@@ -1,7 +1,8 @@
-//===- LibraryCalls.h - Convolutions as cuDNN calls of the plan -*- C++ -*-===//
+//===- LibraryCalls.h - Convolutions as library calls -----------*- C++ -*-===//
 //
-// The CUDA target's convolutions run as cuDNN calls recorded in the plan;
-// the runtime chooses each call's algorithm.
+// The CUDA target's convolutions run as cuDNN calls recorded in the plan
+// (the runtime chooses each call's algorithm), and the CPU target's, with
+// --conv=onednn, as oneDNN calls.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,8 +17,9 @@ namespace resnetc {
 
 /// Records every outlined kernel of `module` whose op is a convolution
 /// (rn.conv2d, rn.fused_conv2d with its bias, residual and ReLU epilogue,
-/// rn.conv2d_backward_data, rn.conv2d_backward_filter) as the cuDNN call of
-/// its plan step, and erases the kernel: no GPU code is generated for it.
+/// rn.conv2d_backward_data, rn.conv2d_backward_filter) as the library call
+/// of its plan step (cuDNN for a "cuda" plan, oneDNN for a "cpu" one), over
+/// the whole batch, and erases the kernel: no code is generated for it.
 mlir::LogicalResult recordLibraryCalls(mlir::ModuleOp module,
                                        runtime::Plan &plan);
 
