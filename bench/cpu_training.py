@@ -70,8 +70,9 @@ def fmnist_resnet_small():
 
 def d2l_resnet18_28():
     m = ref.ResNet18()
+    m.eval()
     m(torch.zeros(1, 1, 28, 28))  # materializes the lazy layers
-    return m
+    return m.train()
 
 
 CASES = [("fmnist_resnet_small", fmnist_resnet_small, 6400),

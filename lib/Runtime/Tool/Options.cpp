@@ -80,6 +80,11 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "                        with --train) on random data, after 5 warm-up\n"
     "                        batches; prints images/s and the device memory\n"
     "                        used\n"
+    "  --profile             time every step of inference and training and\n"
+    "                        print, at the end, the steps that took the\n"
+    "                        most time and the time by kind of step\n"
+    "                        (library calls, conversions, other kernels);\n"
+    "                        steps then run one at a time\n"
     "outputs:\n"
     "  --logits FILE         logits as .npy (float32, N x classes)\n"
     "  --predictions FILE    predicted classes as .csv or .npy\n"
@@ -105,8 +110,7 @@ bool parseInt(const std::string &text, int64_t &out) {
 bool parseNonNegative(const std::string &text, double &out) {
   char *end = nullptr;
   out = std::strtod(text.c_str(), &end);
-  return !text.empty() && end && *end == '\0' && std::isfinite(out) &&
-         out >= 0;
+  return !text.empty() && end && *end == '\0' && std::isfinite(out) && out >= 0;
 }
 } // namespace
 
@@ -118,6 +122,7 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
                                          {"--allow-missing", &o.allowMissing},
                                          {"--nesterov", &o.nesterov},
                                          {"--deterministic", &o.deterministic},
+                                         {"--profile", &o.profile},
                                          {"--help", &o.help},
                                          {"-h", &o.help}};
   // Options with a value: a parser that says whether it is valid.
@@ -174,8 +179,8 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
        }},
       {"--conv-algo",
        [&](const std::string &v) {
-         o.convAlgo = v == "search" ? ConvAlgoSearch::Search
-                                    : ConvAlgoSearch::Heuristic;
+         o.convAlgo =
+             v == "search" ? ConvAlgoSearch::Search : ConvAlgoSearch::Heuristic;
          return v == "search" || v == "heuristic";
        }},
       {"--algo-cache", text(o.algoCache)},

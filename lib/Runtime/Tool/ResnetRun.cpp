@@ -10,8 +10,8 @@
 #include "resnetc/Runtime/ResnetRun.h"
 #include "Options.h"
 #include "resnetc/Runtime/Datasets.h"
-#include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/Executor.h"
+#include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/Init.h"
 #include "resnetc/Runtime/Npy.h"
 #include "resnetc/Runtime/SafeTensors.h"
@@ -20,14 +20,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
-#include <functional>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -179,6 +180,49 @@ Expected<ImageDataset> loadData(const Plan &plan, const RunOptions &opts) {
   return ds;
 }
 
+/// Prints where a --profile run's time went: the time by kind of step, then
+/// the slowest steps.
+static void printProfile(const Executor &exec) {
+  const Plan &plan = exec.getPlan();
+  std::vector<Executor::StepTime> steps = exec.getProfile();
+  double total = 0;
+  std::map<std::string, double> byKind;
+  auto kindOf = [&](const PlanStep &step) -> std::string {
+    if (step.library)
+      return step.library->name;
+    const std::string &k = step.kernel;
+    // Conversion steps are named c<N>_<kernel> (docs/artifact.md).
+    if (k.size() > 1 && k[0] == 'c' && std::isdigit(k[1]))
+      return "layout/type conversions";
+    return "generated kernels";
+  };
+  for (const Executor::StepTime &t : steps) {
+    const PlanStep &step = plan.findEntry(t.entry)->steps[t.step];
+    total += t.seconds;
+    byKind[t.entry + ": " + kindOf(step)] += t.seconds;
+  }
+  if (total <= 0)
+    return;
+  std::printf("profile: %.3f s in timed steps\n", total);
+  std::vector<std::pair<double, std::string>> kinds;
+  for (const auto &[kind, seconds] : byKind)
+    kinds.push_back({seconds, kind});
+  std::sort(kinds.rbegin(), kinds.rend());
+  for (const auto &[seconds, kind] : kinds)
+    std::printf("  %6.1f%%  %9.3f s  %s\n", 100 * seconds / total, seconds,
+                kind.c_str());
+  std::printf("slowest steps (entry, step, layer, what, runs, ms per run):\n");
+  for (size_t i = 0; i < steps.size() && i < 15; ++i) {
+    const Executor::StepTime &t = steps[i];
+    const PlanStep &step = plan.findEntry(t.entry)->steps[t.step];
+    std::printf("  %6.1f%%  %s %3zu  %-36s %-28s %5lld  %8.3f\n",
+                100 * t.seconds / total, t.entry.c_str(), t.step,
+                step.layer.c_str(),
+                step.library ? step.library->name.c_str() : step.kernel.c_str(),
+                static_cast<long long>(t.runs), 1e3 * t.seconds / t.runs);
+  }
+}
+
 /// Prints the epochs of a training run the way d2l does, with a live
 /// progress bar on a terminal.
 class TrainReport : public TrainObserver {
@@ -204,8 +248,8 @@ public:
       std::printf("\r%*s\r", 80, "");
     std::printf("epoch %lld: loss %.3f, train acc %.3f, test acc %.3f\n"
                 "%.1f examples/sec on %s\n",
-                static_cast<long long>(m.epoch), m.loss, m.trainAcc,
-                m.testAcc, m.examplesPerSecond, device.c_str());
+                static_cast<long long>(m.epoch), m.loss, m.trainAcc, m.testAcc,
+                m.examplesPerSecond, device.c_str());
     std::fflush(stdout);
   }
 
@@ -287,8 +331,7 @@ Status benchmark(Executor &exec, const RunOptions &opts,
     for (int64_t step = 0; step < total; ++step) {
       if (step == warmup)
         start = std::chrono::steady_clock::now();
-      if (Status s = exec.infer(images.data(), plan.batch, logits.data());
-          !s)
+      if (Status s = exec.infer(images.data(), plan.batch, logits.data()); !s)
         return s;
     }
   }
@@ -548,15 +591,18 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   Expected<std::unique_ptr<Device>> device = createDevice(deviceOptions);
   if (!device)
     return fail(device.error().message());
-  Expected<std::unique_ptr<Executable>> executable = (*device)->load(opts.model);
+  Expected<std::unique_ptr<Executable>> executable =
+      (*device)->load(opts.model);
   if (!executable)
     return fail(executable.error().message());
   const Plan &plan = (*executable)->getPlan();
   if (opts.batch > plan.batch)
     return fail("--batch " + std::to_string(opts.batch) +
                 " is larger than the batch the model was compiled for (" +
-                std::to_string(plan.batch) + "); recompile with resnetc "
-                "--batch " + std::to_string(opts.batch));
+                std::to_string(plan.batch) +
+                "); recompile with resnetc "
+                "--batch " +
+                std::to_string(opts.batch));
   int64_t batch = opts.batch ? opts.batch : plan.batch;
 
   // Load everything before running anything.
@@ -611,6 +657,16 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     return fail(created.error().message());
   Executor &exec = **created;
   std::string deviceName = (*device)->getName();
+  exec.setProfiling(opts.profile);
+  // Printed however the run ends.
+  struct ProfileReport {
+    Executor &exec;
+    bool on;
+    ~ProfileReport() {
+      if (on)
+        printProfile(exec);
+    }
+  } profileReport{exec, opts.profile};
 
   if (opts.benchmark) {
     if (Status s = exec.setParameters(params, paramSource, missing); !s)
@@ -690,8 +746,9 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
                   std::to_string(data->n));
     // Pipelined as in training: a step is submitted before the one before
     // it is collected.
-    size_t batchBytes = static_cast<size_t>(
-        plan.batch * data->c * data->h * data->w) * sizeof(float);
+    size_t batchBytes =
+        static_cast<size_t>(plan.batch * data->c * data->h * data->w) *
+        sizeof(float);
     int64_t collected = 0;
     auto collect = [&]() -> Status {
       Expected<TrainStepResult> r = exec.finishTrainStep();
@@ -735,9 +792,9 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
           (void)exec.finishTrainStep();
         return fail(st.message());
       }
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     std::printf("%lld train steps in %.3f s (%.1f images/s, batch %lld, "
                 "%s)\n",
                 static_cast<long long>(opts.trainSteps), seconds,
