@@ -173,6 +173,9 @@ public:
              const StepCallback *afterStep) override {
     std::vector<void *> args;
     char *base = reinterpret_cast<char *>(arena);
+    if (entry.name == "prepare")
+      for (auto &[step, call] : libraryCalls)
+        call->invalidateDerived();
     for (size_t s = 0; s < entry.steps.size(); ++s) {
       const PlanStep &step = entry.steps[s];
       if (step.library) {

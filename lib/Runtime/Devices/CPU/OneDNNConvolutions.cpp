@@ -134,6 +134,8 @@ struct Instance {
   memory scratchpad;
   size_t scratchpadBytes = 0;
   bool reorderWeights = false;
+  /// Whether `weights` holds the current derived filter.
+  bool weightsCurrent = false;
   dnnl::reorder toPrimitive, toUser; ///< Filter reorders, when needed.
   AlignedBuffer weightsBuffer;
 };
@@ -150,6 +152,14 @@ public:
       kind = Kind::BackwardData;
     else
       kind = Kind::BackwardFilter;
+    // A derived filter changes only when `prepare` runs.
+    derivedWeights = kind != Kind::BackwardFilter &&
+                     buffer(1).role == BufferRole::Derived;
+  }
+
+  void invalidateDerived() override {
+    for (auto &[count, in] : instances)
+      in->weightsCurrent = false;
   }
 
   Status run(char *arena, int64_t count) override {
@@ -172,8 +182,7 @@ public:
       switch (kind) {
       case Kind::Forward: {
         size_t out = args.size() - 1;
-        if (in.reorderWeights)
-          in.toPrimitive.execute(context.stream, in.user[1], in.weights);
+        reorderFilter(in);
         if (call.residual) {
           // The sum post-op adds what the output holds: the residual.
           size_t residual = out - 1;
@@ -191,8 +200,7 @@ public:
       }
       case Kind::BackwardData:
         // (grad_output, weight, grad_input)
-        if (in.reorderWeights)
-          in.toPrimitive.execute(context.stream, in.user[1], in.weights);
+        reorderFilter(in);
         exec[DNNL_ARG_DIFF_DST] = in.user[0];
         exec[DNNL_ARG_WEIGHTS] = weights;
         exec[DNNL_ARG_DIFF_SRC] = in.user[2];
@@ -229,6 +237,15 @@ public:
 
 private:
   const PlanBuffer &buffer(size_t i) const { return plan.buffers[args[i]]; }
+
+  /// Puts the filter (argument 1) in the primitive's layout, unless it is
+  /// there already.
+  void reorderFilter(Instance &in) {
+    if (!in.reorderWeights || (derivedWeights && in.weightsCurrent))
+      return;
+    in.toPrimitive.execute(context.stream, in.user[1], in.weights);
+    in.weightsCurrent = true;
+  }
 
   size_t bytesOf(size_t i, int64_t count) const {
     const PlanBuffer &b = buffer(i);
@@ -394,6 +411,7 @@ private:
   std::vector<int64_t> args;
   std::string where;
   Kind kind = Kind::Forward;
+  bool derivedWeights = false;
   std::map<int64_t, std::unique_ptr<Instance>> instances;
 };
 } // namespace

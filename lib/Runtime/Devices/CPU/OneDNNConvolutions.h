@@ -7,8 +7,10 @@
 // residual sum and ReLU as post-ops, backward data and backward weights.
 // Activations are taken in the plan's layout (NHWC pays: oneDNN's fastest
 // kernels read it directly); filters are reordered into the layout the
-// primitive prefers. Primitives are created once per batch size, at the
-// first step that runs it, and reused.
+// primitive prefers, once for a derived filter (inference's, computed by
+// `prepare`) and at every run for the others (training's change every
+// step). Primitives are created once per batch size, at the first step that
+// runs it, and reused.
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,6 +58,10 @@ public:
 
   /// Runs the call over the first `count` images of the arena at `arena`.
   virtual Status run(char *arena, int64_t count) = 0;
+
+  /// Says that the plan's derived buffers are about to be recomputed (the
+  /// `prepare` entry runs): a filter kept reordered from one is stale.
+  virtual void invalidateDerived() = 0;
 
   /// oneDNN's implementation for the compiled batch ("jit:avx512_core",
   /// "brg:avx2", ...), for profiles.
