@@ -7,15 +7,19 @@ excludes loading), and run the same architecture in PyTorch (Debian's
 python3-torch, eval mode, torch.no_grad, T threads, two warm-up batches).
 Writes a JSON record to bench/results/ and prints a Markdown table.
 
-usage: bench/cpu_inference.py [--threads T] [--build DIR]
+usage: bench/cpu_inference.py [--threads T] [--build DIR] [--cpu NAME]
+                              [--conv onednn|generated]
 Run from the repository root, with /usr/bin/python3 (it needs torch).
+--cpu is resnetc's (x86-64-v3: AVX2 code on any machine). To measure an
+AVX2 machine's path on an AVX-512 one, also cap oneDNN, which resnetc's
+runtime and Debian's PyTorch share:
+  ONEDNN_MAX_CPU_ISA=AVX2 bench/cpu_inference.py --cpu x86-64-v3
 """
 
 import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -28,7 +32,9 @@ import torchvision
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "test", "oracle"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 import param_counts as ref  # noqa: E402
+from machine import machine_info  # noqa: E402
 
 CASES = [("d2l_resnet18", 64, 6), ("resnet50", 16, 3)]  # model, batch, batches
 
@@ -45,7 +51,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--cpu", default="native")
+    ap.add_argument("--conv", default=None, choices=["onednn", "generated"])
     args = ap.parse_args()
+    flags = ["--cpu", args.cpu] + (["--conv", args.conv] if args.conv else [])
     resnetc = os.path.join(args.build, "bin", "resnetc")
     resnet_run = os.path.join(args.build, "bin", "resnet-run")
     torch.set_num_threads(args.threads)
@@ -58,7 +67,7 @@ def main():
             start = time.perf_counter()
             subprocess.run([resnetc, "--target=cpu", os.path.join(
                 ROOT, "models", name + ".rn"), "--batch", str(batch), "-o",
-                so], check=True)
+                so] + flags, check=True)
             compile_s = time.perf_counter() - start
             x = np.random.default_rng(0).standard_normal(
                 (batch * batches, *shape)).astype(np.float32)
@@ -83,18 +92,24 @@ def main():
                          "pytorch_images_per_s": round(theirs, 2),
                          "ratio": round(ours / theirs, 3),
                          "resnetc_compile_s": round(compile_s, 2)})
+    info = machine_info()
+    env = (f"ONEDNN_MAX_CPU_ISA={info['onednn_max_cpu_isa']} "
+           if info["onednn_max_cpu_isa"] else "")
     record = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
-              "machine": platform.processor() or platform.machine(),
-              "cpu_count": os.cpu_count(), "threads": args.threads,
+              "machine": info, "threads": args.threads,
               "torch": torch.__version__,
-              "command": "/usr/bin/python3 bench/cpu_inference.py --threads "
-                         f"{args.threads}",
+              "command": env + "/usr/bin/python3 bench/cpu_inference.py "
+                         f"--threads {args.threads} " + " ".join(flags),
               "results": rows}
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     path = os.path.join(ROOT, "bench", "results", "cpu-inference-" +
                         record["date"].replace(":", "-") + ".json")
     with open(path, "w") as f:
         json.dump(record, f, indent=2)
+    print(f"{info['cpu_model']} ({info['isa']}"
+          + (f", oneDNN capped at {info['onednn_max_cpu_isa']}"
+             if info["onednn_max_cpu_isa"] else "")
+          + f"), {args.threads} threads: {record['command']}\n")
     print("| model | batch | resnetc img/s | PyTorch img/s | ratio | "
           "compile (s) |")
     print("|---|---|---|---|---|---|")

@@ -1,15 +1,28 @@
 #!/usr/bin/env python3
-"""The CPU training run of docs/benchmarks.md, in PyTorch, for comparison:
-models/fmnist_resnet_small.rn written in PyTorch, trained like
-`resnet-run --train` (Fashion-MNIST train split at 28x28, batch 64, SGD,
-lr 0.1, shuffled each epoch, last partial batch dropped, d2l's Xavier
-initialization), with T threads. Prints the same lines as resnet-run.
+"""CPU training throughput: resnetc against PyTorch, in one run.
 
-usage: /usr/bin/python3 bench/cpu_training.py [--epochs 3] [--threads 1]
+For each model: compile it with `resnetc --target=cpu --mode=train` (timed)
+and train one epoch of the first N Fashion-MNIST training images at 28x28
+with `resnet-run --train` (batch 64, SGD lr 0.1, T threads; its printed
+examples/sec: the epoch's steps, without the evaluation after it), then
+train the same architecture in PyTorch (Debian's python3-torch) the same
+way: the same images, batch, optimizer and threads, timed over the epoch's
+steps. Writes a JSON record to bench/results/ and prints a Markdown table.
+
+usage: bench/cpu_training.py [--threads T] [--build DIR] [--cpu NAME]
+                             [--conv onednn|generated] [--images N]
+Run from the repository root, with /usr/bin/python3 (it needs torch).
 """
 
 import argparse
+import datetime
 import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -17,19 +30,20 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-DIR = "/usr/share/datasets/fashion-mnist/"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "test", "oracle"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import param_counts as ref  # noqa: E402
+from machine import machine_info  # noqa: E402
 
-
-def load(split):
-    with gzip.open(DIR + f"{split}-images-idx3-ubyte.gz") as f:
-        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
-    with gzip.open(DIR + f"{split}-labels-idx1-ubyte.gz") as f:
-        y = np.frombuffer(f.read(), np.uint8, offset=8)
-    return (torch.tensor(x, dtype=torch.float32) / 255,
-            torch.tensor(y, dtype=torch.int64))
+DATA = "/usr/share/datasets/fashion-mnist/"
+BATCH = 64
+LR = 0.1
 
 
 class Basic(nn.Module):
+    """models/fmnist_resnet_small.rn's basic block."""
+
     def __init__(self, cin, c, stride):
         super().__init__()
         self.conv1 = nn.Conv2d(cin, c, 3, stride, 1, bias=False)
@@ -46,50 +60,120 @@ class Basic(nn.Module):
         return F.relu(y + (x if self.proj is None else self.proj(x)))
 
 
-def model():
-    m = nn.Sequential(nn.Conv2d(1, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16),
-                      nn.ReLU(), Basic(16, 16, 1), Basic(16, 32, 2),
-                      Basic(32, 64, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                      nn.Linear(64, 10))
-    for mod in m.modules():
+def fmnist_resnet_small():
+    return nn.Sequential(nn.Conv2d(1, 16, 3, 2, 1, bias=False),
+                         nn.BatchNorm2d(16), nn.ReLU(), Basic(16, 16, 1),
+                         Basic(16, 32, 2), Basic(32, 64, 2),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(64, 10))
+
+
+def d2l_resnet18_28():
+    m = ref.ResNet18()
+    m.eval()
+    m(torch.zeros(1, 1, 28, 28))  # materializes the lazy layers
+    return m.train()
+
+
+CASES = [("fmnist_resnet_small", fmnist_resnet_small, 6400),
+         ("d2l_resnet18_28", d2l_resnet18_28, 1920)]
+
+
+def load_train(n):
+    with gzip.open(DATA + "train-images-idx3-ubyte.gz") as f:
+        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
+    with gzip.open(DATA + "train-labels-idx1-ubyte.gz") as f:
+        y = np.frombuffer(f.read(), np.uint8, offset=8)
+    return (torch.tensor(x[:n], dtype=torch.float32) / 255,
+            torch.tensor(y[:n], dtype=torch.int64))
+
+
+def pytorch_examples_per_s(make, x, y):
+    torch.manual_seed(0)
+    net = make()
+    for mod in net.modules():
         if isinstance(mod, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(mod.weight)
-    return m
+    net.train()
+    opt = torch.optim.SGD(net.parameters(), lr=LR)
+    steps = len(x) // BATCH
+    order = torch.randperm(len(x))
+    start = time.perf_counter()
+    for s in range(steps):
+        idx = order[s * BATCH:(s + 1) * BATCH]
+        out = net(x[idx])
+        loss = F.cross_entropy(out, y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        float(loss)
+    return steps * BATCH / (time.perf_counter() - start)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--cpu", default="native")
+    ap.add_argument("--conv", default=None, choices=["onednn", "generated"])
+    ap.add_argument("--images", type=int, default=0,
+                    help="training images per model (default: per model)")
     args = ap.parse_args()
+    flags = ["--cpu", args.cpu] + (["--conv", args.conv] if args.conv else [])
+    resnetc = os.path.join(args.build, "bin", "resnetc")
+    resnet_run = os.path.join(args.build, "bin", "resnet-run")
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    xtr, ytr = load("train")
-    xte, yte = load("t10k")
-    net = model()
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    batch = 64
-    steps = len(xtr) // batch
-    for epoch in range(1, args.epochs + 1):
-        net.train()
-        order = torch.randperm(len(xtr))
-        loss_sum, correct, start = 0.0, 0, time.perf_counter()
-        for s in range(steps):
-            idx = order[s * batch:(s + 1) * batch]
-            out = net(xtr[idx])
-            loss = F.cross_entropy(out, ytr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            loss_sum += float(loss)
-            correct += int((out.argmax(1) == ytr[idx]).sum())
-        seconds = time.perf_counter() - start
-        net.eval()
-        with torch.no_grad():
-            test_acc = float((net(xte).argmax(1) == yte).float().mean())
-        print(f"epoch {epoch}: loss {loss_sum / steps:.3f}, train acc "
-              f"{correct / (steps * batch):.3f}, test acc {test_acc:.3f}\n"
-              f"{steps * batch / seconds:.1f} examples/sec on cpu", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        for name, make, images in CASES:
+            images = args.images or images
+            so = os.path.join(work, name + ".so")
+            start = time.perf_counter()
+            subprocess.run([resnetc, "--target=cpu", "--mode=train",
+                            os.path.join(ROOT, "models", name + ".rn"),
+                            "--batch", str(BATCH), "-o", so] + flags,
+                           check=True)
+            compile_s = time.perf_counter() - start
+            out = subprocess.run(
+                [resnet_run, so, "--train", "--data", "fashion-mnist",
+                 "--epochs", "1", "--limit", str(images), "--lr", str(LR),
+                 "--threads", str(args.threads)],
+                check=True, capture_output=True, text=True).stdout
+            ours = float(re.search(r"([0-9.]+) examples/sec", out).group(1))
+            x, y = load_train(images)
+            theirs = pytorch_examples_per_s(make, x, y)
+            rows.append({"model": name, "batch": BATCH, "images": images,
+                         "resnetc_examples_per_s": round(ours, 1),
+                         "pytorch_examples_per_s": round(theirs, 1),
+                         "ratio": round(ours / theirs, 3),
+                         "resnetc_compile_s": round(compile_s, 2)})
+    info = machine_info()
+    env = (f"ONEDNN_MAX_CPU_ISA={info['onednn_max_cpu_isa']} "
+           if info["onednn_max_cpu_isa"] else "")
+    record = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+              "machine": info, "threads": args.threads,
+              "torch": torch.__version__,
+              "command": env + "/usr/bin/python3 bench/cpu_training.py "
+                         f"--threads {args.threads} " + " ".join(flags),
+              "results": rows}
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    path = os.path.join(ROOT, "bench", "results", "cpu-training-" +
+                        record["date"].replace(":", "-") + ".json")
+    with open(path, "w") as f:
+        json.dump(record, f, indent=2)
+    print(f"{info['cpu_model']} ({info['isa']}"
+          + (f", oneDNN capped at {info['onednn_max_cpu_isa']}"
+             if info["onednn_max_cpu_isa"] else "")
+          + f"), {args.threads} threads: {record['command']}\n")
+    print("| model | batch | images | resnetc examples/s | PyTorch "
+          "examples/s | ratio | compile (s) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['model']} | {r['batch']} | {r['images']} | "
+              f"{r['resnetc_examples_per_s']} | "
+              f"{r['pytorch_examples_per_s']} | {r['ratio']} | "
+              f"{r['resnetc_compile_s']} |")
+    print(f"\n{path}")
 
 
 if __name__ == "__main__":

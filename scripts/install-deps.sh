@@ -12,6 +12,7 @@ packages=(
   libgtest-dev                                # unit tests
   zlib1g-dev dataset-fashion-mnist            # runtime: gzip, Fashion-MNIST
   nlohmann-json3-dev                          # runtime: JSON (header-only)
+  libdnnl-dev                                 # runtime: oneDNN (CPU convolutions)
   libclang-rt-14-dev                          # sanitizers and libFuzzer (clang 14)
   python3 python3-torch python3-torchvision   # numerics oracle
 )

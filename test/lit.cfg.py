@@ -45,6 +45,10 @@ except (OSError, subprocess.CalledProcessError):
     lit_config.warning("PyTorch (python3-torch, python3-torchvision) not found: "
                        "the oracle tests are skipped")
 
+# oneDNN's convolutions on the CPU (resnetc built with libdnnl-dev).
+if config.resnetc_onednn == "ON":
+    config.available_features.add("onednn")
+
 if config.resnetc_sanitize in ("ON", "1", "TRUE", "True", "on"):
     config.available_features.add("sanitizer")
     # MLIR's shared libraries are not instrumented; leaks inside them are not ours.

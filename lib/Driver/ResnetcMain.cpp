@@ -118,16 +118,21 @@ static cl::opt<std::string> arch("arch",
                                           "sm_90 or sm_90a (Hopper only)"),
                                  cl::init("sm_80"), cl::cat(resnetcCategory));
 namespace {
-enum class ConvMode { CuDNN, Generated };
+enum class ConvMode { CuDNN, OneDNN, Generated };
 } // namespace
 static cl::opt<ConvMode> convMode(
-    "conv", cl::desc("How --target=cuda computes convolutions"),
-    cl::init(ConvMode::CuDNN),
+    "conv",
+    cl::desc("How convolutions are computed: library calls recorded in the "
+             "plan (cudnn on --target=cuda, onednn on --target=cpu; the "
+             "defaults) or generated kernels"),
     cl::values(clEnumValN(ConvMode::CuDNN, "cudnn",
-                          "cuDNN calls recorded in the plan (the runtime "
-                          "chooses the algorithms)"),
+                          "cuDNN calls (--target=cuda; the runtime chooses "
+                          "the algorithms)"),
+               clEnumValN(ConvMode::OneDNN, "onednn",
+                          "oneDNN calls (--target=cpu; NHWC temporaries)"),
                clEnumValN(ConvMode::Generated, "generated",
-                          "generated kernels, for a runtime without cuDNN")),
+                          "generated kernels, for a runtime without the "
+                          "library")),
     cl::cat(resnetcCategory));
 static cl::opt<std::string> precision(
     "precision",
@@ -135,6 +140,14 @@ static cl::opt<std::string> precision(
              "convolutions may use TF32 tensor cores) or bf16 (temporaries "
              "stored in bf16, computed in fp32)"),
     cl::init("fp32"), cl::cat(resnetcCategory));
+static cl::opt<std::string> cpuName(
+    "cpu",
+    cl::desc("CPU that --target=cpu generates code for: native (the "
+             "default: this machine, like -march=native), x86-64-v3 (any "
+             "AVX2 CPU), x86-64-v4 (AVX-512) or another LLVM CPU name; the "
+             "artifact records the features it needs and resnet-run checks "
+             "them"),
+    cl::init("native"), cl::cat(resnetcCategory));
 static cl::opt<std::string> layout(
     "layout",
     cl::desc("How activations are laid out: nhwc (channels innermost; "
@@ -154,6 +167,13 @@ static cl::opt<int64_t> batch("batch",
 static constexpr uint64_t kMaxInputBytes = 16 << 20;
 /// Largest batch accepted.
 static constexpr int64_t kMaxBatch = 1 << 16;
+/// Whether --target=cpu makes oneDNN calls of convolutions unless told: when
+/// resnetc was built with oneDNN (so its resnet-run runs them).
+#ifdef RESNETC_ONEDNN_DEFAULT
+static constexpr bool kOneDNNByDefault = true;
+#else
+static constexpr bool kOneDNNByDefault = false;
+#endif
 
 static int fail(const llvm::Twine &message) {
   llvm::errs() << "resnetc: error: " << message << "\n";
@@ -166,7 +186,7 @@ static int fail(const llvm::Twine &message) {
 static std::string findEmptyValue(int argc, char **argv) {
   static const char *const valueOptions[] = {
       "o",    "emit", "target",    "mode",   "momentum", "weight-decay",
-      "arch", "conv", "precision", "layout", "batch"};
+      "arch", "conv", "precision", "layout", "batch",    "cpu"};
   for (int i = 1; i < argc; ++i) {
     llvm::StringRef arg(argv[i]);
     if (arg.empty())
@@ -233,7 +253,7 @@ static bool compileCUDA(mlir::ModuleOp module, std::string &text) {
   }
   options.outputPath = outputFilename;
   options.arch = arch;
-  options.cudnnConvolutions = convMode == ConvMode::CuDNN;
+  options.cudnnConvolutions = convMode != ConvMode::Generated;
   options.precision = precision;
   setLayout(options.layout);
   options.entries = getEntryOptions();
@@ -248,6 +268,13 @@ static bool compileCPU(mlir::ModuleOp module, std::string &text) {
                    : emitKind == EmitKind::Kernels ? CPUOutput::KernelsLinalg
                                                    : CPUOutput::SharedLibrary;
   options.outputPath = outputFilename;
+  options.cpu = cpuName;
+  options.oneDNNConvolutions = convMode.getNumOccurrences()
+                                   ? convMode == ConvMode::OneDNN
+                                   : kOneDNNByDefault;
+  // oneDNN's fastest convolutions read and write NHWC.
+  if (options.oneDNNConvolutions)
+    options.layout = runtime::Layout::NHWC;
   setLayout(options.layout);
   options.entries = getEntryOptions();
   return succeeded(compileForCPU(module, options, text));
@@ -360,10 +387,24 @@ int resnetc::resnetcMain(int argc, char **argv) {
     return fail("--momentum and --weight-decay must be non-negative");
   if (nesterov && !(momentum > 0))
     return fail("--nesterov needs a positive --momentum");
-  if (target == Target::CPU &&
-      (convMode.getNumOccurrences() || arch.getNumOccurrences()))
-    return fail("--conv and --arch choose how CUDA code is generated; the "
-                "CPU target has its own convolutions");
+  if (target == Target::CUDA && cpuName.getNumOccurrences())
+    return fail("--cpu chooses the CPU that --target=cpu generates code for; "
+                "the CUDA target's is --arch");
+  if (std::string error;
+      target == Target::CPU && !isValidCPUName(cpuName, error))
+    return fail(error);
+  if (target == Target::CPU && arch.getNumOccurrences())
+    return fail("--arch chooses the GPU that --target=cuda generates code "
+                "for; the CPU target generates code for --cpu");
+  if (target == Target::CPU && convMode == ConvMode::CuDNN &&
+      convMode.getNumOccurrences())
+    return fail("--conv=cudnn is for --target=cuda; the CPU target's "
+                "library is oneDNN (--conv=onednn) or generated kernels "
+                "(--conv=generated)");
+  if (target == Target::CUDA && convMode == ConvMode::OneDNN)
+    return fail("--conv=onednn is for --target=cpu; the CUDA target's "
+                "library is cuDNN (--conv=cudnn) or generated kernels "
+                "(--conv=generated)");
   if (precision != "fp32" && precision != "tf32" && precision != "bf16")
     return fail("unknown --precision '" + precision +
                 "': use fp32, tf32 or bf16");

@@ -126,15 +126,30 @@ void resnetc::buildCPUPlanPipeline(OpPassManager &pm,
 
 void resnetc::buildCPUKernelPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
+  if (options.libraryConvolutions) {
+    RNSelectLibraryCallsOptions calls;
+    calls.library = "onednn";
+    pm.addPass(createRNSelectLibraryCalls(calls));
+  }
   RNDestinationPassingOptions dps;
   dps.perImage = true;
   pm.addNestedPass<func::FuncOp>(createRNDestinationPassing(dps));
+  if (options.libraryConvolutions) {
+    RNConvertLibraryOperandsOptions operands;
+    operands.imageIndex = true;
+    pm.addPass(createRNConvertLibraryOperands(operands));
+    // The copies are new buffers.
+    pm.addPass(createRNAssignBuffers());
+  }
   pm.addPass(createRNApplyStorage());
 }
 
 void resnetc::buildCPULinalgPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
-  pm.addPass(createRNCPUConvolutions());
+  RNCPUConvolutionsOptions convolutions;
+  convolutions.vectorRegisters = options.vectorRegisters;
+  convolutions.vectorFloats = options.vectorFloats;
+  pm.addPass(createRNCPUConvolutions(convolutions));
   addPipeline(pm, "func.func(convert-rn-to-linalg,canonicalize)");
   if (options.layout != "nchw")
     addPipeline(pm, "func.func(fuse-storage-conversions,canonicalize)");
@@ -234,6 +249,10 @@ struct TargetPipelineOptions
       *this, "library-convolutions",
       llvm::cl::desc("CUDA: convolutions as library calls"),
       llvm::cl::init(true)};
+  Option<bool> cpuLibraryConvolutions{
+      *this, "onednn",
+      llvm::cl::desc("CPU: convolutions as oneDNN calls"),
+      llvm::cl::init(false)};
 };
 } // namespace
 
@@ -259,6 +278,7 @@ void resnetc::registerAllResnetcPasses() {
         options.entries.train = o.train;
         if (!o.layout.empty())
           options.layout = o.layout;
+        options.libraryConvolutions = o.cpuLibraryConvolutions;
         buildCPUPlanPipeline(pm, options);
         buildCPUKernelPipeline(pm, options);
         buildCPULinalgPipeline(pm, options);

@@ -8,6 +8,8 @@
 #include "resnetc/Runtime/Executor.h"
 #include "resnetc/Runtime/Npy.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -195,8 +197,10 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
     // A backstop: shape and dtype already imply the size.
     if (static_cast<int64_t>(t.bytes.size()) != b.bytes)
       return Error(source + ": tensor '" + b.name + "' holds " +
-                   std::to_string(t.bytes.size()) + " bytes, the model "
-                   "expects " + std::to_string(b.bytes));
+                   std::to_string(t.bytes.size()) +
+                   " bytes, the model "
+                   "expects " +
+                   std::to_string(b.bytes));
     return checkFinite(t, b.name, source);
   };
   for (const auto &[name, t] : tensors) {
@@ -482,13 +486,36 @@ Status Executor::runEntry(const std::string &name, int64_t count) {
   if (!entry)
     return Error(getPath() + ": no entry '" + name + "'");
   ++runs[name];
-  if (dumpDirectory.empty() || name == "prepare")
+  if ((dumpDirectory.empty() && !profiling) || name == "prepare")
     return executable.run(*entry, arena, count, nullptr);
   std::vector<bool> written(getPlan().buffers.size());
-  StepCallback dump = [&](size_t step) {
-    return dumpResults(*entry, step, written);
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point start = Clock::now();
+  StepCallback afterStep = [&](size_t step) -> Status {
+    if (profiling) {
+      Clock::time_point now = Clock::now();
+      auto &[stepRuns, seconds] = stepTimes[{name, step}];
+      ++stepRuns;
+      seconds += std::chrono::duration<double>(now - start).count();
+    }
+    if (!dumpDirectory.empty())
+      if (Status s = dumpResults(*entry, step, written); !s)
+        return s;
+    start = Clock::now();
+    return Status::success();
   };
-  return executable.run(*entry, arena, count, &dump);
+  return executable.run(*entry, arena, count, &afterStep);
+}
+
+std::vector<Executor::StepTime> Executor::getProfile() const {
+  std::vector<StepTime> out;
+  for (const auto &[key, value] : stepTimes)
+    out.push_back({key.first, key.second, value.first, value.second});
+  std::stable_sort(out.begin(), out.end(),
+                   [](const StepTime &a, const StepTime &b) {
+                     return a.seconds > b.seconds;
+                   });
+  return out;
 }
 
 /// Writes the activations step `s` of `entry` produced: its activation and

@@ -62,9 +62,28 @@ resnetc::runtime::parseLayoutName(const std::string &name) {
   return std::nullopt;
 }
 
-static const char *const kLibraryCalls[] = {"cudnn.conv2d_forward",
-                                            "cudnn.conv2d_backward_data",
-                                            "cudnn.conv2d_backward_filter"};
+static const char *const kLibraryCalls[] = {
+    "cudnn.conv2d_forward",         "cudnn.conv2d_backward_data",
+    "cudnn.conv2d_backward_filter", "onednn.conv2d_forward",
+    "onednn.conv2d_backward_data",  "onednn.conv2d_backward_filter"};
+
+const std::vector<std::string> &resnetc::runtime::getCheckedCPUFeatures() {
+  static const std::vector<std::string> names = {
+      "sse4.1",     "sse4.2",       "popcnt",          "avx",
+      "avx2",       "fma",          "bmi",             "bmi2",
+      "avx512f",    "avx512dq",     "avx512cd",        "avx512bw",
+      "avx512vl",   "avx512ifma",   "avx512vbmi",      "avx512vbmi2",
+      "avx512vnni", "avx512bitalg", "avx512vpopcntdq", "avx512bf16"};
+  return names;
+}
+
+bool resnetc::runtime::isForwardConvolution(const std::string &name) {
+  return name == "cudnn.conv2d_forward" || name == "onednn.conv2d_forward";
+}
+
+const char *resnetc::runtime::getConvolutionLibrary(const std::string &target) {
+  return target == "cuda" ? "cudnn" : "onednn";
+}
 
 bool resnetc::runtime::isKnownLibraryCall(const std::string &name) {
   return std::find(std::begin(kLibraryCalls), std::end(kLibraryCalls),

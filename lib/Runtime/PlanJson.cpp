@@ -118,6 +118,10 @@ public:
   void field(const char *key, bool &v) { set(key, v); }
   void field(const char *key, double &v) { set(key, v); }
   void field(const char *key, std::vector<int64_t> &v) { set(key, v); }
+  template <class Check = AnyValue>
+  void field(const char *key, std::vector<std::string> &v, Check = {}) {
+    set(key, v);
+  }
   template <size_t N, class Check>
   void field(const char *key, std::array<int64_t, N> &v, Check) {
     set(key, std::vector<int64_t>(v.begin(), v.end()));
@@ -252,6 +256,24 @@ public:
         return failAt(key, "expected non-negative integers");
       }
       v.push_back(*i);
+    }
+  }
+  /// A list of strings, each checked by `check`.
+  template <class Check = AnyValue>
+  void field(const char *key, std::vector<std::string> &v, Check check = {}) {
+    const JsonValue *j = member(key);
+    if (!j)
+      return;
+    if (!j->is_array())
+      return failAt(key, "expected an array of strings");
+    v.clear();
+    for (const JsonValue &e : *j) {
+      if (!e.is_string())
+        return failAt(key, "expected an array of strings");
+      const std::string &text = e.get_ref<const std::string &>();
+      if (CheckResult wrong = check(text))
+        return failAt(key, *wrong);
+      v.push_back(text);
     }
   }
   /// A fixed number of integers; `check` sees the list as read (of any
@@ -559,9 +581,14 @@ static void mapLaunch(IO &io, PlanLaunch &l, const Plan &plan) {
 template <class IO>
 static void mapLibraryCall(IO &io, LibraryCall &c, const PlanStep &step,
                            const Plan &plan) {
-  io.field("name", c.name, [](const std::string &name) -> CheckResult {
+  io.field("name", c.name, [&](const std::string &name) -> CheckResult {
     if (!isKnownLibraryCall(name))
       return "unknown library call '" + name + "'";
+    // Each target has its library: cuDNN on the GPU, oneDNN on the CPU.
+    std::string library = getConvolutionLibrary(plan.target);
+    if (name.rfind(library + ".", 0) != 0)
+      return name + " in a plan for target '" + plan.target +
+             "', whose library calls are " + library + ".*";
     return std::nullopt;
   });
   auto atLeast = [](int64_t min) {
@@ -582,7 +609,7 @@ static void mapLibraryCall(IO &io, LibraryCall &c, const PlanStep &step,
   io.oneOf("compute_type", c.computeType, {"float"});
   io.oneOf("mode", c.mode, {"cross_correlation", "convolution"});
   io.check([&] {
-    if (c.name != "cudnn.conv2d_forward" && (c.bias || c.residual || c.relu))
+    if (!isForwardConvolution(c.name) && (c.bias || c.residual || c.relu))
       return io.fail("only the forward convolution has bias, residual or "
                      "relu");
     if (step.args.size() != c.getNumArgs())
@@ -696,6 +723,23 @@ template <class IO> static void mapPlan(IO &io, Plan &p) {
         sgdIO.field("nesterov", p.nesterov);
       },
       /*summary=*/"expected momentum, weight_decay and nesterov");
+  // CPU plans: the CPU the code is for and the extensions it may use.
+  io.optionalObject(
+      "cpu", !p.cpu.empty(),
+      [&](auto &cpuIO) {
+        cpuIO.field("name", p.cpu);
+        cpuIO.field("features", p.cpuFeatures,
+                    [](const std::string &f) -> CheckResult {
+                      const std::vector<std::string> &known =
+                          getCheckedCPUFeatures();
+                      if (std::find(known.begin(), known.end(), f) ==
+                          known.end())
+                        return "unknown feature '" + f +
+                               "'; recompile the model with the matching "
+                               "resnetc";
+                      return std::nullopt;
+                    });
+      });
 }
 
 //===----------------------------------------------------------------------===//

@@ -124,12 +124,20 @@ namespace resnetc {
 namespace {
 struct RNConvertLibraryOperands
     : resnetc::impl::RNConvertLibraryOperandsBase<RNConvertLibraryOperands> {
+  using RNConvertLibraryOperandsBase::RNConvertLibraryOperandsBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     FailureOr<Plan> plan = getPlan(module);
     if (failed(plan) || failed(convertLibraryOperands(module, *plan)))
       return signalPassFailure();
     setPlan(module, *plan);
+    if (imageIndex)
+      for (auto kernel : module.getOps<func::FuncOp>())
+        if (kernel->hasAttr("rn.storage_conversion") &&
+            kernel.getNumArguments() == 2)
+          (void)kernel.insertArgument(2, IndexType::get(&getContext()), {},
+                                      kernel.getLoc());
   }
 };
 } // namespace

@@ -44,6 +44,13 @@ public:
     attrs.append("momentum", b.getF64FloatAttr(plan.momentum));
     attrs.append("weight_decay", b.getF64FloatAttr(plan.weightDecay));
     attrs.append("nesterov", b.getBoolAttr(plan.nesterov));
+    if (!plan.cpu.empty()) {
+      attrs.append("cpu", b.getStringAttr(plan.cpu));
+      SmallVector<Attribute> features;
+      for (const std::string &f : plan.cpuFeatures)
+        features.push_back(b.getStringAttr(f));
+      attrs.append("cpu_features", b.getArrayAttr(features));
+    }
     SmallVector<Attribute> buffers;
     for (const PlanBuffer &buffer : plan.buffers)
       buffers.push_back(write(buffer));
@@ -192,8 +199,20 @@ public:
         failed(get(dict, at, "output", plan.output)) ||
         failed(get(dict, at, "momentum", plan.momentum)) ||
         failed(get(dict, at, "weight_decay", plan.weightDecay)) ||
-        failed(get(dict, at, "nesterov", plan.nesterov)))
+        failed(get(dict, at, "nesterov", plan.nesterov)) ||
+        failed(get(dict, at, "cpu", plan.cpu, /*optional=*/true)))
       return failure();
+    if (Attribute features = dict.get("cpu_features")) {
+      auto list = dyn_cast<ArrayAttr>(features);
+      if (!list)
+        return fail(at + ".cpu_features", "must be an array of strings");
+      for (Attribute f : list) {
+        auto name = dyn_cast<StringAttr>(f);
+        if (!name)
+          return fail(at + ".cpu_features", "must be an array of strings");
+        plan.cpuFeatures.push_back(name.str());
+      }
+    }
     ArrayAttr buffers, entries;
     if (failed(get(dict, at, "buffers", buffers)) ||
         failed(get(dict, at, "entries", entries)))

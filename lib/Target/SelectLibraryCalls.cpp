@@ -91,6 +91,8 @@ static LogicalResult selectLibraryCalls(ModuleOp module, Plan &plan,
                << step.kernel << "' has " << step.args.size() << " buffers for "
                << it->second.name;
       step.library = it->second;
+      // A library call covers the whole batch.
+      step.perImage = false;
     }
   for (func::FuncOp kernel : done)
     kernel.erase();

@@ -333,8 +333,12 @@ def main(argv):
             more = args.resnetc_flags.split()
             if target:
                 # The CPU target has its own convolutions and precision.
+                # The CPU artifacts compared with the GPU's run where the GPU
+                # is (test/gpu/run.sh): generated convolutions (a runtime
+                # built without oneDNN runs them) for any AVX2 CPU.
                 more = [f for f in more if not f.startswith(
                     ("--conv", "--arch", "--precision"))]
+                more += ["--conv=generated", "--cpu=x86-64-v3"]
             subprocess.run([resnetc, *(target or target_flags), src,
                             "--batch", str(batch), "--mode=train", *flags,
                             *more, "-o", out],

@@ -46,13 +46,20 @@ struct CPUPipelineOptions {
   EntryOptions entries;
   /// "nchw" or "nhwc": how rank-4 temporaries are stored.
   std::string layout = "nchw";
+  /// Convolutions as oneDNN calls of the plan (else generated kernels).
+  bool libraryConvolutions = false;
+  /// The target CPU's vector registers: how many, and the floats of one
+  /// (the generated convolutions' register blocking).
+  int64_t vectorRegisters = 32, vectorFloats = 16;
 };
 
 /// CPU stage 1: planning, storage and buffer assignment (the plan is
 /// final).
 void buildCPUPlanPipeline(mlir::OpPassManager &pm,
                           const CPUPipelineOptions &options);
-/// CPU stage 2: per-image destination-passing kernels on stored buffers.
+/// CPU stage 2: oneDNN calls (with libraryConvolutions) and the
+/// conversions of their operands, per-image destination-passing kernels on
+/// stored buffers (the plan is final).
 void buildCPUKernelPipeline(mlir::OpPassManager &pm,
                             const CPUPipelineOptions &options);
 /// CPU stage 3: register-blocked convolutions, the rest lowered to linalg

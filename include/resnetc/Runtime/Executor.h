@@ -114,6 +114,21 @@ public:
     dumpDirectory = std::move(directory);
   }
 
+  /// After this, every step of `infer` and `train_step` is timed: each
+  /// step runs alone and the host waits for it (on a GPU this costs the
+  /// overlap of steps, and CUDA graphs are not used).
+  void setProfiling(bool on) { profiling = on; }
+
+  /// The time one step of an entry took, summed over the entry's runs.
+  struct StepTime {
+    std::string entry;
+    size_t step = 0;
+    int64_t runs = 0;
+    double seconds = 0;
+  };
+  /// Every timed step so far, the slowest first.
+  std::vector<StepTime> getProfile() const;
+
 private:
   Executor(Device &device, Executable &executable)
       : device(device), executable(executable) {}
@@ -134,6 +149,10 @@ private:
   bool prepared = false;
   std::string dumpDirectory;
   std::map<std::string, int64_t> runs; ///< Runs of each entry so far.
+  bool profiling = false;
+  /// (entry, step) -> (runs, seconds), when profiling.
+  std::map<std::pair<std::string, size_t>, std::pair<int64_t, double>>
+      stepTimes;
 
   /// Training: buffers of the train_step entry. Inference and training
   /// use two slots of staging in turn (pinned host batches, device copies

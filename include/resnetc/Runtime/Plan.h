@@ -88,17 +88,18 @@ struct PlanLaunch {
   std::vector<LaunchArg> args; ///< In the order of the entry's parameters.
 };
 
-/// A convolution carried out by a library (cuDNN) instead of generated
-/// kernels; the runtime chooses the algorithm. Its buffers are the step's
-/// arguments: forward (input, weight[, bias][, residual], output), computing
-/// output = [relu](conv(input, weight) [+ bias] [+ residual]); backward data
-/// (grad_output, weight, grad_input); backward filter (grad_output, input,
-/// grad_weight). Shapes are the buffers' (logical); every rank-4 buffer of
-/// a call has the same layout, which is the call's. The call states how
-/// cuDNN computes, so that a runtime sets nothing by default.
+/// A convolution carried out by a library (cuDNN on the GPU, oneDNN on the
+/// CPU) instead of generated kernels; the runtime chooses the algorithm. Its
+/// buffers are the step's arguments: forward (input, weight[, bias][,
+/// residual], output), computing output = [relu](conv(input, weight) [+ bias]
+/// [+ residual]); backward data (grad_output, weight, grad_input); backward
+/// filter (grad_output, input, grad_weight). Shapes are the buffers' (logical);
+/// every rank-4 buffer of a call has the same layout, which is the call's. The
+/// call states how cuDNN computes, so that a runtime sets nothing by default.
 struct LibraryCall {
-  /// "cudnn.conv2d_forward", "cudnn.conv2d_backward_data" or
-  /// "cudnn.conv2d_backward_filter".
+  /// "<library>.conv2d_forward", "<library>.conv2d_backward_data" or
+  /// "<library>.conv2d_backward_filter", where the library is "cudnn" in
+  /// CUDA plans and "onednn" in CPU plans.
   std::string name;
   std::array<int64_t, 2> strides = {1, 1}, padding = {0, 0}, dilation = {1, 1};
   int64_t groups = 1;
@@ -120,6 +121,17 @@ struct LibraryCall {
 
 /// The names of the library calls a plan may hold.
 bool isKnownLibraryCall(const std::string &name);
+
+/// Whether `name` is a forward convolution (which alone may fuse a bias, a
+/// residual and a ReLU).
+bool isForwardConvolution(const std::string &name);
+
+/// The library a plan for `target` calls for its convolutions: "cudnn" for
+/// "cuda", "onednn" for "cpu".
+const char *getConvolutionLibrary(const std::string &target);
+
+/// One kernel invocation. A batched step runs its kernel once per image
+/// (work item n in [0, batch)); an unbatched step runs it once.
 
 /// One kernel invocation. A per-image step runs its kernel once per image
 /// (work item n in [0, batch)), each call computing one image; any other
@@ -157,6 +169,11 @@ struct Plan {
   int64_t input = -1, output = -1; ///< Buffer indices.
   std::vector<PlanBuffer> buffers;
   std::vector<PlanEntry> entries;
+  /// CPU plans: the CPU the code was generated for (LLVM's name) and the
+  /// instruction set extensions it may use that a CPU can lack (the names
+  /// of getCheckedCPUFeatures); resnet-run checks them before loading it.
+  std::string cpu;
+  std::vector<std::string> cpuFeatures;
   /// The SGD settings compiled into train_step (when there is one).
   double momentum = 0, weightDecay = 0;
   bool nesterov = false;
@@ -164,6 +181,10 @@ struct Plan {
   /// The entry named `name`, or null.
   const PlanEntry *findEntry(const std::string &name) const;
 };
+
+/// The x86 extensions a CPU plan may require, by their LLVM (and
+/// __builtin_cpu_supports) names: from SSE4.1 to the AVX-512 family.
+const std::vector<std::string> &getCheckedCPUFeatures();
 
 /// Serializes a plan as JSON text (docs/artifact.md); pretty text puts each
 /// member on its own line.

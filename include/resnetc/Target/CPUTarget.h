@@ -37,6 +37,9 @@ struct CPUCompileOptions {
   runtime::Layout layout = runtime::Layout::NCHW;
   /// The entries to compile (`train_step` with its SGD settings).
   EntryOptions entries;
+  /// Convolutions as oneDNN calls of the plan (`--conv=onednn`) instead of
+  /// generated kernels.
+  bool oneDNNConvolutions = false;
 };
 
 /// Symbol holding the plan (NUL-terminated JSON) in a CPU artifact.
@@ -49,6 +52,10 @@ constexpr const char *kKernelsSymbol = "resnetc_kernels";
 /// int64_t n)`, where args point at the kernel's buffers in plan order and n
 /// is the image of a per-image step.
 constexpr const char *kEntrySuffix = "_entry";
+
+/// Checks `--cpu`: "native" or a CPU LLVM knows for this machine's target;
+/// otherwise sets `error` to a message naming valid choices.
+bool isValidCPUName(llvm::StringRef cpu, std::string &error);
 
 /// Compiles `module` (rn, as produced by MLIRGen) for the CPU. Text outputs
 /// are appended to `text`. Errors are reported through the module's context.

@@ -184,7 +184,14 @@ def RNConvertLibraryOperands
     with buffer 1 an NCHW parameter and buffer 2 an NHWC activation.
     After: the step reads buffer 3 (`stem.conv.weight.nhwc`), written by a
     `prepare` step `{args = array<i64: 1, 3>, kernel = @c0_k0, ...}`.
+    The new buffers have no offsets yet (`rn-assign-buffers`). With
+    `image-index` the conversion kernels take a last `index` argument, as
+    every CPU kernel does (the image of a per-image step; unused).
   }];
+  let options = [
+    Option<"imageIndex", "image-index", "bool", /*default=*/"false",
+           "Conversion kernels take the CPU's trailing image index">,
+  ];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::func::FuncDialect",
@@ -235,8 +242,18 @@ def RNCPUConvolutions : Pass<"rn-cpu-convolutions", "::mlir::ModuleOp"> {
     Rewrites the per-image convolutions of the CPU's kernels
     (`rn.conv2d`, `rn.fused_conv2d` on one image) into loop nests that keep
     a block of outputs in vector registers; the other ops take the shared
-    lowering through linalg.
+    lowering through linalg. The block is sized for the target CPU's
+    vector registers (resnetc's `--cpu`): one register per accumulator,
+    four left for the input vector, the broadcast weight and the
+    allocator (16 x 16 floats with AVX-512's 32 registers of 16 floats, up
+    to 12 x 8 with AVX2's 16 of 8).
   }];
+  let options = [
+    Option<"vectorRegisters", "vector-registers", "int64_t",
+           /*default=*/"32", "Vector registers of the target CPU">,
+    Option<"vectorFloats", "vector-floats", "int64_t", /*default=*/"16",
+           "Floats one vector register holds">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::scf::SCFDialect",

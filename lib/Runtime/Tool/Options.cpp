@@ -82,6 +82,11 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "                        with --train) on random data, after 5 warm-up\n"
     "                        batches; prints images/s and the device memory\n"
     "                        used\n"
+    "  --profile             time every step of inference and training and\n"
+    "                        print, at the end, the steps that took the\n"
+    "                        most time and the time by kind of step\n"
+    "                        (library calls, conversions, other kernels);\n"
+    "                        steps then run one at a time\n"
     "outputs:\n"
     "  --logits FILE         logits as .npy (float32, N x classes)\n"
     "  --predictions FILE    predicted classes as .csv or .npy\n"
@@ -119,6 +124,7 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
                                          {"--allow-missing", &o.allowMissing},
                                          {"--nesterov", &o.nesterov},
                                          {"--deterministic", &o.deterministic},
+                                         {"--profile", &o.profile},
                                          {"--help", &o.help},
                                          {"-h", &o.help}};
   // Options with a value: a parser that says whether it is valid.

@@ -43,6 +43,8 @@ struct RunOptions {
   std::string algoCache;
   /// --benchmark: batches to time on synthetic data (0: none).
   int64_t benchmark = 0;
+  /// --profile: time every step and print where the time went.
+  bool profile = false;
   bool help = false;
   /// The options given, by name ("--epochs"), to tell a default from a
   /// value given.

@@ -189,6 +189,7 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
     return fail(created.error().message());
   Executor &exec = **created;
   std::string deviceName = model->device->getName();
+  exec.setProfiling(opts.profile);
 
   Status s = Status::success();
   if (opts.benchmark) {
@@ -203,5 +204,7 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   } else {
     s = runOnData(exec, opts, *params, missing, batch, deviceName);
   }
+  if (opts.profile)
+    printProfile(exec);
   return s ? 0 : fail(s.message());
 }

@@ -3,7 +3,8 @@
 // Private to resnet-run: what resnetRunMain (ResnetRun.cpp) puts together.
 // Inputs.cpp: the starting parameters and the data; Training.cpp: --train
 // with its report, and --train-steps; Benchmark.cpp: --benchmark;
-// Outputs.cpp: inference with its outputs, and the weights.
+// Outputs.cpp: inference with its outputs, and the weights; Profile.cpp:
+// --profile's report.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +55,9 @@ Status benchmark(Executor &exec, const RunOptions &opts,
 
 /// Writes the parameters (after training: the trained ones) to `path`.
 Status saveWeights(Executor &exec, const std::string &path);
+
+/// Prints where the time of a --profile run went (Profile.cpp).
+void printProfile(const Executor &exec);
 
 /// Runs inference on `data` in batches of `batch`, prints the throughput
 /// and (with labels) the accuracy, and writes --logits and --predictions.

@@ -14,10 +14,13 @@
 //     out[f0+k, oh, ow0 : ow0+Wt] = acc[k]
 //
 // The Ft x Wt tile stays in vector registers across the whole reduction:
-// each input vector feeds Ft fused multiply-adds. Ft is the largest divisor
-// of the group's output channels up to 16 (AVX-512 has 32 vector registers),
-// Wt the largest divisor of Wo up to 16, so every tile is full and every
-// access in bounds.
+// each input vector feeds Ft fused multiply-adds. The tile is sized by the
+// target CPU (CPUFeatures.h): Wt is the largest divisor of Wo up to the
+// floats of one vector register (16 with AVX-512, 8 with AVX2), so each
+// accumulator is one register, and Ft the largest divisor of the group's
+// output channels up to 16 that leaves registers for the input and the
+// broadcast weight (12 of AVX2's 16; AVX-512 has 32). Every tile is full
+// and every access in bounds.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,7 +46,14 @@ static int64_t largestDivisor(int64_t n, int64_t limit) {
 }
 
 namespace {
+/// The register budget of one tile.
+struct TileLimits {
+  int64_t channels; ///< Ft: accumulators.
+  int64_t lanes;    ///< Wt: floats per accumulator.
+};
+
 struct ConvParams {
+  TileLimits limits;
   Value input, weight, bias, residual;
   bool relu;
   int64_t stride, padding, dilation, groups;
@@ -134,7 +144,8 @@ static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
           Kh = wType.getDimSize(2), Kw = wType.getDimSize(3);
   int64_t Ho = p.resultType.getDimSize(2), Wo = p.resultType.getDimSize(3);
   int64_t G = p.groups, Fg = F / G, s = p.stride, d = p.dilation;
-  int64_t Ft = largestDivisor(Fg, 16), Wt = largestDivisor(Wo, 16);
+  int64_t Ft = largestDivisor(Fg, p.limits.channels),
+          Wt = largestDivisor(Wo, p.limits.lanes);
   auto vecType = VectorType::get({Wt}, f32);
   auto readType = VectorType::get({(Wt - 1) * s + 1}, f32);
 
@@ -227,8 +238,9 @@ static Value buildConv(PatternRewriter &b, Location loc, const ConvParams &p) {
 /// For narrow outputs (few columns, so few vector lanes in buildConv): the
 /// input laid out as col[k, p] = xpad[c, oh*s + i*d, ow*s + j*d] with
 /// k = (c, i, j) and p = (oh, ow), then out[f, p] = bias[f] + sum_k
-/// w[f, k] * col[k, p] with tiles of Ft output channels x 16 positions in
-/// vector registers (the last tile masked). Ungrouped convolutions only.
+/// w[f, k] * col[k, p] with tiles of Ft output channels x one vector
+/// register of positions (the last tile masked). Ungrouped convolutions
+/// only.
 static Value buildIm2colConv(PatternRewriter &b, Location loc,
                              const ConvParams &p) {
   auto inType = cast<RankedTensorType>(p.input.getType());
@@ -240,7 +252,8 @@ static Value buildIm2colConv(PatternRewriter &b, Location loc,
   int64_t Ho = p.resultType.getDimSize(2), Wo = p.resultType.getDimSize(3);
   int64_t s = p.stride, d = p.dilation;
   int64_t K = C * Kh * Kw, P = Ho * Wo;
-  int64_t Ft = largestDivisor(F, 16), Pt = std::min<int64_t>(P, 16);
+  int64_t Ft = largestDivisor(F, p.limits.channels),
+          Pt = std::min<int64_t>(P, p.limits.lanes);
   auto vecType = VectorType::get({Pt}, f32);
   MLIRContext *ctx = b.getContext();
   Value x = padInput(b, loc, p.input, p.padding);
@@ -330,7 +343,9 @@ static Value buildIm2colConv(PatternRewriter &b, Location loc,
 }
 
 template <typename ConvOp> struct CPUConvPattern : OpRewritePattern<ConvOp> {
-  using OpRewritePattern<ConvOp>::OpRewritePattern;
+  CPUConvPattern(MLIRContext *ctx, TileLimits limits)
+      : OpRewritePattern<ConvOp>(ctx), limits(limits) {}
+  TileLimits limits;
   LogicalResult matchAndRewrite(ConvOp op,
                                 PatternRewriter &rewriter) const override {
     RankedTensorType type = op.getType();
@@ -343,6 +358,7 @@ template <typename ConvOp> struct CPUConvPattern : OpRewritePattern<ConvOp> {
     if (st[0] != st[1] || pd[0] != pd[1] || dl[0] != dl[1])
       return rewriter.notifyMatchFailure(op, "not a square window");
     ConvParams p;
+    p.limits = limits;
     p.input = op.getInput();
     p.weight = op.getWeight();
     p.bias = op.getBias();
@@ -373,11 +389,17 @@ namespace resnetc {
 namespace {
 struct RNCPUConvolutions
     : resnetc::impl::RNCPUConvolutionsBase<RNCPUConvolutions> {
+  using RNCPUConvolutionsBase::RNCPUConvolutionsBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     RewritePatternSet patterns(&getContext());
+    // An accumulator per register; the input vector and the broadcast
+    // weight (and the register allocator's slack) take four.
+    TileLimits limits{std::clamp<int64_t>(vectorRegisters - 4, 1, 16),
+                      std::max<int64_t>(vectorFloats, 1)};
     patterns.add<CPUConvPattern<rn::Conv2DOp>,
-                 CPUConvPattern<rn::FusedConv2DOp>>(&getContext());
+                 CPUConvPattern<rn::FusedConv2DOp>>(&getContext(), limits);
     GreedyRewriteConfig config;
     config.enableRegionSimplification = GreedySimplifyRegionLevel::Disabled;
     if (failed(

@@ -4,14 +4,18 @@
 // 1. rn: inference fusions, then rn-outline-kernels; rn-build-plan turns
 //    @forward into the plan, rn-choose-storage and rn-assign-buffers
 //    complete it.
-// 2. Each kernel is put in destination-passing, per-image form: it receives
-//    its output buffers and the image index n, slices its activation operands
+// 2. With --conv=onednn, convolution kernels become oneDNN calls of the
+//    plan (rn-select-library-calls) over the whole batch. Each remaining
+//    kernel is put in destination-passing, per-image form: it receives its
+//    output buffers and the image index n, slices its activation operands
 //    to image n and inserts its result at n. The runtime runs images in
-//    parallel.
+//    parallel. The oneDNN calls' operands stored otherwise than their
+//    output get copies from conversion kernels
+//    (rn-convert-library-operands).
 // 3. rn -> linalg -> bufferization -> loops -> LLVM (bare-pointer calling
 //    convention); rn-serialize-plan makes the plan the global
 //    `resnetc_plan`.
-// 4. Here: optimized at O3 for the host CPU; each kernel gets an exported
+// 4. Here: optimized at O3 for the --cpu target (CPUFeatures.h); each kernel gets an exported
 //    `<kernel>_entry(void **args, int64_t n)`, the byte size of every
 //    kernel argument (read from the kernels' signatures, not the plan) the
 //    global `resnetc_kernels`, and the object is linked into a shared
@@ -21,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/CPUTarget.h"
+#include "CPUFeatures.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Runtime/FileIO.h"
@@ -64,7 +69,7 @@ static LogicalResult addEntries(llvm::Module &module,
   std::set<std::string> done;
   for (const runtime::PlanEntry &entry : plan.entries)
     for (const runtime::PlanStep &step : entry.steps) {
-      if (!done.insert(step.kernel).second)
+      if (step.library || !done.insert(step.kernel).second)
         continue;
       llvm::Function *kernel = module.getFunction(step.kernel);
       if (!kernel || kernel->arg_size() != step.args.size() + 1)
@@ -153,11 +158,18 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
                                      std::string &text) {
   MLIRContext &ctx = *module.getContext();
   prepareTargetContext(ctx);
+  CPUTargetInfo cpu;
+  std::string cpuError;
+  if (!resolveCPUTarget(options.cpu, cpu, cpuError))
+    return module.emitError(cpuError);
   CPUPipelineOptions pipeline;
   pipeline.entries = options.entries;
   pipeline.layout = runtime::getLayoutName(options.layout);
+  pipeline.libraryConvolutions = options.oneDNNConvolutions;
+  pipeline.vectorRegisters = cpu.vectorRegisters;
+  pipeline.vectorFloats = cpu.vectorFloats;
 
-  // 1. Fuse and outline; the plan.
+  // 1. Fuse and outline; the plan, with the CPU its code is for.
   if (failed(runStage(module, [&](OpPassManager &pm) {
         buildCPUPlanPipeline(pm, pipeline);
       })))
@@ -165,17 +177,24 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   FailureOr<runtime::Plan> plan = getPlan(module);
   if (failed(plan))
     return failure();
+  plan->cpu = cpu.cpu;
+  plan->cpuFeatures = cpu.requiredFeatures;
+  setPlan(module, *plan);
+
+  // 2. oneDNN calls; per-image, destination-passing kernels on stored
+  // buffers.
+  if (failed(runStage(module, [&](OpPassManager &pm) {
+        buildCPUKernelPipeline(pm, pipeline);
+      })))
+    return failure();
+  plan = getPlan(module);
+  if (failed(plan))
+    return failure();
   if (options.output == CPUOutput::Plan) {
     text += writePlanJson(*plan, /*pretty=*/true);
     text += "\n";
     return success();
   }
-
-  // 2. Per-image, destination-passing kernels on stored buffers.
-  if (failed(runStage(module, [&](OpPassManager &pm) {
-        buildCPUKernelPipeline(pm, pipeline);
-      })))
-    return failure();
   std::string kernelTable = describeKernelArguments(module);
 
   // 3. Down to LLVM, in two halves around bufferization.
@@ -216,26 +235,10 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
                            llvm::GlobalValue::ExternalLinkage, tableData,
                            kKernelsSymbol);
 
-  std::string triple = llvm::sys::getDefaultTargetTriple();
-  std::string lookupError;
-  const llvm::Target *llvmTarget =
-      llvm::TargetRegistry::lookupTarget(triple, lookupError);
-  if (!llvmTarget) {
-    module.emitError("no LLVM target for ") << triple << ": " << lookupError;
-    return failure();
-  }
-  std::string cpu =
-      options.cpu == "native" ? llvm::sys::getHostCPUName().str() : options.cpu;
-  std::string features;
-  if (options.cpu == "native") {
-    llvm::SubtargetFeatures f;
-    for (auto &feature : llvm::sys::getHostCPUFeatures())
-      f.AddFeature(feature.first(), feature.second);
-    features = f.getString();
-  }
+  const std::string &triple = cpu.triple;
   llvm::TargetOptions targetOptions;
-  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
-      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
+  std::unique_ptr<llvm::TargetMachine> machine(cpu.target->createTargetMachine(
+      triple, cpu.cpu, cpu.features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
       llvm::CodeGenOptLevel::Aggressive));
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(triple);

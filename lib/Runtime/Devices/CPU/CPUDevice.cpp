@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CPUDevice.h"
+#include "OneDNNConvolutions.h"
 #include "ThreadPool.h"
 #include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/Json.h"
@@ -41,14 +42,57 @@ public:
                 std::map<std::string, KernelFn> kernels, ThreadPool &pool)
       : Executable(std::move(path), std::move(plan)), handle(handle),
         kernels(std::move(kernels)), pool(pool) {}
-  ~CPUExecutable() override { dlclose(handle); }
+  ~CPUExecutable() override {
+    libraryCalls.clear();
+    dlclose(handle);
+  }
+
+  /// Creates the oneDNN convolution of every library step (checking that
+  /// oneDNN can compute each).
+  Status prepareLibraryCalls(OneDNNContext *context) {
+    const Plan &plan = getPlan();
+    for (const PlanEntry &entry : plan.entries)
+      for (size_t s = 0; s < entry.steps.size(); ++s) {
+        const PlanStep &step = entry.steps[s];
+        if (!step.library)
+          continue;
+        std::string where = getPath() + ": plan: step " + std::to_string(s) +
+                            " of '" + entry.name + "' (" + step.library->name +
+                            ", layer '" + step.layer + "')";
+        if (!context)
+          return Error(where + ": " + oneDNNMissing());
+        Expected<std::unique_ptr<OneDNNConvolution>> conv =
+            OneDNNConvolution::create(*context, plan, step, where);
+        if (!conv)
+          return conv.takeError();
+        libraryCalls[&step] = std::move(*conv);
+      }
+    return Status::success();
+  }
+
+  static std::string oneDNNMissing() {
+    return "its convolutions are oneDNN calls, but this resnet-run was "
+           "built without oneDNN; rebuild resnetc with oneDNN (Debian's "
+           "libdnnl-dev) or recompile the model with --conv=generated";
+  }
 
   Status run(const PlanEntry &entry, DeviceAddress arena, int64_t count,
              const StepCallback *afterStep) override {
     std::vector<void *> args;
     char *base = reinterpret_cast<char *>(arena);
+    if (entry.name == "prepare")
+      for (auto &[step, call] : libraryCalls)
+        call->invalidateDerived();
     for (size_t s = 0; s < entry.steps.size(); ++s) {
       const PlanStep &step = entry.steps[s];
+      if (step.library) {
+        if (Status st = libraryCalls.at(&step)->run(base, count); !st)
+          return st;
+        if (afterStep)
+          if (Status st = (*afterStep)(s); !st)
+            return st;
+        continue;
+      }
       KernelFn fn = kernels.at(step.kernel);
       args.clear();
       for (int64_t b : step.args)
@@ -72,6 +116,7 @@ private:
   void *handle;
   std::map<std::string, KernelFn> kernels;
   ThreadPool &pool;
+  std::map<const PlanStep *, std::unique_ptr<OneDNNConvolution>> libraryCalls;
 };
 
 //===----------------------------------------------------------------------===//
@@ -80,12 +125,11 @@ private:
 
 class CPUDevice : public Device {
 public:
-  explicit CPUDevice(unsigned threads) : pool(threads) {}
+  explicit CPUDevice(unsigned threads) : pool(threads), threads(threads) {}
 
   std::string getName() const override { return "cpu"; }
 
-  Expected<std::unique_ptr<Executable>>
-  load(const std::string &path) override;
+  Expected<std::unique_ptr<Executable>> load(const std::string &path) override;
 
   Expected<DeviceAddress> allocate(uint64_t bytes,
                                    const std::string &what) override {
@@ -156,6 +200,9 @@ private:
   }
 
   ThreadPool pool;
+  unsigned threads;
+  /// oneDNN's engine and stream, made when an artifact first needs them.
+  std::unique_ptr<OneDNNContext> oneDNN;
   EventId nextEvent = 0;
   std::map<void *, uint64_t> sizes; ///< Device allocations.
 };
@@ -268,6 +315,54 @@ static Status checkSharedObject(const std::string &path) {
   return Status::success();
 }
 
+std::optional<bool>
+resnetc::runtime::hostHasCPUFeature(const std::string &name) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+#define RESNETC_FEATURE(F)                                                     \
+  if (name == F)                                                               \
+    return __builtin_cpu_supports(F) != 0;
+  RESNETC_FEATURE("sse4.1")
+  RESNETC_FEATURE("sse4.2")
+  RESNETC_FEATURE("popcnt")
+  RESNETC_FEATURE("avx")
+  RESNETC_FEATURE("avx2")
+  RESNETC_FEATURE("fma")
+  RESNETC_FEATURE("bmi")
+  RESNETC_FEATURE("bmi2")
+  RESNETC_FEATURE("avx512f")
+  RESNETC_FEATURE("avx512dq")
+  RESNETC_FEATURE("avx512cd")
+  RESNETC_FEATURE("avx512bw")
+  RESNETC_FEATURE("avx512vl")
+  RESNETC_FEATURE("avx512ifma")
+  RESNETC_FEATURE("avx512vbmi")
+  RESNETC_FEATURE("avx512vbmi2")
+  RESNETC_FEATURE("avx512vnni")
+  RESNETC_FEATURE("avx512bitalg")
+  RESNETC_FEATURE("avx512vpopcntdq")
+  RESNETC_FEATURE("avx512bf16")
+#undef RESNETC_FEATURE
+#endif
+  return std::nullopt;
+}
+
+Status resnetc::runtime::checkCPUFeatures(
+    const Plan &plan, const std::string &path,
+    const std::function<std::optional<bool>(const std::string &)> &has) {
+  std::string missing;
+  for (const std::string &f : plan.cpuFeatures)
+    if (!has(f).value_or(false))
+      missing += (missing.empty() ? "" : ", ") + f;
+  if (missing.empty())
+    return Status::success();
+  return Error(path + ": compiled for a CPU with " + missing +
+               " (resnetc --cpu=" + plan.cpu +
+               "), which this CPU lacks; recompile the model here (the "
+               "default --cpu=native) or for a CPU every machine has, such "
+               "as --cpu=x86-64-v3 (AVX2)");
+}
+
 /// Checks every step of `plan` against `table`, the text of the artifact's
 /// `resnetc_kernels` symbol: a JSON object mapping each kernel to the byte
 /// sizes of the arguments its compiled function takes (-1 where a size is
@@ -295,6 +390,8 @@ static Status checkStepsAgainstKernels(const Plan &plan, const char *table,
   for (const PlanEntry &entry : plan.entries)
     for (size_t s = 0; s < entry.steps.size(); ++s) {
       const PlanStep &step = entry.steps[s];
+      if (step.library)
+        continue; // Carried out by oneDNN, checked when it is created.
       std::string where = path + ": plan: step " + std::to_string(s) + " of '" +
                           entry.name + "' (kernel '" + step.kernel +
                           "', layer '" + step.layer + "')";
@@ -325,8 +422,7 @@ static Status checkStepsAgainstKernels(const Plan &plan, const char *table,
   return Status::success();
 }
 
-Expected<std::unique_ptr<Executable>>
-CPUDevice::load(const std::string &path) {
+Expected<std::unique_ptr<Executable>> CPUDevice::load(const std::string &path) {
   if (getArtifactDeviceKind(path) == "cuda")
     return Error(path + ": a CUDA artifact; run it on a GPU (--device=cuda) "
                         "or on the simulated GPU (--device=cuda-sim), or "
@@ -341,11 +437,12 @@ CPUDevice::load(const std::string &path) {
   void *handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
-    return Error(path + ": cannot load the artifact: " +
-                 (why ? why : "unknown error") +
-                 " (is it a CPU artifact built by resnetc --target=cpu?)");
+    return Error(
+        path + ": cannot load the artifact: " + (why ? why : "unknown error") +
+        " (is it a CPU artifact built by resnetc --target=cpu?)");
   }
-  auto fail = [&](std::string message) -> Expected<std::unique_ptr<Executable>> {
+  auto fail =
+      [&](std::string message) -> Expected<std::unique_ptr<Executable>> {
     dlclose(handle);
     return Error(std::move(message));
   };
@@ -371,6 +468,8 @@ CPUDevice::load(const std::string &path) {
                   "I64 labels and counts) only");
   if (!plan->findEntry("infer"))
     return fail(path + ": the plan has no 'infer' entry");
+  if (Status st = checkCPUFeatures(*plan, path, hostHasCPUFeature); !st)
+    return fail(st.message());
   auto *table = static_cast<const char *>(dlsym(handle, "resnetc_kernels"));
   if (!table)
     return fail(path + ": no resnetc_kernels symbol (the argument sizes of "
@@ -381,7 +480,7 @@ CPUDevice::load(const std::string &path) {
   std::map<std::string, KernelFn> kernels;
   for (const PlanEntry &e : plan->entries)
     for (const PlanStep &s : e.steps) {
-      if (kernels.count(s.kernel))
+      if (s.library || kernels.count(s.kernel))
         continue;
       std::string symbol = s.kernel + "_entry";
       void *fn = dlsym(handle, symbol.c_str());
@@ -390,8 +489,22 @@ CPUDevice::load(const std::string &path) {
                     "' named by the plan is missing");
       kernels[s.kernel] = reinterpret_cast<KernelFn>(fn);
     }
-  return std::unique_ptr<Executable>(new CPUExecutable(
-      path, std::move(*plan), handle, std::move(kernels), pool));
+  bool needsOneDNN = false;
+  for (const PlanEntry &e : plan->entries)
+    for (const PlanStep &s : e.steps)
+      needsOneDNN |= s.library.has_value();
+  auto executable = std::make_unique<CPUExecutable>(
+      path, std::move(*plan), handle, std::move(kernels), pool);
+  if (needsOneDNN && !oneDNN && isOneDNNAvailable()) {
+    Expected<std::unique_ptr<OneDNNContext>> context =
+        OneDNNContext::create(threads);
+    if (!context)
+      return Error(path + ": " + context.error().message());
+    oneDNN = std::move(*context);
+  }
+  if (Status st = executable->prepareLibraryCalls(oneDNN.get()); !st)
+    return st.takeError();
+  return std::unique_ptr<Executable>(std::move(executable));
 }
 
 Expected<std::unique_ptr<Device>>
