@@ -376,12 +376,13 @@ struct RNCPUConvolutions
   void runOnOperation() override {
     ModuleOp module = getOperation();
     RewritePatternSet patterns(&getContext());
-    patterns.add<CPUConvPattern<rn::Conv2DOp>,
-                 CPUConvPattern<rn::FusedConv2DOp>>(&getContext());
+    patterns
+        .add<CPUConvPattern<rn::Conv2DOp>, CPUConvPattern<rn::FusedConv2DOp>>(
+            &getContext());
     GreedyRewriteConfig config;
     config.enableRegionSimplification = GreedySimplifyRegionLevel::Disabled;
-    if (failed(
-            applyPatternsAndFoldGreedily(module, std::move(patterns), config))) {
+    if (failed(applyPatternsAndFoldGreedily(module, std::move(patterns),
+                                            config))) {
       module.emitError("internal error: generating the CPU convolutions did "
                        "not converge");
       return signalPassFailure();
