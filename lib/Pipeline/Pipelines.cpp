@@ -9,6 +9,7 @@
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/Transforms/Passes.h"
+#include "resnetc/Target/CPUTarget.h"
 #include "resnetc/Target/Passes.h"
 #include "resnetc/Transforms/Passes.h"
 
@@ -159,14 +160,16 @@ void resnetc::buildCPULLVMPipeline(OpPassManager &pm,
                                    const CPUPipelineOptions &options) {
   buildBufferizePipeline(pm);
   pm.addPass(createRNCopiesToLinalg());
-  addPipeline(
-      pm, "convert-vector-to-scf,convert-linalg-to-loops,expand-strided-"
-          "metadata,lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"
-          "finalize-memref-to-llvm,convert-math-to-llvm,"
-          "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
-          "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
-          "reconcile-unrealized-casts");
-  pm.addPass(createRNSerializePlan());
+  addPipeline(pm,
+              "convert-vector-to-scf,convert-linalg-to-loops,expand-strided-"
+              "metadata,lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"
+              "finalize-memref-to-llvm,convert-math-to-llvm,"
+              "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
+              "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+              "reconcile-unrealized-casts");
+  RNSerializePlanOptions serialize;
+  serialize.symbol = kPlanSymbol;
+  pm.addPass(createRNSerializePlan(serialize));
 }
 
 //===----------------------------------------------------------------------===//
@@ -203,14 +206,14 @@ void resnetc::buildCUDAGPUPipeline(OpPassManager &pm,
   buildBufferizePipeline(pm);
   pm.addPass(createRNCopiesToLinalg());
   std::string threads = std::to_string(options.threads);
-  addPipeline(pm, "func.func(convert-linalg-reductions-to-gpu{threads=" +
-                      threads +
-                      "},convert-linalg-to-parallel-loops,lower-affine,"
-                      "map-parallel-loops-to-gpu{threads=" +
-                      threads +
-                      "},sccp,cse,convert-parallel-loops-to-gpu,lower-affine,"
-                      "canonicalize),gpu-launch-sink-index-computations,"
-                      "gpu-kernel-outlining,canonicalize");
+  addPipeline(pm,
+              "func.func(convert-linalg-reductions-to-gpu{threads=" + threads +
+                  "},convert-linalg-to-parallel-loops,lower-affine,"
+                  "map-parallel-loops-to-gpu{threads=" +
+                  threads +
+                  "},sccp,cse,convert-parallel-loops-to-gpu,lower-affine,"
+                  "canonicalize),gpu-launch-sink-index-computations,"
+                  "gpu-kernel-outlining,canonicalize");
   pm.addPass(createRNGatherGPUKernels());
   pm.addPass(createRNRecordLaunches());
   pm.addPass(createRNAssignBuffers());
@@ -234,17 +237,16 @@ namespace {
 /// The options of the named target pipelines in resnet-opt.
 struct TargetPipelineOptions
     : public PassPipelineOptions<TargetPipelineOptions> {
-  Option<bool> train{*this, "train",
-                     llvm::cl::desc("Compile train_step too"),
+  Option<bool> train{*this, "train", llvm::cl::desc("Compile train_step too"),
                      llvm::cl::init(false)};
   Option<std::string> layout{
       *this, "layout",
       llvm::cl::desc("Storage of the rank-4 temporaries: nchw or nhwc "
                      "(default: the target's)"),
       llvm::cl::init("")};
-  Option<std::string> precision{
-      *this, "precision", llvm::cl::desc("CUDA: fp32, tf32 or bf16"),
-      llvm::cl::init("fp32")};
+  Option<std::string> precision{*this, "precision",
+                                llvm::cl::desc("CUDA: fp32, tf32 or bf16"),
+                                llvm::cl::init("fp32")};
   Option<bool> libraryConvolutions{
       *this, "library-convolutions",
       llvm::cl::desc("CUDA: convolutions as library calls"),

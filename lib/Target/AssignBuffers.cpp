@@ -112,8 +112,7 @@ static void layoutPlan(Plan &plan) {
       // allocated, so they never share memory.
       for (int64_t b : used[s])
         if (placed.insert(b).second)
-          plan.buffers[b].offset =
-              base + arena.allocate(plan.buffers[b].bytes);
+          plan.buffers[b].offset = base + arena.allocate(plan.buffers[b].bytes);
       for (int64_t b : used[s])
         if (last[b] == s && plan.buffers[b].role != BufferRole::Output)
           arena.release(plan.buffers[b].offset - base, plan.buffers[b].bytes);

@@ -27,7 +27,6 @@ static int64_t byteSize(RankedTensorType t) {
          static_cast<int64_t>(t.getElementTypeBitWidth() / 8);
 }
 
-
 namespace {
 /// Builds a plan entry by entry; buffers of parameters and state are shared
 /// by name, activations of each entry are laid out by liveness over the same
@@ -146,7 +145,7 @@ public:
         int64_t b = found->second;
         step.args.push_back(b);
       }
-        for (auto [i, result] : llvm::enumerate(call.getResults())) {
+      for (auto [i, result] : llvm::enumerate(call.getResults())) {
         if (auto it = destination.find(result); it != destination.end()) {
           // Written in place: no later step may read the old value.
           auto reader = lastReader.find(it->second);

@@ -1,9 +1,9 @@
 //===- PlanAttr.cpp - The execution plan carried in the IR ----------------===//
 //
 // See PlanAttr.h. Data types are written in lower case, as MLIR writes
-// element types (f32, bf16, i64, u8). Fields with their default value are left out of a step
-// (no library call, no launches) and of a buffer (NCHW layout), so the
-// plans in test output stay short.
+// element types (f32, bf16, i64, u8). Fields with their default value are left
+// out of a step (no library call, no launches) and of a buffer (NCHW layout),
+// so the plans in test output stay short.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,7 +73,8 @@ private:
     NamedAttrList attrs;
     attrs.append("name", b.getStringAttr(buffer.name));
     attrs.append("role", b.getStringAttr(getBufferRoleName(buffer.role)));
-    attrs.append("dtype", b.getStringAttr(StringRef(getDTypeName(buffer.dtype)).lower()));
+    attrs.append("dtype", b.getStringAttr(
+                              StringRef(getDTypeName(buffer.dtype)).lower()));
     attrs.append("shape", b.getDenseI64ArrayAttr(buffer.shape));
     attrs.append("bytes", b.getI64IntegerAttr(buffer.bytes));
     attrs.append("offset", b.getI64IntegerAttr(buffer.offset));
@@ -126,8 +127,8 @@ private:
       }
       args.push_back(b.getDictionaryAttr(
           {b.getNamedAttr("kind", b.getStringAttr(getKindName(arg.kind))),
-           b.getNamedAttr("bits", b.getI64IntegerAttr(
-                                      static_cast<int64_t>(arg.bits)))}));
+           b.getNamedAttr(
+               "bits", b.getI64IntegerAttr(static_cast<int64_t>(arg.bits)))}));
     }
     return b.getDictionaryAttr(
         {b.getNamedAttr("kernel", b.getStringAttr(launch.kernel)),

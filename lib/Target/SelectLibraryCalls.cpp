@@ -58,8 +58,8 @@ static std::optional<LibraryCall> getLibraryCall(Operation *op,
 /// `plan`'s steps and erases them.
 static LogicalResult selectLibraryCalls(ModuleOp module, Plan &plan,
                                         StringRef library) {
-  // How the library computes, stated in every call: strict fp32 FMA math for fp32
-  // plans, tensor cores (TF32 for fp32 data) for tf32 and bf16; fp32
+  // How the library computes, stated in every call: strict fp32 FMA math for
+  // fp32 plans, tensor cores (TF32 for fp32 data) for tf32 and bf16; fp32
   // accumulation; PyTorch's cross-correlation.
   std::string mathType = plan.precision == "fp32" ? "fma" : "tensor_op";
   llvm::StringMap<LibraryCall> calls;

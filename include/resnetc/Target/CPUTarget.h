@@ -42,7 +42,8 @@ struct CPUCompileOptions {
   bool oneDNNConvolutions = false;
 };
 
-/// Symbol holding the plan (NUL-terminated JSON) in a CPU artifact.
+/// Symbol holding the plan (NUL-terminated JSON) in a CPU artifact; the
+/// global that rn-serialize-plan writes on both targets.
 constexpr const char *kPlanSymbol = "resnetc_plan";
 /// Symbol holding each kernel's argument sizes (NUL-terminated JSON:
 /// `{"<kernel>": [bytes, ...], ...}`), taken from the compiled kernels'

@@ -402,8 +402,8 @@ struct RNCPUConvolutions
                  CPUConvPattern<rn::FusedConv2DOp>>(&getContext(), limits);
     GreedyRewriteConfig config;
     config.enableRegionSimplification = GreedySimplifyRegionLevel::Disabled;
-    if (failed(
-            applyPatternsAndFoldGreedily(module, std::move(patterns), config))) {
+    if (failed(applyPatternsAndFoldGreedily(module, std::move(patterns),
+                                            config))) {
       module.emitError("internal error: generating the CPU convolutions did "
                        "not converge");
       return signalPassFailure();

@@ -30,6 +30,7 @@
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/PTXArtifact.h"
+#include "resnetc/Target/CPUTarget.h"
 #include "resnetc/Target/Passes.h"
 #include "resnetc/Target/PlanAttr.h"
 
@@ -159,7 +160,7 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
     return print();
   if (options.output == CUDAOutput::LLVM) {
     if (failed(runPipeline(module, "gpu-module-to-binary{format=llvm toolkit=" +
-                                         *toolkit + "}")))
+                                       *toolkit + "}")))
       return failure();
     FailureOr<StringRef> bitcode = getObject(module);
     if (failed(bitcode))
@@ -177,10 +178,12 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   }
   if (failed(runStage(module,
                       [&](OpPassManager &pm) {
-                        pm.addPass(createRNSerializePlan());
+                        RNSerializePlanOptions serialize;
+                        serialize.symbol = kPlanSymbol;
+                        pm.addPass(createRNSerializePlan(serialize));
                       })) ||
-      failed(runPipeline(module, "gpu-module-to-binary{format=isa toolkit=" +
-                                     *toolkit + "}")))
+      failed(runPipeline(
+          module, "gpu-module-to-binary{format=isa toolkit=" + *toolkit + "}")))
     return failure();
   FailureOr<StringRef> object = getObject(module);
   if (failed(object))
@@ -190,15 +193,15 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
     text += ptx;
     return success();
   }
-  auto planGlobal = module.lookupSymbol<LLVM::GlobalOp>("resnetc_plan");
-  auto planText = planGlobal ? dyn_cast_or_null<StringAttr>(
-                                   planGlobal.getValueAttr())
-                             : StringAttr();
+  auto planGlobal = module.lookupSymbol<LLVM::GlobalOp>(kPlanSymbol);
+  auto planText = planGlobal
+                      ? dyn_cast_or_null<StringAttr>(planGlobal.getValueAttr())
+                      : StringAttr();
   if (!planText)
     return module.emitError("internal error: the plan was not serialized");
   StringRef json = planText.getValue();
-  std::string artifact = runtime::embedPlanInPTX(
-      json.substr(0, json.find('\0')).str(), ptx);
+  std::string artifact =
+      runtime::embedPlanInPTX(json.substr(0, json.find('\0')).str(), ptx);
   runtime::Status written = runtime::writeFileAtomically(
       options.outputPath, {{artifact.data(), artifact.size()}});
   if (!written)

@@ -139,8 +139,9 @@ static LogicalResult recordLaunches(ModuleOp module, Plan &plan) {
             ++i;
           }
           if (launch.getDynamicSharedMemorySize() || launch.getAsyncToken())
-            return launch.emitError("internal error: dynamic shared memory or "
-                                    "asynchronous launches are not in the plan");
+            return launch.emitError(
+                "internal error: dynamic shared memory or "
+                "asynchronous launches are not in the plan");
           for (Value operand : launch.getKernelOperands()) {
             if (auto type = dyn_cast<MemRefType>(operand.getType())) {
               auto it = bufferOf.find(operand);

@@ -10,8 +10,8 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -95,8 +95,8 @@ LogicalResult RNDialect::verifyOperationAttribute(Operation *op,
                                 "'buffers' and 'entries' arrays";
     return success();
   }
-  if (name == "rn.kernel" || name == "rn.prepare" ||
-      name == "rn.whole_batch" || name == "rn.storage_conversion") {
+  if (name == "rn.kernel" || name == "rn.prepare" || name == "rn.whole_batch" ||
+      name == "rn.storage_conversion") {
     // Kernels stay kernels as they are lowered (func.func, llvm.func).
     if (!isa<FunctionOpInterface>(op))
       return op->emitError() << "'" << name << "' may only mark a function";
