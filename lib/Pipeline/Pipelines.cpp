@@ -138,6 +138,7 @@ void resnetc::buildCPUKernelPipeline(OpPassManager &pm,
   if (options.libraryConvolutions) {
     RNConvertLibraryOperandsOptions operands;
     operands.imageIndex = true;
+    operands.keepFilterLayout = true;
     pm.addPass(createRNConvertLibraryOperands(operands));
     // The copies are new buffers.
     pm.addPass(createRNAssignBuffers());

@@ -38,7 +38,8 @@ static std::string copyName(const std::string &from, const PlanBuffer &like) {
 /// copies of parameters and derived weights are persistent (role derived)
 /// and made once, at the end of `prepare`; the others, one per entry and
 /// buffer, just before the first call of the entry that needs each.
-static LogicalResult convertLibraryOperands(ModuleOp module, Plan &plan) {
+static LogicalResult convertLibraryOperands(ModuleOp module, Plan &plan,
+                                            bool keepFilterLayout) {
   if (!plan.findEntry("prepare"))
     plan.entries.insert(plan.entries.begin(), PlanEntry{"prepare", {}});
   std::vector<PlanStep> prepared;
@@ -68,6 +69,13 @@ static LogicalResult convertLibraryOperands(ModuleOp module, Plan &plan) {
           like.layout = Layout::NCHW;
         else if (from.shape.size() != 4)
           continue;
+        // The filter of a forward or backward-data call, when the library
+        // reorders filters itself (oneDNN), keeps its layout.
+        bool filter =
+            i == 1 && step.library->name.find("backward_filter") ==
+                          std::string::npos;
+        if (keepFilterLayout && filter)
+          like.layout = from.layout;
         if (sameStorage(from, like))
           continue;
         if (from.dtype != DType::F32)
@@ -129,7 +137,8 @@ struct RNConvertLibraryOperands
   void runOnOperation() override {
     ModuleOp module = getOperation();
     FailureOr<Plan> plan = getPlan(module);
-    if (failed(plan) || failed(convertLibraryOperands(module, *plan)))
+    if (failed(plan) ||
+        failed(convertLibraryOperands(module, *plan, keepFilterLayout)))
       return signalPassFailure();
     setPlan(module, *plan);
     if (imageIndex)

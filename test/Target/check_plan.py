@@ -89,19 +89,26 @@ def check_launches(plan, entries, s, step):
 
 
 def check_library(plan, s, step):
-    """A cuDNN call: no launches, its buffers in number and rank."""
+    """A cuDNN call (CUDA) or oneDNN call (CPU): no launches, its buffers in
+    number and rank, its tensors in one layout (a oneDNN call's filter may
+    keep its own: oneDNN reorders it) and data type."""
     call = step["library"]
+    lib = "cudnn" if plan["target"] == "cuda" else "onednn"
     assert "launches" not in step, f"step {s}: a library call with launches"
-    forward = call["name"] == "cudnn.conv2d_forward"
-    assert forward or call["name"] in ("cudnn.conv2d_backward_data",
-                                       "cudnn.conv2d_backward_filter"), \
+    assert not step.get("per_image"), f"step {s}: a per-image library call"
+    forward = call["name"] == lib + ".conv2d_forward"
+    assert forward or call["name"] in (lib + ".conv2d_backward_data",
+                                       lib + ".conv2d_backward_filter"), \
         f"step {s}: unknown library call {call['name']}"
     assert forward or not (call["bias"] or call["residual"] or call["relu"])
     ranks = [4, 4] + [1] * call["bias"] + [4] * call["residual"] + [4]
     got = [len(plan["buffers"][a]["shape"]) for a in step["args"]]
     assert got == ranks, f"step {s}: {call['name']} on ranks {got}"
+    own_filter = lib == "onednn" and not call["name"].endswith("filter")
     layouts = {plan["buffers"][a].get("layout", "nchw")
-               for a in step["args"] if len(plan["buffers"][a]["shape"]) == 4}
+               for i, a in enumerate(step["args"])
+               if len(plan["buffers"][a]["shape"]) == 4
+               and not (own_filter and i == 1)}
     assert len(layouts) == 1, \
         f"step {s}: {call['name']} mixes layouts {sorted(layouts)}"
     dtypes = {plan["buffers"][a]["dtype"] for a in step["args"]}
@@ -180,11 +187,11 @@ def main(path):
                 first[a] = s
                 last[a] = s
                 written.add(a)
-            if not cuda:
-                assert "launches" not in step, f"step {s}: CPU launches"
-                continue
             if "library" in step:
                 check_library(plan, s, step)
+                continue
+            if not cuda:
+                assert "launches" not in step, f"step {s}: CPU launches"
                 continue
             assert step["launches"], f"step {s} launches nothing"
             launches += len(step["launches"])

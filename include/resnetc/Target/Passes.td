@@ -186,11 +186,17 @@ def RNConvertLibraryOperands
     `prepare` step `{args = array<i64: 1, 3>, kernel = @c0_k0, ...}`.
     The new buffers have no offsets yet (`rn-assign-buffers`). With
     `image-index` the conversion kernels take a last `index` argument, as
-    every CPU kernel does (the image of a per-image step; unused).
+    every CPU kernel does (the image of a per-image step; unused). With
+    `keep-filter-layout` the filter of a forward or backward-data call
+    keeps its layout (oneDNN reorders filters into its own layout anyway).
   }];
   let options = [
     Option<"imageIndex", "image-index", "bool", /*default=*/"false",
            "Conversion kernels take the CPU's trailing image index">,
+    Option<"keepFilterLayout", "keep-filter-layout", "bool",
+           /*default=*/"false",
+           "Filters keep their layout (a library that reorders filters "
+           "itself: oneDNN)">,
   ];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",
