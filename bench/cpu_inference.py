@@ -17,8 +17,6 @@ runtime and Debian's PyTorch share:
 """
 
 import argparse
-import datetime
-import json
 import os
 import re
 import subprocess
@@ -34,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "test", "oracle"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import param_counts as ref  # noqa: E402
-from machine import machine_info  # noqa: E402
+from report import write_report  # noqa: E402
 
 CASES = [("d2l_resnet18", 64, 6), ("resnet50", 16, 3)]  # model, batch, batches
 
@@ -92,33 +90,12 @@ def main():
                          "pytorch_images_per_s": round(theirs, 2),
                          "ratio": round(ours / theirs, 3),
                          "resnetc_compile_s": round(compile_s, 2)})
-    info = machine_info()
-    env = (f"ONEDNN_MAX_CPU_ISA={info['onednn_max_cpu_isa']} "
-           if info["onednn_max_cpu_isa"] else "")
-    record = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
-              "machine": info, "threads": args.threads,
-              "torch": torch.__version__,
-              "command": env + "/usr/bin/python3 bench/cpu_inference.py "
-                         f"--threads {args.threads} " + " ".join(flags),
-              "results": rows}
-    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    path = os.path.join(ROOT, "bench", "results", "cpu-inference-" +
-                        record["date"].replace(":", "-") + ".json")
-    with open(path, "w") as f:
-        json.dump(record, f, indent=2)
-    print(f"{info['cpu_model']} ({info['isa']}"
-          + (f", oneDNN capped at {info['onednn_max_cpu_isa']}"
-             if info["onednn_max_cpu_isa"] else "")
-          + f"), {args.threads} threads: {record['command']}\n")
-    print("| model | batch | resnetc img/s | PyTorch img/s | ratio | "
-          "compile (s) |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['model']} | {r['batch']} | {r['resnetc_images_per_s']} "
-              f"| {r['pytorch_images_per_s']} | {r['ratio']} | "
-              f"{r['resnetc_compile_s']} |")
-    print(f"\n{path}")
-
+    write_report("cpu-inference", "cpu_inference.py", args.threads, flags,
+                 {"torch": torch.__version__}, rows,
+                 [("model", "model"), ("batch", "batch"),
+                  ("resnetc img/s", "resnetc_images_per_s"),
+                  ("PyTorch img/s", "pytorch_images_per_s"),
+                  ("ratio", "ratio"), ("compile (s)", "resnetc_compile_s")])
 
 if __name__ == "__main__":
     main()

@@ -15,9 +15,7 @@ Run from the repository root, with /usr/bin/python3 (it needs torch).
 """
 
 import argparse
-import datetime
 import gzip
-import json
 import os
 import re
 import subprocess
@@ -34,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "test", "oracle"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import param_counts as ref  # noqa: E402
-from machine import machine_info  # noqa: E402
+from report import write_report  # noqa: E402
 
 DATA = "/usr/share/datasets/fashion-mnist/"
 BATCH = 64
@@ -147,34 +145,12 @@ def main():
                          "pytorch_examples_per_s": round(theirs, 1),
                          "ratio": round(ours / theirs, 3),
                          "resnetc_compile_s": round(compile_s, 2)})
-    info = machine_info()
-    env = (f"ONEDNN_MAX_CPU_ISA={info['onednn_max_cpu_isa']} "
-           if info["onednn_max_cpu_isa"] else "")
-    record = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
-              "machine": info, "threads": args.threads,
-              "torch": torch.__version__,
-              "command": env + "/usr/bin/python3 bench/cpu_training.py "
-                         f"--threads {args.threads} " + " ".join(flags),
-              "results": rows}
-    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    path = os.path.join(ROOT, "bench", "results", "cpu-training-" +
-                        record["date"].replace(":", "-") + ".json")
-    with open(path, "w") as f:
-        json.dump(record, f, indent=2)
-    print(f"{info['cpu_model']} ({info['isa']}"
-          + (f", oneDNN capped at {info['onednn_max_cpu_isa']}"
-             if info["onednn_max_cpu_isa"] else "")
-          + f"), {args.threads} threads: {record['command']}\n")
-    print("| model | batch | images | resnetc examples/s | PyTorch "
-          "examples/s | ratio | compile (s) |")
-    print("|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['model']} | {r['batch']} | {r['images']} | "
-              f"{r['resnetc_examples_per_s']} | "
-              f"{r['pytorch_examples_per_s']} | {r['ratio']} | "
-              f"{r['resnetc_compile_s']} |")
-    print(f"\n{path}")
-
+    write_report("cpu-training", "cpu_training.py", args.threads, flags,
+                 {"torch": torch.__version__}, rows,
+                 [("model", "model"), ("batch", "batch"), ("images", "images"),
+                  ("resnetc examples/s", "resnetc_examples_per_s"),
+                  ("PyTorch examples/s", "pytorch_examples_per_s"),
+                  ("ratio", "ratio"), ("compile (s)", "resnetc_compile_s")])
 
 if __name__ == "__main__":
     main()
