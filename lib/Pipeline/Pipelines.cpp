@@ -155,6 +155,7 @@ void resnetc::buildCPULinalgPipeline(OpPassManager &pm,
   addPipeline(pm, "func.func(convert-rn-to-linalg,canonicalize)");
   if (options.layout != "nchw")
     addPipeline(pm, "func.func(fuse-storage-conversions,canonicalize)");
+  pm.addNestedPass<func::FuncOp>(createRNCPULoopOrder());
 }
 
 void resnetc::buildCPULLVMPipeline(OpPassManager &pm,

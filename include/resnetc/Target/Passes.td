@@ -268,6 +268,42 @@ def RNCPUConvolutions : Pass<"rn-cpu-convolutions", "::mlir::ModuleOp"> {
   ];
 }
 
+def RNCPULoopOrder : Pass<"rn-cpu-loop-order", "::mlir::func::FuncOp"> {
+  let summary = "Orders each linalg.generic's loops for a CPU";
+  let description = [{
+    The innermost loop of a `linalg.generic` becomes the one that walks the
+    innermost stored dimension (of size > 1) of the op's largest operand;
+    the other loops keep their order. A CPU then reads and writes
+    consecutive floats in the innermost loop, which LLVM vectorizes. A
+    reduction loop moves only past parallel loops: every sum is accumulated
+    in the same order as before, so the results do not change with the
+    layout, bit for bit.
+
+    This matters for channels-innermost (NHWC) temporaries: the ops compute
+    on logical NCHW dimensions, and a reduction over the batch and the
+    image (batch-norm statistics in training) would otherwise iterate over
+    the channels outermost and read every value with a stride of the
+    channel count. The GPU keeps `fuse-storage-conversions`' order, in
+    which consecutive threads write consecutive outputs.
+
+    Before (channel sums of an NHWC tensor; loops c, n, h, w):
+    ```mlir
+    linalg.generic {indexing_maps = [(c, n, h, w) -> (n, h, w, c),
+                                     (c, n, h, w) -> (c)],
+                    iterator_types = ["parallel", "reduction", "reduction",
+                                      "reduction"]}
+    ```
+    After (loops n, h, w, c):
+    ```mlir
+    linalg.generic {indexing_maps = [(n, h, w, c) -> (n, h, w, c),
+                                     (n, h, w, c) -> (c)],
+                    iterator_types = ["reduction", "reduction", "reduction",
+                                      "parallel"]}
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def RNGatherGPUKernels : Pass<"rn-gather-gpu-kernels", "::mlir::ModuleOp"> {
   let summary = "Gathers the outlined GPU kernels into one gpu.module";
   let description = [{
