@@ -89,7 +89,7 @@ public:
   /// their own buffers; the first result without attributes of @forward is
   /// the output.
   LogicalResult buildEntry(func::FuncOp fn, PlanEntry &prepare,
-                           PlanEntry &entry, bool batched) {
+                           PlanEntry &entry, bool perImage) {
     llvm::DenseMap<Value, int64_t> bufferOf;
     if (failed(bindArguments(fn, bufferOf)))
       return failure();
@@ -136,7 +136,8 @@ public:
       PlanStep step;
       step.kernel = kernel.getName().str();
       step.layer = rn::getLayerPath(kernel.getLoc());
-      step.perImage = batched && !isPrepare;
+      step.perImage =
+          perImage && !isPrepare && !kernel->hasAttr("rn.whole_batch");
       for (Value operand : call.getOperands()) {
         auto found = bufferOf.find(operand);
         if (found == bufferOf.end())
@@ -211,7 +212,9 @@ static FailureOr<Plan> buildPlan(ModuleOp module, StringRef target) {
 
   PlanBuilder builder(module, plan);
   PlanEntry prepare{"prepare", {}}, infer{"infer", {}}, train{"train_step", {}};
-  // CPU kernels of `infer` run per image; CUDA kernels span the batch.
+  // CPU kernels run per image, but for those marked rn.whole_batch (in
+  // train_step: statistics, weight gradients, the loss and the update);
+  // CUDA kernels span the batch.
   bool perImage = target == "cpu";
   if (failed(builder.buildEntry(forward, prepare, infer, perImage)))
     return failure();
@@ -219,10 +222,9 @@ static FailureOr<Plan> buildPlan(ModuleOp module, StringRef target) {
     forward.emitError("@forward must compute its output");
     return failure();
   }
-  // Training kernels span the batch (statistics, weight gradients).
   auto trainStep = module.lookupSymbol<func::FuncOp>("train_step");
   if (trainStep &&
-      failed(builder.buildEntry(trainStep, prepare, train, /*batched=*/false)))
+      failed(builder.buildEntry(trainStep, prepare, train, perImage)))
     return failure();
   if (!prepare.steps.empty())
     plan.entries.push_back(std::move(prepare));

@@ -66,6 +66,13 @@ static void makeDestinationPassing(func::FuncOp kernel, bool perImage) {
         s = slice(arg, /*extract=*/true);
       operand.set(s);
     }
+    // The activation shape a gradient op is given (`input_shape`) is one
+    // image's too.
+    if (auto shape = op->getAttrOfType<DenseI64ArrayAttr>("input_shape")) {
+      SmallVector<int64_t> image(shape.asArrayRef());
+      image[0] = 1;
+      op->setAttr("input_shape", b.getDenseI64ArrayAttr(image));
+    }
     for (Value r : op->getResults()) {
       auto type = cast<RankedTensorType>(r.getType());
       SmallVector<int64_t> shape(type.getShape());

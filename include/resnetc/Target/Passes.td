@@ -23,9 +23,10 @@ def RNBuildPlan : Pass<"rn-build-plan", "::mlir::ModuleOp"> {
     are its operands' buffers followed by its results' (new activations,
     the `logits` output, `rn.loss`/`rn.correct` results, or the buffer an
     `rn.update` result overwrites in place). `rn.prepare` kernels form the
-    `prepare` entry. On the CPU the steps of `infer` run once per image
-    (`per_image`). The entry functions are then erased: the plan, stored as
-    the module's `rn.plan` attribute, refers to the kernels by symbol.
+    `prepare` entry. On the CPU every step runs once per image
+    (`per_image`) but those of `rn.whole_batch` kernels (in `train_step`:
+    batch statistics, weight gradients, the loss and the update). The entry
+    functions are then erased: the plan, stored as the module's `rn.plan` attribute, refers to the kernels by symbol.
     Buffers get their offsets later (`rn-assign-buffers`).
 
     Before:

@@ -30,6 +30,27 @@ static std::string layerName(Location loc) {
   return found;
 }
 
+/// Whether `op` computes each image alone: an RN_PerImage op whose results
+/// and activation operands all have the batch as dimension 0.
+static bool computesImagesAlone(Operation *op,
+                                const llvm::DenseSet<Value> &isStatic) {
+  if (!op->hasTrait<OpTrait::rn::PerImage>())
+    return false;
+  std::optional<int64_t> batch;
+  auto sameBatch = [&](Value v) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || type.getRank() == 0)
+      return false;
+    if (!batch)
+      batch = type.getDimSize(0);
+    return type.getDimSize(0) == *batch;
+  };
+  for (Value operand : op->getOperands())
+    if (!isStatic.contains(operand) && !sameBatch(operand))
+      return false;
+  return batch && llvm::all_of(op->getResults(), sameBatch);
+}
+
 namespace {
 struct RNOutlineKernelsPass
     : rn::impl::RNOutlineKernelsBase<RNOutlineKernelsPass> {
@@ -73,7 +94,7 @@ struct RNOutlineKernelsPass
       kernel->setAttr("rn.kernel", builder.getUnitAttr());
       if (allStatic)
         kernel->setAttr("rn.prepare", builder.getUnitAttr());
-      else if (wholeBatch)
+      else if (wholeBatch && !computesImagesAlone(op, isStatic))
         kernel->setAttr("rn.whole_batch", builder.getUnitAttr());
       Block *body = kernel.addEntryBlock();
       IRMapping mapping;

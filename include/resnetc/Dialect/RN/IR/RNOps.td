@@ -33,6 +33,17 @@ def RN_Pair : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
 def RN_Differentiable
     : DeclareOpInterfaceMethods<RN_DifferentiableOpInterface>;
 
+/// An op that computes each image of the batch from that image alone:
+/// every operand that carries activations, and every result, has the batch
+/// as dimension 0 (as has an `input_shape` attribute, the shape of an
+/// activation a gradient op is given), and image n of a result depends
+/// only on image n of the operands. The CPU runs such a kernel one image at a time, the images in
+/// parallel, also in training; the other kernels of train_step span the
+/// batch (`rn.whole_batch`).
+def RN_PerImage : NativeOpTrait<"PerImage"> {
+  let cppNamespace = "::mlir::OpTrait::rn";
+}
+
 /// An rn op with one result: it implements `inferResultType`.
 class RN_Op<string mnemonic, list<Trait> traits = []>
     : Op<RN_Dialect, mnemonic,
@@ -55,7 +66,7 @@ class RN_MultiResultOp<string mnemonic, list<Trait> traits = []>
 // Convolution and normalization
 //===----------------------------------------------------------------------===//
 
-def RN_Conv2DOp : RN_Op<"conv2d", [RN_Differentiable]> {
+def RN_Conv2DOp : RN_Op<"conv2d", [RN_PerImage, RN_Differentiable]> {
   let summary = "2-D convolution (NCHW input, OIHW filter)";
   let description = [{
     Cross-correlation as in PyTorch's `nn.Conv2d`: `input` is NxCxHxW,
@@ -84,7 +95,7 @@ def RN_Conv2DOp : RN_Op<"conv2d", [RN_Differentiable]> {
   }];
 }
 
-def RN_BatchNormOp : RN_Op<"batch_norm"> {
+def RN_BatchNormOp : RN_Op<"batch_norm", [RN_PerImage]> {
   let summary = "batch normalization over the channels of an NCHW tensor";
   let description = [{
     PyTorch's `nn.BatchNorm2d` in inference form:
@@ -115,7 +126,7 @@ def RN_BatchNormOp : RN_Op<"batch_norm"> {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-def RN_ReLUOp : RN_Op<"relu", [SameOperandsAndResultType,
+def RN_ReLUOp : RN_Op<"relu", [RN_PerImage, SameOperandsAndResultType,
                                 RN_Differentiable]> {
   let summary = "rectified linear unit, max(x, 0)";
   let description = [{
@@ -129,7 +140,7 @@ def RN_ReLUOp : RN_Op<"relu", [SameOperandsAndResultType,
   let assemblyFormat = "$input attr-dict `:` type($output)";
 }
 
-def RN_AddOp : RN_Op<"add", [SameOperandsAndResultType, Commutative,
+def RN_AddOp : RN_Op<"add", [RN_PerImage, SameOperandsAndResultType, Commutative,
                               RN_Differentiable]> {
   let summary = "elementwise sum of two tensors of the same shape";
   let description = [{
@@ -149,7 +160,7 @@ def RN_AddOp : RN_Op<"add", [SameOperandsAndResultType, Commutative,
 // Pooling and reshaping
 //===----------------------------------------------------------------------===//
 
-def RN_MaxPool2DOp : RN_Op<"max_pool2d", [RN_Differentiable]> {
+def RN_MaxPool2DOp : RN_Op<"max_pool2d", [RN_PerImage, RN_Differentiable]> {
   let summary = "2-D max pooling with -inf padding";
   let description = [{
     PyTorch's `nn.MaxPool2d`: padded positions never win. `padding` may be at
@@ -170,7 +181,7 @@ def RN_MaxPool2DOp : RN_Op<"max_pool2d", [RN_Differentiable]> {
   }];
 }
 
-def RN_AvgPool2DOp : RN_Op<"avg_pool2d", [RN_Differentiable]> {
+def RN_AvgPool2DOp : RN_Op<"avg_pool2d", [RN_PerImage, RN_Differentiable]> {
   let summary = "2-D average pooling (zero padding counted in the divisor)";
   let description = [{
     PyTorch's `nn.AvgPool2d` with its default `count_include_pad=True`.
@@ -190,7 +201,7 @@ def RN_AvgPool2DOp : RN_Op<"avg_pool2d", [RN_Differentiable]> {
   }];
 }
 
-def RN_GlobalAvgPoolOp : RN_Op<"global_avg_pool", [RN_Differentiable]> {
+def RN_GlobalAvgPoolOp : RN_Op<"global_avg_pool", [RN_PerImage, RN_Differentiable]> {
   let summary = "mean over the spatial dimensions, NxCxHxW -> NxCx1x1";
   let description = [{
     PyTorch's `nn.AdaptiveAvgPool2d((1, 1))`.
@@ -205,7 +216,7 @@ def RN_GlobalAvgPoolOp : RN_Op<"global_avg_pool", [RN_Differentiable]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
-def RN_FlattenOp : RN_Op<"flatten", [RN_Differentiable]> {
+def RN_FlattenOp : RN_Op<"flatten", [RN_PerImage, RN_Differentiable]> {
   let summary = "flattens all but the batch dimension";
   let description = [{
     Example:
@@ -218,7 +229,7 @@ def RN_FlattenOp : RN_Op<"flatten", [RN_Differentiable]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
-def RN_LinearOp : RN_Op<"linear", [RN_Differentiable]> {
+def RN_LinearOp : RN_Op<"linear", [RN_PerImage, RN_Differentiable]> {
   let summary = "fully connected layer, y = x W^T + b";
   let description = [{
     PyTorch's `nn.Linear`: `input` is NxI, `weight` is OxI, the optional
@@ -274,7 +285,7 @@ def RN_FoldBatchNormOp : RN_MultiResultOp<"fold_batch_norm"> {
   }];
 }
 
-def RN_FusedConv2DOp : RN_Op<"fused_conv2d", [AttrSizedOperandSegments]> {
+def RN_FusedConv2DOp : RN_Op<"fused_conv2d", [RN_PerImage, AttrSizedOperandSegments]> {
   let summary = "convolution with bias, residual add and ReLU in its epilogue";
   let description = [{
     `relu?(conv2d(input, weight) + bias + residual)`: the convolution of
@@ -304,7 +315,7 @@ def RN_FusedConv2DOp : RN_Op<"fused_conv2d", [AttrSizedOperandSegments]> {
   }];
 }
 
-def RN_AddReLUOp : RN_Op<"add_relu", [SameOperandsAndResultType,
+def RN_AddReLUOp : RN_Op<"add_relu", [RN_PerImage, SameOperandsAndResultType,
                                       Commutative]> {
   let summary = "max(lhs + rhs, 0) in one pass";
   let description = [{

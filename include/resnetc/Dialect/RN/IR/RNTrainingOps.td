@@ -99,7 +99,7 @@ def RN_BatchNormTrainBackwardOp
 // Gradients of convolutions, pooling, linear and elementwise ops
 //===----------------------------------------------------------------------===//
 
-def RN_Conv2DBackwardDataOp : RN_Op<"conv2d_backward_data"> {
+def RN_Conv2DBackwardDataOp : RN_Op<"conv2d_backward_data", [RN_PerImage]> {
   let summary = "gradient of a convolution with respect to its input";
   let description = [{
     The transposed convolution of `grad_output` with `weight` for a forward
@@ -168,7 +168,7 @@ def RN_ReduceToChannelsOp : RN_Op<"reduce_to_channels"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
-def RN_ReLUBackwardOp : RN_Op<"relu_backward", [SameOperandsAndResultType]> {
+def RN_ReLUBackwardOp : RN_Op<"relu_backward", [RN_PerImage, SameOperandsAndResultType]> {
   let summary = "gradient of ReLU: grad where the ReLU's output is positive";
   let description = [{
     `grad_input = output > 0 ? grad_output : 0`, as PyTorch's
@@ -190,7 +190,7 @@ def RN_ReLUBackwardOp : RN_Op<"relu_backward", [SameOperandsAndResultType]> {
   }];
 }
 
-def RN_MaxPool2DBackwardOp : RN_Op<"max_pool2d_backward"> {
+def RN_MaxPool2DBackwardOp : RN_Op<"max_pool2d_backward", [RN_PerImage]> {
   let summary = "gradient of max pooling";
   let description = [{
     Each window's gradient goes to its maximum; on ties, to the first
@@ -213,7 +213,7 @@ def RN_MaxPool2DBackwardOp : RN_Op<"max_pool2d_backward"> {
   }];
 }
 
-def RN_AvgPool2DBackwardOp : RN_Op<"avg_pool2d_backward"> {
+def RN_AvgPool2DBackwardOp : RN_Op<"avg_pool2d_backward", [RN_PerImage]> {
   let summary = "gradient of average pooling (padding counted)";
   let description = [{
     Each output gradient, divided by the window size, is added to every
@@ -237,7 +237,7 @@ def RN_AvgPool2DBackwardOp : RN_Op<"avg_pool2d_backward"> {
   }];
 }
 
-def RN_GlobalAvgPoolBackwardOp : RN_Op<"global_avg_pool_backward"> {
+def RN_GlobalAvgPoolBackwardOp : RN_Op<"global_avg_pool_backward", [RN_PerImage]> {
   let summary = "gradient of global average pooling";
   let description = [{
     `grad_input[n, c, h, w] = grad_output[n, c, 0, 0] / (H * W)`.

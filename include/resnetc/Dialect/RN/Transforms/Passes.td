@@ -178,7 +178,8 @@ def RNOutlineKernels : Pass<"rn-outline-kernels", "::mlir::ModuleOp"> {
     Option<"wholeBatch", "whole-batch", "bool", /*default=*/"false",
            "Mark the kernels rn.whole_batch: they compute over the whole "
            "batch at once (training: statistics and weight gradients span "
-           "the batch)">,
+           "the batch); kernels of ops that compute each image alone "
+           "(RN_PerImage) stay per image">,
   ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
