@@ -48,3 +48,14 @@ func.func private @k2(%x: tensor<2x4xf32>) -> tensor<2x4xf32> attributes {rn.ker
   %s = rn.relu %r : tensor<2x4xf32>
   return %s : tensor<2x4xf32>
 }
+
+// -----
+
+// A gradient op's activation shape (input_shape) is one image's too.
+// IMAGE-LABEL: func.func @k3(
+// IMAGE: %[[S:.*]] = tensor.extract_slice %{{.*}}[%{{.*}}, 0, 0, 0] [1, 4, 1, 1] [1, 1, 1, 1] : tensor<2x4x1x1xf32> to tensor<1x4x1x1xf32>
+// IMAGE: rn.global_avg_pool_backward %[[S]] input_shape [1, 4, 8, 8] : tensor<1x4x1x1xf32> -> tensor<1x4x8x8xf32>
+func.func private @k3(%g: tensor<2x4x1x1xf32> {rn.activation}) -> tensor<2x4x8x8xf32> attributes {rn.kernel} {
+  %r = rn.global_avg_pool_backward %g input_shape [2, 4, 8, 8] : tensor<2x4x1x1xf32> -> tensor<2x4x8x8xf32>
+  return %r : tensor<2x4x8x8xf32>
+}
