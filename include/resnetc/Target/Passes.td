@@ -26,8 +26,8 @@ def RNBuildPlan : Pass<"rn-build-plan", "::mlir::ModuleOp"> {
     `prepare` entry. On the CPU every step runs once per image
     (`per_image`) but those of `rn.whole_batch` kernels (in `train_step`:
     batch statistics, weight gradients, the loss and the update). The entry
-    functions are then erased: the plan, stored as the module's `rn.plan` attribute, refers to the kernels by symbol.
-    Buffers get their offsets later (`rn-assign-buffers`).
+    functions are then erased: the plan, stored as the module's `rn.plan`
+    attribute, refers to the kernels by symbol. Buffers get their offsets later (`rn-assign-buffers`).
 
     Before:
     ```mlir
@@ -286,6 +286,12 @@ def RNCPULoopOrder : Pass<"rn-cpu-loop-order", "::mlir::func::FuncOp"> {
     the channels outermost and read every value with a stride of the
     channel count. The GPU keeps `fuse-storage-conversions`' order, in
     which consecutive threads write consecutive outputs.
+
+    A `linalg.fill` of a whole tensor becomes a fill of the tensor
+    collapsed to one dimension (one loop): LLVM would otherwise unroll the
+    short inner loops of the nest and vectorize an outer one with scatters,
+    which is slow to run and, for a max pooling's 1x24x24x64 fill, took
+    seconds to compile.
 
     Before (channel sums of an NHWC tensor; loops c, n, h, w):
     ```mlir

@@ -76,3 +76,14 @@ func.func @conv(%x: tensor<1x6x6x8xf32>, %w: tensor<4x3x3x8xf32>, %init: tensor<
   } -> tensor<1x4x4x4xf32>
   return %r : tensor<1x4x4x4xf32>
 }
+
+// A fill of a whole tensor is one loop over its elements.
+// CHECK-LABEL: func.func @fill
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1, 2, 3]] : tensor<1x24x24x64xf32> into tensor<36864xf32>
+// CHECK: %[[F:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[FLAT]] : tensor<36864xf32>)
+// CHECK: tensor.expand_shape %[[F]] {{\[\[}}0, 1, 2, 3]] output_shape [1, 24, 24, 64]
+func.func @fill(%init: tensor<1x24x24x64xf32>) -> tensor<1x24x24x64xf32> {
+  %c = arith.constant 0xFF800000 : f32
+  %r = linalg.fill ins(%c : f32) outs(%init : tensor<1x24x24x64xf32>) -> tensor<1x24x24x64xf32>
+  return %r : tensor<1x24x24x64xf32>
+}
