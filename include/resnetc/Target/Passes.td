@@ -288,7 +288,8 @@ def RNCPULoopOrder : Pass<"rn-cpu-loop-order", "::mlir::func::FuncOp"> {
     which consecutive threads write consecutive outputs.
 
     A `linalg.fill` of a whole tensor becomes a fill of the tensor
-    collapsed to one dimension (one loop): LLVM would otherwise unroll the
+    collapsed to one dimension (one loop), and a `tensor.pad` such a fill
+    and a copy of the padded tensor into it: LLVM would otherwise unroll the
     short inner loops of the nest and vectorize an outer one with scatters,
     which is slow to run and, for a max pooling's 1x24x24x64 fill, took
     seconds to compile.

@@ -78,8 +78,8 @@ struct InnermostContiguous : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
-/// A fill of a whole multi-dimensional tensor is one loop over its
-/// elements: nested loops with short, constant trip counts invite LLVM to
+/// A fill of a whole multi-dimensional tensor (also the fill of a padding)
+/// is one loop over its elements: nested loops with short, constant trip counts invite LLVM to
 /// unroll the inner ones and vectorize an outer one with scatters (one
 /// 1x24x24x64 fill became 3,000 instructions that took seconds to schedule).
 struct FlatFill : OpRewritePattern<linalg::FillOp> {
@@ -114,6 +114,8 @@ struct RNCPULoopOrder : resnetc::impl::RNCPULoopOrderBase<RNCPULoopOrder> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FlatFill, InnermostContiguous>(&getContext());
+    // A padding becomes a fill (flat, as above) and a copy of the source.
+    patterns.add<linalg::GeneralizePadOpPattern>(&getContext());
     // An optimization: the kernels are correct in any loop order.
     (void)applyPatternsAndFoldGreedily(getOperation(), std::move(patterns));
   }

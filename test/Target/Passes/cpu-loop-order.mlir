@@ -87,3 +87,18 @@ func.func @fill(%init: tensor<1x24x24x64xf32>) -> tensor<1x24x24x64xf32> {
   %r = linalg.fill ins(%c : f32) outs(%init : tensor<1x24x24x64xf32>) -> tensor<1x24x24x64xf32>
   return %r : tensor<1x24x24x64xf32>
 }
+
+// A padding is a (flat) fill and a copy of the source into it.
+// CHECK-LABEL: func.func @pad
+// CHECK-NOT: tensor.pad
+// CHECK: %[[F:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1024xf32>)
+// CHECK: %[[E:.*]] = tensor.expand_shape %[[F]] {{\[\[}}0, 1, 2, 3]] output_shape [1, 4, 4, 64]
+// CHECK: tensor.insert_slice %{{.*}} into %[[E]][0, 1, 1, 0] [1, 2, 2, 64] [1, 1, 1, 1]
+func.func @pad(%x: tensor<1x2x2x64xf32>) -> tensor<1x4x4x64xf32> {
+  %c = arith.constant 0xFF800000 : f32
+  %p = tensor.pad %x low[0, 1, 1, 0] high[0, 1, 1, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %c : f32
+  } : tensor<1x2x2x64xf32> to tensor<1x4x4x64xf32>
+  return %p : tensor<1x4x4x64xf32>
+}
