@@ -142,7 +142,10 @@ struct ConvertLinalgReductionsToGPU
           return;
         (type == utils::IteratorType::reduction ? terms : outputs) *= range;
       }
-      if (outputs < minOutputs && terms > 1 &&
+      // One term is no reduction, but without parallel loops either (a
+      // sum over a batch of one) nothing else would put the op on the GPU.
+      if (outputs < minOutputs &&
+          (terms > 1 || op.getNumParallelLoops() == 0) &&
           outputs <= std::numeric_limits<int32_t>::max())
         candidates.push_back(op);
     });

@@ -56,9 +56,11 @@ struct InnermostContiguous : OpRewritePattern<linalg::GenericOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
-    std::optional<unsigned> inner = contiguousLoop(op);
     unsigned loops = op.getNumLoops();
-    if (!inner || *inner == loops - 1)
+    if (loops < 2)
+      return failure();
+    std::optional<unsigned> inner = contiguousLoop(op);
+    if (!inner || *inner >= loops - 1)
       return failure();
     // Sums keep their order (and their rounding, whatever the layout): a
     // reduction loop moves only past parallel loops.

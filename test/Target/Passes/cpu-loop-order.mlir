@@ -102,3 +102,27 @@ func.func @pad(%x: tensor<1x2x2x64xf32>) -> tensor<1x4x4x64xf32> {
   } : tensor<1x2x2x64xf32> to tensor<1x4x4x64xf32>
   return %p : tensor<1x4x4x64xf32>
 }
+
+// Ops with fewer than two loops stay as they are (a batch of one reduced to
+// a scalar has one loop; a scalar copy none).
+// CHECK-LABEL: func.func @few_loops
+// CHECK: iterator_types = ["reduction"]
+// CHECK: iterator_types = []
+func.func @few_loops(%x: tensor<1xf32>, %acc: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {
+      indexing_maps = [affine_map<(n) -> (n)>, affine_map<(n) -> ()>],
+      iterator_types = ["reduction"]}
+      ins(%x : tensor<1xf32>) outs(%acc : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %out : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  %c = linalg.generic {
+      indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>],
+      iterator_types = []}
+      ins(%r : tensor<f32>) outs(%acc : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<f32>
+  return %c : tensor<f32>
+}
