@@ -108,7 +108,10 @@ def ConvertLinalgReductionsToGPU
     combined by a tree in workgroup memory, and thread 0 writes
     `combine(init, total)`. A `linalg.fill` that only initializes the output
     is folded into `init`. The order of the sums is fixed: results do not
-    depend on scheduling.
+    depend on scheduling. A reduction of a single term is lowered only when
+    it has no parallel loop (a loss summed over a batch of one): with one,
+    `map-parallel-loops-to-gpu` maps it; without, nothing else would put it
+    on the GPU.
 
     When the op has one parallel loop and its largest input stores that
     loop innermost (per-channel sums of an NHWC tensor), a block per output

@@ -140,6 +140,34 @@ func.func @not_lowered(%x: memref<8xf32>, %y: memref<f32>, %t: tensor<8xf32>, %u
 
 // -----
 
+// A reduction of one term without parallel loops (a loss summed over a
+// batch of one) is still lowered: nothing else would put it on the GPU. One
+// term with a parallel loop is left to map-parallel-loops-to-gpu.
+// CHECK-LABEL: func @one_term
+// CHECK: gpu.launch
+// CHECK-NOT: gpu.launch
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+func.func @one_term(%x: memref<1xf32>, %y: memref<f32>, %m: memref<4x1xf32>, %n: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
+                  iterator_types = ["reduction"]}
+      ins(%x : memref<1xf32>) outs(%y : memref<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%m : memref<4x1xf32>) outs(%n : memref<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // The fill is kept when the buffer is read between it and the reduction,
 // and when the reduction reads the buffer itself; an argument's fill is
 // folded.
