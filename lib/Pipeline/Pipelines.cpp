@@ -161,7 +161,9 @@ void resnetc::buildCPULinalgPipeline(OpPassManager &pm,
 void resnetc::buildCPULLVMPipeline(OpPassManager &pm,
                                    const CPUPipelineOptions &options) {
   buildBufferizePipeline(pm);
-  pm.addPass(createRNCopiesToLinalg());
+  RNCopiesToLinalgOptions copies;
+  copies.collapseContiguous = true;
+  pm.addPass(createRNCopiesToLinalg(copies));
   addPipeline(pm,
               "convert-vector-to-scf,convert-linalg-to-loops,expand-strided-"
               "metadata,lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"

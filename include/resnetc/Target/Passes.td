@@ -237,10 +237,22 @@ def RNCopiesToLinalg : Pass<"rn-copies-to-linalg", "::mlir::ModuleOp"> {
     `memref.copy`, which would lower to a call into MLIR's runner library.
     As `linalg.copy` they lower to loops like every other kernel body.
 
+    With `collapse-contiguous` (the CPU's), the trailing dimensions that
+    are contiguous in both memrefs are collapsed into one first: copying an
+    image into its padded buffer is then a loop over rows of W x C floats,
+    which LLVM vectorizes, rather than nested short loops, which it unrolls
+    and vectorizes along an outer dimension with gathers.
+
     Before: `memref.copy %a, %b : memref<4xf32> to memref<4xf32>`
     After: `linalg.copy ins(%a : memref<4xf32>) outs(%b : memref<4xf32>)`
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"collapseContiguous", "collapse-contiguous", "bool",
+           /*default=*/"false",
+           "Copy the trailing dimensions contiguous in both memrefs as one">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def RNCPUConvolutions : Pass<"rn-cpu-convolutions", "::mlir::ModuleOp"> {
