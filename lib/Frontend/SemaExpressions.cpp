@@ -13,6 +13,24 @@
 using namespace resnetc;
 using namespace resnetc::sema;
 
+/// `a op b` for a comparison operator (==, !=, <, <=, >, >=).
+template <class T> static Value compare(TokenKind op, T a, T b) {
+  switch (op) {
+  case TokenKind::EqEq:
+    return Value::ofBool(a == b);
+  case TokenKind::NotEq:
+    return Value::ofBool(a != b);
+  case TokenKind::Less:
+    return Value::ofBool(a < b);
+  case TokenKind::LessEq:
+    return Value::ofBool(a <= b);
+  case TokenKind::Greater:
+    return Value::ofBool(a > b);
+  default:
+    return Value::ofBool(a >= b);
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Expressions
 //===----------------------------------------------------------------------===//
@@ -114,6 +132,8 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
   if (l->kind == Value::Kind::Float || r->kind == Value::Kind::Float) {
     double a = l->kind == Value::Kind::Float ? l->f : double(l->i);
     double b = r->kind == Value::Kind::Float ? r->f : double(r->i);
+    if (isCompare)
+      return compare(e.op, a, b);
     double res = 0;
     switch (e.op) {
     case TokenKind::Plus:
@@ -132,18 +152,6 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
       }
       res = a / b;
       break;
-    case TokenKind::EqEq:
-      return Value::ofBool(a == b);
-    case TokenKind::NotEq:
-      return Value::ofBool(a != b);
-    case TokenKind::Less:
-      return Value::ofBool(a < b);
-    case TokenKind::LessEq:
-      return Value::ofBool(a <= b);
-    case TokenKind::Greater:
-      return Value::ofBool(a > b);
-    case TokenKind::GreaterEq:
-      return Value::ofBool(a >= b);
     default:
       error(e.loc, std::string("operator ") + getTokenKindName(e.op) +
                        " needs integers");
@@ -156,6 +164,8 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
     return Value::ofFloat(res);
   }
   int64_t a = l->i, b = r->i, res = 0;
+  if (isCompare)
+    return compare(e.op, a, b);
   bool overflow = false;
   switch (e.op) {
   case TokenKind::Plus:
@@ -186,22 +196,6 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
       res += b;
     break;
   default:
-    if (isCompare) {
-      switch (e.op) {
-      case TokenKind::EqEq:
-        return Value::ofBool(a == b);
-      case TokenKind::NotEq:
-        return Value::ofBool(a != b);
-      case TokenKind::Less:
-        return Value::ofBool(a < b);
-      case TokenKind::LessEq:
-        return Value::ofBool(a <= b);
-      case TokenKind::Greater:
-        return Value::ofBool(a > b);
-      default:
-        return Value::ofBool(a >= b);
-      }
-    }
     break;
   }
   if (overflow) {
