@@ -56,6 +56,7 @@ private:
         << ")";
       break;
     case Expr::Kind::Call:
+    case Expr::Kind::Tuple:
       s << e.name << "(";
       for (size_t i = 0; i < e.args.size(); ++i)
         s << (i ? ", " : "") << expr(*e.args[i]);

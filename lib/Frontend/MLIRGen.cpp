@@ -45,8 +45,8 @@ private:
     shape.append(dims.begin(), dims.end());
     return RankedTensorType::get(shape, builder.getF32Type());
   }
-  DenseI64ArrayAttr pair(int64_t v) {
-    return builder.getDenseI64ArrayAttr({v, v});
+  DenseI64ArrayAttr pair(const Pair &v) {
+    return builder.getDenseI64ArrayAttr({v[0], v[1]});
   }
 
   MLIRContext &ctx;

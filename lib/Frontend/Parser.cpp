@@ -666,9 +666,28 @@ std::unique_ptr<Expr> Parser::parsePrimary() {
   case TokenKind::LParen: {
     consume();
     auto inner = parseExpr();
-    if (!inner || !expect(TokenKind::RParen, "to close the parenthesis"))
+    if (!inner)
       return nullptr;
-    return inner;
+    if (cur.kind != TokenKind::Comma) {
+      if (!expect(TokenKind::RParen, "to close the parenthesis"))
+        return nullptr;
+      return inner;
+    }
+    // A tuple: (a, b, ...).
+    e->kind = Expr::Kind::Tuple;
+    e->depth = inner->depth + 1;
+    e->args.push_back(std::move(inner));
+    while (cur.kind == TokenKind::Comma) {
+      consume();
+      auto element = parseExpr();
+      if (!element)
+        return nullptr;
+      e->depth = std::max(e->depth, element->depth + 1);
+      e->args.push_back(std::move(element));
+    }
+    if (!expect(TokenKind::RParen, "to close the tuple"))
+      return nullptr;
+    return e;
   }
   case TokenKind::Shape:
     fail(cur.loc, "a shape literal is only allowed after 'input'");

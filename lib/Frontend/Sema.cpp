@@ -58,6 +58,12 @@ std::string resnetc::formatDims(const Dims &dims) {
   return s;
 }
 
+std::string resnetc::formatPair(const Pair &p) {
+  if (p[0] == p[1])
+    return std::to_string(p[0]);
+  return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")";
+}
+
 int64_t Network::totalParams() const {
   int64_t n = 0;
   for (const Layer &l : layers)

@@ -73,10 +73,13 @@ inline std::string suggest(const std::string &word,
 //===----------------------------------------------------------------------===//
 
 struct Value {
-  enum class Kind { Int, Bool, Float } kind = Kind::Int;
+  /// Pair: two integers, (height, width), for the window options of
+  /// convolutions and pooling.
+  enum class Kind { Int, Bool, Float, Pair } kind = Kind::Int;
   int64_t i = 0;
   bool b = false;
   double f = 0;
+  Pair pair = {0, 0};
 
   static Value ofInt(int64_t v) {
     Value x;
@@ -96,6 +99,12 @@ struct Value {
     x.f = v;
     return x;
   }
+  static Value ofPair(int64_t h, int64_t w) {
+    Value x;
+    x.kind = Kind::Pair;
+    x.pair = {h, w};
+    return x;
+  }
   /// The type with its article: "an integer", "a boolean", "a number".
   const char *typeName() const {
     switch (kind) {
@@ -105,6 +114,8 @@ struct Value {
       return "a boolean";
     case Kind::Float:
       return "a number";
+    case Kind::Pair:
+      return "a pair";
     }
     return "a value";
   }
@@ -175,9 +186,14 @@ struct PrimArgs {
   int64_t intArg(size_t i, int64_t dflt) const {
     return values[i] ? values[i]->i : dflt;
   }
+  /// A window option: given as a pair or as one integer for both.
+  Pair pairArg(size_t i, Pair dflt) const {
+    return values[i] ? values[i]->pair : dflt;
+  }
 };
 
-/// Signature of a built-in layer.
+/// Signature of a built-in layer. A parameter of type Pair takes a pair
+/// `(height, width)` or one integer for both.
 struct PrimParam {
   const char *name;
   Value::Kind type;
@@ -196,10 +212,10 @@ inline const std::vector<PrimSig> &primitives() {
       {"conv",
        LayerKind::Conv,
        {{"channels", K::Int, true},
-        {"kernel", K::Int, true},
-        {"stride", K::Int, false},
-        {"padding", K::Int, false},
-        {"dilation", K::Int, false},
+        {"kernel", K::Pair, true},
+        {"stride", K::Pair, false},
+        {"padding", K::Pair, false},
+        {"dilation", K::Pair, false},
         {"groups", K::Int, false},
         {"bias", K::Bool, false}},
        "conv(64, kernel=3, stride=1, padding=1)"},
@@ -210,15 +226,15 @@ inline const std::vector<PrimSig> &primitives() {
       {"relu", LayerKind::ReLU, {}, "relu"},
       {"maxpool",
        LayerKind::MaxPool,
-       {{"kernel", K::Int, true},
-        {"stride", K::Int, false},
-        {"padding", K::Int, false}},
+       {{"kernel", K::Pair, true},
+        {"stride", K::Pair, false},
+        {"padding", K::Pair, false}},
        "maxpool(3, stride=2, padding=1)"},
       {"avgpool",
        LayerKind::AvgPool,
-       {{"kernel", K::Int, true},
-        {"stride", K::Int, false},
-        {"padding", K::Int, false}},
+       {{"kernel", K::Pair, true},
+        {"stride", K::Pair, false},
+        {"padding", K::Pair, false}},
        "avgpool(2, stride=2)"},
       {"global_avgpool", LayerKind::GlobalAvgPool, {}, "global_avgpool"},
       {"flatten", LayerKind::Flatten, {}, "flatten"},
@@ -294,6 +310,8 @@ private:
                std::vector<int> operands, Dims shape);
   bool checkDim(int64_t v, SourceLoc loc, const std::string &what,
                 bool allowZero = false);
+  bool checkPair(const Pair &v, SourceLoc loc, const std::string &what,
+                 bool allowZero = false);
   bool checkActivation(const Dims &d, SourceLoc loc);
   const BlockDef *findBlock(const std::string &name) const;
 

@@ -63,6 +63,28 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
   }
   case Expr::Kind::Call:
     return evalCall(e, scope);
+  case Expr::Kind::Tuple: {
+    if (e.args.size() != 2) {
+      error(e.loc, "a tuple is a pair of integers (height, width); this one "
+                   "has " +
+                       std::to_string(e.args.size()) + " elements");
+      return std::nullopt;
+    }
+    Pair p;
+    for (size_t i = 0; i < 2; ++i) {
+      auto v = eval(*e.args[i], scope);
+      if (!v)
+        return std::nullopt;
+      if (v->kind != Value::Kind::Int) {
+        error(e.args[i]->loc, std::string("the ") + (i ? "width" : "height") +
+                                  " of a pair must be an integer, found " +
+                                  v->describe());
+        return std::nullopt;
+      }
+      p[i] = v->i;
+    }
+    return Value::ofPair(p[0], p[1]);
+  }
   case Expr::Kind::Unary: {
     auto v = eval(*e.lhs, scope);
     if (!v)
@@ -74,6 +96,10 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
         return std::nullopt;
       }
       return Value::ofBool(!v->b);
+    }
+    if (v->kind == Value::Kind::Pair) {
+      error(e.loc, "'-' needs a number, found a pair");
+      return std::nullopt;
     }
     if (v->kind == Value::Kind::Int)
       return Value::ofInt(-v->i);
@@ -118,6 +144,19 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
   bool isCompare = e.op == TokenKind::EqEq || e.op == TokenKind::NotEq ||
                    e.op == TokenKind::Less || e.op == TokenKind::LessEq ||
                    e.op == TokenKind::Greater || e.op == TokenKind::GreaterEq;
+  // Pairs compare for equality with pairs, and combine with nothing else.
+  if (l->kind == Value::Kind::Pair || r->kind == Value::Kind::Pair) {
+    if ((e.op == TokenKind::EqEq || e.op == TokenKind::NotEq) &&
+        l->kind == r->kind) {
+      bool eq = l->pair == r->pair;
+      return Value::ofBool(e.op == TokenKind::EqEq ? eq : !eq);
+    }
+    error(e.loc, std::string("operator ") + getTokenKindName(e.op) +
+                     " cannot combine " + l->typeName() + " and " +
+                     r->typeName() +
+                     " (a pair's elements are written out: (2 * h, 2 * w))");
+    return std::nullopt;
+  }
   if (l->kind == Value::Kind::Bool || r->kind == Value::Kind::Bool) {
     if ((e.op == TokenKind::EqEq || e.op == TokenKind::NotEq) &&
         l->kind == r->kind) {
@@ -226,8 +265,8 @@ std::optional<Value> Analyzer::evalCall(const Expr &e, const Scope &scope) {
     auto v = eval(*a, scope);
     if (!v)
       return std::nullopt;
-    if (v->kind == Value::Kind::Bool) {
-      error(a->loc, "'" + e.name + "' needs numbers, found a boolean");
+    if (v->kind == Value::Kind::Bool || v->kind == Value::Kind::Pair) {
+      error(a->loc, "'" + e.name + "' needs numbers, found " + v->typeName());
       return std::nullopt;
     }
     args.push_back(*v);

@@ -46,6 +46,16 @@ bool Analyzer::checkDim(int64_t v, SourceLoc loc, const std::string &what,
   return true;
 }
 
+/// Each of a pair's values: `what` for equal values, else `what height` and
+/// `what width`.
+bool Analyzer::checkPair(const Pair &v, SourceLoc loc, const std::string &what,
+                         bool allowZero) {
+  if (v[0] == v[1])
+    return checkDim(v[0], loc, what, allowZero);
+  return checkDim(v[0], loc, what + " height", allowZero) &&
+         checkDim(v[1], loc, what + " width", allowZero);
+}
+
 bool Analyzer::checkActivation(const Dims &d, SourceLoc loc) {
   int64_t n = 1;
   for (int64_t x : d)

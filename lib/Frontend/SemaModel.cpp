@@ -93,7 +93,7 @@ bool Analyzer::evalModel(const ModelDef &model) {
         }
         convBias = v->b;
       } else if (it.name == "bn_eps" || it.name == "bn_momentum") {
-        if (v->kind == Value::Kind::Bool) {
+        if (v->kind == Value::Kind::Bool || v->kind == Value::Kind::Pair) {
           error(it.value->loc, "'" + it.name + "' must be a number");
           return false;
         }

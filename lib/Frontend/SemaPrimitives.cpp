@@ -67,12 +67,16 @@ bool Analyzer::bindPrimitiveArgs(const PrimSig &sig, const LayerStmt &stmt,
     Value::Kind want = sig.params[idx].type;
     if (want == Value::Kind::Float && v.kind == Value::Kind::Int)
       v = Value::ofFloat(double(v.i));
+    if (want == Value::Kind::Pair && v.kind == Value::Kind::Int)
+      v = Value::ofPair(v.i, v.i);
     if (v.kind != want) {
       error(a.loc, std::string("option '") + sig.params[idx].name + "' of '" +
                        sig.name + "' must be " +
                        (want == Value::Kind::Int    ? "an integer"
                         : want == Value::Kind::Bool ? "a boolean"
-                                                    : "a number") +
+                        : want == Value::Kind::Pair
+                            ? "an integer or a pair (height, width)"
+                            : "a number") +
                        ", found " + v.describe());
       return false;
     }
@@ -109,16 +113,15 @@ bool Analyzer::shapeConv(const PrimArgs &bound, const LayerStmt &stmt,
                          const Layer &in, Layer &proto, Dims &out) {
   const Dims &inShape = in.shape;
   const std::vector<SourceLoc> &boundLoc = bound.locs;
-  auto intArg = [&](size_t i, int64_t dflt) { return bound.intArg(i, dflt); };
-  int64_t channels = intArg(0, 0), kernel = intArg(1, 0), stride = intArg(2, 1),
-          padding = intArg(3, 0), dilation = intArg(4, 1),
-          groups = intArg(5, 1);
+  int64_t channels = bound.intArg(0, 0), groups = bound.intArg(5, 1);
+  Pair kernel = bound.pairArg(1, {0, 0}), stride = bound.pairArg(2, {1, 1}),
+       padding = bound.pairArg(3, {0, 0}), dilation = bound.pairArg(4, {1, 1});
   bool bias = bound[6] ? bound[6]->b : convBias;
   if (!checkDim(channels, boundLoc[0], "conv channels") ||
-      !checkDim(kernel, boundLoc[1], "conv kernel") ||
-      !checkDim(stride, boundLoc[2], "conv stride") ||
-      !checkDim(padding, boundLoc[3], "conv padding", true) ||
-      !checkDim(dilation, boundLoc[4], "conv dilation") ||
+      !checkPair(kernel, boundLoc[1], "conv kernel") ||
+      !checkPair(stride, boundLoc[2], "conv stride") ||
+      !checkPair(padding, boundLoc[3], "conv padding", true) ||
+      !checkPair(dilation, boundLoc[4], "conv dilation") ||
       !checkDim(groups, boundLoc[5], "conv groups"))
     return false;
   int64_t inC = inShape[0];
@@ -136,15 +139,17 @@ bool Analyzer::shapeConv(const PrimArgs &bound, const LayerStmt &stmt,
                            " groups");
     return false;
   }
-  int64_t oh = windowOutputSize(inShape[1], kernel, stride, padding, dilation);
-  int64_t ow = windowOutputSize(inShape[2], kernel, stride, padding, dilation);
+  int64_t oh = windowOutputSize(inShape[1], kernel[0], stride[0], padding[0],
+                                dilation[0]);
+  int64_t ow = windowOutputSize(inShape[2], kernel[1], stride[1], padding[1],
+                                dilation[1]);
   if (oh <= 0 || ow <= 0) {
-    error(stmt.loc,
-          "conv kernel " + std::to_string(kernel) +
-              (dilation > 1 ? " (dilation " + std::to_string(dilation) + ")"
-                            : "") +
-              " does not fit in its input " + formatDims(inShape) +
-              " with padding " + std::to_string(padding));
+    error(stmt.loc, "conv kernel " + formatPair(kernel) +
+                        (dilation != Pair{1, 1}
+                             ? " (dilation " + formatPair(dilation) + ")"
+                             : "") +
+                        " does not fit in its input " + formatDims(inShape) +
+                        " with padding " + formatPair(padding));
     return false;
   }
   out = {channels, oh, ow};
@@ -157,7 +162,7 @@ bool Analyzer::shapeConv(const PrimArgs &bound, const LayerStmt &stmt,
   proto.bias = bias;
   int64_t wElems = 0, macs = 0;
   if (__builtin_mul_overflow(channels, inC / groups, &wElems) ||
-      __builtin_mul_overflow(wElems, kernel * kernel, &wElems) ||
+      __builtin_mul_overflow(wElems, kernel[0] * kernel[1], &wElems) ||
       wElems > (int64_t(1) << 40)) {
     error(stmt.loc, "conv has too many weights (more than 2^40)");
     return false;
@@ -170,7 +175,7 @@ bool Analyzer::shapeConv(const PrimArgs &bound, const LayerStmt &stmt,
   proto.numParams = wElems + (bias ? channels : 0);
   proto.macs = macs;
   proto.params.push_back(
-      {"weight", {channels, inC / groups, kernel, kernel}, true});
+      {"weight", {channels, inC / groups, kernel[0], kernel[1]}, true});
   if (bias)
     proto.params.push_back({"bias", {channels}, true});
   return true;
@@ -208,27 +213,25 @@ bool Analyzer::shapePool(const PrimSig &sig, const PrimArgs &bound,
   const Dims &inShape = in.shape;
   const std::vector<SourceLoc> &boundLoc = bound.locs;
   std::string base = sig.name;
-  auto intArg = [&](size_t i, int64_t dflt) { return bound.intArg(i, dflt); };
-  int64_t kernel = intArg(0, 0);
-  int64_t stride = bound[1] ? bound[1]->i : kernel;
-  int64_t padding = intArg(2, 0);
-  if (!checkDim(kernel, boundLoc[0], base + " kernel") ||
-      !checkDim(stride, boundLoc[1], base + " stride") ||
-      !checkDim(padding, boundLoc[2], base + " padding", true))
+  Pair kernel = bound.pairArg(0, {0, 0});
+  Pair stride = bound.pairArg(1, kernel);
+  Pair padding = bound.pairArg(2, {0, 0});
+  if (!checkPair(kernel, boundLoc[0], base + " kernel") ||
+      !checkPair(stride, boundLoc[1], base + " stride") ||
+      !checkPair(padding, boundLoc[2], base + " padding", true))
     return false;
-  if (padding > kernel / 2) {
-    error(boundLoc[2], base + " padding " + std::to_string(padding) +
+  if (padding[0] > kernel[0] / 2 || padding[1] > kernel[1] / 2) {
+    error(boundLoc[2], base + " padding " + formatPair(padding) +
                            " is more than half the kernel " +
-                           std::to_string(kernel) +
-                           " (PyTorch rejects this too)");
+                           formatPair(kernel) + " (PyTorch rejects this too)");
     return false;
   }
-  int64_t oh = windowOutputSize(inShape[1], kernel, stride, padding);
-  int64_t ow = windowOutputSize(inShape[2], kernel, stride, padding);
+  int64_t oh = windowOutputSize(inShape[1], kernel[0], stride[0], padding[0]);
+  int64_t ow = windowOutputSize(inShape[2], kernel[1], stride[1], padding[1]);
   if (oh <= 0 || ow <= 0) {
-    error(stmt.loc, base + " kernel " + std::to_string(kernel) +
+    error(stmt.loc, base + " kernel " + formatPair(kernel) +
                         " does not fit in its input " + formatDims(inShape) +
-                        " with padding " + std::to_string(padding));
+                        " with padding " + formatPair(padding));
     return false;
   }
   out = {inShape[0], oh, ow};
@@ -337,7 +340,8 @@ bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
     error(stmt.loc, "the model has more than 2^63 parameters");
     return false;
   }
-  int idx = addLayer(sig.kind, section.nextName(sig.name), stmt.loc, {cur}, out);
+  int idx =
+      addLayer(sig.kind, section.nextName(sig.name), stmt.loc, {cur}, out);
   Layer &l = net.layers[idx];
   l.features = proto.features;
   l.kernel = proto.kernel;

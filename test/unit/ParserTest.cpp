@@ -70,6 +70,13 @@ protected:
       op = op.substr(1, op.size() - 2);
       return "(" + print(*e.lhs) + " " + op + " " + print(*e.rhs) + ")";
     }
+    case Expr::Kind::Call:
+    case Expr::Kind::Tuple: {
+      std::string s = e.name + "(";
+      for (size_t i = 0; i < e.args.size(); ++i)
+        s += (i ? ", " : "") + print(*e.args[i]);
+      return s + ")";
+    }
     }
     return "?";
   }
@@ -504,6 +511,14 @@ TEST_F(ParserTest, ParenthesesOverridePrecedence) {
   EXPECT_EQ(expr("(1 + 2) * 3"), "((1 + 2) * 3)");
   EXPECT_EQ(expr("((((x))))"), "x");
   EXPECT_EQ(expr("2 * (a or b)"), "(2 * (a or b))");
+}
+
+TEST_F(ParserTest, Tuples) {
+  EXPECT_EQ(expr("(1, 7)"), "(1, 7)");
+  EXPECT_EQ(expr("(k + 1, 2 * (w))"), "((k + 1), (2 * w))");
+  // Any length parses; Sema takes pairs only.
+  EXPECT_EQ(expr("(1, 2, 3)"), "(1, 2, 3)");
+  EXPECT_EQ(expr("((1, 2))"), "(1, 2)");
 }
 
 TEST_F(ParserTest, UnaryOperators) {

@@ -190,7 +190,7 @@ TEST(SemaTest, PoolingShapes) {
   EXPECT_EQ(r.layer("stem.maxpool1").shape, (Dims{3, 5, 5}));
   // avgpool's stride defaults to its kernel, like PyTorch.
   EXPECT_EQ(r.layer("stem.avgpool1").shape, (Dims{3, 2, 2}));
-  EXPECT_EQ(r.layer("stem.avgpool1").stride, 2);
+  EXPECT_EQ(r.layer("stem.avgpool1").stride, (Pair{2, 2}));
   EXPECT_EQ(r.layer("stem.maxpool2").shape, (Dims{3, 2, 2}));
   EXPECT_EQ(r.layer("stem.maxpool1").numParams, 0);
   EXPECT_EQ(r.layer("stem.maxpool1").macs, 0);
@@ -203,7 +203,32 @@ TEST(SemaTest, DilatedConvolution) {
   ASSERT_VALID(r);
   EXPECT_EQ(r.layer("stem.conv1").shape, (Dims{2, 5, 5}));
   EXPECT_EQ(r.layer("stem.conv2").shape, (Dims{2, 5, 5}));
-  EXPECT_EQ(r.layer("stem.conv1").dilation, 2);
+  EXPECT_EQ(r.layer("stem.conv1").dilation, (Pair{2, 2}));
+}
+
+TEST(SemaTest, NonSquareWindows) {
+  // PyTorch's (height, width) pairs; an integer stands for both.
+  Analysis r(model("  let k = (1, 7)\n"
+                   "  stem { conv(4, kernel=k, padding=(0, 3)) "
+                   "conv(4, kernel=(3, 1), stride=(2, 1), dilation=(2, 1)) "
+                   "maxpool((3, 2), stride=(1, 2), padding=(1, 0)) "
+                   "avgpool((2, 1)) }",
+                   "3x9x10"));
+  ASSERT_VALID(r);
+  const Layer &c1 = r.layer("stem.conv1");
+  EXPECT_EQ(c1.kernel, (Pair{1, 7}));
+  EXPECT_EQ(c1.padding, (Pair{0, 3}));
+  EXPECT_EQ(c1.stride, (Pair{1, 1}));
+  EXPECT_EQ(c1.shape, (Dims{4, 9, 10}));
+  EXPECT_EQ(c1.params[0].shape, (Dims{4, 3, 1, 7}));
+  EXPECT_EQ(c1.macs, 4 * 3 * 7 * 9 * 10);
+  // (9 - 2*(3-1) - 1) / 2 + 1 = 3 rows, 10 columns.
+  EXPECT_EQ(r.layer("stem.conv2").shape, (Dims{4, 3, 10}));
+  EXPECT_EQ(r.layer("stem.conv2").params[0].shape, (Dims{4, 4, 3, 1}));
+  EXPECT_EQ(r.layer("stem.maxpool1").shape, (Dims{4, 3, 5}));
+  // The stride defaults to the kernel, per dimension.
+  EXPECT_EQ(r.layer("stem.avgpool1").stride, (Pair{2, 1}));
+  EXPECT_EQ(r.layer("stem.avgpool1").shape, (Dims{4, 1, 5}));
 }
 
 TEST(SemaTest, NetworkStructure) {
@@ -262,18 +287,18 @@ TEST(SemaTest, StagesStrideRules) {
                    "  stages basic [(2, 4), (2, 8), (2, 16, 1), (1, 16, 4)]",
                    "3x32x32"));
   ASSERT_VALID(r);
-  EXPECT_EQ(r.layer("stage1.block0.conv1").stride, 1);
+  EXPECT_EQ(r.layer("stage1.block0.conv1").stride, (Pair{1, 1}));
   EXPECT_EQ(r.layer("stage1.block1.conv1").shape, (Dims{4, 32, 32}));
   EXPECT_FALSE(r.hasLayer("stage1.block0.shortcut.conv1"));
-  EXPECT_EQ(r.layer("stage2.block0.conv1").stride, 2);
+  EXPECT_EQ(r.layer("stage2.block0.conv1").stride, (Pair{2, 2}));
   EXPECT_EQ(r.layer("stage2.block0.conv1").shape, (Dims{8, 16, 16}));
-  EXPECT_EQ(r.layer("stage2.block1.conv1").stride, 1);
-  EXPECT_EQ(r.layer("stage2.block0.shortcut.conv1").stride, 2);
+  EXPECT_EQ(r.layer("stage2.block1.conv1").stride, (Pair{1, 1}));
+  EXPECT_EQ(r.layer("stage2.block0.shortcut.conv1").stride, (Pair{2, 2}));
   EXPECT_FALSE(r.hasLayer("stage2.block1.shortcut.conv1"));
   // An explicit stride of 1: only the channels change.
-  EXPECT_EQ(r.layer("stage3.block0.conv1").stride, 1);
+  EXPECT_EQ(r.layer("stage3.block0.conv1").stride, (Pair{1, 1}));
   EXPECT_EQ(r.layer("stage3.block1.add").shape, (Dims{16, 16, 16}));
-  EXPECT_EQ(r.layer("stage3.block0.shortcut.conv1").stride, 1);
+  EXPECT_EQ(r.layer("stage3.block0.shortcut.conv1").stride, (Pair{1, 1}));
   // An explicit stride of 4 on a one-block stage.
   EXPECT_EQ(r.layer("stage4.block0.add").shape, (Dims{16, 4, 4}));
 }
@@ -547,7 +572,9 @@ TEST(SemaTest, LayerErrors) {
       {"conv(4, kernel=3, kernel=1)",
        "option 'kernel' of 'conv' is given twice", 28},
       {"conv(4, kernel=true)",
-       "option 'kernel' of 'conv' must be an integer, found a boolean", 18},
+       "option 'kernel' of 'conv' must be an integer or a pair (height, "
+       "width), found a boolean",
+       18},
       {"conv(0, kernel=1)", "conv channels must be positive, got 0", 15},
       {"conv(4, kernel=1, padding=-1)",
        "conv padding must be non-negative, got -1", 28},

@@ -22,7 +22,7 @@ namespace resnetc {
 /// An expression: literal, name, unary or binary operation, or a call of a
 /// built-in function (round, floor, ceil, min, max).
 struct Expr {
-  enum class Kind { Int, Float, Bool, Name, Unary, Binary, Call };
+  enum class Kind { Int, Float, Bool, Name, Unary, Binary, Call, Tuple };
   Kind kind;
   SourceLoc loc;
   int64_t intValue = 0;
@@ -31,7 +31,8 @@ struct Expr {
   std::string name;                        ///< Kind::Name / Kind::Call.
   TokenKind op = TokenKind::Eof;           ///< Kind::Unary / Kind::Binary.
   std::unique_ptr<Expr> lhs, rhs;          ///< Unary uses lhs only.
-  std::vector<std::unique_ptr<Expr>> args; ///< Kind::Call.
+  std::vector<std::unique_ptr<Expr>> args; ///< Kind::Call; Kind::Tuple's
+                                           ///< elements.
   /// Height of the tree rooted here (a literal is 1). The parser bounds it,
   /// so recursive walks over expressions cannot exhaust the stack.
   unsigned depth = 1;

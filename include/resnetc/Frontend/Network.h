@@ -11,6 +11,7 @@
 
 #include "resnetc/Frontend/Diagnostics.h"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +33,12 @@ enum class LayerKind {
 
 /// The `rn` op name a layer kind lowers to (conv2d, batch_norm, ...).
 const char *getLayerOpName(LayerKind kind);
+
+/// A window option of a convolution or pooling: {height, width}.
+using Pair = std::array<int64_t, 2>;
+
+/// Formats a pair as `3` when both are equal, else `(1, 7)`.
+std::string formatPair(const Pair &p);
 
 /// Shape of one image's activation: {C, H, W} or {features}.
 using Dims = std::vector<int64_t>;
@@ -56,7 +63,8 @@ struct Layer {
 
   // Attributes (meaning depends on kind).
   int64_t features = 0; ///< Conv output channels / linear output features.
-  int64_t kernel = 0, stride = 1, padding = 0, dilation = 1, groups = 1;
+  Pair kernel = {0, 0}, stride = {1, 1}, padding = {0, 0}, dilation = {1, 1};
+  int64_t groups = 1;
   bool bias = false;
   double eps = 1e-5, momentum = 0.1;
 
