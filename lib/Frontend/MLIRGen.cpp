@@ -127,12 +127,15 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
       result = builder.create<rn::AddOp>(loc, type, in, values[l.operands[1]]);
       break;
     case LayerKind::MaxPool:
-      result = builder.create<rn::MaxPool2DOp>(loc, type, in, pair(l.kernel),
-                                               pair(l.stride), pair(l.padding));
+      result = builder.create<rn::MaxPool2DOp>(
+          loc, type, in, pair(l.kernel), pair(l.stride), pair(l.padding),
+          l.ceilMode ? builder.getUnitAttr() : UnitAttr());
       break;
     case LayerKind::AvgPool:
-      result = builder.create<rn::AvgPool2DOp>(loc, type, in, pair(l.kernel),
-                                               pair(l.stride), pair(l.padding));
+      result = builder.create<rn::AvgPool2DOp>(
+          loc, type, in, pair(l.kernel), pair(l.stride), pair(l.padding),
+          l.ceilMode ? builder.getUnitAttr() : UnitAttr(),
+          l.countIncludePad ? UnitAttr() : builder.getUnitAttr());
       break;
     case LayerKind::GlobalAvgPool:
       result = builder.create<rn::GlobalAvgPoolOp>(loc, type, in);

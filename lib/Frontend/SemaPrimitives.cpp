@@ -216,6 +216,9 @@ bool Analyzer::shapePool(const PrimSig &sig, const PrimArgs &bound,
   Pair kernel = bound.pairArg(0, {0, 0});
   Pair stride = bound.pairArg(1, kernel);
   Pair padding = bound.pairArg(2, {0, 0});
+  bool ceilMode = bound[3] && bound[3]->b;
+  bool countIncludePad =
+      sig.kind != LayerKind::AvgPool || !bound[4] || bound[4]->b;
   if (!checkPair(kernel, boundLoc[0], base + " kernel") ||
       !checkPair(stride, boundLoc[1], base + " stride") ||
       !checkPair(padding, boundLoc[2], base + " padding", true))
@@ -226,8 +229,10 @@ bool Analyzer::shapePool(const PrimSig &sig, const PrimArgs &bound,
                            formatPair(kernel) + " (PyTorch rejects this too)");
     return false;
   }
-  int64_t oh = windowOutputSize(inShape[1], kernel[0], stride[0], padding[0]);
-  int64_t ow = windowOutputSize(inShape[2], kernel[1], stride[1], padding[1]);
+  int64_t oh = windowOutputSize(inShape[1], kernel[0], stride[0], padding[0], 1,
+                                ceilMode);
+  int64_t ow = windowOutputSize(inShape[2], kernel[1], stride[1], padding[1], 1,
+                                ceilMode);
   if (oh <= 0 || ow <= 0) {
     error(stmt.loc, base + " kernel " + formatPair(kernel) +
                         " does not fit in its input " + formatDims(inShape) +
@@ -238,6 +243,8 @@ bool Analyzer::shapePool(const PrimSig &sig, const PrimArgs &bound,
   proto.kernel = kernel;
   proto.stride = stride;
   proto.padding = padding;
+  proto.ceilMode = ceilMode;
+  proto.countIncludePad = countIncludePad;
   return true;
 }
 
@@ -348,6 +355,8 @@ bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
   l.stride = proto.stride;
   l.padding = proto.padding;
   l.dilation = proto.dilation;
+  l.ceilMode = proto.ceilMode;
+  l.countIncludePad = proto.countIncludePad;
   l.groups = proto.groups;
   l.bias = proto.bias;
   l.eps = proto.eps;

@@ -3,7 +3,8 @@
 For d2l's ResNet-18 at 28x28 (models/d2l_resnet18_28.rn against d2l's own
 classes, names mapped by scripts/torch_weights.py) and small models (basic
 blocks with conv biases and a projection, bottleneck, grouped,
-pre-activation, rectangular convolution and pooling windows; modules named so that their state_dict keys are resnetc's
+pre-activation, rectangular windows and pooling's ceil_mode and
+count_include_pad; modules named so that their state_dict keys are resnetc's
 parameter names): identical initial weights (resnet-run's seeded
 initialization) and batch.
 
@@ -161,10 +162,11 @@ class Net(nn.Module):
                                                1))
 
 
-class NonSquare(nn.Module):
+class Windows(nn.Module):
     """Factorized and rectangular windows: (1, 5) and (5, 1) convolutions,
-    a dilation (2, 1), and pooling windows, strides and paddings that differ
-    between height and width."""
+    a dilation (2, 1), pooling windows, strides and paddings that differ
+    between height and width, and pooling's ceil_mode (last windows reaching
+    past the padded input) and count_include_pad=False."""
 
     def __init__(self, classes=5):
         super().__init__()
@@ -182,8 +184,10 @@ class NonSquare(nn.Module):
         s = self.stem
         x = F.relu(s.bn1(s.conv1(x)))
         x = F.relu(s.bn2(s.conv2(x)))
-        x = F.max_pool2d(x, (3, 2), (1, 2), (1, 0))
-        x = F.avg_pool2d(s.conv3(x), (2, 1))
+        x = F.max_pool2d(x, (3, 2), 2, (1, 0), ceil_mode=True)
+        x = F.avg_pool2d(s.conv3(x), (3, 2), 2, 1, ceil_mode=True,
+                         count_include_pad=False)
+        x = F.avg_pool2d(x, 2, ceil_mode=True)
         return self.head.linear1(torch.flatten(F.adaptive_avg_pool2d(x, 1),
                                                1))
 
@@ -221,13 +225,15 @@ MODELS = {
         STEM + "\nstages preact_basic [(1, 8), (1, 16)]\n"
         "head { bn relu global_avgpool flatten linear(classes) }",
         lambda: Net(8, [Preact(8, 8, 1), Preact(8, 16, 2)], True, False)),
-    "non_square": (
+    "windows": (
         "stem { conv(8, kernel=(1, 5), padding=(0, 2)) bn relu\n"
         "  conv(8, kernel=(5, 1), stride=(2, 1), padding=(2, 0)) bn relu\n"
-        "  maxpool((3, 2), stride=(1, 2), padding=(1, 0))\n"
+        "  maxpool((3, 2), stride=2, padding=(1, 0), ceil_mode=true)\n"
         "  conv(8, kernel=3, padding=(2, 1), dilation=(2, 1))\n"
-        "  avgpool((2, 1)) }\n" + HEAD,
-        NonSquare),
+        "  avgpool((3, 2), stride=2, padding=1, ceil_mode=true,\n"
+        "          count_include_pad=false)\n"
+        "  avgpool(2, ceil_mode=true) }\n" + HEAD,
+        Windows),
 }
 
 

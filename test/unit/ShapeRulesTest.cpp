@@ -22,6 +22,21 @@ TEST(ShapeRulesTest, SamePaddingKeepsTheSize) {
   }
 }
 
+TEST(ShapeRulesTest, CeilModeRoundsUp) {
+  // PyTorch's ceil_mode: nn.MaxPool2d(2, ceil_mode=True) on 7 gives 4.
+  EXPECT_EQ(windowOutputSize(7, 2, 2, 0, 1, /*ceilMode=*/true), 4);
+  EXPECT_EQ(windowOutputSize(7, 2, 2, 0), 3);
+  // An exact fit is not rounded: 8 gives 4 either way.
+  EXPECT_EQ(windowOutputSize(8, 2, 2, 0, 1, true), 4);
+  // The last window must start inside the input or its left padding:
+  // (5 + 2 - 2) / 2 rounds up to 3, plus one is 4, but window 3 would start
+  // at row 6 of the padded input, in the right padding; so 3.
+  EXPECT_EQ(windowOutputSize(5, 2, 2, 1, 1, true), 3);
+  // ResNet's stem pooling on 112: 56, but 57 with ceil_mode (as PyTorch).
+  EXPECT_EQ(windowOutputSize(112, 3, 2, 1), 56);
+  EXPECT_EQ(windowOutputSize(112, 3, 2, 1, 1, true), 57);
+}
+
 TEST(ShapeRulesTest, StrideRoundsDown) {
   // PyTorch's floor rule: 7 -> 4 with a 3x3/2 window and padding 1, 7 -> 3
   // without padding.

@@ -66,6 +66,8 @@ struct Layer {
   Pair kernel = {0, 0}, stride = {1, 1}, padding = {0, 0}, dilation = {1, 1};
   int64_t groups = 1;
   bool bias = false;
+  bool ceilMode = false;       ///< Pooling: PyTorch's ceil_mode.
+  bool countIncludePad = true; ///< Average pooling: count_include_pad.
   double eps = 1e-5, momentum = 0.1;
 
   int64_t numParams = 0; ///< Trainable parameters.

@@ -15,17 +15,25 @@
 namespace resnetc {
 
 /// Output extent of a sliding window along one axis, PyTorch's floor rule:
-///   out = floor((in + 2*pad - dilation*(kernel-1) - 1) / stride) + 1.
-/// Returns a value <= 0 when the (dilated) window does not fit in the padded
-/// input; callers report that as an error. All arguments must be positive
-/// except `pad`, which must be non-negative.
+///   out = floor((in + 2*pad - dilation*(kernel-1) - 1) / stride) + 1,
+/// or with `ceilMode` (pooling's `ceil_mode`) its ceil rule: the division
+/// rounds up, but the last window must start inside the input or its left
+/// padding. Returns a value <= 0 when the (dilated) window does not fit in
+/// the padded input; callers report that as an error. All arguments must be
+/// positive except `pad`, which must be non-negative.
 inline int64_t windowOutputSize(int64_t in, int64_t kernel, int64_t stride,
-                                int64_t pad, int64_t dilation = 1) {
+                                int64_t pad, int64_t dilation = 1,
+                                bool ceilMode = false) {
   int64_t effective = dilation * (kernel - 1) + 1;
   int64_t span = in + 2 * pad - effective;
   if (span < 0)
     return 0;
-  return span / stride + 1;
+  if (!ceilMode)
+    return span / stride + 1;
+  int64_t out = (span + stride - 1) / stride + 1;
+  if ((out - 1) * stride >= in + pad)
+    --out;
+  return out;
 }
 
 /// Multiply-accumulates of a 2-D convolution for one image, the way

@@ -1,8 +1,9 @@
 //===- Pooling.cpp - Lowering rn pooling to linalg ------------------------===//
 //
 // Max pooling over -inf padding, average pooling as a windowed sum divided by
-// the window size (padding counted, PyTorch's default), and global average
-// pooling as a reduction over H and W.
+// the window size (padding counted, PyTorch's default) or by each window's
+// own count (`ceil_mode`, `exclude_padding`), and global average pooling as a
+// reduction over H and W.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,19 +16,33 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <algorithm>
 #include <limits>
 
 using namespace mlir;
 using namespace resnetc;
+
+/// The rows (or columns) past the padded input that the last window of
+/// `ceil_mode` reaches.
+static int64_t ceilOverhang(int64_t in, int64_t out, int64_t kernel,
+                            int64_t stride, int64_t pad) {
+  return std::max<int64_t>(0, (out - 1) * stride + kernel - (in + 2 * pad));
+}
 
 /// The windowed reduction of a pooling op; `isMax` picks max or sum.
 template <typename PoolOp>
 static Value windowReduce(PatternRewriter &rewriter, PoolOp op, bool isMax) {
   Location loc = op.getLoc();
   RankedTensorType type = op.getType();
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  ArrayRef<int64_t> k = op.getKernel(), st = op.getStrides(),
+                    pd = op.getPadding();
   double padValue = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
-  Value x = padSpatial(rewriter, loc, op.getInput(), op.getPadding()[0],
-                       op.getPadding()[1], padValue);
+  Value x = padSpatial(rewriter, loc, op.getInput(), pd[0], pd[1], padValue,
+                       ceilOverhang(inType.getDimSize(2), type.getDimSize(2),
+                                    k[0], st[0], pd[0]),
+                       ceilOverhang(inType.getDimSize(3), type.getDimSize(3),
+                                    k[1], st[1], pd[1]));
   Value init = createFilled(rewriter, loc, type, padValue);
   Value window = rewriter.create<tensor::EmptyOp>(loc, op.getKernel(),
                                                   type.getElementType());
@@ -56,6 +71,48 @@ static Value divideBy(PatternRewriter &rewriter, Location loc,
       });
 }
 
+/// The divisor of average pooling's window (oh, ow), as PyTorch computes it:
+/// the window clipped to the padded input (a `ceil_mode` window may reach
+/// past it), and with `excludePadding` to the input itself.
+static Value poolDivisor(OpBuilder &b, Location loc, Type f32, Value oh,
+                         Value ow, ArrayRef<int64_t> k, ArrayRef<int64_t> st,
+                         ArrayRef<int64_t> pd, int64_t H, int64_t W,
+                         bool excludePadding) {
+  auto cst = [&](int64_t v) -> Value {
+    return b.create<arith::ConstantIndexOp>(loc, v);
+  };
+  auto extent = [&](Value o, int64_t kernel, int64_t stride, int64_t pad,
+                    int64_t limit) {
+    Value start = b.create<arith::SubIOp>(
+        loc, b.create<arith::MulIOp>(loc, o, cst(stride)), cst(pad));
+    Value end = b.create<arith::MinSIOp>(
+        loc, b.create<arith::AddIOp>(loc, start, cst(kernel)),
+        cst(limit + pad));
+    if (excludePadding) {
+      start = b.create<arith::MaxSIOp>(loc, start, cst(0));
+      end = b.create<arith::MinSIOp>(loc, end, cst(limit));
+    }
+    return b.create<arith::SubIOp>(loc, end, start).getResult();
+  };
+  Value count = b.create<arith::MulIOp>(loc, extent(oh, k[0], st[0], pd[0], H),
+                                        extent(ow, k[1], st[1], pd[1], W));
+  Value i64 =
+      b.create<arith::IndexCastOp>(loc, b.getI64Type(), count).getResult();
+  return b.create<arith::SIToFPOp>(loc, f32, i64);
+}
+
+/// Whether every window of average pooling has the divisor kh*kw: the
+/// padding counts and no `ceil_mode` window reaches past the padded input.
+template <typename PoolOp>
+static bool hasFullWindows(PoolOp op, int64_t H, int64_t W, int64_t OH,
+                           int64_t OW) {
+  ArrayRef<int64_t> k = op.getKernel(), st = op.getStrides(),
+                    pd = op.getPadding();
+  return !op.getExcludePadding() &&
+         ceilOverhang(H, OH, k[0], st[0], pd[0]) == 0 &&
+         ceilOverhang(W, OW, k[1], st[1], pd[1]) == 0;
+}
+
 namespace {
 struct MaxPoolLowering : OpRewritePattern<rn::MaxPool2DOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -71,9 +128,26 @@ struct AvgPoolLowering : OpRewritePattern<rn::AvgPool2DOp> {
   LogicalResult matchAndRewrite(rn::AvgPool2DOp op,
                                 PatternRewriter &rewriter) const override {
     Value sum = windowReduce(rewriter, op, /*isMax=*/false);
-    int64_t n = op.getKernel()[0] * op.getKernel()[1];
-    rewriter.replaceOp(op,
-                       divideBy(rewriter, op.getLoc(), op.getType(), sum, n));
+    RankedTensorType type = op.getType();
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    int64_t H = inType.getDimSize(2), W = inType.getDimSize(3);
+    if (hasFullWindows(op, H, W, type.getDimSize(2), type.getDimSize(3))) {
+      int64_t n = op.getKernel()[0] * op.getKernel()[1];
+      rewriter.replaceOp(op, divideBy(rewriter, op.getLoc(), type, sum, n));
+      return success();
+    }
+    // Each window's own divisor, from its position.
+    Value r = buildElementwise(
+        rewriter, op.getLoc(), type, {sum},
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value oh = b.create<linalg::IndexOp>(l, 2),
+                ow = b.create<linalg::IndexOp>(l, 3);
+          Value d = poolDivisor(b, l, a[0].getType(), oh, ow, op.getKernel(),
+                                op.getStrides(), op.getPadding(), H, W,
+                                op.getExcludePadding());
+          return b.create<arith::DivFOp>(l, a[0], d).getResult();
+        });
+    rewriter.replaceOp(op, r);
     return success();
   }
 };
@@ -158,10 +232,11 @@ struct GlobalAvgPoolBackwardLowering
 /// ceil(kernel/stride) per dimension, visited in increasing (oh, ow) order.
 /// Max pooling recomputes each window's first maximum (strict '>') and
 /// takes its gradient where that maximum is (h, w); average pooling takes
-/// gradient/(kh*kw) from every window (padding counted, as the forward).
+/// the gradient divided by the forward's divisor from every window.
 template <typename PoolBackwardOp>
 static Value gatherPool(PatternRewriter &rewriter, PoolBackwardOp op,
-                        Value input, bool isMax) {
+                        Value input, bool isMax, bool fullWindows = true,
+                        bool excludePadding = false) {
   Location loc = op.getLoc();
   RankedTensorType type = op.getType();
   Value dy = op.getGradOutput();
@@ -263,8 +338,11 @@ static Value gatherPool(PatternRewriter &rewriter, PoolBackwardOp op,
               valid = b.create<arith::AndIOp>(l, valid, here);
               share = g;
             } else {
-              share = b.create<arith::DivFOp>(
-                  l, g, floatConstant(b, l, f32, double(k[0] * k[1])));
+              Value d = fullWindows
+                            ? floatConstant(b, l, f32, double(k[0] * k[1]))
+                            : poolDivisor(b, l, f32, oh, ow, k, st, pd, H, W,
+                                          excludePadding);
+              share = b.create<arith::DivFOp>(l, g, d);
             }
             Value add = b.create<arith::SelectOp>(l, valid, share, zero);
             acc = b.create<arith::AddFOp>(l, acc, add);
@@ -287,7 +365,12 @@ struct AvgPool2DBackwardLowering : OpRewritePattern<rn::AvgPool2DBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(rn::AvgPool2DBackwardOp op,
                                 PatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, gatherPool(rewriter, op, Value(), false));
+    RankedTensorType type = op.getType();
+    auto dyType = cast<RankedTensorType>(op.getGradOutput().getType());
+    bool full = hasFullWindows(op, type.getDimSize(2), type.getDimSize(3),
+                               dyType.getDimSize(2), dyType.getDimSize(3));
+    rewriter.replaceOp(op, gatherPool(rewriter, op, Value(), false, full,
+                                      op.getExcludePadding()));
     return success();
   }
 };

@@ -28,18 +28,22 @@ Value resnetc::createFilled(OpBuilder &b, Location loc, RankedTensorType type,
 }
 
 Value resnetc::padSpatial(OpBuilder &b, Location loc, Value input, int64_t padH,
-                          int64_t padW, double value) {
-  if (padH == 0 && padW == 0)
+                          int64_t padW, double value, int64_t extraH,
+                          int64_t extraW) {
+  if (padH == 0 && padW == 0 && extraH == 0 && extraW == 0)
     return input;
   auto type = cast<RankedTensorType>(input.getType());
   SmallVector<int64_t> shape(type.getShape());
-  shape[2] += 2 * padH;
-  shape[3] += 2 * padW;
+  shape[2] += 2 * padH + extraH;
+  shape[3] += 2 * padW + extraW;
   auto padded = RankedTensorType::get(shape, type.getElementType());
   SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0),
                                    b.getIndexAttr(padH), b.getIndexAttr(padW)};
+  SmallVector<OpFoldResult> high = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                    b.getIndexAttr(padH + extraH),
+                                    b.getIndexAttr(padW + extraW)};
   Value c = floatConstant(b, loc, type.getElementType(), value);
-  return b.create<tensor::PadOp>(loc, padded, input, low, low, c);
+  return b.create<tensor::PadOp>(loc, padded, input, low, high, c);
 }
 
 Value resnetc::broadcastAlong(OpBuilder &b, Location loc, Value vector,

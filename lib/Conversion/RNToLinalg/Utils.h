@@ -24,10 +24,11 @@ mlir::Value createFilled(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::RankedTensorType type, double value);
 
 /// Pads the two spatial dimensions of an NCHW tensor by (`padH`, `padW`) on
-/// both sides with `value`; returns `input` unchanged when both are zero.
+/// both sides with `value`, and by (`extraH`, `extraW`) more at the bottom
+/// and right; returns `input` unchanged when all are zero.
 mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location loc,
                        mlir::Value input, int64_t padH, int64_t padW,
-                       double value);
+                       double value, int64_t extraH = 0, int64_t extraW = 0);
 
 /// Broadcasts a vector along dimension `dim` of a tensor of `type` (a
 /// per-channel bias to NCHW when dim = 1, to NxF when dim = 1 of rank 2).

@@ -28,6 +28,38 @@ func.func @avg_pool(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
 
 // -----
 
+// ceil_mode: the last window (rows 6-7) reaches one row past the input; the
+// input is padded with -inf one more row at the bottom and right.
+// CHECK-LABEL: func @max_pool_ceil
+// CHECK: tensor.pad %arg0 low[0, 0, 0, 0] high[0, 0, 1, 1]
+// CHECK: linalg.pooling_nchw_max {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x4x8x8xf32>, tensor<2x2xf32>) outs(%{{.*}} : tensor<1x4x4x4xf32>)
+func.func @max_pool_ceil(%x: tensor<1x4x7x7xf32>) -> tensor<1x4x4x4xf32> {
+  %y = rn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] ceil_mode : tensor<1x4x7x7xf32> -> tensor<1x4x4x4xf32>
+  return %y : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// Windows of their own size: each output divides by the extent of its window
+// within the input (exclude_padding), computed from its position
+// (linalg.index) as PyTorch does: start = o * stride - pad, end = min(start +
+// kernel, in + pad), both clamped to the input.
+// CHECK-LABEL: func @avg_pool_exclude_padding
+// CHECK: %[[S:.*]] = linalg.pooling_nchw_sum {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x4x10x10xf32>, tensor<3x3xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[S]] :
+// CHECK: linalg.index 2
+// CHECK: linalg.index 3
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: %[[N:.*]] = arith.sitofp %{{.*}} : i64 to f32
+// CHECK: arith.divf %{{.*}}, %[[N]] : f32
+func.func @avg_pool_exclude_padding(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  %y = rn.avg_pool2d %x kernel [3, 3] stride [1, 1] padding [1, 1] exclude_padding : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  return %y : tensor<1x4x8x8xf32>
+}
+
+// -----
+
 // CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1)>
 // CHECK-LABEL: func @global_avg_pool

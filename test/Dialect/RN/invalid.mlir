@@ -120,6 +120,25 @@ func.func @pool_padding(%x: tensor<1x8x8x8xf32>) -> tensor<1x8x5x5xf32> {
 
 // -----
 
+// Without ceil_mode, 7 rows in windows of 2 give 3.
+func.func @pool_floor(%x: tensor<1x8x7x7xf32>) -> tensor<1x8x4x4xf32> {
+  // expected-error@+1 {{'rn.max_pool2d' op result type 'tensor<1x8x4x4xf32>' does not match the inferred type 'tensor<1x8x3x3xf32>'}}
+  %y = rn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<1x8x7x7xf32> -> tensor<1x8x4x4xf32>
+  return %y : tensor<1x8x4x4xf32>
+}
+
+// -----
+
+// With ceil_mode the last window must start inside the input or its left
+// padding: 5 rows, kernel 2, stride 2, padding 1 give 3, not 4.
+func.func @pool_ceil_last_window(%x: tensor<1x8x5x5xf32>) -> tensor<1x8x4x4xf32> {
+  // expected-error@+1 {{'rn.avg_pool2d' op result type 'tensor<1x8x4x4xf32>' does not match the inferred type 'tensor<1x8x3x3xf32>'}}
+  %y = rn.avg_pool2d %x kernel [2, 2] stride [2, 2] padding [1, 1] ceil_mode : tensor<1x8x5x5xf32> -> tensor<1x8x4x4xf32>
+  return %y : tensor<1x8x4x4xf32>
+}
+
+// -----
+
 func.func @avgpool_result(%x: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
   // expected-error@+1 {{'rn.avg_pool2d' op result type 'tensor<1x8x8x8xf32>' does not match the inferred type 'tensor<1x8x4x4xf32>'}}
   %y = rn.avg_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<1x8x8x8xf32> -> tensor<1x8x8x8xf32>

@@ -51,6 +51,17 @@ func.func @pools(%x: tensor<2x64x48x48xf32>) -> tensor<2x64x1x1xf32> {
   return %g : tensor<2x64x1x1xf32>
 }
 
+// PyTorch's ceil_mode (the output size rounds up: 7 -> 4) and
+// count_include_pad=False (exclude_padding).
+// CHECK-LABEL: func @pool_options
+func.func @pool_options(%x: tensor<2x4x7x7xf32>) -> (tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>) {
+  // CHECK: rn.max_pool2d %{{.*}} kernel [2, 2] stride [2, 2] padding [0, 0] ceil_mode : tensor<2x4x7x7xf32> -> tensor<2x4x4x4xf32>
+  // CHECK: rn.avg_pool2d %{{.*}} kernel [3, 3] stride [2, 2] padding [1, 1] ceil_mode exclude_padding : tensor<2x4x7x7xf32> -> tensor<2x4x4x4xf32>
+  %m = rn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] ceil_mode : tensor<2x4x7x7xf32> -> tensor<2x4x4x4xf32>
+  %a = rn.avg_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1] ceil_mode exclude_padding : tensor<2x4x7x7xf32> -> tensor<2x4x4x4xf32>
+  return %m, %a : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>
+}
+
 // CHECK-LABEL: func @head
 func.func @head(%x: tensor<2x512x1x1xf32>, %w: tensor<10x512xf32>, %b: tensor<10xf32>) -> (tensor<2x10xf32>, tensor<2x10xf32>) {
   // CHECK: %[[F:.*]] = rn.flatten %{{.*}} : tensor<2x512x1x1xf32> -> tensor<2x512xf32>

@@ -27,12 +27,17 @@ func.func @conv_grads(%dy: tensor<2x6x4x4xf32>, %w: tensor<6x2x3x3xf32>, %x: ten
 // CHECK: rn.max_pool2d_backward %{{.*}}, %{{.*}} kernel [3, 3] stride [2, 2] padding [1, 1] : (tensor<2x4x4x4xf32>, tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32>
 // CHECK: rn.avg_pool2d_backward %{{.*}} kernel [2, 2] stride [2, 2] padding [0, 0] input_shape [2, 4, 8, 8] : tensor<2x4x4x4xf32> -> tensor<2x4x8x8xf32>
 // CHECK: rn.global_avg_pool_backward %{{.*}} input_shape [2, 4, 8, 8] : tensor<2x4x1x1xf32> -> tensor<2x4x8x8xf32>
+// CHECK: rn.max_pool2d_backward %{{.*}}, %{{.*}} kernel [2, 2] stride [2, 2] padding [0, 0] ceil_mode : (tensor<2x4x4x4xf32>, tensor<2x4x7x7xf32>) -> tensor<2x4x7x7xf32>
+// CHECK: rn.avg_pool2d_backward %{{.*}} kernel [3, 3] stride [2, 2] padding [1, 1] input_shape [2, 4, 7, 7] ceil_mode exclude_padding : tensor<2x4x4x4xf32> -> tensor<2x4x7x7xf32>
 // CHECK: rn.linear_backward %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x10xf32>, tensor<2x4xf32>, tensor<10x4xf32>) -> (tensor<2x4xf32>, tensor<10x4xf32>)
 func.func @other_grads(%d: tensor<2x4x8x8xf32>, %p: tensor<2x4x4x4xf32>, %g: tensor<2x4x1x1xf32>, %dl: tensor<2x10xf32>, %x: tensor<2x4xf32>, %w: tensor<10x4xf32>) {
   %0 = rn.relu_backward %d, %d : tensor<2x4x8x8xf32>
   %1 = rn.max_pool2d_backward %p, %d kernel [3, 3] stride [2, 2] padding [1, 1] : (tensor<2x4x4x4xf32>, tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32>
   %2 = rn.avg_pool2d_backward %p kernel [2, 2] stride [2, 2] padding [0, 0] input_shape [2, 4, 8, 8] : tensor<2x4x4x4xf32> -> tensor<2x4x8x8xf32>
   %3 = rn.global_avg_pool_backward %g input_shape [2, 4, 8, 8] : tensor<2x4x1x1xf32> -> tensor<2x4x8x8xf32>
+  %c = tensor.empty() : tensor<2x4x7x7xf32>
+  %5 = rn.max_pool2d_backward %p, %c kernel [2, 2] stride [2, 2] padding [0, 0] ceil_mode : (tensor<2x4x4x4xf32>, tensor<2x4x7x7xf32>) -> tensor<2x4x7x7xf32>
+  %6 = rn.avg_pool2d_backward %p kernel [3, 3] stride [2, 2] padding [1, 1] input_shape [2, 4, 7, 7] ceil_mode exclude_padding : tensor<2x4x4x4xf32> -> tensor<2x4x7x7xf32>
   %4:2 = rn.linear_backward %dl, %x, %w : (tensor<2x10xf32>, tensor<2x4xf32>, tensor<10x4xf32>) -> (tensor<2x4xf32>, tensor<10x4xf32>)
   return
 }

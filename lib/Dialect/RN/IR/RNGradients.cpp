@@ -71,9 +71,9 @@ BatchNormTrainOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult ReLUOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                      SmallVectorImpl<Value> &operandGrads) {
-  operandGrads.push_back(
-      b.create<ReLUBackwardOp>(getLoc(), resultGrads[0], getOutput(),
-                               /*addend=*/Value()));
+  operandGrads.push_back(b.create<ReLUBackwardOp>(getLoc(), resultGrads[0],
+                                                  getOutput(),
+                                                  /*addend=*/Value()));
   return success();
 }
 
@@ -88,7 +88,7 @@ MaxPool2DOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                             SmallVectorImpl<Value> &operandGrads) {
   operandGrads.push_back(b.create<MaxPool2DBackwardOp>(
       getLoc(), getInput().getType(), resultGrads[0], getInput(),
-      getKernelAttr(), getStridesAttr(), getPaddingAttr()));
+      getKernelAttr(), getStridesAttr(), getPaddingAttr(), getCeilModeAttr()));
   return success();
 }
 
@@ -97,7 +97,8 @@ AvgPool2DOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                             SmallVectorImpl<Value> &operandGrads) {
   operandGrads.push_back(b.create<AvgPool2DBackwardOp>(
       getLoc(), getInput().getType(), resultGrads[0], getKernelAttr(),
-      getStridesAttr(), getPaddingAttr(), shapeOf(b, getInput())));
+      getStridesAttr(), getPaddingAttr(), shapeOf(b, getInput()),
+      getCeilModeAttr(), getExcludePaddingAttr()));
   return success();
 }
 

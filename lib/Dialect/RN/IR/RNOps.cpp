@@ -199,7 +199,8 @@ static LogicalResult requireVector(Value v, int64_t channels, StringRef what,
 static FailureOr<std::pair<int64_t, int64_t>>
 windowOutput(RankedTensorType input, ArrayRef<int64_t> kernel,
              ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
-             ArrayRef<int64_t> dilation, EmitFn emitError) {
+             ArrayRef<int64_t> dilation, EmitFn emitError,
+             bool ceilMode = false) {
   for (int i = 0; i < 2; ++i) {
     if (kernel[i] <= 0)
       return emitError() << "kernel sizes must be positive";
@@ -216,10 +217,12 @@ windowOutput(RankedTensorType input, ArrayRef<int64_t> kernel,
       return emitError() << "window sizes must be at most "
                          << resnetc::kMaxDimension;
   }
-  int64_t oh = resnetc::windowOutputSize(input.getDimSize(2), kernel[0],
-                                         strides[0], padding[0], dilation[0]);
-  int64_t ow = resnetc::windowOutputSize(input.getDimSize(3), kernel[1],
-                                         strides[1], padding[1], dilation[1]);
+  int64_t oh =
+      resnetc::windowOutputSize(input.getDimSize(2), kernel[0], strides[0],
+                                padding[0], dilation[0], ceilMode);
+  int64_t ow =
+      resnetc::windowOutputSize(input.getDimSize(3), kernel[1], strides[1],
+                                padding[1], dilation[1], ceilMode);
   if (oh <= 0 || ow <= 0)
     return emitError() << "window " << kernel[0] << "x" << kernel[1]
                        << " does not fit in the padded input "
@@ -322,11 +325,10 @@ FailureOr<RankedTensorType> AddOp::inferResultType(EmitFn emitError) {
 // Pooling and reshaping
 //===----------------------------------------------------------------------===//
 
-static FailureOr<RankedTensorType> poolOutputType(RankedTensorType input,
-                                                  ArrayRef<int64_t> kernel,
-                                                  ArrayRef<int64_t> strides,
-                                                  ArrayRef<int64_t> padding,
-                                                  EmitFn emitError) {
+static FailureOr<RankedTensorType>
+poolOutputType(RankedTensorType input, ArrayRef<int64_t> kernel,
+               ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
+               bool ceilMode, EmitFn emitError) {
   if (failed(requireStatic(input, "input", emitError)))
     return failure();
   for (int i = 0; i < 2; ++i)
@@ -334,7 +336,8 @@ static FailureOr<RankedTensorType> poolOutputType(RankedTensorType input,
       return emitError() << "padding (" << padding[i]
                          << ") must be at most half the kernel (" << kernel[i]
                          << ")";
-  auto hw = windowOutput(input, kernel, strides, padding, {1, 1}, emitError);
+  auto hw = windowOutput(input, kernel, strides, padding, {1, 1}, emitError,
+                         ceilMode);
   if (failed(hw))
     return failure();
   return RankedTensorType::get(
@@ -345,7 +348,8 @@ static FailureOr<RankedTensorType> poolOutputType(RankedTensorType input,
 template <typename PoolOp>
 static FailureOr<RankedTensorType> inferPool(PoolOp op, EmitFn emitError) {
   return poolOutputType(getTensor(op.getInput()), op.getKernel(),
-                        op.getStrides(), op.getPadding(), emitError);
+                        op.getStrides(), op.getPadding(), op.getCeilMode(),
+                        emitError);
 }
 
 FailureOr<RankedTensorType> MaxPool2DOp::inferResultType(EmitFn emitError) {
@@ -560,11 +564,11 @@ FailureOr<RankedTensorType> ReLUBackwardOp::inferResultType(EmitFn emitError) {
 FailureOr<RankedTensorType>
 MaxPool2DBackwardOp::inferResultType(EmitFn emitError) {
   auto input = getTensor(getInput());
-  if (failed(
-          requireForwardShape(getTensor(getGradOutput()),
-                              poolOutputType(input, getKernel(), getStrides(),
-                                             getPadding(), emitError),
-                              "gradient", emitError)))
+  if (failed(requireForwardShape(getTensor(getGradOutput()),
+                                 poolOutputType(input, getKernel(),
+                                                getStrides(), getPadding(),
+                                                getCeilMode(), emitError),
+                                 "gradient", emitError)))
     return failure();
   return input;
 }
@@ -573,11 +577,11 @@ FailureOr<RankedTensorType>
 AvgPool2DBackwardOp::inferResultType(EmitFn emitError) {
   auto grad = getTensor(getGradOutput());
   auto input = shapeType(getInputShape(), grad.getElementType());
-  if (failed(
-          requireForwardShape(grad,
-                              poolOutputType(input, getKernel(), getStrides(),
-                                             getPadding(), emitError),
-                              "gradient", emitError)))
+  if (failed(requireForwardShape(grad,
+                                 poolOutputType(input, getKernel(),
+                                                getStrides(), getPadding(),
+                                                getCeilMode(), emitError),
+                                 "gradient", emitError)))
     return failure();
   return input;
 }

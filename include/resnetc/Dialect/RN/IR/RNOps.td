@@ -164,40 +164,54 @@ def RN_MaxPool2DOp : RN_Op<"max_pool2d", [RN_PerImage, RN_Differentiable]> {
   let summary = "2-D max pooling with -inf padding";
   let description = [{
     PyTorch's `nn.MaxPool2d`: padded positions never win. `padding` may be at
-    most half the kernel.
+    most half the kernel. With `ceil_mode`, the output size rounds up, as
+    PyTorch's `ceil_mode=True`: a last window may reach past the padded
+    input, and its positions there never win either.
 
     Example:
     ```mlir
     %y = rn.max_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1]
          : tensor<8x64x48x48xf32> -> tensor<8x64x24x24xf32>
+    %z = rn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0]
+         ceil_mode : tensor<8x64x7x7xf32> -> tensor<8x64x4x4xf32>
     ```
   }];
   let arguments = (ins RN_Tensor4D:$input, RN_Pair:$kernel, RN_Pair:$strides,
-                   RN_Pair:$padding);
+                   RN_Pair:$padding, UnitAttr:$ceil_mode);
   let results = (outs RN_Tensor4D:$output);
   let assemblyFormat = [{
-    $input `kernel` $kernel `stride` $strides `padding` $padding attr-dict
-    `:` type($input) `->` type($output)
+    $input `kernel` $kernel `stride` $strides `padding` $padding
+    (`ceil_mode` $ceil_mode^)? attr-dict `:` type($input) `->` type($output)
   }];
 }
 
 def RN_AvgPool2DOp : RN_Op<"avg_pool2d", [RN_PerImage, RN_Differentiable]> {
-  let summary = "2-D average pooling (zero padding counted in the divisor)";
+  let summary = "2-D average pooling";
   let description = [{
-    PyTorch's `nn.AvgPool2d` with its default `count_include_pad=True`.
+    PyTorch's `nn.AvgPool2d`: each window's sum divided by its size, zero
+    padding counted (PyTorch's default `count_include_pad=True`) or, with
+    `exclude_padding` (`count_include_pad=False`), by the number of input
+    positions in the window. With `ceil_mode`, the output size rounds up as
+    PyTorch's `ceil_mode=True`; the part of a last window past the padded
+    input is never counted.
 
     Example:
     ```mlir
     %y = rn.avg_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0]
          : tensor<8x64x48x48xf32> -> tensor<8x64x24x24xf32>
+    %z = rn.avg_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1]
+         ceil_mode exclude_padding
+         : tensor<8x64x8x8xf32> -> tensor<8x64x5x5xf32>
     ```
   }];
   let arguments = (ins RN_Tensor4D:$input, RN_Pair:$kernel, RN_Pair:$strides,
-                   RN_Pair:$padding);
+                   RN_Pair:$padding, UnitAttr:$ceil_mode,
+                   UnitAttr:$exclude_padding);
   let results = (outs RN_Tensor4D:$output);
   let assemblyFormat = [{
-    $input `kernel` $kernel `stride` $strides `padding` $padding attr-dict
-    `:` type($input) `->` type($output)
+    $input `kernel` $kernel `stride` $strides `padding` $padding
+    (`ceil_mode` $ceil_mode^)? (`exclude_padding` $exclude_padding^)?
+    attr-dict `:` type($input) `->` type($output)
   }];
 }
 

@@ -194,7 +194,8 @@ def RN_MaxPool2DBackwardOp : RN_Op<"max_pool2d_backward", [RN_PerImage]> {
   let summary = "gradient of max pooling";
   let description = [{
     Each window's gradient goes to its maximum; on ties, to the first
-    maximum in row-major window order, as PyTorch.
+    maximum in row-major window order, as PyTorch. `ceil_mode` as the
+    forward's.
 
     Example:
     ```mlir
@@ -205,18 +206,21 @@ def RN_MaxPool2DBackwardOp : RN_Op<"max_pool2d_backward", [RN_PerImage]> {
     ```
   }];
   let arguments = (ins RN_Tensor4D:$grad_output, RN_Tensor4D:$input,
-                   RN_Pair:$kernel, RN_Pair:$strides, RN_Pair:$padding);
+                   RN_Pair:$kernel, RN_Pair:$strides, RN_Pair:$padding,
+                   UnitAttr:$ceil_mode);
   let results = (outs RN_Tensor4D:$grad_input);
   let assemblyFormat = [{
     $grad_output `,` $input `kernel` $kernel `stride` $strides
-    `padding` $padding attr-dict `:` functional-type(operands, results)
+    `padding` $padding (`ceil_mode` $ceil_mode^)? attr-dict
+    `:` functional-type(operands, results)
   }];
 }
 
 def RN_AvgPool2DBackwardOp : RN_Op<"avg_pool2d_backward", [RN_PerImage]> {
-  let summary = "gradient of average pooling (padding counted)";
+  let summary = "gradient of average pooling";
   let description = [{
-    Each output gradient, divided by the window size, is added to every
+    Each output gradient, divided by the forward's divisor of its window
+    (`ceil_mode` and `exclude_padding` as the forward's), is added to every
     input position of its window.
 
     Example:
@@ -228,11 +232,13 @@ def RN_AvgPool2DBackwardOp : RN_Op<"avg_pool2d_backward", [RN_PerImage]> {
   }];
   let arguments = (ins RN_Tensor4D:$grad_output, RN_Pair:$kernel,
                    RN_Pair:$strides, RN_Pair:$padding,
-                   RN_Shape4:$input_shape);
+                   RN_Shape4:$input_shape, UnitAttr:$ceil_mode,
+                   UnitAttr:$exclude_padding);
   let results = (outs RN_Tensor4D:$grad_input);
   let assemblyFormat = [{
     $grad_output `kernel` $kernel `stride` $strides `padding` $padding
-    `input_shape` $input_shape attr-dict
+    `input_shape` $input_shape (`ceil_mode` $ceil_mode^)?
+    (`exclude_padding` $exclude_padding^)? attr-dict
     `:` type($grad_output) `->` type($grad_input)
   }];
 }
