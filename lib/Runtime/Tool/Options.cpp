@@ -49,19 +49,31 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "data:\n"
     "  --data NAME|FILE      fashion-mnist:test, fashion-mnist:train\n"
     "                        (fashion-mnist: the test split for inference,\n"
-    "                        the train split for --train), or an .npy array\n"
-    "                        of float32 images, N x C x H x W in C order,\n"
-    "                        scaled as the model was trained (Fashion-MNIST:\n"
-    "                        pixels / 255, in [0, 1])\n"
-    "  --labels FILE         .npy labels for an .npy --data: int64 or int32,\n"
-    "                        shape N, each a class of the model\n"
+    "                        the train split for --train); an .npy array\n"
+    "                        of images, N x C x H x W in C order: float32\n"
+    "                        (used as they are, so scaled as the model was\n"
+    "                        trained) or uint8 (pixels / 255, resized to\n"
+    "                        the model's height and width as d2l does); or\n"
+    "                        MNIST-style IDX images (any path, plain or\n"
+    "                        gzip-compressed; resized the same way)\n"
+    "  --labels FILE         the labels of a file --data: .npy (int64 or\n"
+    "                        int32, shape N) for .npy images, IDX for IDX\n"
+    "                        ones; each a class of the model\n"
+    "  --normalize M,S[,M,S...]\n"
+    "                        then (x - M) / S per channel, as\n"
+    "                        torchvision's Normalize: one pair per channel,\n"
+    "                        or one for all\n"
     "  --limit N             use the first N images (of each split when\n"
     "                        training)\n"
     "training (a model compiled with resnetc --mode=train):\n"
-    "  --train               train on --data fashion-mnist (the train split;\n"
-    "                        the test split is evaluated after each epoch;\n"
-    "                        --logits and --predictions are of the test\n"
-    "                        split after training)\n"
+    "  --train               train on --data: fashion-mnist (the train\n"
+    "                        split, evaluating the test split after each\n"
+    "                        epoch) or files with --labels and --val-data;\n"
+    "                        --logits and --predictions are of the\n"
+    "                        validation data after training\n"
+    "  --val-data NAME|FILE, --val-labels FILE\n"
+    "                        the validation data evaluated after each epoch\n"
+    "                        (files as --data and --labels)\n"
     "  --epochs N            the total number of epochs (default 10), also\n"
     "                        when resuming: --resume --epochs 5 after 3\n"
     "                        trains epochs 4 and 5\n"
@@ -157,6 +169,30 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
        }},
       {"--data", text(o.data)},
       {"--labels", text(o.labels)},
+      {"--val-data", text(o.valData)},
+      {"--val-labels", text(o.valLabels)},
+      {"--normalize",
+       [&](const std::string &v) {
+         // M,S[,M,S...]: each S positive.
+         o.normalize.clear();
+         size_t begin = 0;
+         while (true) {
+           size_t comma = v.find(',', begin);
+           double x = 0;
+           char *end = nullptr;
+           std::string item = v.substr(begin, comma - begin);
+           x = std::strtod(item.c_str(), &end);
+           if (item.empty() || *end != '\0' || !std::isfinite(x))
+             return false;
+           if (o.normalize.size() % 2 == 1 && !(x > 0))
+             return false;
+           o.normalize.push_back(x);
+           if (comma == std::string::npos)
+             break;
+           begin = comma + 1;
+         }
+         return o.normalize.size() % 2 == 0;
+       }},
       {"--limit", integer(o.limit, 1)},
       {"--batch", integer(o.batch, 1)},
       {"--threads",
@@ -275,9 +311,31 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
                                  "writes nothing; drop ") +
                      o);
   }
-  if (opts.train && !opts.benchmark && opts.data != "fashion-mnist" &&
-      opts.data != "fashion-mnist:train")
-    return Error("--train trains on --data fashion-mnist (the train split)");
+  if (opts.train && !opts.benchmark && isDatasetName(opts.data) &&
+      opts.data != "fashion-mnist" && opts.data != "fashion-mnist:train")
+    return Error("--train trains on the train split (--data fashion-mnist); "
+                 "the test split is its validation data");
+  if (!opts.train && (opts.given.count("--val-data") ||
+                      opts.given.count("--val-labels")))
+    return Error("--val-data and --val-labels are the validation data of "
+                 "--train; add --train or drop them");
+  if (opts.valData.empty() != opts.valLabels.empty() &&
+      !isDatasetName(opts.valData))
+    return Error(opts.valData.empty()
+                     ? "--val-labels goes with --val-data, the images"
+                     : "--val-data needs --val-labels, the labels of its "
+                       "images");
+  if (opts.train && !opts.benchmark && !isDatasetName(opts.data)) {
+    if (opts.labels.empty())
+      return Error("--train on " + opts.data +
+                   " needs --labels, the labels of its images");
+    if (opts.valData.empty())
+      return Error("--train on " + opts.data +
+                   " needs validation data to evaluate after each epoch: "
+                   "--val-data and --val-labels");
+  }
+  if (opts.benchmark && !opts.normalize.empty())
+    return Error("--benchmark runs on random data; drop --normalize");
   // Options that only training reads are refused elsewhere, not ignored.
   if (!opts.train)
     for (const char *o : {"--epochs", "--checkpoint", "--resume"})
@@ -300,7 +358,10 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
     return Error("--allow-missing is about the velocities of a checkpoint; "
                  "use it with --resume or --weights");
   if (!opts.labels.empty() && isDatasetName(opts.data))
-    return Error("--labels goes with an .npy --data; " + opts.data +
+    return Error("--labels goes with a file --data; " + opts.data +
+                 " has its own labels");
+  if (!opts.valLabels.empty() && isDatasetName(opts.valData))
+    return Error("--val-labels goes with a file --val-data; " + opts.valData +
                  " has its own labels");
   if (opts.train && opts.trainSteps)
     return Error("--train-steps and --train are two ways to train; use one");
@@ -318,6 +379,10 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
     inputs.push_back({"--data", opts.data});
   if (!opts.labels.empty())
     inputs.push_back({"--labels", opts.labels});
+  if (!opts.valData.empty() && !isDatasetName(opts.valData))
+    inputs.push_back({"--val-data", opts.valData});
+  if (!opts.valLabels.empty())
+    inputs.push_back({"--val-labels", opts.valLabels});
   std::vector<std::pair<std::string, std::string>> outputs;
   for (auto [name, path] :
        {std::pair<const char *, const std::string *>{"--logits", &opts.logits},

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace resnetc::runtime {
 
@@ -25,6 +26,10 @@ struct RunOptions {
   std::string weights, init = "d2l", saveWeights;
   uint64_t seed = 0;
   std::string data, labels;
+  /// --val-data, --val-labels: what training evaluates after each epoch.
+  std::string valData, valLabels;
+  /// --normalize: mean, std pairs (one per channel, or one for all).
+  std::vector<double> normalize;
   int64_t limit = -1, batch = 0;
   unsigned threads = 0;
   std::string logits, predictions;

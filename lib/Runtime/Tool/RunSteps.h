@@ -27,14 +27,29 @@ namespace resnetc::runtime {
 Expected<std::map<std::string, HostTensor>>
 initializeParameters(const Plan &plan, const RunOptions &opts);
 
+/// Images (and labels, when `labels` is given) checked against the model's
+/// input and classes: a Fashion-MNIST split (`fashion-mnist:train`), an
+/// .npy file of float32 images (N x C x H x W, used as they are) or of
+/// uint8 ones (scaled by 1/255 and resized to the model's height and width
+/// as d2l's Resize does) with .npy labels (int64 or int32), or an IDX image
+/// file with its IDX labels (MNIST's format, plain or gzip-compressed;
+/// resized the same way). The first `limit` images when limit >= 0.
+Expected<ImageDataset> loadImages(const Plan &plan, const std::string &data,
+                                  const std::string &labels, int64_t limit);
+
+/// torchvision's Normalize in place: (x - mean) / std per channel, from
+/// --normalize's mean, std pairs (one per channel, or one for all).
+Status normalize(ImageDataset &data, const std::vector<double> &meanStd);
+
 /// The images (and labels, when known) of an inference run or of
-/// --train-steps: --data as a Fashion-MNIST split or an .npy file, with
-/// --labels and --limit, checked against the model's input and classes.
+/// --train-steps: --data with --labels, --limit and --normalize.
 Expected<ImageDataset> loadInferenceData(const Plan &plan,
                                          const RunOptions &opts);
 
-/// --train: trains on Fashion-MNIST for --epochs, evaluating on the test
-/// split after each, then writes the outputs of the trained model.
+/// --train: trains on --data (Fashion-MNIST's train split, or files with
+/// --labels) for --epochs, evaluating on the validation data (--val-data;
+/// Fashion-MNIST's test split) after each, then writes the outputs of the
+/// trained model.
 /// `params` are set first unless the run resumes from a checkpoint.
 Status runTraining(Executor &exec, const RunOptions &opts,
                    const std::map<std::string, HostTensor> &params,

@@ -1,8 +1,8 @@
 //===- Training.cpp - resnet-run --train and --train-steps ----------------===//
 //
-// Training on Fashion-MNIST for a number of epochs with d2l's epoch lines
-// (and a progress bar on a terminal), and a number of training steps on one
-// batch of given data with each step's loss.
+// Training for a number of epochs (on Fashion-MNIST or on files) with d2l's
+// epoch lines (and a progress bar on a terminal), and a number of training
+// steps on one batch of given data with each step's loss.
 //
 //===----------------------------------------------------------------------===//
 
@@ -88,20 +88,25 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
                               MissingVelocities missing, int64_t batch,
                               const std::string &deviceName) {
   const Plan &plan = exec.getPlan();
-  int64_t h = plan.inputShape[1], w = plan.inputShape[2];
-  if (plan.inputShape[0] != 1)
-    return Error("fashion-mnist: Fashion-MNIST images have 1 channel, the "
-                 "model expects " +
-                 std::to_string(plan.inputShape[0]));
-  Expected<ImageDataset> trainSet =
-      loadDataset("fashion-mnist:train", h, w, opts.limit, plan.classes);
+  // Fashion-MNIST: its train split, validated on its test split; files:
+  // --data and --labels, validated on --val-data and --val-labels.
+  bool fashion = isDatasetName(opts.data);
+  std::string valData = opts.valData;
+  if ((valData.empty() && fashion) || valData == "fashion-mnist")
+    valData = "fashion-mnist:test";
+  Expected<ImageDataset> trainSet = loadImages(
+      plan, fashion ? "fashion-mnist:train" : opts.data, opts.labels,
+      opts.limit);
   if (!trainSet)
     return trainSet.takeError();
   // --limit bounds both splits: the evaluation after each epoch too.
   Expected<ImageDataset> testSet =
-      loadDataset("fashion-mnist:test", h, w, opts.limit, plan.classes);
+      loadImages(plan, valData, opts.valLabels, opts.limit);
   if (!testSet)
     return testSet.takeError();
+  for (ImageDataset *set : {&*trainSet, &*testSet})
+    if (Status s = normalize(*set, opts.normalize); !s)
+      return s;
   if (!opts.resume)
     if (Status s = exec.setParameters(params, paramSource, missing); !s)
       return s;
@@ -111,7 +116,21 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
   to.seed = opts.seed;
   to.checkpointDir = opts.checkpointDir;
   to.resume = opts.resume;
-  to.data = "fashion-mnist";
+  // What the run trains on, as recorded in checkpoints and checked on
+  // resume: "fashion-mnist" as before, else every file and the
+  // normalization.
+  to.data = fashion ? "fashion-mnist" : opts.data + " (labels " + opts.labels + ")";
+  if (valData != "fashion-mnist:test")
+    to.data += ", validated on " + valData +
+               (opts.valLabels.empty() ? "" : " (labels " + opts.valLabels + ")");
+  if (!opts.normalize.empty()) {
+    to.data += ", normalized";
+    for (double v : opts.normalize) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), " %.9g", v);
+      to.data += buf;
+    }
+  }
   to.limit = opts.limit;
   to.missingVelocities =
       opts.allowMissing ? MissingVelocities::Zero : MissingVelocities::Error;
