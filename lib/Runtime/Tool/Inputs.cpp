@@ -228,7 +228,8 @@ Status resnetc::runtime::normalize(ImageDataset &data,
   if (meanStd.empty())
     return Status::success();
   size_t pairs = meanStd.size() / 2;
-  if (meanStd.size() % 2 || (pairs != 1 && pairs != static_cast<size_t>(data.c)))
+  if (meanStd.size() % 2 ||
+      (pairs != 1 && pairs != static_cast<size_t>(data.c)))
     return Error("--normalize takes a mean and a standard deviation for "
                  "each of the model's " +
                  std::to_string(data.c) +

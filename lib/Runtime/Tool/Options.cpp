@@ -315,8 +315,8 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
       opts.data != "fashion-mnist" && opts.data != "fashion-mnist:train")
     return Error("--train trains on the train split (--data fashion-mnist); "
                  "the test split is its validation data");
-  if (!opts.train && (opts.given.count("--val-data") ||
-                      opts.given.count("--val-labels")))
+  if (!opts.train &&
+      (opts.given.count("--val-data") || opts.given.count("--val-labels")))
     return Error("--val-data and --val-labels are the validation data of "
                  "--train; add --train or drop them");
   if (opts.valData.empty() != opts.valLabels.empty() &&

@@ -94,9 +94,9 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
   std::string valData = opts.valData;
   if ((valData.empty() && fashion) || valData == "fashion-mnist")
     valData = "fashion-mnist:test";
-  Expected<ImageDataset> trainSet = loadImages(
-      plan, fashion ? "fashion-mnist:train" : opts.data, opts.labels,
-      opts.limit);
+  Expected<ImageDataset> trainSet =
+      loadImages(plan, fashion ? "fashion-mnist:train" : opts.data, opts.labels,
+                 opts.limit);
   if (!trainSet)
     return trainSet.takeError();
   // --limit bounds both splits: the evaluation after each epoch too.
@@ -119,10 +119,12 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
   // What the run trains on, as recorded in checkpoints and checked on
   // resume: "fashion-mnist" as before, else every file and the
   // normalization.
-  to.data = fashion ? "fashion-mnist" : opts.data + " (labels " + opts.labels + ")";
+  to.data =
+      fashion ? "fashion-mnist" : opts.data + " (labels " + opts.labels + ")";
   if (valData != "fashion-mnist:test")
-    to.data += ", validated on " + valData +
-               (opts.valLabels.empty() ? "" : " (labels " + opts.valLabels + ")");
+    to.data +=
+        ", validated on " + valData +
+        (opts.valLabels.empty() ? "" : " (labels " + opts.valLabels + ")");
   if (!opts.normalize.empty()) {
     to.data += ", normalized";
     for (double v : opts.normalize) {
