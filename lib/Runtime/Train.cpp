@@ -28,6 +28,61 @@ using namespace resnetc::runtime;
 
 TrainObserver::~TrainObserver() = default;
 
+std::string LrSchedule::describe() const {
+  std::string s;
+  switch (kind) {
+  case Kind::Constant:
+    s = "constant";
+    break;
+  case Kind::Step:
+  case Kind::MultiStep: {
+    s = kind == Kind::Step ? "step " : "multistep ";
+    for (size_t i = 0; i < steps.size(); ++i)
+      s += (i ? "," : "") + std::to_string(steps[i]);
+    char g[40];
+    std::snprintf(g, sizeof(g), " gamma %.17g", gamma);
+    s += g;
+    break;
+  }
+  case Kind::Cosine:
+    s = "cosine";
+    break;
+  }
+  if (warmupEpochs)
+    s += ", warmup " + std::to_string(warmupEpochs);
+  return s;
+}
+
+double resnetc::runtime::scheduledLr(const LrSchedule &schedule, double lr,
+                                     int64_t epoch, int64_t epochs,
+                                     int64_t step, int64_t stepsPerEpoch) {
+  int64_t w = schedule.warmupEpochs;
+  if (epoch <= w) {
+    int64_t k = (epoch - 1) * stepsPerEpoch + step;
+    return lr * static_cast<double>(k + 1) /
+           static_cast<double>(w * stepsPerEpoch);
+  }
+  int64_t i = epoch - 1;
+  switch (schedule.kind) {
+  case LrSchedule::Kind::Constant:
+    return lr;
+  case LrSchedule::Kind::Step:
+    return lr *
+           std::pow(schedule.gamma, static_cast<double>(i / schedule.steps[0]));
+  case LrSchedule::Kind::MultiStep: {
+    int64_t passed = 0;
+    for (int64_t m : schedule.steps)
+      passed += m <= i;
+    return lr * std::pow(schedule.gamma, static_cast<double>(passed));
+  }
+  case LrSchedule::Kind::Cosine: {
+    double j = static_cast<double>(i - w), t = static_cast<double>(epochs - w);
+    return lr * (1 + std::cos(M_PI * j / t)) / 2;
+  }
+  }
+  return lr;
+}
+
 Expected<double> resnetc::runtime::evaluate(Executor &exec,
                                             const ImageDataset &data) {
   const Plan &plan = exec.getPlan();
@@ -116,6 +171,9 @@ struct CheckpointInfo {
   double lr = 0;
   int64_t limit = -1;
   std::string model, data;
+  /// LrSchedule::describe() of the run; "constant" in checkpoints written
+  /// before schedules existed.
+  std::string schedule = "constant";
   std::vector<EpochMetrics> history;
 };
 } // namespace
@@ -174,6 +232,8 @@ readCheckpointInfo(const SafeTensorsMetadata &metadata,
     return bad("seed", "a non-negative integer");
   info.model = fields["model"];
   info.data = fields["data"];
+  if (fields.count("lr_schedule"))
+    info.schedule = fields["lr_schedule"];
   if (fields["limit"] != "none") {
     if (!parseDigits(fields["limit"], INT64_MAX, v) || v == 0)
       return bad("limit", "'none' or a positive integer");
@@ -286,6 +346,13 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
     if (info->data != options.data)
       return Error(checkpoint + ": was written training on --data " +
                    info->data + "; resume with the same data");
+    if (info->schedule != options.schedule.describe())
+      return Error(checkpoint +
+                   ": was written with the learning-rate "
+                   "schedule '" +
+                   info->schedule + "', not '" + options.schedule.describe() +
+                   "'; resume with the same --lr-schedule, --lr-steps, "
+                   "--lr-gamma and --warmup-epochs");
     if (info->limit != options.limit)
       return Error(checkpoint +
                    (info->limit < 0
@@ -349,6 +416,7 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
       return Status::success();
     };
     auto start = std::chrono::steady_clock::now();
+    double lastLr = options.lr;
     for (int64_t s = 0; s < steps; ++s) {
       // The next batch is assembled while the step before computes.
       Expected<TrainBatch> next = exec.beginTrainStep();
@@ -361,7 +429,9 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                     static_cast<size_t>(imageSize) * sizeof(float));
         next->labels[i] = train.labels[index];
       }
-      if (Status st = exec.submitTrainStep(static_cast<float>(options.lr)); !st)
+      lastLr = scheduledLr(options.schedule, options.lr, epoch, options.epochs,
+                           s, steps);
+      if (Status st = exec.submitTrainStep(static_cast<float>(lastLr)); !st)
         return st;
       if (exec.inFlight() == 2)
         if (Status st = finishOne(); !st)
@@ -382,6 +452,7 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
     m.trainAcc = static_cast<double>(correct) / (steps * batch);
     m.testAcc = *testAcc;
     m.examplesPerSecond = steps * batch / seconds;
+    m.lr = lastLr;
     history.push_back(m);
     if (!checkpoint.empty()) {
       // Checkpoint, metrics and plot, each replaced atomically.
@@ -402,6 +473,7 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                                   {"data", options.data},
                                   {"limit", formatLimit(options.limit)},
                                   {"lr", lr},
+                                  {"lr_schedule", options.schedule.describe()},
                                   {"metrics", body}};
       if (Status s = writeSafeTensors(checkpoint, tensors, meta); !s)
         return s;

@@ -16,13 +16,41 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace resnetc::runtime {
+
+/// How the learning rate changes over a run, per epoch as PyTorch's
+/// schedulers stepped once per epoch, after an optional linear warm-up.
+/// Epoch e (1-based) after the warm-up has, with i = e - 1:
+///   constant:  lr
+///   step:      lr * gamma^floor(i / steps[0])          (StepLR)
+///   multistep: lr * gamma^(milestones in steps <= i)   (MultiStepLR)
+///   cosine:    lr * (1 + cos(pi * j / T)) / 2, with j = i - warmup and
+///              T = epochs - warmup                     (CosineAnnealingLR)
+/// During the first `warmupEpochs` epochs, step k (0-based, counted over
+/// the run) of S per epoch has lr * (k + 1) / (warmupEpochs * S).
+struct LrSchedule {
+  enum class Kind { Constant, Step, MultiStep, Cosine } kind = Kind::Constant;
+  std::vector<int64_t> steps;
+  double gamma = 0.1;
+  int64_t warmupEpochs = 0;
+
+  /// "constant", or e.g. "multistep 30,60 gamma 0.1, warmup 5": what
+  /// checkpoints record and --resume compares.
+  std::string describe() const;
+};
+
+/// The learning rate of step `step` (0-based) of `stepsPerEpoch` in epoch
+/// `epoch` (1-based) of `epochs`, from the base rate `lr`.
+double scheduledLr(const LrSchedule &schedule, double lr, int64_t epoch,
+                   int64_t epochs, int64_t step, int64_t stepsPerEpoch);
 
 struct TrainOptions {
   /// The total number of epochs; resuming continues up to it.
   int64_t epochs = 10;
   double lr = 0.01;
+  LrSchedule schedule;
   uint64_t seed = 0;
   /// Directory of checkpoint.safetensors, metrics.csv and metrics.svg;
   /// empty: no files.
@@ -44,6 +72,8 @@ struct TrainOptions {
 struct EpochMetrics {
   int64_t epoch = 0;
   double loss = 0, trainAcc = 0, testAcc = 0, examplesPerSecond = 0;
+  /// The learning rate of the epoch's last step (not in metrics.csv).
+  double lr = 0;
 };
 
 /// What a training run reports as it goes.

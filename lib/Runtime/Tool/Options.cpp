@@ -87,7 +87,19 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "                        must match what resnetc compiled into train_step\n"
     "  --train-steps N       N SGD steps on the first batch of the data,\n"
     "                        printing each step's loss, before the run\n"
-    "  --lr X                learning rate (default 0.01)\n"
+    "  --lr X                learning rate (default 0.01); the base rate of\n"
+    "                        a schedule\n"
+    "  --lr-schedule constant|step|multistep|cosine\n"
+    "                        the rate per epoch, as PyTorch's StepLR,\n"
+    "                        MultiStepLR and CosineAnnealingLR (over the\n"
+    "                        epochs after the warm-up) stepped once per\n"
+    "                        epoch (default constant)\n"
+    "  --lr-steps N[,N...]   step: the epochs between decays; multistep:\n"
+    "                        the epochs after which the rate decays\n"
+    "  --lr-gamma X          the factor of each decay (default 0.1)\n"
+    "  --warmup-epochs N     first raise the rate linearly, step by step,\n"
+    "                        from lr / (N * steps per epoch) to lr over N\n"
+    "                        epochs\n"
     "run:\n"
     "  --batch N             images per step (default: the compiled batch)\n"
     "  --benchmark N         time N batches of inference (of training steps\n"
@@ -215,6 +227,42 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
        [&](const std::string &v) {
          return parseNonNegative(v, o.weightDecay);
        }},
+      {"--lr-schedule",
+       [&](const std::string &v) {
+         using K = LrSchedule::Kind;
+         static const std::map<std::string, K> kinds = {
+             {"constant", K::Constant},
+             {"step", K::Step},
+             {"multistep", K::MultiStep},
+             {"cosine", K::Cosine}};
+         auto it = kinds.find(v);
+         if (it == kinds.end())
+           return false;
+         o.schedule.kind = it->second;
+         return true;
+       }},
+      {"--lr-steps",
+       [&](const std::string &v) {
+         // N or N,N,... positive epochs, increasing.
+         o.schedule.steps.clear();
+         size_t begin = 0;
+         while (true) {
+           size_t comma = v.find(',', begin);
+           int64_t n = 0;
+           if (!parseInt(v.substr(begin, comma - begin), n) || n < 1 ||
+               (!o.schedule.steps.empty() && n <= o.schedule.steps.back()))
+             return false;
+           o.schedule.steps.push_back(n);
+           if (comma == std::string::npos)
+             return true;
+           begin = comma + 1;
+         }
+       }},
+      {"--lr-gamma",
+       [&](const std::string &v) {
+         return parseNonNegative(v, o.schedule.gamma);
+       }},
+      {"--warmup-epochs", integer(o.schedule.warmupEpochs, 1)},
       {"--conv-algo",
        [&](const std::string &v) {
          o.convAlgo =
@@ -349,6 +397,36 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
       if (opts.given.count(o))
         return Error(std::string(o) + " is an option of training (--train or "
                                       "--train-steps); add one or drop it");
+  // The schedule's options, each where it means something.
+  using K = LrSchedule::Kind;
+  K kind = opts.schedule.kind;
+  if (!opts.train)
+    for (const char *o :
+         {"--lr-schedule", "--lr-steps", "--lr-gamma", "--warmup-epochs"})
+      if (opts.given.count(o))
+        return Error(std::string(o) +
+                     " is an option of --train; add --train or drop it");
+  if ((kind == K::Step || kind == K::MultiStep) &&
+      !opts.given.count("--lr-steps"))
+    return Error(std::string("--lr-schedule ") +
+                 (kind == K::Step ? "step needs --lr-steps N, the epochs "
+                                    "between decays"
+                                  : "multistep needs --lr-steps N,N,..., the "
+                                    "epochs after which the rate decays"));
+  if (kind == K::Step && opts.schedule.steps.size() != 1)
+    return Error("--lr-schedule step takes one --lr-steps value (the epochs "
+                 "between decays); for milestones use --lr-schedule "
+                 "multistep");
+  if (kind != K::Step && kind != K::MultiStep)
+    for (const char *o : {"--lr-steps", "--lr-gamma"})
+      if (opts.given.count(o))
+        return Error(std::string(o) +
+                     " is an option of --lr-schedule step and multistep");
+  if (opts.train && opts.schedule.warmupEpochs >= opts.epochs)
+    return Error("--warmup-epochs " +
+                 std::to_string(opts.schedule.warmupEpochs) +
+                 " leaves no epoch of --epochs " + std::to_string(opts.epochs) +
+                 " after the warm-up");
   if (opts.resume && opts.checkpointDir.empty())
     return Error("--resume needs --checkpoint DIR");
   if (opts.resume && !opts.weights.empty())

@@ -11,6 +11,7 @@
 
 #include "resnetc/Runtime/Device.h"
 #include "resnetc/Runtime/Status.h"
+#include "resnetc/Runtime/Train.h"
 
 #include <cstdint>
 #include <set>
@@ -39,6 +40,8 @@ struct RunOptions {
   /// --allow-missing: velocities a checkpoint lacks start at zero.
   bool allowMissing = false;
   int64_t epochs = 10;
+  /// --lr-schedule, --lr-steps, --lr-gamma, --warmup-epochs.
+  LrSchedule schedule;
   double momentum = -1, weightDecay = -1; ///< -1: not given
   bool nesterov = false;
   std::string checkpointDir;

@@ -42,10 +42,13 @@ public:
   void onEpoch(const EpochMetrics &m) override {
     if (progress)
       std::printf("\r%*s\r", 80, "");
-    std::printf("epoch %lld: loss %.3f, train acc %.3f, test acc %.3f\n"
-                "%.1f examples/sec on %s\n",
-                static_cast<long long>(m.epoch), m.loss, m.trainAcc, m.testAcc,
-                m.examplesPerSecond, device.c_str());
+    std::printf("epoch %lld: loss %.3f, train acc %.3f, test acc %.3f",
+                static_cast<long long>(m.epoch), m.loss, m.trainAcc, m.testAcc);
+    // With a schedule, the rate of the epoch's last step.
+    if (scheduled)
+      std::printf(", lr %.9g", m.lr);
+    std::printf("\n%.1f examples/sec on %s\n", m.examplesPerSecond,
+                device.c_str());
     std::fflush(stdout);
   }
 
@@ -78,6 +81,7 @@ public:
   std::string model;
   double lr = 0;
   int64_t epochs = 0;
+  bool scheduled = false;
 };
 } // namespace
 
@@ -113,6 +117,7 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
   TrainOptions to;
   to.epochs = opts.epochs;
   to.lr = opts.lr;
+  to.schedule = opts.schedule;
   to.seed = opts.seed;
   to.checkpointDir = opts.checkpointDir;
   to.resume = opts.resume;
@@ -140,6 +145,8 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
   report.model = plan.model;
   report.lr = opts.lr;
   report.epochs = opts.epochs;
+  report.scheduled = opts.schedule.kind != LrSchedule::Kind::Constant ||
+                     opts.schedule.warmupEpochs > 0;
   if (Status s = train(exec, *trainSet, *testSet, to, report); !s)
     return s;
   // The outputs are of the trained model: its weights, and its logits
