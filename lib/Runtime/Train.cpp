@@ -83,37 +83,52 @@ double resnetc::runtime::scheduledLr(const LrSchedule &schedule, double lr,
   return lr;
 }
 
-Expected<double> resnetc::runtime::evaluate(Executor &exec,
-                                            const ImageDataset &data) {
+Expected<Accuracy> resnetc::runtime::evaluate(Executor &exec,
+                                              const ImageDataset &data) {
   const Plan &plan = exec.getPlan();
   if (data.n == 0)
-    return 0.0;
+    return Accuracy();
   std::vector<float> logits(static_cast<size_t>(data.n * plan.classes));
   if (Status s = exec.infer(data.images.data(), data.n, logits.data()); !s)
     return s.takeError();
-  int64_t correct = 0;
+  int64_t correct = 0, inTop5 = 0;
   for (int64_t i = 0; i < data.n; ++i) {
     const float *row = logits.data() + i * plan.classes;
-    int64_t best = 0;
+    int64_t best = 0, above = 0;
     for (int64_t k = 1; k < plan.classes; ++k)
       if (row[k] > row[best])
         best = k;
+    for (int64_t k = 0; k < plan.classes; ++k)
+      above += row[k] > row[data.labels[i]];
     correct += best == data.labels[i];
+    inTop5 += above < 5;
   }
-  return static_cast<double>(correct) / data.n;
+  return Accuracy{static_cast<double>(correct) / data.n,
+                  static_cast<double>(inTop5) / data.n};
+}
+
+/// A metric as metrics.csv writes it: empty when unknown (NaN).
+static std::string formatMetric(double v) {
+  if (std::isnan(v))
+    return "";
+  std::ostringstream os;
+  os << v;
+  return os.str();
 }
 
 static std::string metricsCSV(const std::vector<EpochMetrics> &metrics) {
   std::ostringstream os;
-  os << "epoch,loss,train_acc,test_acc,examples_per_sec\n";
+  os << "epoch,loss,train_acc,test_acc,examples_per_sec,test_top5,seconds\n";
   for (const EpochMetrics &m : metrics)
     os << m.epoch << "," << m.loss << "," << m.trainAcc << "," << m.testAcc
-       << "," << m.examplesPerSecond << "\n";
+       << "," << m.examplesPerSecond << "," << formatMetric(m.testTop5) << ","
+       << formatMetric(m.seconds) << "\n";
   return os.str();
 }
 
 std::string
-resnetc::runtime::plotMetricsSVG(const std::vector<EpochMetrics> &metrics) {
+resnetc::runtime::plotMetricsSVG(const std::vector<EpochMetrics> &metrics,
+                                 bool top5) {
   const double width = 480, height = 320, left = 50, right = 110, top = 20,
                bottom = 40;
   double plotW = width - left - right, plotH = height - top - bottom;
@@ -145,14 +160,18 @@ resnetc::runtime::plotMetricsSVG(const std::vector<EpochMetrics> &metrics) {
     double scale;
   } series[] = {{"train loss", "#1f77b4", &EpochMetrics::loss, maxLoss},
                 {"train acc", "#ff7f0e", &EpochMetrics::trainAcc, 1.0},
-                {"test acc", "#2ca02c", &EpochMetrics::testAcc, 1.0}};
+                {"test acc", "#2ca02c", &EpochMetrics::testAcc, 1.0},
+                {"test top-5", "#d62728", &EpochMetrics::testTop5, 1.0}};
   int row = 0;
   for (const Series &s : series) {
+    if (s.field == &EpochMetrics::testTop5 && !top5)
+      continue;
     os << "<polyline fill=\"none\" stroke=\"" << s.color
        << "\" stroke-width=\"2\" points=\"";
     for (const EpochMetrics &m : metrics)
-      os << x(m.epoch) << "," << y(std::min(m.*s.field, s.scale), s.scale)
-         << " ";
+      if (!std::isnan(m.*s.field))
+        os << x(m.epoch) << "," << y(std::min(m.*s.field, s.scale), s.scale)
+           << " ";
     os << "\"/>\n<text x=\"" << left + plotW + 10 << "\" y=\""
        << top + 14 + 16 * row++ << "\" fill=\"" << s.color << "\">" << s.name
        << (s.scale != 1.0 ? " (/" + std::to_string(s.scale).substr(0, 4) + ")"
@@ -244,24 +263,48 @@ readCheckpointInfo(const SafeTensorsMetadata &metadata,
   info.lr = std::strtod(lr.c_str(), &end);
   if (lr.empty() || *end != '\0' || !std::isfinite(info.lr) || info.lr < 0)
     return bad("lr", "a non-negative number");
-  // One row per epoch trained, numbered from 1.
+  // One row per epoch trained, numbered from 1: epoch, loss, train_acc,
+  // test_acc, examples_per_sec, and (since they are recorded) test_top5
+  // and seconds, each of these two possibly empty.
   std::istringstream rows(fields["metrics"]);
   std::string row;
   while (std::getline(rows, row)) {
-    std::istringstream fieldsOfRow(row);
+    std::vector<std::string> cells;
+    size_t begin = 0;
+    while (true) {
+      size_t comma = row.find(',', begin);
+      cells.push_back(row.substr(begin, comma - begin));
+      if (comma == std::string::npos)
+        break;
+      begin = comma + 1;
+    }
     EpochMetrics m;
-    char c1 = 0, c2 = 0, c3 = 0, c4 = 0;
-    std::string rest;
-    if (!(fieldsOfRow >> m.epoch >> c1 >> m.loss >> c2 >> m.trainAcc >> c3 >>
-          m.testAcc >> c4 >> m.examplesPerSecond) ||
-        c1 != ',' || c2 != ',' || c3 != ',' || c4 != ',' ||
-        (fieldsOfRow >> rest) ||
-        m.epoch != static_cast<int64_t>(info.history.size()) + 1)
+    m.testTop5 = m.seconds = std::nan("");
+    auto number = [](const std::string &text, double &out, bool mayBeEmpty) {
+      if (text.empty())
+        return mayBeEmpty;
+      char *end = nullptr;
+      out = std::strtod(text.c_str(), &end);
+      return *end == '\0' && std::isfinite(out);
+    };
+    uint64_t epoch = 0;
+    bool ok = (cells.size() == 5 || cells.size() == 7) &&
+              parseDigits(cells[0], INT64_MAX, epoch) &&
+              number(cells[1], m.loss, false) &&
+              number(cells[2], m.trainAcc, false) &&
+              number(cells[3], m.testAcc, false) &&
+              number(cells[4], m.examplesPerSecond, false) &&
+              (cells.size() == 5 || (number(cells[5], m.testTop5, true) &&
+                                     number(cells[6], m.seconds, true)));
+    m.epoch = static_cast<int64_t>(epoch);
+    if (!ok || m.epoch != static_cast<int64_t>(info.history.size()) + 1)
       return Error(path + ": metadata 'metrics' row " +
                    std::to_string(info.history.size() + 1) + " is '" + row +
                    "', expected epoch " +
                    std::to_string(info.history.size() + 1) +
-                   ",loss,train_acc,test_acc,examples_per_sec" + damaged);
+                   ",loss,train_acc,test_acc,examples_per_sec[,test_top5,"
+                   "seconds]" +
+                   damaged);
     info.history.push_back(m);
   }
   if (static_cast<int64_t>(info.history.size()) != info.epoch)
@@ -443,14 +486,16 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
-    Expected<double> testAcc = evaluate(exec, test);
+    Expected<Accuracy> testAcc = evaluate(exec, test);
     if (!testAcc)
       return testAcc.takeError();
     EpochMetrics m;
     m.epoch = epoch;
     m.loss = lossSum / steps;
     m.trainAcc = static_cast<double>(correct) / (steps * batch);
-    m.testAcc = *testAcc;
+    m.testAcc = testAcc->top1;
+    m.testTop5 = testAcc->top5;
+    m.seconds = seconds;
     m.examplesPerSecond = steps * batch / seconds;
     m.lr = lastLr;
     history.push_back(m);
@@ -477,7 +522,7 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                                   {"metrics", body}};
       if (Status s = writeSafeTensors(checkpoint, tensors, meta); !s)
         return s;
-      std::string plot = plotMetricsSVG(history);
+      std::string plot = plotMetricsSVG(history, options.top5);
       if (Status s = writeFileAtomically(csv, {{rows.data(), rows.size()}}); !s)
         return s;
       if (Status s = writeFileAtomically(svg, {{plot.data(), plot.size()}}); !s)

@@ -51,6 +51,8 @@ struct TrainOptions {
   int64_t epochs = 10;
   double lr = 0.01;
   LrSchedule schedule;
+  /// Plot the test top-5 accuracy in metrics.svg too.
+  bool top5 = false;
   uint64_t seed = 0;
   /// Directory of checkpoint.safetensors, metrics.csv and metrics.svg;
   /// empty: no files.
@@ -72,6 +74,9 @@ struct TrainOptions {
 struct EpochMetrics {
   int64_t epoch = 0;
   double loss = 0, trainAcc = 0, testAcc = 0, examplesPerSecond = 0;
+  /// Top-5 accuracy on the test set and the epoch's training time; NaN in
+  /// the rows of checkpoints written before they were recorded.
+  double testTop5 = 0, seconds = 0;
   /// The learning rate of the epoch's last step (not in metrics.csv).
   double lr = 0;
 };
@@ -105,12 +110,22 @@ Status train(Executor &exec, const ImageDataset &train,
              const ImageDataset &test, const TrainOptions &options,
              TrainObserver &observer);
 
-/// Top-1 accuracy of the current parameters on `data` (which has labels).
-Expected<double> evaluate(Executor &exec, const ImageDataset &data);
+/// Accuracies on a labelled set: the share of images whose label has the
+/// highest logit (top-1; the first of equal logits), and whose label's logit
+/// is exceeded by fewer than five others (top-5; 1 with five classes or
+/// fewer).
+struct Accuracy {
+  double top1 = 0, top5 = 0;
+};
+
+/// The accuracies of the current parameters on `data` (which has labels).
+Expected<Accuracy> evaluate(Executor &exec, const ImageDataset &data);
 
 /// The metrics as an SVG line plot (loss, train and test accuracy per
-/// epoch), in the manner of d2l's animator.
-std::string plotMetricsSVG(const std::vector<EpochMetrics> &metrics);
+/// epoch, and with `top5` the test top-5 accuracy), in the manner of d2l's
+/// animator.
+std::string plotMetricsSVG(const std::vector<EpochMetrics> &metrics,
+                           bool top5 = false);
 
 } // namespace resnetc::runtime
 

@@ -74,6 +74,9 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "  --val-data NAME|FILE, --val-labels FILE\n"
     "                        the validation data evaluated after each epoch\n"
     "                        (files as --data and --labels)\n"
+    "  --top5                show the validation top-5 accuracy of each\n"
+    "                        epoch and plot it (metrics.csv always has it,\n"
+    "                        with each epoch's seconds)\n"
     "  --epochs N            the total number of epochs (default 10), also\n"
     "                        when resuming: --resume --epochs 5 after 3\n"
     "                        trains epochs 4 and 5\n"
@@ -145,6 +148,7 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
   // Options without a value.
   std::map<std::string, bool *> flags = {{"--train", &o.train},
                                          {"--resume", &o.resume},
+                                         {"--top5", &o.top5},
                                          {"--allow-missing", &o.allowMissing},
                                          {"--nesterov", &o.nesterov},
                                          {"--deterministic", &o.deterministic},
@@ -386,7 +390,7 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
     return Error("--benchmark runs on random data; drop --normalize");
   // Options that only training reads are refused elsewhere, not ignored.
   if (!opts.train)
-    for (const char *o : {"--epochs", "--checkpoint", "--resume"})
+    for (const char *o : {"--epochs", "--checkpoint", "--resume", "--top5"})
       if (opts.given.count(o))
         return Error(std::string(o) + " is an option of --train; add --train "
                                       "or drop it");

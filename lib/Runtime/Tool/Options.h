@@ -37,6 +37,8 @@ struct RunOptions {
   int64_t trainSteps = 0;
   double lr = 0.01;
   bool train = false, resume = false;
+  /// --top5: show (and plot) the test top-5 accuracy of each epoch.
+  bool top5 = false;
   /// --allow-missing: velocities a checkpoint lacks start at zero.
   bool allowMissing = false;
   int64_t epochs = 10;

@@ -44,6 +44,8 @@ public:
       std::printf("\r%*s\r", 80, "");
     std::printf("epoch %lld: loss %.3f, train acc %.3f, test acc %.3f",
                 static_cast<long long>(m.epoch), m.loss, m.trainAcc, m.testAcc);
+    if (top5)
+      std::printf(", test top-5 %.3f", m.testTop5);
     // With a schedule, the rate of the epoch's last step.
     if (scheduled)
       std::printf(", lr %.9g", m.lr);
@@ -82,6 +84,7 @@ public:
   double lr = 0;
   int64_t epochs = 0;
   bool scheduled = false;
+  bool top5 = false;
 };
 } // namespace
 
@@ -118,6 +121,7 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
   to.epochs = opts.epochs;
   to.lr = opts.lr;
   to.schedule = opts.schedule;
+  to.top5 = opts.top5;
   to.seed = opts.seed;
   to.checkpointDir = opts.checkpointDir;
   to.resume = opts.resume;
@@ -145,6 +149,7 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
   report.model = plan.model;
   report.lr = opts.lr;
   report.epochs = opts.epochs;
+  report.top5 = opts.top5;
   report.scheduled = opts.schedule.kind != LrSchedule::Kind::Constant ||
                      opts.schedule.warmupEpochs > 0;
   if (Status s = train(exec, *trainSet, *testSet, to, report); !s)
