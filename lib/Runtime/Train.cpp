@@ -11,6 +11,7 @@
 
 #include "resnetc/Runtime/Train.h"
 #include "resnetc/Runtime/FileIO.h"
+#include "resnetc/Runtime/Init.h"
 #include "resnetc/Runtime/SafeTensors.h"
 
 #include <cerrno>
@@ -20,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <sstream>
 #include <sys/stat.h>
@@ -81,6 +83,34 @@ double resnetc::runtime::scheduledLr(const LrSchedule &schedule, double lr,
   }
   }
   return lr;
+}
+
+void resnetc::runtime::augmentImage(const Augmentation &augmentation,
+                                    const float *src, int64_t c, int64_t h,
+                                    int64_t w, uint64_t seed, int64_t epoch,
+                                    int64_t position, float *dst) {
+  Rng rng((seed * 1000003 + static_cast<uint64_t>(epoch)) *
+              0x9E3779B97F4A7C15ull +
+          static_cast<uint64_t>(position));
+  int64_t pad = augmentation.cropPadding;
+  // The crop's top-left corner in the padded image, then the flip.
+  int64_t dy = pad ? static_cast<int64_t>(rng.below(2 * pad + 1)) : pad;
+  int64_t dx = pad ? static_cast<int64_t>(rng.below(2 * pad + 1)) : pad;
+  bool flip = augmentation.hflip && rng.below(2) == 1;
+  for (int64_t ch = 0; ch < c; ++ch) {
+    float fill =
+        augmentation.padValue.empty() ? 0.0f : augmentation.padValue[ch];
+    const float *in = src + ch * h * w;
+    float *out = dst + ch * h * w;
+    for (int64_t y = 0; y < h; ++y) {
+      int64_t sy = y + dy - pad;
+      for (int64_t x = 0; x < w; ++x) {
+        int64_t sx = (flip ? w - 1 - x : x) + dx - pad;
+        out[y * w + x] =
+            sy >= 0 && sy < h && sx >= 0 && sx < w ? in[sy * w + sx] : fill;
+      }
+    }
+  }
 }
 
 Expected<Accuracy> resnetc::runtime::evaluate(Executor &exec,
@@ -460,16 +490,43 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
     };
     auto start = std::chrono::steady_clock::now();
     double lastLr = options.lr;
+    // With augmentation, a worker thread assembles batch s + 1 into one of
+    // two staging buffers while step s computes.
+    const Augmentation &aug = options.augmentation;
+    std::vector<float> staged[2];
+    std::future<void> assembling;
+    auto assemble = [&, epoch](int64_t s, float *images) {
+      for (int64_t i = 0; i < batch; ++i)
+        augmentImage(aug,
+                     train.images.data() + order[s * batch + i] * imageSize,
+                     train.c, train.h, train.w, options.seed, epoch,
+                     s * batch + i, images + i * imageSize);
+    };
+    if (aug.enabled()) {
+      for (std::vector<float> &b : staged)
+        b.resize(static_cast<size_t>(batch * imageSize));
+      assembling =
+          std::async(std::launch::async, assemble, 0, staged[0].data());
+    }
     for (int64_t s = 0; s < steps; ++s) {
       // The next batch is assembled while the step before computes.
       Expected<TrainBatch> next = exec.beginTrainStep();
       if (!next)
         return next.takeError();
+      if (aug.enabled()) {
+        assembling.get();
+        std::memcpy(next->images, staged[s % 2].data(),
+                    staged[s % 2].size() * sizeof(float));
+        if (s + 1 < steps)
+          assembling = std::async(std::launch::async, assemble, s + 1,
+                                  staged[(s + 1) % 2].data());
+      }
       for (int64_t i = 0; i < batch; ++i) {
         int64_t index = order[s * batch + i];
-        std::memcpy(next->images + i * imageSize,
-                    train.images.data() + index * imageSize,
-                    static_cast<size_t>(imageSize) * sizeof(float));
+        if (!aug.enabled())
+          std::memcpy(next->images + i * imageSize,
+                      train.images.data() + index * imageSize,
+                      static_cast<size_t>(imageSize) * sizeof(float));
         next->labels[i] = train.labels[index];
       }
       lastLr = scheduledLr(options.schedule, options.lr, epoch, options.epochs,

@@ -46,6 +46,28 @@ struct LrSchedule {
 double scheduledLr(const LrSchedule &schedule, double lr, int64_t epoch,
                    int64_t epochs, int64_t step, int64_t stepsPerEpoch);
 
+/// Data augmentation of training images, as torchvision's RandomCrop(size,
+/// padding) followed by RandomHorizontalFlip(): the image, padded by
+/// `cropPadding` on every side with `padValue` per channel (the value a
+/// zero pixel has after normalization), is cropped back to its size at an
+/// offset uniform in [0, 2 * cropPadding] per axis, then mirrored with
+/// probability 1/2 when `hflip`. Each image's draws come from its own
+/// generator, seeded by the run's seed, the epoch and the image's position
+/// in the epoch, so a run is reproducible whatever threads assemble it.
+struct Augmentation {
+  int64_t cropPadding = 0;
+  bool hflip = false;
+  std::vector<float> padValue; ///< One per channel; empty: zeros.
+
+  bool enabled() const { return cropPadding > 0 || hflip; }
+};
+
+/// Writes the augmented `src` (c x h x w) into `dst`, drawing from the
+/// generator of position `position` in epoch `epoch` under `seed`.
+void augmentImage(const Augmentation &augmentation, const float *src, int64_t c,
+                  int64_t h, int64_t w, uint64_t seed, int64_t epoch,
+                  int64_t position, float *dst);
+
 struct TrainOptions {
   /// The total number of epochs; resuming continues up to it.
   int64_t epochs = 10;
@@ -53,6 +75,10 @@ struct TrainOptions {
   LrSchedule schedule;
   /// Plot the test top-5 accuracy in metrics.svg too.
   bool top5 = false;
+  /// Augmentation of the training images (none by default). Batches are
+  /// assembled, augmented, by a worker thread while the step before
+  /// computes.
+  Augmentation augmentation;
   uint64_t seed = 0;
   /// Directory of checkpoint.safetensors, metrics.csv and metrics.svg;
   /// empty: no files.

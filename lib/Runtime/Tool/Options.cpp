@@ -74,6 +74,15 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "  --val-data NAME|FILE, --val-labels FILE\n"
     "                        the validation data evaluated after each epoch\n"
     "                        (files as --data and --labels)\n"
+    "  --random-crop PAD     augment: crop each training image at a random\n"
+    "                        offset from the image padded by PAD on every\n"
+    "                        side with zero pixels (torchvision's\n"
+    "                        RandomCrop(size, padding=PAD))\n"
+    "  --hflip               augment: mirror each training image with\n"
+    "                        probability 1/2 (RandomHorizontalFlip)\n"
+    "                        (seeded by --seed, the epoch and the image's\n"
+    "                        place; assembled by a worker thread while the\n"
+    "                        step before computes)\n"
     "  --top5                show the validation top-5 accuracy of each\n"
     "                        epoch and plot it (metrics.csv always has it,\n"
     "                        with each epoch's seconds)\n"
@@ -149,6 +158,7 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
   std::map<std::string, bool *> flags = {{"--train", &o.train},
                                          {"--resume", &o.resume},
                                          {"--top5", &o.top5},
+                                         {"--hflip", &o.hflip},
                                          {"--allow-missing", &o.allowMissing},
                                          {"--nesterov", &o.nesterov},
                                          {"--deterministic", &o.deterministic},
@@ -267,6 +277,7 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
          return parseNonNegative(v, o.schedule.gamma);
        }},
       {"--warmup-epochs", integer(o.schedule.warmupEpochs, 1)},
+      {"--random-crop", integer(o.randomCrop, 1)},
       {"--conv-algo",
        [&](const std::string &v) {
          o.convAlgo =
@@ -390,7 +401,8 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
     return Error("--benchmark runs on random data; drop --normalize");
   // Options that only training reads are refused elsewhere, not ignored.
   if (!opts.train)
-    for (const char *o : {"--epochs", "--checkpoint", "--resume", "--top5"})
+    for (const char *o : {"--epochs", "--checkpoint", "--resume", "--top5",
+                          "--random-crop", "--hflip"})
       if (opts.given.count(o))
         return Error(std::string(o) + " is an option of --train; add --train "
                                       "or drop it");

@@ -39,6 +39,9 @@ struct RunOptions {
   bool train = false, resume = false;
   /// --top5: show (and plot) the test top-5 accuracy of each epoch.
   bool top5 = false;
+  /// --random-crop PAD (0: none) and --hflip.
+  int64_t randomCrop = 0;
+  bool hflip = false;
   /// --allow-missing: velocities a checkpoint lacks start at zero.
   bool allowMissing = false;
   int64_t epochs = 10;

@@ -122,6 +122,18 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
   to.lr = opts.lr;
   to.schedule = opts.schedule;
   to.top5 = opts.top5;
+  to.augmentation.cropPadding = opts.randomCrop;
+  to.augmentation.hflip = opts.hflip;
+  // The padding is of zero pixels: after --normalize, (0 - mean) / std as
+  // normalize() computes it.
+  for (int64_t ch = 0; ch < plan.inputShape[0]; ++ch) {
+    size_t p = opts.normalize.size() == 2 ? 0 : 2 * static_cast<size_t>(ch);
+    float pad = 0.0f;
+    if (!opts.normalize.empty())
+      pad = (0.0f - static_cast<float>(opts.normalize[p])) /
+            static_cast<float>(opts.normalize[p + 1]);
+    to.augmentation.padValue.push_back(pad);
+  }
   to.seed = opts.seed;
   to.checkpointDir = opts.checkpointDir;
   to.resume = opts.resume;
@@ -134,6 +146,10 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
     to.data +=
         ", validated on " + valData +
         (opts.valLabels.empty() ? "" : " (labels " + opts.valLabels + ")");
+  if (opts.randomCrop)
+    to.data += ", random crop " + std::to_string(opts.randomCrop);
+  if (opts.hflip)
+    to.data += ", hflip";
   if (!opts.normalize.empty()) {
     to.data += ", normalized";
     for (double v : opts.normalize) {

@@ -2,8 +2,9 @@
 files resnet-run --train reads besides the built-in data set: IDX files
 (uncompressed, under other names), uint8 and float32 .npy arrays
 (N x 1 x 28 x 28; the float32 ones are pixels / 255 as torchvision's
-ToTensor, and (x - 0.5) / 0.25 of that), int64 .npy labels, and 3-channel
-uint8 images of another size for the shape checks.
+ToTensor, and (x - 0.5) / 0.25 of that), int64 .npy labels, float32
+images made mirror-symmetric, and 3-channel uint8 images of another size
+for the shape checks.
 
 usage: training_files.py OUT_DIR N
 """
@@ -50,6 +51,9 @@ def main(out, n):
                 (f32 - np.float32(0.5)) / np.float32(0.25))
         np.save(os.path.join(out, split + "-labels.npy"),
                 labels.astype(np.int64))
+        # Mirror-symmetric images, which a horizontal flip leaves alone.
+        np.save(os.path.join(out, split + "-sym.npy"),
+                (f32 + f32[..., ::-1]) / np.float32(2))
     np.save(os.path.join(out, "rgb-u8.npy"), np.zeros((4, 3, 20, 20), np.uint8))
 
 
