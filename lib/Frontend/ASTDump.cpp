@@ -98,6 +98,11 @@ private:
         os << "Let " << l.name << " = " << expr(*l.value) << " " << loc(l.loc)
            << "\n";
         break;
+      case LayerStmt::Kind::Tap:
+      case LayerStmt::Kind::From:
+        os << (l.kind == LayerStmt::Kind::Tap ? "Tap " : "From ") << l.name
+           << " " << loc(l.loc) << "\n";
+        break;
       case LayerStmt::Kind::If:
         os << "If " << expr(*l.value) << " " << loc(l.loc) << "\n";
         layers(l.thenBody);

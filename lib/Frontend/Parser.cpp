@@ -385,8 +385,17 @@ bool Parser::parseLayerStmt(std::vector<LayerStmt> &out) {
     stmt.loc = cur.loc;
     stmt.name = cur.text;
     consume();
-    if (cur.kind == TokenKind::LParen && !parseArgs(stmt.args))
+    // `tap NAME` and `from NAME`: a name right after them (a layer of
+    // either name would take parentheses or stand alone).
+    if ((stmt.name == "tap" || stmt.name == "from") &&
+        cur.kind == TokenKind::Identifier) {
+      stmt.kind =
+          stmt.name == "tap" ? LayerStmt::Kind::Tap : LayerStmt::Kind::From;
+      stmt.name = cur.text;
+      consume();
+    } else if (cur.kind == TokenKind::LParen && !parseArgs(stmt.args)) {
       return false;
+    }
     if (cur.kind == TokenKind::Semicolon)
       consume();
   } else {

@@ -327,6 +327,9 @@ private:
   SemaLimits limits;
   Network net;
   std::vector<Frame> frames;
+  /// The values named by `tap`, by name, of each block instance being
+  /// evaluated (innermost last) and of the model.
+  std::vector<std::map<std::string, int>> taps = {{}};
   bool convBias = false;
   double bnEps = 1e-5, bnMomentum = 0.1;
   /// The model's names, to explain that blocks do not see them.

@@ -98,6 +98,33 @@ bool Analyzer::evalLayers(const std::vector<LayerStmt> &stmts, int &cur,
         return false;
       break;
     }
+    case LayerStmt::Kind::Tap: {
+      auto [it, fresh] = taps.back().try_emplace(stmt.name, cur);
+      if (!fresh) {
+        error(stmt.loc, "'" + stmt.name + "' is already tapped" +
+                            (frames.empty() ? std::string(" in this model")
+                                            : " in this block") +
+                            "; choose another name");
+        return false;
+      }
+      break;
+    }
+    case LayerStmt::Kind::From: {
+      auto it = taps.back().find(stmt.name);
+      if (it == taps.back().end()) {
+        std::vector<std::string> names;
+        for (const auto &kv : taps.back())
+          names.push_back(kv.first);
+        error(stmt.loc,
+              "no value is tapped as '" + stmt.name + "' before this 'from'" +
+                  suggest(stmt.name, names) + " ('tap " + stmt.name +
+                  "' names the current value; a block's taps are its own, "
+                  "and 'main' is evaluated before 'shortcut')");
+        return false;
+      }
+      cur = it->second;
+      break;
+    }
     case LayerStmt::Kind::If: {
       auto c = eval(*stmt.value, scope);
       if (!c)
@@ -202,6 +229,7 @@ bool Analyzer::instantiate(const BlockDef &block, std::vector<BoundArg> args,
   }
 
   frames.push_back({site, block.name, path});
+  taps.emplace_back();
   Scope scope;
   const Layer &in = net.layers[cur];
   // The block input's shape, for conditions such as "stride != 1 or
@@ -292,6 +320,7 @@ bool Analyzer::instantiate(const BlockDef &block, std::vector<BoundArg> args,
   if (!evalLayers(block.out, o, mainSection, scope))
     return false;
   frames.pop_back();
+  taps.pop_back();
   cur = o;
   return true;
 }

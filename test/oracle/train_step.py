@@ -3,7 +3,9 @@
 For d2l's ResNet-18 at 28x28 (models/d2l_resnet18_28.rn against d2l's own
 classes, names mapped by scripts/torch_weights.py) and small models (basic
 blocks with conv biases and a projection, bottleneck, grouped,
-pre-activation, rectangular windows and pooling's ceil_mode and
+pre-activation, pre-activation with the projection shortcut on the
+pre-activated input (`tap`/`from`), rectangular windows and pooling's
+ceil_mode and
 count_include_pad; modules named so that their state_dict keys are resnetc's
 parameter names): identical initial weights (resnet-run's seeded
 initialization) and batch.
@@ -131,6 +133,47 @@ class Preact(nn.Module):
         return y + s
 
 
+class PreActBlock(nn.Module):
+    """PyTorch's usual PreActBlock (kuangliu's CIFAR ResNets): a projection
+    shortcut takes the pre-activated input, the identity the input."""
+
+    def __init__(self, cin, c, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, c, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, 1, 1, bias=False)
+        self.shortcut = None
+        if stride != 1 or cin != c:
+            self.shortcut = nn.Module()
+            self.shortcut.conv1 = nn.Conv2d(cin, c, 1, stride, bias=False)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(x))
+        s = x if self.shortcut is None else self.shortcut.conv1(out)
+        out = self.conv2(F.relu(self.bn2(self.conv1(out))))
+        return out + s
+
+
+# Blocks a model's .rn file defines before the model.
+BLOCKS = {
+    "preact_tap": """block preact_tap(channels, stride = 1) {
+  main {
+    bn relu tap pre
+    conv(channels, kernel=3, stride=stride, padding=1)
+    bn relu conv(channels, kernel=3, padding=1)
+  }
+  shortcut {
+    if stride != 1 or in_channels != channels {
+      from pre
+      conv(channels, kernel=1, stride=stride)
+    }
+  }
+}
+""",
+}
+
+
 class Net(nn.Module):
     """stem -> stage1 -> stage2 -> head, named like resnetc's layer paths."""
 
@@ -225,6 +268,11 @@ MODELS = {
         STEM + "\nstages preact_basic [(1, 8), (1, 16)]\n"
         "head { bn relu global_avgpool flatten linear(classes) }",
         lambda: Net(8, [Preact(8, 8, 1), Preact(8, 16, 2)], True, False)),
+    "preact_tap": (
+        STEM + "\nstages preact_tap [(1, 8), (1, 16)]\n"
+        "head { bn relu global_avgpool flatten linear(classes) }",
+        lambda: Net(8, [PreActBlock(8, 8, 1), PreActBlock(8, 16, 2)], True,
+                    False)),
     "windows": (
         "stem { conv(8, kernel=(1, 5), padding=(0, 2)) bn relu\n"
         "  conv(8, kernel=(5, 1), stride=(2, 1), padding=(2, 0)) bn relu\n"
@@ -364,7 +412,8 @@ def main(argv):
                                      name + ".rn")).read()
             body = text[text.index("conv_bias"):text.rindex("}")]
         with open(src, "w") as f:
-            f.write(f"model {name} {{\n input 3x{size}x{size}\n classes 5\n{body}\n}}\n")
+            f.write(BLOCKS.get(name, "") +
+                    f"model {name} {{\n input 3x{size}x{size}\n classes 5\n{body}\n}}\n")
 
         def compile(flags, out, target=None):
             if args.no_compile:

@@ -45,12 +45,14 @@ struct Arg {
   std::unique_ptr<Expr> value;
 };
 
-/// One statement of a layer list: a layer, a conditional, or a `let`.
+/// One statement of a layer list: a layer, a conditional, a `let`, or a
+/// `tap NAME` (names the current value) or `from NAME` (continues from the
+/// value of that name).
 struct LayerStmt {
-  enum class Kind { Layer, If, Let };
+  enum class Kind { Layer, If, Let, Tap, From };
   Kind kind;
   SourceLoc loc;
-  std::string name;                ///< Layer kind (Layer) or variable (Let).
+  std::string name; ///< Layer kind (Layer), variable (Let) or tap (Tap, From).
   std::vector<Arg> args;           ///< Layer arguments.
   std::unique_ptr<Expr> value;     ///< If condition or Let value.
   std::vector<LayerStmt> thenBody; ///< If.
