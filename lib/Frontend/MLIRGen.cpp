@@ -76,9 +76,13 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
   for (const Layer &l : net.layers)
     for (const ParamSpec &p : l.params) {
       argTypes.push_back(tensorType(p.shape, false));
-      argAttrs.push_back(builder.getDictionaryAttr(
+      SmallVector<NamedAttribute> attrs = {
           builder.getNamedAttr(p.trainable ? kParamAttrName : kStateAttrName,
-                               builder.getStringAttr(p.name))));
+                               builder.getStringAttr(p.name))};
+      if (p.zeroInit)
+        attrs.push_back(
+            builder.getNamedAttr(kZeroInitAttrName, builder.getUnitAttr()));
+      argAttrs.push_back(builder.getDictionaryAttr(attrs));
       argLocs.push_back(layerLoc(l));
     }
   Type resultType = tensorType(net.layers[net.output].shape, true);

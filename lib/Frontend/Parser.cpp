@@ -257,18 +257,19 @@ bool Parser::parseModelItem(ModelDef &model) {
       return false;
   } else {
     // A setting: `classes 10`, `conv_bias true`, ...
-    static const std::vector<std::string> settings = {"classes", "conv_bias",
-                                                      "bn_eps", "bn_momentum"};
+    const std::vector<std::string> &settings = getModelSettings();
     if (std::find(settings.begin(), settings.end(), word) == settings.end()) {
-      static const std::vector<std::string> items = {
-          "input",       "classes", "conv_bias", "bn_eps",
-          "bn_momentum", "stem",    "stages",    "head"};
+      std::vector<std::string> items = {"input"};
+      items.insert(items.end(), settings.begin(), settings.end());
+      items.insert(items.end(), {"stem", "stages", "head"});
+      std::string list;
+      for (const std::string &i : items)
+        list += i + ", ";
       return fail(cur.loc, "unknown model item '" + word + "'" +
                                didYouMean(word, items,
                                           {{"stage", "stages"},
                                            {"num_classes", "classes"}}) +
-                               " (items: input, classes, conv_bias, bn_eps, "
-                               "bn_momentum, stem, stages, head, let)");
+                               " (items: " + list + "let)");
     }
     consume();
     item.kind = ModelItem::Kind::Setting;

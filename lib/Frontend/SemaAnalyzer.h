@@ -331,6 +331,9 @@ private:
   /// evaluated (innermost last) and of the model.
   std::vector<std::map<std::string, int>> taps = {{}};
   bool convBias = false;
+  /// zero_init_residual: the batch norm that ends a block's main path
+  /// starts with zero weights.
+  bool zeroInitResidual = false;
   double bnEps = 1e-5, bnMomentum = 0.1;
   /// The model's names, to explain that blocks do not see them.
   const Scope *modelScope = nullptr;

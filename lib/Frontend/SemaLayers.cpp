@@ -315,6 +315,10 @@ bool Analyzer::instantiate(const BlockDef &block, std::vector<BoundArg> args,
     (void)frame;
     return false;
   }
+  // torchvision's zero_init_residual: a block whose main path ends in a
+  // batch norm starts as its shortcut.
+  if (zeroInitResidual && m != x && net.layers[m].kind == LayerKind::BatchNorm)
+    net.layers[m].params[0].zeroInit = true;
   int a = addLayer(LayerKind::Add, path + ".add", block.loc, {m, s}, ms);
   int o = a;
   if (!evalLayers(block.out, o, mainSection, scope))

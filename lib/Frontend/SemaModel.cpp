@@ -26,8 +26,7 @@ bool Analyzer::evalModel(const ModelDef &model) {
   int cur = 0;
   int stageIndex = 0;
   SourceLoc lastLayerLoc = model.loc;
-  static const std::vector<std::string> settings = {"classes", "conv_bias",
-                                                    "bn_eps", "bn_momentum"};
+  const std::vector<std::string> &settings = getModelSettings();
 
   auto requireInput = [&](const ModelItem &it) {
     if (haveInput)
@@ -86,6 +85,12 @@ bool Analyzer::evalModel(const ModelDef &model) {
         net.classes = v->i;
         haveClasses = true;
         scope.vars["classes"] = *v;
+      } else if (it.name == "zero_init_residual") {
+        if (v->kind != Value::Kind::Bool) {
+          error(it.value->loc, "'zero_init_residual' must be true or false");
+          return false;
+        }
+        zeroInitResidual = v->b;
       } else if (it.name == "conv_bias") {
         if (v->kind != Value::Kind::Bool) {
           error(it.value->loc, "'conv_bias' must be true or false");
@@ -115,8 +120,8 @@ bool Analyzer::evalModel(const ModelDef &model) {
         error(it.loc, "unknown model setting '" + it.name + "'" +
                           suggest(it.name, settings) +
                           " (settings: classes, conv_bias, bn_eps, "
-                          "bn_momentum; sections: input, stem, stages, "
-                          "head)");
+                          "bn_momentum, zero_init_residual; sections: input, "
+                          "stem, stages, head)");
         return false;
       }
       break;

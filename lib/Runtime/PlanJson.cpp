@@ -472,7 +472,14 @@ static void mapBuffer(IO &io, PlanBuffer &b, const Plan &plan) {
                    });
   io.field("offset", b.offset);
   io.field("bytes", b.bytes);
+  if (io.has("init", b.zeroInit)) {
+    std::string init = "zeros";
+    io.oneOf("init", init, {"zeros"});
+    b.zeroInit = true;
+  }
   io.check([&] {
+    if (b.zeroInit && b.role != BufferRole::Param)
+      io.failAt("init", "only a parameter (role param) has an init");
     if (b.offset % kBufferAlignment != 0)
       io.fail("offset " + std::to_string(b.offset) + " is not aligned to " +
               std::to_string(kBufferAlignment));
@@ -733,22 +740,18 @@ template <class IO> static void mapPlan(IO &io, Plan &p) {
       },
       /*summary=*/"expected momentum, weight_decay and nesterov");
   // CPU plans: the CPU the code is for and the extensions it may use.
-  io.optionalObject(
-      "cpu", !p.cpu.empty(),
-      [&](auto &cpuIO) {
-        cpuIO.field("name", p.cpu);
-        cpuIO.field("features", p.cpuFeatures,
-                    [](const std::string &f) -> CheckResult {
-                      const std::vector<std::string> &known =
-                          getCheckedCPUFeatures();
-                      if (std::find(known.begin(), known.end(), f) ==
-                          known.end())
-                        return "unknown feature '" + f +
-                               "'; recompile the model with the matching "
-                               "resnetc";
-                      return std::nullopt;
-                    });
-      });
+  io.optionalObject("cpu", !p.cpu.empty(), [&](auto &cpuIO) {
+    cpuIO.field("name", p.cpu);
+    cpuIO.field(
+        "features", p.cpuFeatures, [](const std::string &f) -> CheckResult {
+          const std::vector<std::string> &known = getCheckedCPUFeatures();
+          if (std::find(known.begin(), known.end(), f) == known.end())
+            return "unknown feature '" + f +
+                   "'; recompile the model with the matching "
+                   "resnetc";
+          return std::nullopt;
+        });
+  });
 }
 
 //===----------------------------------------------------------------------===//

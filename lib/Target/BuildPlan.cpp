@@ -63,9 +63,11 @@ public:
                             ? it->second
                             : addBuffer(arg.getType(), name, role);
       };
-      if (auto name = named("rn.param"))
+      if (auto name = named("rn.param")) {
         reuse(name.str(), BufferRole::Param);
-      else if (auto name = named("rn.state"))
+        if (fn.getArgAttr(i, "rn.zero_init"))
+          plan.buffers[bufferOf[arg]].zeroInit = true;
+      } else if (auto name = named("rn.state"))
         reuse(name.str(), BufferRole::State);
       else if (auto name = named("rn.velocity"))
         reuse(name.str() + ".velocity", BufferRole::Velocity);

@@ -80,6 +80,8 @@ private:
     attrs.append("offset", b.getI64IntegerAttr(buffer.offset));
     if (buffer.layout != Layout::NCHW)
       attrs.append("layout", b.getStringAttr(getLayoutName(buffer.layout)));
+    if (buffer.zeroInit)
+      attrs.append("init", b.getStringAttr("zeros"));
     return attrs.getDictionary(b.getContext());
   }
 
@@ -224,15 +226,19 @@ public:
       if (!d)
         return fail(where, "must be a dictionary");
       PlanBuffer buffer;
-      std::string role, dtype, layout = "nchw";
+      std::string role, dtype, layout = "nchw", init;
       if (failed(get(d, where, "name", buffer.name)) ||
           failed(get(d, where, "role", role)) ||
           failed(get(d, where, "dtype", dtype)) ||
           failed(get(d, where, "shape", buffer.shape)) ||
           failed(get(d, where, "bytes", buffer.bytes)) ||
           failed(get(d, where, "offset", buffer.offset)) ||
-          failed(get(d, where, "layout", layout, /*optional=*/true)))
+          failed(get(d, where, "layout", layout, /*optional=*/true)) ||
+          failed(get(d, where, "init", init, /*optional=*/true)))
         return failure();
+      if (!init.empty() && init != "zeros")
+        return fail(where + ".init", "must be \"zeros\"");
+      buffer.zeroInit = !init.empty();
       std::optional<BufferRole> r = parseRole(role);
       if (!r)
         return fail(where + ".role", "unknown buffer role '" + role + "'");

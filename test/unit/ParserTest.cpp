@@ -657,8 +657,8 @@ TEST_F(ParserTest, UnknownModelItemsAreReportedWithASuggestion) {
   Diagnostic d = parseError("model m { input 3x8x8 clases 2 }");
   EXPECT_EQ(d.message,
             "unknown model item 'clases'; did you mean 'classes'? (items: "
-            "input, classes, conv_bias, bn_eps, bn_momentum, stem, stages, "
-            "head, let)");
+            "input, classes, conv_bias, bn_eps, bn_momentum, "
+            "zero_init_residual, stem, stages, head, let)");
   EXPECT_EQ(d.loc.line, 1u);
   EXPECT_EQ(d.loc.col, 23u);
 }

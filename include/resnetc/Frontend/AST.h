@@ -45,6 +45,14 @@ struct Arg {
   std::unique_ptr<Expr> value;
 };
 
+/// The model settings (`classes 10`, `conv_bias true`, ...), which the
+/// parser accepts and Sema evaluates.
+inline const std::vector<std::string> &getModelSettings() {
+  static const std::vector<std::string> settings = {
+      "classes", "conv_bias", "bn_eps", "bn_momentum", "zero_init_residual"};
+  return settings;
+}
+
 /// One statement of a layer list: a layer, a conditional, a `let`, or a
 /// `tap NAME` (names the current value) or `from NAME` (continues from the
 /// value of that name).

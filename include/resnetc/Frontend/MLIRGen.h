@@ -24,6 +24,8 @@ namespace resnetc {
 
 /// Argument attribute naming a trainable parameter: {rn.param = "name"}.
 constexpr const char *kParamAttrName = "rn.param";
+/// A parameter that starts at zero (zero_init_residual).
+constexpr const char *kZeroInitAttrName = "rn.zero_init";
 /// Argument attribute naming a non-trainable state tensor (BN statistics).
 constexpr const char *kStateAttrName = "rn.state";
 /// Unit argument attribute marking the input batch.

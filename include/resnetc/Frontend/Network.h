@@ -51,6 +51,8 @@ struct ParamSpec {
   std::string name; ///< Full name: `stage1.block0.conv1.weight`.
   Dims shape;
   bool trainable; ///< false for batch-norm running statistics.
+  /// Starts at zero whatever the initialization scheme (zero_init_residual).
+  bool zeroInit = false;
 };
 
 struct Layer {

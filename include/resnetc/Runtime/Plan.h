@@ -24,8 +24,9 @@ namespace resnetc::runtime {
 
 /// The plan format version this library reads and writes. Version 2 states
 /// every cuDNN call's math type, compute type and mode; version 3 names a
-/// step's kind `per_image` (it was `batched`).
-constexpr int64_t kPlanVersion = 3;
+/// step's kind `per_image` (it was `batched`); version 4 adds a buffer's
+/// `init`.
+constexpr int64_t kPlanVersion = 4;
 
 /// Alignment of every buffer in the arena, in bytes.
 constexpr int64_t kBufferAlignment = 64;
@@ -68,6 +69,9 @@ struct PlanBuffer {
   int64_t offset = 0; ///< Byte offset in the arena.
   int64_t bytes = 0;
   Layout layout = Layout::NCHW; ///< Only rank-4 buffers may be NHWC.
+  /// A parameter that starts at zero whatever the initialization scheme
+  /// (`"init": "zeros"`; zero_init_residual).
+  bool zeroInit = false;
 };
 
 /// One argument of a GPU kernel launch: the device address of a buffer, or

@@ -12,6 +12,7 @@
 #include "resnetc/Runtime/Init.h"
 #include "resnetc/Runtime/Npy.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace resnetc::runtime;
@@ -91,6 +92,11 @@ resnetc::runtime::initializeParameters(const Plan &plan,
   std::map<std::string, HostTensor> out;
   for (auto &[name, t] : *tensors)
     out[name] = std::move(t);
+  // zero_init_residual: these start at zero whatever the scheme.
+  for (const PlanBuffer &b : plan.buffers)
+    if (b.zeroInit)
+      if (auto it = out.find(b.name); it != out.end())
+        std::fill(it->second.bytes.begin(), it->second.bytes.end(), 0);
   return out;
 }
 

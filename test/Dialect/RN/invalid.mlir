@@ -254,3 +254,10 @@ func.func private @f() -> (tensor<f32> {rn.loss = "mean"})
 // expected-error@+1 {{'rn.kernel' may only mark a function}}
 module attributes {rn.kernel} {
 }
+
+// -----
+
+// expected-error@+1 {{argument 0: 'rn.zero_init' may only mark a parameter (rn.param) of a function}}
+func.func @zero_init_on_input(%x: tensor<1x3x8x8xf32> {rn.input, rn.zero_init}) {
+  return
+}

@@ -115,6 +115,13 @@ LogicalResult RNDialect::verifyRegionArgAttribute(Operation *op,
   };
   if (name == "rn.input" || name == "rn.labels" || name == "rn.activation")
     return verifyUnit(emitError, attr);
+  if (name == "rn.zero_init") {
+    auto fn = dyn_cast<FunctionOpInterface>(op);
+    if (!fn || !fn.getArgAttr(argIndex, "rn.param"))
+      return emitError() << "'rn.zero_init' may only mark a parameter "
+                            "(rn.param) of a function";
+    return verifyUnit(emitError, attr);
+  }
   if (name == "rn.param" || name == "rn.state" || name == "rn.velocity" ||
       name == "rn.hyper")
     return verifyName(emitError, attr);
