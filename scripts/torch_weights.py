@@ -8,9 +8,20 @@ ways and reads and writes safetensors without the `safetensors` package.
 
   python3 scripts/torch_weights.py to-resnetc MODEL.pth OUT.safetensors
   python3 scripts/torch_weights.py to-torch IN.safetensors OUT.pth
+  python3 scripts/torch_weights.py to-resnetc MODEL.pth OUT.safetensors \
+      --model MODEL.rn [--resnetc RESNETC]
+  python3 scripts/torch_weights.py to-torch IN.safetensors OUT.pth \
+      --model MODEL.rn --like REFERENCE.pth [--resnetc RESNETC]
 
-MODEL.pth is a torchvision ResNet/ResNeXt/Wide-ResNet state_dict (what
-`torch.save(model.state_dict(), path)` writes).
+MODEL.pth is a state_dict (what `torch.save(model.state_dict(), path)`
+writes). Without --model it is a torchvision ResNet/ResNeXt/Wide-ResNet's,
+mapped by name. With --model, it is any module whose parameters, in the
+order the module registers them, are those of the .rn model in its layer
+order (each block's main path, then its shortcut) with the same shapes:
+the tensors are matched by position, and every tensor that does not match
+is reported with both names and shapes. to-torch names the tensors as the
+state_dict REFERENCE.pth of the PyTorch model does (its values are not
+used), so `model.load_state_dict(torch.load(OUT.pth))` works.
 """
 
 import json
@@ -159,21 +170,102 @@ def read_safetensors(path):
     return out
 
 
+def model_parameters(model_rn, resnetc="resnetc"):
+    """[(name, shape)] of every parameter and running statistic of a .rn
+    model, in its layer order (the plan's buffers of those roles)."""
+    import subprocess
+    out = subprocess.run([resnetc, model_rn, "--target=cpu", "--emit=plan"],
+                         check=True, capture_output=True, text=True).stdout
+    plan = json.loads(out)
+    return [(b["name"], tuple(b["shape"])) for b in plan["buffers"]
+            if b["role"] in ("param", "state")]
+
+
+class MismatchError(Exception):
+    pass
+
+
+def match_by_position(torch_entries, rn_params):
+    """{torch name: resnetc name} pairing the i-th of each list, where
+    torch_entries and rn_params are [(name, shape)]; raises MismatchError
+    listing every pair whose shapes differ and the tensors left over."""
+    problems = []
+    for (t, ts), (r, rs) in zip(torch_entries, rn_params):
+        if tuple(ts) != tuple(rs):
+            problems.append(f"  {t} {list(ts)} <-> {r} {list(rs)}: "
+                            "shapes differ")
+    for t, ts in torch_entries[len(rn_params):]:
+        problems.append(f"  {t} {list(ts)}: no .rn parameter left for it")
+    for r, rs in rn_params[len(torch_entries):]:
+        problems.append(f"  {r} {list(rs)}: no PyTorch tensor left for it")
+    if problems:
+        raise MismatchError(
+            f"the PyTorch tensors ({len(torch_entries)}) and the .rn model's "
+            f"parameters ({len(rn_params)}) do not match in order and "
+            "shape:\n" + "\n".join(problems))
+    return {t: r for (t, _), (r, _) in zip(torch_entries, rn_params)}
+
+
+def _option(argv, name):
+    if name in argv:
+        i = argv.index(name)
+        if i + 1 >= len(argv):
+            raise SystemExit(f"{name} needs a value")
+        value = argv[i + 1]
+        del argv[i:i + 2]
+        return value
+    return None
+
+
 def main(argv):
     import torch
-    if len(argv) != 4 or argv[1] not in ("to-resnetc", "to-torch"):
+    argv = list(argv)
+    model_rn = _option(argv, "--model")
+    like = _option(argv, "--like")
+    resnetc = _option(argv, "--resnetc") or "resnetc"
+    if len(argv) != 4 or argv[1] not in ("to-resnetc", "to-torch") or \
+            (like is not None and (argv[1] != "to-torch" or not model_rn)) or \
+            (argv[1] == "to-torch" and model_rn and not like):
         print(__doc__, file=sys.stderr)
         return 2
-    if argv[1] == "to-resnetc":
-        state = torch.load(argv[2], map_location="cpu")
-        tensors = {torchvision_to_resnetc(k): v.float().numpy()
-                   for k, v in state.items()
-                   if not k.endswith("num_batches_tracked")}
-        write_safetensors(argv[3], tensors)
-    else:
-        tensors = read_safetensors(argv[2])
-        torch.save({resnetc_to_torchvision(k): torch.from_numpy(v.copy())
-                    for k, v in tensors.items()}, argv[3])
+    try:
+        if argv[1] == "to-resnetc":
+            state = torch.load(argv[2], map_location="cpu")
+            entries = [(k, v) for k, v in state.items()
+                       if not k.endswith("num_batches_tracked")]
+            if model_rn:
+                names = match_by_position(
+                    [(k, tuple(v.shape)) for k, v in entries],
+                    model_parameters(model_rn, resnetc))
+            else:
+                names = {k: torchvision_to_resnetc(k) for k, _ in entries}
+            write_safetensors(argv[3], {names[k]: v.float().numpy()
+                                        for k, v in entries})
+        else:
+            tensors = read_safetensors(argv[2])
+            if model_rn:
+                reference = torch.load(like, map_location="cpu")
+                entries = [(k, tuple(v.shape)) for k, v in reference.items()
+                           if not k.endswith("num_batches_tracked")]
+                names = {r: t for t, r in match_by_position(
+                    entries, model_parameters(model_rn, resnetc)).items()}
+                missing = sorted(set(names) - set(tensors))
+                if missing:
+                    raise MismatchError(
+                        f"{argv[2]} lacks " + ", ".join(missing))
+                state = {names[r]: torch.from_numpy(tensors[r].copy())
+                         for r in names}
+                # What the reference has beyond the parameters (batch
+                # norms' counters) keeps its value.
+                for k, v in reference.items():
+                    state.setdefault(k, v)
+            else:
+                state = {resnetc_to_torchvision(k): torch.from_numpy(v.copy())
+                         for k, v in tensors.items()}
+            torch.save(state, argv[3])
+    except (MismatchError, KeyError) as e:
+        print(f"torch_weights.py: error: {e.args[0]}", file=sys.stderr)
+        return 1
     return 0
 
 
