@@ -88,11 +88,17 @@ Status Executor::initialize() {
     return Status::success();
   labelsBuffer = findBuffer(plan, BufferRole::Labels);
   lrBuffer = findBuffer(plan, BufferRole::Hyper, "lr");
+  smoothingBuffer = findBuffer(plan, BufferRole::Hyper, "label_smoothing");
   lossBuffer = findBuffer(plan, BufferRole::Loss);
   correctBuffer = findBuffer(plan, BufferRole::Correct);
-  if (labelsBuffer < 0 || lrBuffer < 0 || lossBuffer < 0 || correctBuffer < 0)
+  if (labelsBuffer < 0 || lrBuffer < 0 || smoothingBuffer < 0 ||
+      lossBuffer < 0 || correctBuffer < 0)
     return Error(getPath() + ": the train_step entry lacks its labels, lr, "
-                             "loss or correct buffer");
+                             "label_smoothing, loss or correct buffer");
+  const PlanBuffer &smoothing = plan.buffers[smoothingBuffer];
+  if (smoothing.dtype != DType::F32 || smoothing.bytes != 4)
+    return Error(getPath() + ": the train_step entry's label_smoothing "
+                             "buffer is not an F32 scalar");
   const PlanBuffer &labels = plan.buffers[labelsBuffer];
   const PlanBuffer &lr = plan.buffers[lrBuffer];
   const PlanBuffer &loss = plan.buffers[lossBuffer];
@@ -426,6 +432,11 @@ Status Executor::submitTrainStep(float lr) {
   std::memcpy(&lrBits, &lr, 4);
   if (s)
     s = device.fill32(Queue::Compute, bufferAddress(lrBuffer), lrBits, 1);
+  uint32_t smoothingBits;
+  std::memcpy(&smoothingBits, &labelSmoothing, 4);
+  if (s)
+    s = device.fill32(Queue::Compute, bufferAddress(smoothingBuffer),
+                      smoothingBits, 1);
   if (s)
     s = runEntry("train_step", plan.batch);
   if (s)

@@ -223,6 +223,8 @@ struct CheckpointInfo {
   /// LrSchedule::describe() of the run; "constant" in checkpoints written
   /// before schedules existed.
   std::string schedule = "constant";
+  /// The label smoothing, as written (%.17g); "0" when absent.
+  std::string labelSmoothing = "0";
   std::vector<EpochMetrics> history;
 };
 } // namespace
@@ -248,6 +250,18 @@ static bool parseDigits(const std::string &text, uint64_t max, uint64_t &out) {
 static std::string formatLr(double lr) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%g", lr);
+  return buf;
+}
+
+/// A number as checkpoints record it: the shortest decimal that reads back
+/// as the same double ("0.1").
+static std::string formatExact(double v) {
+  char buf[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof(buf), "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v)
+      break;
+  }
   return buf;
 }
 
@@ -283,6 +297,8 @@ readCheckpointInfo(const SafeTensorsMetadata &metadata,
   info.data = fields["data"];
   if (fields.count("lr_schedule"))
     info.schedule = fields["lr_schedule"];
+  if (fields.count("label_smoothing"))
+    info.labelSmoothing = fields["label_smoothing"];
   if (fields["limit"] != "none") {
     if (!parseDigits(fields["limit"], INT64_MAX, v) || v == 0)
       return bad("limit", "'none' or a positive integer");
@@ -398,6 +414,7 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
         !s)
       return s;
   }
+  exec.setLabelSmoothing(static_cast<float>(options.labelSmoothing));
   std::vector<EpochMetrics> history;
   int64_t firstEpoch = 1;
   // The last epoch whose checkpoint is on disk (0: none).
@@ -426,6 +443,10 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                    info->schedule + "', not '" + options.schedule.describe() +
                    "'; resume with the same --lr-schedule, --lr-steps, "
                    "--lr-gamma and --warmup-epochs");
+    if (info->labelSmoothing != formatExact(options.labelSmoothing))
+      return Error(checkpoint + ": was written with --label-smoothing " +
+                   info->labelSmoothing +
+                   "; resume with the same label smoothing");
     if (info->limit != options.limit)
       return Error(checkpoint +
                    (info->limit < 0
@@ -569,14 +590,16 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
       std::string body = rows.substr(rows.find('\n') + 1);
       char lr[32];
       std::snprintf(lr, sizeof(lr), "%.17g", options.lr);
-      SafeTensorsMetadata meta = {{"epoch", std::to_string(epoch)},
-                                  {"seed", std::to_string(options.seed)},
-                                  {"model", plan.model},
-                                  {"data", options.data},
-                                  {"limit", formatLimit(options.limit)},
-                                  {"lr", lr},
-                                  {"lr_schedule", options.schedule.describe()},
-                                  {"metrics", body}};
+      SafeTensorsMetadata meta = {
+          {"epoch", std::to_string(epoch)},
+          {"seed", std::to_string(options.seed)},
+          {"model", plan.model},
+          {"data", options.data},
+          {"limit", formatLimit(options.limit)},
+          {"lr", lr},
+          {"lr_schedule", options.schedule.describe()},
+          {"label_smoothing", formatExact(options.labelSmoothing)},
+          {"metrics", body}};
       if (Status s = writeSafeTensors(checkpoint, tensors, meta); !s)
         return s;
       std::string plot = plotMetricsSVG(history, options.top5);

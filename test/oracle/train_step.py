@@ -37,6 +37,7 @@ usage: train_step.py RESNETC RESNET_RUN SCRIPTS_DIR WORK_DIR
                      [--five-steps NAME,...] [--target cpu|cuda]
                      [--device cpu|cuda|cuda-sim] [--precision P]
                      [--compare-cpu] [--compile-only | --no-compile]
+                     [--label-smoothing S]
 
 --size and --batch set the input's side (default 12) and the batch
 (default 4); --models restricts the run to some models; --five-steps adds
@@ -48,7 +49,8 @@ Every model's logits (inference with the initial weights) are checked too.
 precision and the tolerances (TOLERANCES below); --compare-cpu also trains
 the CPU artifact and compares the five-step weights of the two.
 --compile-only and --no-compile split the work for a GPU machine that has
-no resnetc: compile here, run there.
+no resnetc: compile here, run there. --label-smoothing trains both with
+PyTorch's CrossEntropyLoss(label_smoothing=S).
 """
 
 import argparse
@@ -367,6 +369,9 @@ def main(argv):
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--five-steps", default="")
+    ap.add_argument("--label-smoothing", type=float, default=0.0,
+                    help="the loss's label smoothing, in resnet-run and "
+                    "PyTorch alike")
     ap.add_argument("--resnetc-flags", default="",
                     help="more resnetc flags, e.g. '--layout nhwc'")
     ap.add_argument("--target", default="cpu", choices=["cpu", "cuda"],
@@ -387,6 +392,7 @@ def main(argv):
     resnetc, resnet_run, scripts, work = (args.resnetc, args.resnet_run,
                                           args.scripts, args.work)
     size, batch = args.size, args.batch
+    smoothing = args.label_smoothing
     tol = TOLERANCES[args.precision]
     one_step_only = ONE_STEP_ONLY - set(args.five_steps.split(","))
     sys.path.insert(0, scripts)
@@ -447,6 +453,7 @@ def main(argv):
                       os.path.join(work, "x.npy"), "--labels",
                       os.path.join(work, "y.npy"), "--train-steps",
                       str(steps), "--lr", str(lr), "--save-weights", save,
+                      "--label-smoothing", str(smoothing),
                       *(["--dump-activations", dump] if dump else []),
                       device=device)
             return [float(v) for v in re.findall(r"loss ([-0-9.e+]+)", out)]
@@ -509,7 +516,8 @@ def main(argv):
                 opt.zero_grad()
                 with relu.use(step) if relu else contextlib.nullcontext():
                     loss = F.cross_entropy(model(torch.tensor(x, dtype=dtype)),
-                                           torch.tensor(y))
+                                           torch.tensor(y),
+                                           label_smoothing=smoothing)
                 loss.backward()
                 opt.step()
             return model
@@ -518,7 +526,8 @@ def main(argv):
             """PyTorch's own float32 one-step gradients and five-step
             parameters against its float64 ones."""
             m32 = reference().float()
-            F.cross_entropy(m32(torch.tensor(x)), torch.tensor(y)).backward()
+            F.cross_entropy(m32(torch.tensor(x)), torch.tensor(y),
+                            label_smoothing=smoothing).backward()
             out = {names[k]: rel(v.grad.numpy(), grads[names[k]].grad.numpy(),
                                  tol["zero"] * scale)
                    for k, v in m32.named_parameters()}
@@ -554,7 +563,8 @@ def main(argv):
         model = reference()
         with relu1.use(1):
             loss = F.cross_entropy(
-                model(torch.tensor(x, dtype=torch.float64)), torch.tensor(y))
+                model(torch.tensor(x, dtype=torch.float64)), torch.tensor(y),
+                label_smoothing=smoothing)
         loss.backward()
         worst = {"loss": rel(losses[0], float(loss))}
         names = names_of(model)

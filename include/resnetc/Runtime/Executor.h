@@ -95,6 +95,9 @@ public:
   /// entry.
   Expected<TrainBatch> beginTrainStep();
   Status submitTrainStep(float lr);
+  /// The label smoothing of the steps submitted from now on (0 to start
+  /// with; PyTorch's CrossEntropyLoss(label_smoothing)).
+  void setLabelSmoothing(float s) { labelSmoothing = s; }
   Expected<TrainStepResult> finishTrainStep();
   /// Steps submitted and not yet finished.
   int inFlight() const { return static_cast<int>(submitted - finished); }
@@ -158,6 +161,8 @@ private:
   /// use two slots of staging in turn (pinned host batches, device copies
   /// of them, results).
   int64_t labelsBuffer = -1, lrBuffer = -1, lossBuffer = -1, correctBuffer = -1;
+  int64_t smoothingBuffer = -1;
+  float labelSmoothing = 0;
   struct Slot {
     TrainBatch host;          ///< Pinned batch the caller fills.
     DeviceAddress images = 0; ///< Its device copy.

@@ -25,7 +25,7 @@ namespace resnetc::runtime {
 /// The plan format version this library reads and writes. Version 2 states
 /// every cuDNN call's math type, compute type and mode; version 3 names a
 /// step's kind `per_image` (it was `batched`); version 4 adds a buffer's
-/// `init`.
+/// `init` and the `label_smoothing` hyperparameter of train_step.
 constexpr int64_t kPlanVersion = 4;
 
 /// Alignment of every buffer in the arena, in bytes.

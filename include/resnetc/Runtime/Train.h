@@ -73,6 +73,9 @@ struct TrainOptions {
   int64_t epochs = 10;
   double lr = 0.01;
   LrSchedule schedule;
+  /// The loss's label smoothing (PyTorch's CrossEntropyLoss(
+  /// label_smoothing)); recorded in checkpoints and checked on resume.
+  double labelSmoothing = 0;
   /// Plot the test top-5 accuracy in metrics.svg too.
   bool top5 = false;
   /// Augmentation of the training images (none by default). Batches are

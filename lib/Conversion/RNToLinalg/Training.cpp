@@ -108,11 +108,15 @@ struct SoftmaxCrossEntropyLowering
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value logits = op.getLogits(), labels = op.getLabels();
-    int64_t n = tensorOf(logits).getDimSize(0);
+    Value smoothing = op.getSmoothing();
+    int64_t n = tensorOf(logits).getDimSize(0),
+            classes = tensorOf(logits).getDimSize(1);
     auto [lse, argmax] = rowStats(rewriter, loc, logits);
     MLIRContext *ctx = rewriter.getContext();
     AffineMap row = AffineMap::getMultiDimIdentityMap(1, ctx);
     AffineMap scalar = AffineMap::get(1, 0, ctx);
+    // With label smoothing, each row's sum of logits.
+    Value rowSum = smoothing ? sumExcept(rewriter, loc, logits, 0) : Value();
     auto lossType = tensorOf(op.getLoss());
     auto countType = tensorOf(op.getCorrect());
     Value zeroI =
@@ -130,11 +134,23 @@ struct SoftmaxCrossEntropyLowering
           Value i = b.create<linalg::IndexOp>(l, 0);
           // Each term divided by n: the sum is the mean, and the loss is
           // one reduction kernel.
+          Value term = b.create<arith::SubFOp>(
+              l, a[0], labelLogit(b, l, logits, a[2], i));
+          if (smoothing) {
+            // lse - (1 - s) z[label] - s mean(z)
+            //   = (lse - z[label]) + s (z[label] - mean(z)).
+            Type f32 = a[0].getType();
+            Value s = b.create<tensor::ExtractOp>(l, smoothing, ValueRange{});
+            Value mean = b.create<arith::DivFOp>(
+                l, b.create<tensor::ExtractOp>(l, rowSum, ValueRange{i}),
+                floatConstant(b, l, f32, double(classes)));
+            Value gap = b.create<arith::SubFOp>(
+                l, labelLogit(b, l, logits, a[2], i), mean);
+            term = b.create<arith::AddFOp>(l, term,
+                                           b.create<arith::MulFOp>(l, s, gap));
+          }
           Value nll = b.create<arith::DivFOp>(
-              l,
-              b.create<arith::SubFOp>(l, a[0],
-                                      labelLogit(b, l, logits, a[2], i)),
-              floatConstant(b, l, a[0].getType(), double(n)));
+              l, term, floatConstant(b, l, a[0].getType(), double(n)));
           Value hit = b.create<arith::ExtUIOp>(
               l, b.getI64Type(),
               b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, a[1], a[2]));
@@ -153,8 +169,9 @@ struct SoftmaxCrossEntropyBackwardLowering
   LogicalResult matchAndRewrite(rn::SoftmaxCrossEntropyBackwardOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value logits = op.getLogits();
-    int64_t n = tensorOf(logits).getDimSize(0);
+    Value logits = op.getLogits(), smoothing = op.getSmoothing();
+    int64_t n = tensorOf(logits).getDimSize(0),
+            classes = tensorOf(logits).getDimSize(1);
     Value lse = rowStats(rewriter, loc, logits).first;
     MLIRContext *ctx = rewriter.getContext();
     AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
@@ -168,7 +185,7 @@ struct SoftmaxCrossEntropyBackwardLowering
                 ArrayRef<AffineMap>{id, row, row, id},
                 iterators({false, false}),
                 [&](OpBuilder &b, Location l, ValueRange a) {
-                  // (softmax - onehot) / n
+                  // (softmax - target) / n
                   Value p = b.create<math::ExpOp>(
                       l, b.create<arith::SubFOp>(l, a[0], a[1]));
                   Value k = b.create<arith::IndexCastOp>(
@@ -179,6 +196,18 @@ struct SoftmaxCrossEntropyBackwardLowering
                   Value zero = floatConstant(b, l, p.getType(), 0.0);
                   Value g = b.create<arith::SubFOp>(
                       l, p, b.create<arith::SelectOp>(l, isLabel, one, zero));
+                  if (smoothing) {
+                    // target = (1 - s) onehot + s / K: g += s (onehot -
+                    // 1 / K).
+                    Value s =
+                        b.create<tensor::ExtractOp>(l, smoothing, ValueRange{});
+                    Value shift = b.create<arith::SubFOp>(
+                        l, b.create<arith::SelectOp>(l, isLabel, one, zero),
+                        floatConstant(b, l, p.getType(),
+                                      1.0 / static_cast<double>(classes)));
+                    g = b.create<arith::AddFOp>(
+                        l, g, b.create<arith::MulFOp>(l, s, shift));
+                  }
                   b.create<linalg::YieldOp>(
                       l, b.create<arith::DivFOp>(
                               l, g,

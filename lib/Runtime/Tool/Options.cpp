@@ -101,6 +101,9 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "                        printing each step's loss, before the run\n"
     "  --lr X                learning rate (default 0.01); the base rate of\n"
     "                        a schedule\n"
+    "  --label-smoothing X   the loss's label smoothing, in [0, 1), as\n"
+    "                        PyTorch's CrossEntropyLoss(label_smoothing=X)\n"
+    "                        (default 0)\n"
     "  --lr-schedule constant|step|multistep|cosine\n"
     "                        the rate per epoch, as PyTorch's StepLR,\n"
     "                        MultiStepLR and CosineAnnealingLR (over the\n"
@@ -235,6 +238,10 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
       {"--epochs", integer(o.epochs, 1)},
       {"--checkpoint", text(o.checkpointDir)},
       {"--lr", [&](const std::string &v) { return parseNonNegative(v, o.lr); }},
+      {"--label-smoothing",
+       [&](const std::string &v) {
+         return parseNonNegative(v, o.labelSmoothing) && o.labelSmoothing < 1;
+       }},
       {"--momentum",
        [&](const std::string &v) { return parseNonNegative(v, o.momentum); }},
       {"--weight-decay",
@@ -409,7 +416,7 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
   bool training = opts.train || opts.given.count("--train-steps");
   if (!training)
     for (const char *o : {"--lr", "--momentum", "--weight-decay", "--nesterov",
-                          "--allow-missing"})
+                          "--allow-missing", "--label-smoothing"})
       if (opts.given.count(o))
         return Error(std::string(o) + " is an option of training (--train or "
                                       "--train-steps); add one or drop it");

@@ -36,6 +36,8 @@ struct RunOptions {
   std::string logits, predictions;
   int64_t trainSteps = 0;
   double lr = 0.01;
+  /// --label-smoothing: the loss's (0: none).
+  double labelSmoothing = 0;
   bool train = false, resume = false;
   /// --top5: show (and plot) the test top-5 accuracy of each epoch.
   bool top5 = false;

@@ -121,6 +121,7 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
   to.epochs = opts.epochs;
   to.lr = opts.lr;
   to.schedule = opts.schedule;
+  to.labelSmoothing = opts.labelSmoothing;
   to.top5 = opts.top5;
   to.augmentation.cropPadding = opts.randomCrop;
   to.augmentation.hflip = opts.hflip;
@@ -192,6 +193,7 @@ Status resnetc::runtime::runTrainSteps(Executor &exec, const ImageDataset &data,
     return Error("--train-steps trains on one full batch of " +
                  std::to_string(plan.batch) + " images; the data has " +
                  std::to_string(data.n));
+  exec.setLabelSmoothing(static_cast<float>(opts.labelSmoothing));
   // Pipelined as in training: a step is submitted before the one before
   // it is collected.
   size_t batchBytes =

@@ -72,21 +72,22 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
       bn.erase();
     }
 
-    // New arguments: labels and the learning rate.
+    // New arguments: labels, the learning rate and the label smoothing.
     Type f32 = b.getF32Type();
     auto labelsType = RankedTensorType::get({batch}, b.getI64Type());
     auto scalar = RankedTensorType::get({}, f32);
     Value labels = body.addArgument(labelsType, loc);
     Value lr = body.addArgument(scalar, loc);
+    Value smoothing = body.addArgument(scalar, loc);
 
     // The loss and its gradient.
     b.setInsertionPoint(ret);
     auto loss = b.create<SoftmaxCrossEntropyOp>(
         loc, TypeRange{scalar, RankedTensorType::get({}, b.getI64Type())},
-        logits, labels);
+        logits, labels, smoothing);
     llvm::DenseMap<Value, Value> grads;
     grads[logits] = b.create<SoftmaxCrossEntropyBackwardOp>(
-        loc, logits.getType(), logits, labels);
+        loc, logits.getType(), logits, labels, smoothing);
 
     // The reverse walk over the forward ops (those before the loss).
     SmallVector<Operation *> forwardOps;
@@ -162,7 +163,8 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
     }
     ret->setOperands(results);
 
-    // The signature: forward's arguments, labels, lr, velocities.
+    // The signature: forward's arguments, labels, lr, label smoothing,
+    // velocities.
     step.setType(b.getFunctionType(body.getArgumentTypes(),
                                    ValueRange(results).getTypes()));
     SmallVector<DictionaryAttr> argAttrs;
@@ -172,6 +174,8 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
         b.getDictionaryAttr(b.getNamedAttr("rn.labels", b.getUnitAttr())));
     argAttrs.push_back(
         b.getDictionaryAttr(b.getNamedAttr("rn.hyper", b.getStringAttr("lr"))));
+    argAttrs.push_back(b.getDictionaryAttr(
+        b.getNamedAttr("rn.hyper", b.getStringAttr("label_smoothing"))));
     for (unsigned i = 0; i < numForwardArgs; ++i)
       if (auto name = forward.getArgAttrOfType<StringAttr>(i, "rn.param"))
         argAttrs.push_back(

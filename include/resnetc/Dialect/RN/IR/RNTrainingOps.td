@@ -292,19 +292,28 @@ def RN_LinearBackwardOp : RN_MultiResultOp<"linear_backward"> {
 def RN_SoftmaxCrossEntropyOp : RN_MultiResultOp<"softmax_cross_entropy"> {
   let summary = "mean softmax cross-entropy loss and number of correct labels";
   let description = [{
-    PyTorch's `F.cross_entropy(logits, labels)` with mean reduction, and the
-    number of rows whose largest logit (the first on ties) is the label.
+    PyTorch's `F.cross_entropy(logits, labels, label_smoothing=s)` with
+    mean reduction, and the number of rows whose largest logit (the first on
+    ties) is the label. With `smoothing %s` (a scalar, so that it needs no
+    recompilation), each row's target is `(1 - s) * onehot + s / K` over K
+    classes: its loss is `lse - (1 - s) * z[label] - s * mean(z)`.
 
     Example:
     ```mlir
     %loss, %correct = rn.softmax_cross_entropy %logits, %labels
         : (tensor<8x10xf32>, tensor<8xi64>) -> (tensor<f32>, tensor<i64>)
+    %loss2, %correct2 = rn.softmax_cross_entropy %logits, %labels
+        smoothing %s
+        : (tensor<8x10xf32>, tensor<8xi64>, tensor<f32>)
+          -> (tensor<f32>, tensor<i64>)
     ```
   }];
-  let arguments = (ins RN_Tensor2D:$logits, RN_Labels:$labels);
+  let arguments = (ins RN_Tensor2D:$logits, RN_Labels:$labels,
+                   Optional<RN_Scalar>:$smoothing);
   let results = (outs RN_Scalar:$loss, 0DTensorOf<[I64]>:$correct);
   let assemblyFormat = [{
-    $logits `,` $labels attr-dict `:` functional-type(operands, results)
+    $logits `,` $labels (`smoothing` $smoothing^)? attr-dict
+    `:` functional-type(operands, results)
   }];
 }
 
@@ -312,7 +321,9 @@ def RN_SoftmaxCrossEntropyBackwardOp
     : RN_Op<"softmax_cross_entropy_backward"> {
   let summary = "gradient of the mean softmax cross-entropy loss";
   let description = [{
-    `grad_logits = (softmax(logits) - onehot(labels)) / N`.
+    `grad_logits = (softmax(logits) - target) / N`, with `target =
+    onehot(labels)`, or with `smoothing %s` `(1 - s) * onehot(labels) +
+    s / K` over K classes.
 
     Example:
     ```mlir
@@ -320,10 +331,12 @@ def RN_SoftmaxCrossEntropyBackwardOp
         : (tensor<8x10xf32>, tensor<8xi64>) -> tensor<8x10xf32>
     ```
   }];
-  let arguments = (ins RN_Tensor2D:$logits, RN_Labels:$labels);
+  let arguments = (ins RN_Tensor2D:$logits, RN_Labels:$labels,
+                   Optional<RN_Scalar>:$smoothing);
   let results = (outs RN_Tensor2D:$grad_logits);
   let assemblyFormat = [{
-    $logits `,` $labels attr-dict `:` functional-type(operands, results)
+    $logits `,` $labels (`smoothing` $smoothing^)? attr-dict
+    `:` functional-type(operands, results)
   }];
 }
 

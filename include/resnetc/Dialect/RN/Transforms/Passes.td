@@ -196,7 +196,9 @@ def RNAutodiff : Pass<"rn-autodiff", "::mlir::ModuleOp"> {
     are summed.
 
     New arguments: `labels` (N integers, `rn.labels`), `lr` (a scalar,
-    `rn.hyper = "lr"`) and, per parameter, its SGD velocity
+    `rn.hyper = "lr"`), `label_smoothing` (a scalar, `rn.hyper =
+    "label_smoothing"`; the loss's `smoothing`) and, per parameter, its SGD
+    velocity
     (`rn.velocity = "<parameter>"`). Results: the loss (`rn.loss`), the
     number of correct predictions (`rn.correct`), then every parameter,
     velocity and running statistic after the step, each named by
@@ -212,6 +214,7 @@ def RNAutodiff : Pass<"rn-autodiff", "::mlir::ModuleOp"> {
     ```mlir
     func.func @train_step(%x: ..., %w: ..., %labels: tensor<2xi64> {rn.labels},
                           %lr: tensor<f32> {rn.hyper = "lr"},
+                          %s: tensor<f32> {rn.hyper = "label_smoothing"},
                           %v: tensor<4x3x1x1xf32> {rn.velocity = "c.weight"})
         -> (tensor<f32> {rn.loss}, tensor<i64> {rn.correct},
             tensor<4x3x1x1xf32> {rn.update = "c.weight"}, ...)
