@@ -144,28 +144,20 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
   bool isCompare = e.op == TokenKind::EqEq || e.op == TokenKind::NotEq ||
                    e.op == TokenKind::Less || e.op == TokenKind::LessEq ||
                    e.op == TokenKind::Greater || e.op == TokenKind::GreaterEq;
-  // Pairs compare for equality with pairs, and combine with nothing else.
-  if (l->kind == Value::Kind::Pair || r->kind == Value::Kind::Pair) {
+  // Booleans and pairs compare for equality with their own kind, and
+  // combine with nothing else.
+  bool pair = l->kind == Value::Kind::Pair || r->kind == Value::Kind::Pair;
+  if (pair || l->kind == Value::Kind::Bool || r->kind == Value::Kind::Bool) {
     if ((e.op == TokenKind::EqEq || e.op == TokenKind::NotEq) &&
         l->kind == r->kind) {
-      bool eq = l->pair == r->pair;
+      bool eq = pair ? l->pair == r->pair : l->b == r->b;
       return Value::ofBool(e.op == TokenKind::EqEq ? eq : !eq);
     }
-    error(e.loc, std::string("operator ") + getTokenKindName(e.op) +
-                     " cannot combine " + l->typeName() + " and " +
-                     r->typeName() +
-                     " (a pair's elements are written out: (2 * h, 2 * w))");
-    return std::nullopt;
-  }
-  if (l->kind == Value::Kind::Bool || r->kind == Value::Kind::Bool) {
-    if ((e.op == TokenKind::EqEq || e.op == TokenKind::NotEq) &&
-        l->kind == r->kind) {
-      bool eq = l->b == r->b;
-      return Value::ofBool(e.op == TokenKind::EqEq ? eq : !eq);
-    }
-    error(e.loc, std::string("operator ") + getTokenKindName(e.op) +
-                     " cannot combine " + l->typeName() + " and " +
-                     r->typeName());
+    error(e.loc,
+          std::string("operator ") + getTokenKindName(e.op) +
+              " cannot combine " + l->typeName() + " and " + r->typeName() +
+              (pair ? " (a pair's elements are written out: (2 * h, 2 * w))"
+                    : ""));
     return std::nullopt;
   }
   if (l->kind == Value::Kind::Float || r->kind == Value::Kind::Float) {

@@ -135,20 +135,10 @@ class Preact(nn.Module):
         return y + s
 
 
-class PreActBlock(nn.Module):
-    """PyTorch's usual PreActBlock (kuangliu's CIFAR ResNets): a projection
-    shortcut takes the pre-activated input, the identity the input."""
-
-    def __init__(self, cin, c, stride):
-        super().__init__()
-        self.bn1 = nn.BatchNorm2d(cin)
-        self.conv1 = nn.Conv2d(cin, c, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c)
-        self.conv2 = nn.Conv2d(c, c, 3, 1, 1, bias=False)
-        self.shortcut = None
-        if stride != 1 or cin != c:
-            self.shortcut = nn.Module()
-            self.shortcut.conv1 = nn.Conv2d(cin, c, 1, stride, bias=False)
+class PreActBlock(Preact):
+    """PyTorch's usual PreActBlock (kuangliu's CIFAR ResNets): Preact's
+    layers, but a projection shortcut takes the pre-activated input (the
+    identity still the input)."""
 
     def forward(self, x):
         out = F.relu(self.bn1(x))
