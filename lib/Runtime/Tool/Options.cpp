@@ -148,6 +148,19 @@ bool parseInt(const std::string &text, int64_t &out) {
   return true;
 }
 
+/// The items of a comma-separated list ("1,2" -> {"1", "2"}; "" -> {""}).
+std::vector<std::string> splitCommas(const std::string &text) {
+  std::vector<std::string> items;
+  size_t begin = 0;
+  while (true) {
+    size_t comma = text.find(',', begin);
+    items.push_back(text.substr(begin, comma - begin));
+    if (comma == std::string::npos)
+      return items;
+    begin = comma + 1;
+  }
+}
+
 bool parseNonNegative(const std::string &text, double &out) {
   char *end = nullptr;
   out = std::strtod(text.c_str(), &end);
@@ -204,21 +217,13 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
        [&](const std::string &v) {
          // M,S[,M,S...]: each S positive.
          o.normalize.clear();
-         size_t begin = 0;
-         while (true) {
-           size_t comma = v.find(',', begin);
-           double x = 0;
+         for (const std::string &item : splitCommas(v)) {
            char *end = nullptr;
-           std::string item = v.substr(begin, comma - begin);
-           x = std::strtod(item.c_str(), &end);
-           if (item.empty() || *end != '\0' || !std::isfinite(x))
-             return false;
-           if (o.normalize.size() % 2 == 1 && !(x > 0))
+           double x = std::strtod(item.c_str(), &end);
+           if (item.empty() || *end != '\0' || !std::isfinite(x) ||
+               (o.normalize.size() % 2 == 1 && !(x > 0)))
              return false;
            o.normalize.push_back(x);
-           if (comma == std::string::npos)
-             break;
-           begin = comma + 1;
          }
          return o.normalize.size() % 2 == 0;
        }},
@@ -266,18 +271,14 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
        [&](const std::string &v) {
          // N or N,N,... positive epochs, increasing.
          o.schedule.steps.clear();
-         size_t begin = 0;
-         while (true) {
-           size_t comma = v.find(',', begin);
+         for (const std::string &item : splitCommas(v)) {
            int64_t n = 0;
-           if (!parseInt(v.substr(begin, comma - begin), n) || n < 1 ||
+           if (!parseInt(item, n) || n < 1 ||
                (!o.schedule.steps.empty() && n <= o.schedule.steps.back()))
              return false;
            o.schedule.steps.push_back(n);
-           if (comma == std::string::npos)
-             return true;
-           begin = comma + 1;
          }
+         return true;
        }},
       {"--lr-gamma",
        [&](const std::string &v) {
