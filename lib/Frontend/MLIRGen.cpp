@@ -96,6 +96,7 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
   builder.setInsertionPointToStart(entry);
 
   std::vector<Value> values(net.layers.size());
+  int64_t dropoutStreams = 0;
   values[0] = entry->getArgument(0);
   unsigned nextArg = 1;
   auto takeParams = [&](const Layer &l) {
@@ -126,6 +127,12 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
       break;
     case LayerKind::ReLU:
       result = builder.create<rn::ReLUOp>(loc, type, in);
+      break;
+    case LayerKind::Dropout:
+      // Each dropout layer draws its own mask: its stream is its number.
+      result = builder.create<rn::DropoutOp>(
+          loc, type, in, builder.getF64FloatAttr(l.rate),
+          builder.getI64IntegerAttr(dropoutStreams++));
       break;
     case LayerKind::Add:
       result = builder.create<rn::AddOp>(loc, type, in, values[l.operands[1]]);

@@ -32,6 +32,8 @@ const char *resnetc::getLayerOpName(LayerKind kind) {
     return "batch_norm";
   case LayerKind::ReLU:
     return "relu";
+  case LayerKind::Dropout:
+    return "dropout";
   case LayerKind::MaxPool:
     return "max_pool2d";
   case LayerKind::AvgPool:

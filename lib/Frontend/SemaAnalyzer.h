@@ -224,6 +224,7 @@ inline const std::vector<PrimSig> &primitives() {
        {{"eps", K::Float, false}, {"momentum", K::Float, false}},
        "bn"},
       {"relu", LayerKind::ReLU, {}, "relu"},
+      {"dropout", LayerKind::Dropout, {{"p", K::Float, true}}, "dropout(0.3)"},
       {"maxpool",
        LayerKind::MaxPool,
        {{"kernel", K::Pair, true},

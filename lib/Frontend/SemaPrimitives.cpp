@@ -7,6 +7,8 @@
 
 #include "SemaAnalyzer.h"
 
+#include <cstdio>
+
 using namespace resnetc;
 using namespace resnetc::sema;
 
@@ -310,6 +312,20 @@ bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
   case LayerKind::ReLU:
     out = inShape;
     break;
+  case LayerKind::Dropout:
+    proto.rate = bound[0]->f;
+    if (!(proto.rate >= 0 && proto.rate < 1)) {
+      char given[32];
+      std::snprintf(given, sizeof(given), "%g", proto.rate);
+      error(bound.locs[0],
+            std::string("dropout probability must be in [0, 1), found ") +
+                given +
+                " (the fraction of elements zeroed, as PyTorch's "
+                "nn.Dropout(p))");
+      return false;
+    }
+    out = inShape;
+    break;
   case LayerKind::MaxPool:
   case LayerKind::AvgPool:
     if (!requireSpatialInput(sig, stmt, in) ||
@@ -361,6 +377,7 @@ bool Analyzer::evalPrimitive(const PrimSig &sig, const LayerStmt &stmt,
   l.bias = proto.bias;
   l.eps = proto.eps;
   l.momentum = proto.momentum;
+  l.rate = proto.rate;
   l.numParams = proto.numParams;
   l.macs = proto.macs;
   l.params = proto.params;

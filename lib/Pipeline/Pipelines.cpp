@@ -59,6 +59,7 @@ static void addPipeline(OpPassManager &pm, const std::string &text) {
 
 void resnetc::buildInferenceFusionPipeline(OpPassManager &pm) {
   OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(rn::createRNEraseDropout());
   fn.addPass(rn::createRNFoldBatchNorm());
   fn.addPass(rn::createRNFuseConvReLU());
   fn.addPass(rn::createRNFuseAddReLU());
@@ -256,8 +257,7 @@ struct TargetPipelineOptions
       llvm::cl::desc("CUDA: convolutions as library calls"),
       llvm::cl::init(true)};
   Option<bool> cpuLibraryConvolutions{
-      *this, "onednn",
-      llvm::cl::desc("CPU: convolutions as oneDNN calls"),
+      *this, "onednn", llvm::cl::desc("CPU: convolutions as oneDNN calls"),
       llvm::cl::init(false)};
 };
 } // namespace

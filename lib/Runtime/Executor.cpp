@@ -95,6 +95,12 @@ Status Executor::initialize() {
       lossBuffer < 0 || correctBuffer < 0)
     return Error(getPath() + ": the train_step entry lacks its labels, lr, "
                              "label_smoothing, loss or correct buffer");
+  dropoutSeedBuffer = findBuffer(plan, BufferRole::Hyper, "dropout_seed");
+  if (dropoutSeedBuffer >= 0 &&
+      (plan.buffers[dropoutSeedBuffer].dtype != DType::I64 ||
+       plan.buffers[dropoutSeedBuffer].bytes != 8))
+    return Error(getPath() + ": the train_step entry's dropout_seed buffer "
+                             "is not an I64 scalar");
   const PlanBuffer &smoothing = plan.buffers[smoothingBuffer];
   if (smoothing.dtype != DType::F32 || smoothing.bytes != 4)
     return Error(getPath() + ": the train_step entry's label_smoothing "
@@ -437,6 +443,15 @@ Status Executor::submitTrainStep(float lr) {
   if (s)
     s = device.fill32(Queue::Compute, bufferAddress(smoothingBuffer),
                       smoothingBits, 1);
+  if (s && dropoutSeedBuffer >= 0) {
+    // Two 32-bit words, little-endian: the mixed seed, then the step.
+    auto low = static_cast<uint32_t>(dropoutSeed ^ (dropoutSeed >> 32));
+    auto step = static_cast<uint32_t>(dropoutStep++);
+    DeviceAddress seed = bufferAddress(dropoutSeedBuffer);
+    s = device.fill32(Queue::Compute, seed, low, 1);
+    if (s)
+      s = device.fill32(Queue::Compute, seed + 4, step, 1);
+  }
   if (s)
     s = runEntry("train_step", plan.batch);
   if (s)

@@ -480,6 +480,9 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
   for (int64_t epoch = firstEpoch; epoch <= options.epochs; ++epoch) {
     std::vector<int64_t> order =
         makePermutation(train.n, options.seed * 1000003 + epoch);
+    // Dropout masks depend on the seed and the step alone, so a resumed
+    // run draws what the uninterrupted one would have.
+    exec.setDropoutSeed(options.seed, (epoch - 1) * steps);
     double lossSum = 0;
     int64_t correct = 0, finished = 0;
     // Collects the oldest step in flight.

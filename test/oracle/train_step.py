@@ -4,9 +4,10 @@ For d2l's ResNet-18 at 28x28 (models/d2l_resnet18_28.rn against d2l's own
 classes, names mapped by scripts/torch_weights.py) and small models (basic
 blocks with conv biases and a projection, bottleneck, grouped,
 pre-activation, pre-activation with the projection shortcut on the
-pre-activated input (`tap`/`from`), rectangular windows and pooling's
-ceil_mode and
-count_include_pad; modules named so that their state_dict keys are resnetc's
+pre-activated input (`tap`/`from`), Wide-ResNet blocks with dropout
+(masks written here from rn.dropout_train's documented hash, HashDropout),
+rectangular windows and pooling's ceil_mode and count_include_pad; modules
+named so that their state_dict keys are resnetc's
 parameter names): identical initial weights (resnet-run's seeded
 initialization) and batch.
 
@@ -163,6 +164,21 @@ BLOCKS = {
   }
 }
 """,
+    "wide_dropout": """block wide(channels, stride = 1, p = 0.3) {
+  main {
+    bn relu tap pre
+    conv(channels, kernel=3, stride=stride, padding=1)
+    dropout(p)
+    bn relu conv(channels, kernel=3, padding=1)
+  }
+  shortcut {
+    if stride != 1 or in_channels != channels {
+      from pre
+      conv(channels, kernel=1, stride=stride)
+    }
+  }
+}
+""",
 }
 
 
@@ -195,6 +211,114 @@ class Net(nn.Module):
             x = F.relu(self.head.bn1(x))
         return self.head.linear1(torch.flatten(F.adaptive_avg_pool2d(x, 1),
                                                1))
+
+
+def mix32(x):
+    """The 32-bit finalizer of rn.dropout_train's hash (RNTrainingOps.td)."""
+    m = np.uint64(0xFFFFFFFF)
+    x = np.asarray(x, dtype=np.uint64) & m
+    x ^= x >> np.uint64(16)
+    x = (x * np.uint64(0x7FEB352D)) & m
+    x ^= x >> np.uint64(15)
+    x = (x * np.uint64(0x846CA68B)) & m
+    x ^= x >> np.uint64(16)
+    return x
+
+
+def dropout_keep(seed, stream, shape):
+    """Which elements of a tensor of `shape` (row-major) dropout stream
+    `stream` keeps under the 64-bit `seed`, written from the op's
+    documentation: u = (r >> 8) / 2^24 for the hash r of (seed, stream,
+    index); an element is kept when u >= rate. Returns u."""
+    m = np.uint64(0xFFFFFFFF)
+    lo, hi = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
+    key = mix32(lo ^ mix32(hi ^ mix32(np.uint64(stream))))
+    i = np.arange(int(np.prod(shape)), dtype=np.uint64) & m
+    r = mix32((mix32(i ^ key) + key) & m)
+    return ((r >> np.uint64(8)).astype(np.float64) / 2.0**24).reshape(shape)
+
+
+def step_seed(run_seed, step):
+    """train_step's dropout_seed for step `step` (from 0) of a run seeded
+    `run_seed` (resnet-run --seed; Executor::setDropoutSeed)."""
+    return (step << 32) | ((run_seed ^ (run_seed >> 32)) & 0xFFFFFFFF)
+
+
+class HashDropout(nn.Module):
+    """nn.Dropout(rate) with resnetc's masks: DROPOUT_SEED[0] is the seed
+    of the current step; numbered in model order from 0."""
+
+    def __init__(self, rate, stream):
+        super().__init__()
+        self.rate, self.stream = rate, stream
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        u = dropout_keep(DROPOUT_SEED[0], self.stream, tuple(x.shape))
+        mask = torch.tensor((u >= self.rate).astype(np.float64),
+                            dtype=x.dtype)
+        return x * mask / (1 - self.rate)
+
+
+def check_dropout_masks():
+    """The documented hash as a source of Bernoulli masks: over 2^20
+    elements at rate 0.3, the kept fraction, and the fraction kept by two
+    masks (other steps, other streams, neighbouring elements), each within
+    5 standard deviations of 0.7 and 0.49."""
+    n, rate = 1 << 20, 0.3
+    keep = lambda seed, stream: dropout_keep(seed, stream, (n,)) >= rate
+    a = keep(step_seed(RUN_SEED, 0), 0)
+    pairs = {"other step": keep(step_seed(RUN_SEED, 1), 0),
+             "other stream": keep(step_seed(RUN_SEED, 0), 1),
+             "other seed": keep(step_seed(RUN_SEED + 1, 0), 0),
+             "next element": np.roll(a, 1)}
+    sigma = lambda p: 5 * (p * (1 - p) / n) ** 0.5
+    ok = abs(a.mean() - 0.7) <= sigma(0.7)
+    line = f"dropout masks: kept {a.mean():.4f}"
+    for what, b in pairs.items():
+        both = (a & b).mean()
+        ok = ok and abs(both - 0.49) <= sigma(0.49)
+        line += f", with {what} {both:.4f}"
+    print(line + (" OK" if ok else " FAIL"), flush=True)
+    return ok
+
+
+DROPOUT_SEED = [0]
+# The --seed of the training runs: both 32-bit halves non-zero.
+RUN_SEED = 0x123456789
+
+
+class WideBlock(PreActBlock):
+    """A Wide-ResNet block: PreActBlock with dropout between its two
+    convolutions (WRN's `conv1 -> dropout -> bn2 -> relu -> conv2`)."""
+
+    def __init__(self, cin, c, stride, rate, stream):
+        super().__init__(cin, c, stride)
+        self.dropout = HashDropout(rate, stream)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(x))
+        s = x if self.shortcut is None else self.shortcut.conv1(out)
+        out = self.conv2(F.relu(self.bn2(self.dropout(self.conv1(out)))))
+        return out + s
+
+
+class WideNet(Net):
+    """Wide blocks, and dropout before the classifier."""
+
+    def __init__(self):
+        super().__init__(8, [WideBlock(8, 8, 1, 0.3, 0),
+                             WideBlock(8, 16, 2, 0.3, 1)], True, False)
+        self.head_dropout = HashDropout(0.5, 2)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.stem.bn1(self.stem.conv1(x))), 3, 2, 1)
+        for b in self.blocks:
+            x = b(x)
+        x = torch.flatten(F.adaptive_avg_pool2d(F.relu(self.head.bn1(x)), 1),
+                          1)
+        return self.head.linear1(self.head_dropout(x))
 
 
 class Windows(nn.Module):
@@ -265,6 +389,11 @@ MODELS = {
         "head { bn relu global_avgpool flatten linear(classes) }",
         lambda: Net(8, [PreActBlock(8, 8, 1), PreActBlock(8, 16, 2)], True,
                     False)),
+    "wide_dropout": (
+        STEM + "\nstages wide [(1, 8), (1, 16)]\n"
+        "head { bn relu global_avgpool flatten dropout(0.5) "
+        "linear(classes) }",
+        WideNet),
     "windows": (
         "stem { conv(8, kernel=(1, 5), padding=(0, 2)) bn relu\n"
         "  conv(8, kernel=(5, 1), stride=(2, 1), padding=(2, 0)) bn relu\n"
@@ -399,6 +528,8 @@ def main(argv):
     if args.target == "cuda":
         target_flags.append("--precision=" + args.precision)
     failed = 0
+    if "wide_dropout" in args.models.split(","):
+        failed += not check_dropout_masks()
     for name in args.models.split(","):
         body, make = MODELS[name]
         src = os.path.join(work, name + ".rn")
@@ -444,6 +575,7 @@ def main(argv):
                       os.path.join(work, "y.npy"), "--train-steps",
                       str(steps), "--lr", str(lr), "--save-weights", save,
                       "--label-smoothing", str(smoothing),
+                      "--seed", str(RUN_SEED),
                       *(["--dump-activations", dump] if dump else []),
                       device=device)
             return [float(v) for v in re.findall(r"loss ([-0-9.e+]+)", out)]
@@ -504,6 +636,7 @@ def main(argv):
                                   weight_decay=0.0005)
             for step in range(1, 6):
                 opt.zero_grad()
+                DROPOUT_SEED[0] = step_seed(RUN_SEED, step - 1)
                 with relu.use(step) if relu else contextlib.nullcontext():
                     loss = F.cross_entropy(model(torch.tensor(x, dtype=dtype)),
                                            torch.tensor(y),
@@ -516,6 +649,7 @@ def main(argv):
             """PyTorch's own float32 one-step gradients and five-step
             parameters against its float64 ones."""
             m32 = reference().float()
+            DROPOUT_SEED[0] = step_seed(RUN_SEED, 0)
             F.cross_entropy(m32(torch.tensor(x)), torch.tensor(y),
                             label_smoothing=smoothing).backward()
             out = {names[k]: rel(v.grad.numpy(), grads[names[k]].grad.numpy(),
@@ -551,6 +685,7 @@ def main(argv):
         losses = train(plain, 1, 1.0, init, step1, relu1.dump)
         after = tw.read_safetensors(step1)
         model = reference()
+        DROPOUT_SEED[0] = step_seed(RUN_SEED, 0)
         with relu1.use(1):
             loss = F.cross_entropy(
                 model(torch.tensor(x, dtype=torch.float64)), torch.tensor(y),

@@ -23,6 +23,7 @@ enum class LayerKind {
   Conv,
   BatchNorm,
   ReLU,
+  Dropout,
   MaxPool,
   AvgPool,
   GlobalAvgPool,
@@ -71,6 +72,7 @@ struct Layer {
   bool ceilMode = false;       ///< Pooling: PyTorch's ceil_mode.
   bool countIncludePad = true; ///< Average pooling: count_include_pad.
   double eps = 1e-5, momentum = 0.1;
+  double rate = 0; ///< Dropout: the probability of zeroing an element.
 
   int64_t numParams = 0; ///< Trainable parameters.
   int64_t macs = 0;      ///< Multiply-accumulates per image.

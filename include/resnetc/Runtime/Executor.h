@@ -98,6 +98,14 @@ public:
   /// The label smoothing of the steps submitted from now on (0 to start
   /// with; PyTorch's CrossEntropyLoss(label_smoothing)).
   void setLabelSmoothing(float s) { labelSmoothing = s; }
+  /// The dropout masks of the steps submitted from now on, for a plan with
+  /// dropout: the k-th of them (from 0) draws its masks with the seed
+  /// `((step + k) << 32) | (seed ^ (seed >> 32)) mod 2^32`, train_step's
+  /// `dropout_seed`. Step 0 of seed 0 to start with.
+  void setDropoutSeed(uint64_t seed, int64_t step) {
+    dropoutSeed = seed;
+    dropoutStep = step;
+  }
   Expected<TrainStepResult> finishTrainStep();
   /// Steps submitted and not yet finished.
   int inFlight() const { return static_cast<int>(submitted - finished); }
@@ -163,6 +171,9 @@ private:
   int64_t labelsBuffer = -1, lrBuffer = -1, lossBuffer = -1, correctBuffer = -1;
   int64_t smoothingBuffer = -1;
   float labelSmoothing = 0;
+  int64_t dropoutSeedBuffer = -1; ///< Absent without dropout.
+  uint64_t dropoutSeed = 0;
+  int64_t dropoutStep = 0;
   struct Slot {
     TrainBatch host;          ///< Pinned batch the caller fills.
     DeviceAddress images = 0; ///< Its device copy.

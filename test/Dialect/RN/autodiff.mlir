@@ -95,3 +95,27 @@ func.func @forward(%x: tensor<1x8xf32> {rn.input}, %fw: tensor<2x8xf32> {rn.para
   %l = rn.linear %x, %fw : (tensor<1x8xf32>, tensor<2x8xf32>) -> tensor<1x2xf32>
   return %l : tensor<1x2xf32>
 }
+
+// -----
+
+// Dropout: the training form with a dropout_seed argument after the
+// hyperparameters; its gradient is the same mask applied to the output's
+// gradient. The dropout producing the logits is handled too.
+// CHECK-LABEL: func.func @train_step(
+// CHECK-SAME: {rn.hyper = "label_smoothing"}, %[[SEED:[a-z0-9]+]]: tensor<i64> {rn.hyper = "dropout_seed"}
+// CHECK-SAME: {rn.velocity = "fc.weight"}
+// CHECK: %[[D:.*]] = rn.dropout_train %{{.*}}, %[[SEED]] rate 3.000000e-01 stream 0 : tensor<2x8xf32>, tensor<i64>
+// CHECK: %[[L:.*]] = rn.linear %[[D]]
+// CHECK: %[[DL:.*]] = rn.dropout_train %[[L]], %[[SEED]] rate 5.000000e-01 stream 1
+// CHECK: rn.softmax_cross_entropy %[[DL]]
+// CHECK: %[[G:.*]] = rn.softmax_cross_entropy_backward
+// CHECK: %[[GL:.*]] = rn.dropout_train %[[G]], %[[SEED]] rate 5.000000e-01 stream 1
+// CHECK: rn.linear_backward %[[GL]], %[[D]]
+// CHECK-NOT: rn.dropout
+// CHECK: rn.sgd_update
+func.func @forward(%x: tensor<2x8xf32> {rn.input}, %fw: tensor<3x8xf32> {rn.param = "fc.weight"}) -> tensor<2x3xf32> {
+  %d = rn.dropout %x rate 3.0e-01 stream 0 : tensor<2x8xf32>
+  %l = rn.linear %d, %fw : (tensor<2x8xf32>, tensor<3x8xf32>) -> tensor<2x3xf32>
+  %o = rn.dropout %l rate 5.0e-01 stream 1 : tensor<2x3xf32>
+  return %o : tensor<2x3xf32>
+}

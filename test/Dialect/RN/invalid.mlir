@@ -261,3 +261,27 @@ module attributes {rn.kernel} {
 func.func @zero_init_on_input(%x: tensor<1x3x8x8xf32> {rn.input, rn.zero_init}) {
   return
 }
+
+// -----
+
+func.func @dropout_rate_one(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error@+1 {{'rn.dropout' op dropout rate must be in [0, 1), got 1.000000e+00}}
+  %y = rn.dropout %x rate 1.0 stream 0 : tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @dropout_negative_stream(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error@+1 {{'rn.dropout' op attribute 'stream' failed to satisfy constraint}}
+  %y = rn.dropout %x rate 0.5 stream -1 : tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @dropout_train_rate(%x: tensor<2x8xf32>, %s: tensor<i64>) -> tensor<2x8xf32> {
+  // expected-error@+1 {{'rn.dropout_train' op dropout rate must be in [0, 1), got -1.000000e-01}}
+  %y = rn.dropout_train %x, %s rate -0.1 stream 0 : tensor<2x8xf32>, tensor<i64>
+  return %y : tensor<2x8xf32>
+}

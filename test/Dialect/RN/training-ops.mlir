@@ -54,3 +54,12 @@ func.func @loss_and_update(%l: tensor<2x10xf32>, %y: tensor<2xi64>, %w: tensor<1
   %p2, %v2 = rn.sgd_update %w, %w, %w, %lr momentum 0.0 weight_decay 0.0 : (tensor<10x4xf32>, tensor<10x4xf32>, tensor<10x4xf32>, tensor<f32>) -> (tensor<10x4xf32>, tensor<10x4xf32>)
   return
 }
+
+// CHECK-LABEL: func @dropout
+// CHECK: rn.dropout %arg0 rate 3.000000e-01 stream 2 : tensor<2x4x8x8xf32>
+// CHECK: rn.dropout_train %arg0, %arg1 rate 3.000000e-01 stream 2 : tensor<2x4x8x8xf32>, tensor<i64>
+func.func @dropout(%x: tensor<2x4x8x8xf32>, %s: tensor<i64>) -> (tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) {
+  %0 = rn.dropout %x rate 3.0e-01 stream 2 : tensor<2x4x8x8xf32>
+  %1 = rn.dropout_train %x, %s rate 3.0e-01 stream 2 : tensor<2x4x8x8xf32>, tensor<i64>
+  return %0, %1 : tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>
+}

@@ -77,6 +77,17 @@ LogicalResult ReLUOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
+LogicalResult
+DropoutTrainOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                               SmallVectorImpl<Value> &operandGrads) {
+  // The same mask and scale: the op is linear in its input.
+  operandGrads.push_back(
+      b.create<DropoutTrainOp>(getLoc(), getType(), resultGrads[0], getSeed(),
+                               getRateAttr(), getStreamAttr()));
+  operandGrads.push_back(Value());
+  return success();
+}
+
 LogicalResult AddOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
   operandGrads.append({resultGrads[0], resultGrads[0]});

@@ -321,6 +321,30 @@ FailureOr<RankedTensorType> ReLUOp::inferResultType(EmitFn emitError) {
   return input;
 }
 
+/// Dropout's rate: a probability below 1 (at 1 nothing is kept and the
+/// scale 1 / (1 - rate) is infinite).
+static LogicalResult checkDropoutRate(double rate, EmitFn emitError) {
+  if (!(rate >= 0 && rate < 1))
+    return emitError() << "dropout rate must be in [0, 1), got " << rate;
+  return success();
+}
+
+FailureOr<RankedTensorType> DropoutOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)) ||
+      failed(checkDropoutRate(getRate().convertToDouble(), emitError)))
+    return failure();
+  return input;
+}
+
+FailureOr<RankedTensorType> DropoutTrainOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)) ||
+      failed(checkDropoutRate(getRate().convertToDouble(), emitError)))
+    return failure();
+  return input;
+}
+
 FailureOr<RankedTensorType> AddOp::inferResultType(EmitFn emitError) {
   auto lhs = getTensor(getLhs());
   if (failed(requireStatic(lhs, "operands", emitError)))

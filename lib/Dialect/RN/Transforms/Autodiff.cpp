@@ -80,6 +80,21 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
     Value lr = body.addArgument(scalar, loc);
     Value smoothing = body.addArgument(scalar, loc);
 
+    // Dropout in training mode, its masks drawn from a per-step seed.
+    SmallVector<DropoutOp> dropouts(body.getOps<DropoutOp>());
+    Value seed;
+    if (!dropouts.empty())
+      seed = body.addArgument(RankedTensorType::get({}, b.getI64Type()), loc);
+    for (DropoutOp d : dropouts) {
+      b.setInsertionPoint(d);
+      d.replaceAllUsesWith(
+          b.create<DropoutTrainOp>(d.getLoc(), d.getType(), d.getInput(), seed,
+                                   d.getRateAttr(), d.getStreamAttr())
+              .getOutput());
+      d.erase();
+    }
+    logits = ret.getOperand(0); // a dropout may have produced them
+
     // The loss and its gradient.
     b.setInsertionPoint(ret);
     auto loss = b.create<SoftmaxCrossEntropyOp>(
@@ -164,7 +179,7 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
     ret->setOperands(results);
 
     // The signature: forward's arguments, labels, lr, label smoothing,
-    // velocities.
+    // the dropout seed (with dropout), velocities.
     step.setType(b.getFunctionType(body.getArgumentTypes(),
                                    ValueRange(results).getTypes()));
     SmallVector<DictionaryAttr> argAttrs;
@@ -176,6 +191,9 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
         b.getDictionaryAttr(b.getNamedAttr("rn.hyper", b.getStringAttr("lr"))));
     argAttrs.push_back(b.getDictionaryAttr(
         b.getNamedAttr("rn.hyper", b.getStringAttr("label_smoothing"))));
+    if (seed)
+      argAttrs.push_back(b.getDictionaryAttr(
+          b.getNamedAttr("rn.hyper", b.getStringAttr("dropout_seed"))));
     for (unsigned i = 0; i < numForwardArgs; ++i)
       if (auto name = forward.getArgAttrOfType<StringAttr>(i, "rn.param"))
         argAttrs.push_back(

@@ -461,11 +461,12 @@ Expected<std::unique_ptr<Executable>> CPUDevice::load(const std::string &path) {
   for (const PlanBuffer &b : plan->buffers)
     if (b.dtype != DType::F32 &&
         !(b.dtype == DType::I64 &&
-          (b.role == BufferRole::Labels || b.role == BufferRole::Correct)))
+          (b.role == BufferRole::Labels || b.role == BufferRole::Correct ||
+           b.role == BufferRole::Hyper)))
       return fail(path + ": plan: buffer '" + b.name + "' is " +
                   getDTypeName(b.dtype) +
                   ", but an fp32 plan on the CPU holds F32 buffers (and "
-                  "I64 labels and counts) only");
+                  "I64 labels, counts and seeds) only");
   if (!plan->findEntry("infer"))
     return fail(path + ": the plan has no 'infer' entry");
   if (Status st = checkCPUFeatures(*plan, path, hostHasCPUFeature); !st)

@@ -156,6 +156,28 @@ def RN_AddOp : RN_Op<"add", [RN_PerImage, SameOperandsAndResultType, Commutative
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($output)";
 }
 
+def RN_DropoutOp : RN_Op<"dropout", [SameOperandsAndResultType]> {
+  let summary = "dropout: the identity at inference";
+  let description = [{
+    PyTorch's `nn.Dropout(rate)`. In `@forward` (inference) it is the
+    identity, and `rn-erase-dropout` removes it before the fusions; the
+    autodiff pass turns it into `rn.dropout_train` in `@train_step`.
+    `stream` numbers the model's dropout layers from 0, so that each draws
+    its own mask. `rate` is in [0, 1).
+
+    Example:
+    ```mlir
+    %y = rn.dropout %x rate 3.0e-01 stream 0 : tensor<8x64x16x16xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor:$input, F64Attr:$rate,
+                   ConfinedAttr<I64Attr, [IntNonNegative]>:$stream);
+  let results = (outs RN_Tensor:$output);
+  let assemblyFormat = [{
+    $input `rate` $rate `stream` $stream attr-dict `:` type($output)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Pooling and reshaping
 //===----------------------------------------------------------------------===//

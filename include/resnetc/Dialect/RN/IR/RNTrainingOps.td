@@ -190,6 +190,42 @@ def RN_ReLUBackwardOp : RN_Op<"relu_backward", [RN_PerImage, SameOperandsAndResu
   }];
 }
 
+def RN_DropoutTrainOp
+    : RN_Op<"dropout_train", [RN_Differentiable,
+                              AllTypesMatch<["input", "output"]>]> {
+  let summary = "dropout in training: a seeded Bernoulli mask, scaled";
+  let description = [{
+    `output[i] = keep(i) ? input[i] / (1 - rate) : 0`, where element `i`
+    (its index in the row-major order of the logical shape, over the whole
+    batch) is kept when a counter-based hash of (`seed`, `stream`, `i`),
+    read as a uniform number `u` in [0, 1), has `u >= rate`. With
+    `mix(x)` the 32-bit hash `x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15;
+    x *= 0x846ca68b; x ^= x >> 16`, the seed's low and high 32-bit halves
+    `lo` and `hi`:
+    `key = mix(lo ^ mix(hi ^ mix(stream)))`, `r = mix(mix(i ^ key) + key)`
+    (all arithmetic modulo 2^32) and `u = (r >> 8) * 2^-24`. The mask is
+    a function of the seed alone, so any target, layout or schedule draws
+    the same one, and the gradient is the same op applied to the output's
+    gradient: `grad_input[i] = keep(i) ? grad_output[i] / (1 - rate) : 0`.
+    The seed is an operand (`train_step`'s `dropout_seed`), set per step by
+    the runtime.
+
+    Example:
+    ```mlir
+    %y = rn.dropout_train %x, %seed rate 3.0e-01 stream 0
+         : tensor<8x64x16x16xf32>, tensor<i64>
+    ```
+  }];
+  let arguments = (ins RN_Tensor:$input, 0DTensorOf<[I64]>:$seed,
+                   F64Attr:$rate,
+                   ConfinedAttr<I64Attr, [IntNonNegative]>:$stream);
+  let results = (outs RN_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $seed `rate` $rate `stream` $stream attr-dict `:` type($output)
+    `,` type($seed)
+  }];
+}
+
 def RN_MaxPool2DBackwardOp : RN_Op<"max_pool2d_backward", [RN_PerImage]> {
   let summary = "gradient of max pooling";
   let description = [{

@@ -10,6 +10,29 @@
 
 include "mlir/Pass/PassBase.td"
 
+def RNEraseDropout : Pass<"rn-erase-dropout", "::mlir::func::FuncOp"> {
+  let summary = "Removes dropout, the identity at inference";
+  let description = [{
+    Every `rn.dropout` is replaced by its input, so that the inference
+    fusions see the convolution, batch norm and ReLU around it as
+    neighbours (a Wide-ResNet block's `conv dropout bn relu` folds like
+    `conv bn relu`). Runs first in the inference fusions; in `@train_step`
+    the autodiff pass has already turned every dropout into
+    `rn.dropout_train`, which this pass leaves alone.
+
+    Before:
+    ```mlir
+    %d = rn.dropout %c rate 3.0e-01 stream 0 : tensor<8x64x24x24xf32>
+    %y = rn.batch_norm %d, %g, %b, %m, %v epsilon 1.0e-05 momentum 1.0e-01 : ...
+    ```
+    After:
+    ```mlir
+    %y = rn.batch_norm %c, %g, %b, %m, %v epsilon 1.0e-05 momentum 1.0e-01 : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::rn::RNDialect"];
+}
+
 def RNFoldBatchNorm : Pass<"rn-fold-batch-norm", "::mlir::func::FuncOp"> {
   let summary = "Folds inference batch norms into the preceding convolution";
   let description = [{
@@ -197,9 +220,10 @@ def RNAutodiff : Pass<"rn-autodiff", "::mlir::ModuleOp"> {
 
     New arguments: `labels` (N integers, `rn.labels`), `lr` (a scalar,
     `rn.hyper = "lr"`), `label_smoothing` (a scalar, `rn.hyper =
-    "label_smoothing"`; the loss's `smoothing`) and, per parameter, its SGD
-    velocity
-    (`rn.velocity = "<parameter>"`). Results: the loss (`rn.loss`), the
+    "label_smoothing"`; the loss's `smoothing`), with dropout `dropout_seed`
+    (an i64 scalar, `rn.hyper = "dropout_seed"`; every `rn.dropout` becomes
+    an `rn.dropout_train` drawing its mask from it) and, per parameter, its
+    SGD velocity (`rn.velocity = "<parameter>"`). Results: the loss (`rn.loss`), the
     number of correct predictions (`rn.correct`), then every parameter,
     velocity and running statistic after the step, each named by
     `rn.update = "<name>"` (`<parameter>.velocity` for velocities), so the
