@@ -181,6 +181,11 @@ def model_parameters(model_rn, resnetc="resnetc"):
             if b["role"] in ("param", "state")]
 
 
+# Suffixes of a parameter's optimizer state in resnetc checkpoints: SGD's
+# velocity, AdamW's moments.
+OPTIMIZER_STATE = (".velocity", ".exp_avg", ".exp_avg_sq")
+
+
 class MismatchError(Exception):
     pass
 
@@ -260,8 +265,11 @@ def main(argv):
                 for k, v in reference.items():
                     state.setdefault(k, v)
             else:
+                # A training checkpoint's optimizer state is not the
+                # model's: a module's state_dict has no place for it.
                 state = {resnetc_to_torchvision(k): torch.from_numpy(v.copy())
-                         for k, v in tensors.items()}
+                         for k, v in tensors.items()
+                         if not k.endswith(OPTIMIZER_STATE)}
             torch.save(state, argv[3])
     except (MismatchError, KeyError) as e:
         print(f"torch_weights.py: error: {e.args[0]}", file=sys.stderr)

@@ -102,12 +102,35 @@ static cl::opt<Mode>
                                "inference and the train_step entry"),
                     clEnumValN(Mode::Both, "both", "the same as train")),
          cl::cat(resnetcCategory));
+namespace {
+enum class Optimizer { SGD, AdamW };
+} // namespace
+static cl::opt<Optimizer> optimizer(
+    "optimizer", cl::desc("The optimizer of train_step"),
+    cl::init(Optimizer::SGD),
+    cl::values(clEnumValN(Optimizer::SGD, "sgd",
+                          "torch.optim.SGD: --momentum, --weight-decay, "
+                          "--nesterov"),
+               clEnumValN(Optimizer::AdamW, "adamw",
+                          "torch.optim.AdamW: --beta1, --beta2, --adam-eps, "
+                          "--weight-decay (default 0.01)")),
+    cl::cat(resnetcCategory));
 static cl::opt<double> momentum("momentum",
                                 cl::desc("SGD momentum of train_step"),
                                 cl::init(0.0), cl::cat(resnetcCategory));
-static cl::opt<double> weightDecay("weight-decay",
-                                   cl::desc("SGD weight decay of train_step"),
-                                   cl::init(0.0), cl::cat(resnetcCategory));
+static cl::opt<double>
+    weightDecay("weight-decay",
+                cl::desc("Weight decay of train_step (SGD: an L2 penalty, "
+                         "default 0; AdamW: decoupled, default 0.01)"),
+                cl::init(0.0), cl::cat(resnetcCategory));
+static cl::opt<double> beta1("beta1",
+                             cl::desc("AdamW's first-moment decay (0.9)"),
+                             cl::init(0.9), cl::cat(resnetcCategory));
+static cl::opt<double> beta2("beta2",
+                             cl::desc("AdamW's second-moment decay (0.999)"),
+                             cl::init(0.999), cl::cat(resnetcCategory));
+static cl::opt<double> adamEps("adam-eps", cl::desc("AdamW's epsilon (1e-8)"),
+                               cl::init(1e-8), cl::cat(resnetcCategory));
 static cl::opt<bool> nesterov("nesterov",
                               cl::desc("Nesterov momentum in train_step"),
                               cl::cat(resnetcCategory));
@@ -185,8 +208,9 @@ static int fail(const llvm::Twine &message) {
 /// value. Returns the option at fault, or an empty string.
 static std::string findEmptyValue(int argc, char **argv) {
   static const char *const valueOptions[] = {
-      "o",    "emit", "target",    "mode",   "momentum", "weight-decay",
-      "arch", "conv", "precision", "layout", "batch",    "cpu"};
+      "o",         "emit",  "target",    "mode",    "momentum", "weight-decay",
+      "arch",      "conv",  "precision", "layout",  "batch",    "cpu",
+      "optimizer", "beta1", "beta2",     "adam-eps"};
   for (int i = 1; i < argc; ++i) {
     llvm::StringRef arg(argv[i]);
     if (arg.empty())
@@ -212,13 +236,20 @@ static std::string findEmptyValue(int argc, char **argv) {
   return std::string();
 }
 
-/// The entries of --mode and the SGD settings.
+/// The entries of --mode and the optimizer's settings.
 static EntryOptions getEntryOptions() {
   EntryOptions entries;
   entries.train = mode != Mode::Infer;
+  bool adamw = optimizer == Optimizer::AdamW;
+  entries.optimizer = adamw ? "adamw" : "sgd";
   entries.momentum = momentum;
-  entries.weightDecay = weightDecay;
+  // torch.optim.AdamW's default weight decay.
+  entries.weightDecay =
+      adamw && !weightDecay.getNumOccurrences() ? 0.01 : weightDecay;
   entries.nesterov = nesterov;
+  entries.beta1 = beta1;
+  entries.beta2 = beta2;
+  entries.epsilon = adamEps;
   return entries;
 }
 
@@ -387,6 +418,20 @@ int resnetc::resnetcMain(int argc, char **argv) {
     return fail("--momentum and --weight-decay must be non-negative");
   if (nesterov && !(momentum > 0))
     return fail("--nesterov needs a positive --momentum");
+  if (optimizer == Optimizer::AdamW &&
+      (momentum.getNumOccurrences() || nesterov))
+    return fail("--momentum and --nesterov are options of --optimizer=sgd; "
+                "AdamW's are --beta1, --beta2, --adam-eps and "
+                "--weight-decay");
+  if (optimizer == Optimizer::SGD &&
+      (beta1.getNumOccurrences() || beta2.getNumOccurrences() ||
+       adamEps.getNumOccurrences()))
+    return fail("--beta1, --beta2 and --adam-eps are options of "
+                "--optimizer=adamw");
+  if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
+    return fail("--beta1 and --beta2 must be in [0, 1)");
+  if (!(adamEps > 0))
+    return fail("--adam-eps must be positive");
   if (target == Target::CUDA && cpuName.getNumOccurrences())
     return fail("--cpu chooses the CPU that --target=cpu generates code for; "
                 "the CUDA target's is --arch");

@@ -89,9 +89,13 @@ void resnetc::buildPlanningPipeline(OpPassManager &pm,
                                     const std::string &precision) {
   if (entries.train) {
     rn::RNAutodiffOptions autodiff;
+    autodiff.optimizer = entries.optimizer;
     autodiff.momentum = entries.momentum;
     autodiff.weightDecay = entries.weightDecay;
     autodiff.nesterov = entries.nesterov;
+    autodiff.beta1 = entries.beta1;
+    autodiff.beta2 = entries.beta2;
+    autodiff.epsilon = entries.epsilon;
     pm.addPass(rn::createRNAutodiff(autodiff));
     pm.addNestedPass<func::FuncOp>(rn::createRNFuseTraining());
   }
@@ -107,9 +111,13 @@ void resnetc::buildPlanningPipeline(OpPassManager &pm,
   RNBuildPlanOptions plan;
   plan.target = target;
   plan.precision = precision;
+  plan.optimizer = entries.optimizer;
   plan.momentum = entries.momentum;
   plan.weightDecay = entries.weightDecay;
   plan.nesterov = entries.nesterov;
+  plan.beta1 = entries.beta1;
+  plan.beta2 = entries.beta2;
+  plan.epsilon = entries.epsilon;
   pm.addPass(createRNBuildPlan(plan));
 }
 

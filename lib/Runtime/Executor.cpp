@@ -101,6 +101,18 @@ Status Executor::initialize() {
        plan.buffers[dropoutSeedBuffer].bytes != 8))
     return Error(getPath() + ": the train_step entry's dropout_seed buffer "
                              "is not an I64 scalar");
+  if (plan.optimizer == "adamw") {
+    biasCorrection1Buffer =
+        findBuffer(plan, BufferRole::Hyper, "bias_correction1");
+    biasCorrection2Buffer =
+        findBuffer(plan, BufferRole::Hyper, "bias_correction2");
+    for (int64_t b : {biasCorrection1Buffer, biasCorrection2Buffer})
+      if (b < 0 || plan.buffers[b].dtype != DType::F32 ||
+          plan.buffers[b].bytes != 4)
+        return Error(getPath() + ": the AdamW train_step entry lacks its "
+                                 "F32 bias_correction1 or bias_correction2 "
+                                 "buffer");
+  }
   const PlanBuffer &smoothing = plan.buffers[smoothingBuffer];
   if (smoothing.dtype != DType::F32 || smoothing.bytes != 4)
     return Error(getPath() + ": the train_step entry's label_smoothing "
@@ -185,9 +197,36 @@ static std::string withoutSuffix(const std::string &name,
   return has ? name.substr(0, name.size() - suffix.size()) : "";
 }
 
+/// The optimizers' state of a parameter, by the suffix of its name: SGD's
+/// velocity, AdamW's first and second moments.
+static const std::pair<const char *, const char *> kOptimizerStates[] = {
+    {".velocity", "an SGD velocity"},
+    {".exp_avg", "an AdamW first moment"},
+    {".exp_avg_sq", "an AdamW second moment"}};
+
+/// Whether `name` is optimizer state of a parameter in `byName`.
+static bool
+isOptimizerStateOf(const std::string &name,
+                   const std::map<std::string, const PlanBuffer *> &byName) {
+  for (const auto &[suffix, what] : kOptimizerStates) {
+    auto param = byName.find(withoutSuffix(name, suffix));
+    if (param != byName.end() && param->second->role == BufferRole::Param)
+      return true;
+  }
+  return false;
+}
+
+/// What the optimizer state `name` is ("an SGD velocity").
+static std::string describeOptimizerState(const std::string &name) {
+  for (const auto &[suffix, what] : kOptimizerStates)
+    if (!withoutSuffix(name, suffix).empty())
+      return what;
+  return "optimizer state";
+}
+
 Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
                                const std::string &source,
-                               MissingVelocities missing) {
+                               MissingOptimizerState missing) {
   const Plan &plan = getPlan();
   if (inFlight())
     return Error("internal error: parameters set with training steps in "
@@ -196,7 +235,7 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
   std::map<std::string, const PlanBuffer *> byName;
   for (const PlanBuffer &b : plan.buffers)
     if (b.role == BufferRole::Param || b.role == BufferRole::State ||
-        b.role == BufferRole::Velocity)
+        b.role == BufferRole::OptimizerState)
       byName[b.name] = &b;
   auto checkTensor = [&](const PlanBuffer &b, const HostTensor &t) -> Status {
     if (t.dtype != DType::F32)
@@ -218,11 +257,11 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
   for (const auto &[name, t] : tensors) {
     if (byName.count(name))
       continue;
-    // A training checkpoint's velocities load into an inference plan,
-    // which has no use for them; so does PyTorch's counter of a batch norm
+    // A training checkpoint's optimizer state loads into an inference
+    // plan (or one compiled for the other optimizer), which has no use for
+    // it; so does PyTorch's counter of a batch norm
     // (`num_batches_tracked`), which resnetc does not keep.
-    auto param = byName.find(withoutSuffix(name, ".velocity"));
-    if (param != byName.end() && param->second->role == BufferRole::Param)
+    if (isOptimizerStateOf(name, byName))
       continue;
     std::string counterOf = withoutSuffix(name, ".num_batches_tracked");
     if (!counterOf.empty() && byName.count(counterOf + ".running_mean"))
@@ -235,32 +274,34 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
   bool anyVelocity = false;
   for (const PlanBuffer &b : plan.buffers) {
     if (b.role != BufferRole::Param && b.role != BufferRole::State &&
-        b.role != BufferRole::Velocity)
+        b.role != BufferRole::OptimizerState)
       continue;
     auto it = tensors.find(b.name);
     if (it == tensors.end()) {
-      if (b.role != BufferRole::Velocity)
+      if (b.role != BufferRole::OptimizerState)
         return Error(source + ": tensor '" + b.name + "' is missing");
       if (!firstAbsent)
         firstAbsent = &b;
       continue;
     }
-    anyVelocity |= b.role == BufferRole::Velocity;
+    anyVelocity |= b.role == BufferRole::OptimizerState;
     if (Status s = checkTensor(b, it->second); !s)
       return s;
   }
   if (firstAbsent &&
-      (missing == MissingVelocities::Error ||
-       (missing == MissingVelocities::ZeroIfAllAbsent && anyVelocity)))
-    return Error(source + ": tensor '" + firstAbsent->name +
-                 "' (an SGD velocity) is missing" +
+      (missing == MissingOptimizerState::Error ||
+       (missing == MissingOptimizerState::ZeroIfAllAbsent && anyVelocity)))
+    return Error(source + ": tensor '" + firstAbsent->name + "' (" +
+                 describeOptimizerState(firstAbsent->name) + ") is missing" +
                  (anyVelocity ? ", though others are there" : "") +
-                 "; give --allow-missing to start the missing velocities "
+                 "; give --allow-missing to start the missing " +
+                 (getPlan().optimizer == "sgd" ? "velocities" : "moments") +
+                 " "
                  "at zero");
   for (size_t i = 0; i < plan.buffers.size(); ++i) {
     const PlanBuffer &b = plan.buffers[i];
     if (b.role != BufferRole::Param && b.role != BufferRole::State &&
-        b.role != BufferRole::Velocity)
+        b.role != BufferRole::OptimizerState)
       continue;
     uint64_t bytes = static_cast<uint64_t>(b.bytes);
     auto it = tensors.find(b.name);
@@ -289,7 +330,7 @@ Status Executor::prepare() {
 }
 
 Expected<std::map<std::string, HostTensor>>
-Executor::getParameters(bool withVelocities) {
+Executor::getParameters(bool withOptimizerState) {
   std::map<std::string, HostTensor> out;
   // Steps in flight still change the parameters.
   if (Status s = device.synchronize(); !s)
@@ -297,7 +338,7 @@ Executor::getParameters(bool withVelocities) {
   for (size_t i = 0; i < getPlan().buffers.size(); ++i) {
     const PlanBuffer &b = getPlan().buffers[i];
     if (b.role != BufferRole::Param && b.role != BufferRole::State &&
-        !(withVelocities && b.role == BufferRole::Velocity))
+        !(withOptimizerState && b.role == BufferRole::OptimizerState))
       continue;
     HostTensor t(DType::F32, b.shape);
     if (Status s = device.copyToHost(Queue::Compute, t.bytes.data(),
@@ -446,12 +487,25 @@ Status Executor::submitTrainStep(float lr) {
   if (s && dropoutSeedBuffer >= 0) {
     // Two 32-bit words, little-endian: the mixed seed, then the step.
     auto low = static_cast<uint32_t>(dropoutSeed ^ (dropoutSeed >> 32));
-    auto step = static_cast<uint32_t>(dropoutStep++);
+    auto step = static_cast<uint32_t>(stepNumber);
     DeviceAddress seed = bufferAddress(dropoutSeedBuffer);
     s = device.fill32(Queue::Compute, seed, low, 1);
     if (s)
       s = device.fill32(Queue::Compute, seed + 4, step, 1);
   }
+  if (s && biasCorrection1Buffer >= 0) {
+    // PyTorch's AdamW: 1 - beta^t for this step t (from 1), in double.
+    double t = static_cast<double>(stepNumber + 1);
+    for (auto [buffer, beta] : {std::pair(biasCorrection1Buffer, plan.beta1),
+                                std::pair(biasCorrection2Buffer, plan.beta2)}) {
+      float correction = static_cast<float>(1 - std::pow(beta, t));
+      uint32_t bits;
+      std::memcpy(&bits, &correction, 4);
+      if (s)
+        s = device.fill32(Queue::Compute, bufferAddress(buffer), bits, 1);
+    }
+  }
+  ++stepNumber;
   if (s)
     s = runEntry("train_step", plan.batch);
   if (s)

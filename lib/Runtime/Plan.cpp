@@ -30,8 +30,8 @@ const char *resnetc::runtime::getBufferRoleName(BufferRole role) {
     return "labels";
   case BufferRole::Hyper:
     return "hyper";
-  case BufferRole::Velocity:
-    return "velocity";
+  case BufferRole::OptimizerState:
+    return "optimizer_state";
   case BufferRole::Loss:
     return "loss";
   case BufferRole::Scratch:
@@ -68,12 +68,26 @@ static const char *const kLibraryCalls[] = {
     "onednn.conv2d_backward_data",  "onednn.conv2d_backward_filter"};
 
 const std::vector<std::string> &resnetc::runtime::getCheckedCPUFeatures() {
-  static const std::vector<std::string> names = {
-      "sse4.1",     "sse4.2",       "popcnt",          "avx",
-      "avx2",       "fma",          "bmi",             "bmi2",
-      "avx512f",    "avx512dq",     "avx512cd",        "avx512bw",
-      "avx512vl",   "avx512ifma",   "avx512vbmi",      "avx512vbmi2",
-      "avx512vnni", "avx512bitalg", "avx512vpopcntdq", "avx512bf16"};
+  static const std::vector<std::string> names = {"sse4.1",
+                                                 "sse4.2",
+                                                 "popcnt",
+                                                 "avx",
+                                                 "avx2",
+                                                 "fma",
+                                                 "bmi",
+                                                 "bmi2",
+                                                 "avx512f",
+                                                 "avx512dq",
+                                                 "avx512cd",
+                                                 "avx512bw",
+                                                 "avx512vl",
+                                                 "avx512ifma",
+                                                 "avx512vbmi",
+                                                 "avx512vbmi2",
+                                                 "avx512vnni",
+                                                 "avx512bitalg",
+                                                 "avx512vpopcntdq",
+                                                 "avx512bf16"};
   return names;
 }
 
@@ -86,7 +100,6 @@ const char *resnetc::runtime::getConvolutionLibrary(const std::string &target) {
 }
 
 bool resnetc::runtime::isKnownLibraryCall(const std::string &name) {
-  return std::find(std::begin(kLibraryCalls), std::end(kLibraryCalls),
-                   name) != std::end(kLibraryCalls);
+  return std::find(std::begin(kLibraryCalls), std::end(kLibraryCalls), name) !=
+         std::end(kLibraryCalls);
 }
-

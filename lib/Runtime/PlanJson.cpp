@@ -22,7 +22,7 @@ using namespace resnetc::runtime;
 static const BufferRole kRoles[] = {
     BufferRole::Input,  BufferRole::Output,  BufferRole::Param,
     BufferRole::State,  BufferRole::Derived, BufferRole::Activation,
-    BufferRole::Labels, BufferRole::Hyper,   BufferRole::Velocity,
+    BufferRole::Labels, BufferRole::Hyper,   BufferRole::OptimizerState,
     BufferRole::Loss,   BufferRole::Correct, BufferRole::Scratch};
 
 static std::optional<BufferRole> parseBufferRoleName(const std::string &name) {
@@ -500,7 +500,7 @@ static void mapBuffer(IO &io, PlanBuffer &b, const Plan &plan) {
               " bytes do not match its shape and dtype");
     bool runtimeOwned =
         b.role == BufferRole::Input || b.role == BufferRole::Param ||
-        b.role == BufferRole::State || b.role == BufferRole::Velocity;
+        b.role == BufferRole::State || b.role == BufferRole::OptimizerState;
     if (!io.failed() && b.layout == Layout::NHWC && plan.layout != "nhwc")
       io.fail("an nhwc buffer in a plan of layout " + plan.layout);
     if (!io.failed() && runtimeOwned && b.layout != Layout::NCHW)
@@ -732,13 +732,24 @@ template <class IO> static void mapPlan(IO &io, Plan &p) {
   io.list("entries", p.entries,
           [&](auto &entryIO, PlanEntry &e) { mapEntry(entryIO, e, p); });
   io.optionalObject(
-      "sgd", p.findEntry("train_step") != nullptr,
-      [&](auto &sgdIO) {
-        sgdIO.field("momentum", p.momentum);
-        sgdIO.field("weight_decay", p.weightDecay);
-        sgdIO.field("nesterov", p.nesterov);
+      "optimizer", p.findEntry("train_step") != nullptr,
+      [&](auto &optIO) {
+        optIO.field("name", p.optimizer,
+                    [](const std::string &n) -> CheckResult {
+                      if (n != "sgd" && n != "adamw")
+                        return "unknown optimizer '" + n + "' (sgd or adamw)";
+                      return std::nullopt;
+                    });
+        optIO.field("momentum", p.momentum);
+        optIO.field("weight_decay", p.weightDecay);
+        optIO.field("nesterov", p.nesterov);
+        optIO.field("beta1", p.beta1);
+        optIO.field("beta2", p.beta2);
+        optIO.field("epsilon", p.epsilon);
       },
-      /*summary=*/"expected momentum, weight_decay and nesterov");
+      /*summary=*/
+      "expected name, momentum, weight_decay, nesterov, beta1, "
+      "beta2 and epsilon");
   // CPU plans: the CPU the code is for and the extensions it may use.
   io.optionalObject("cpu", !p.cpu.empty(), [&](auto &cpuIO) {
     cpuIO.field("name", p.cpu);

@@ -225,6 +225,8 @@ struct CheckpointInfo {
   std::string schedule = "constant";
   /// The label smoothing, as written (%.17g); "0" when absent.
   std::string labelSmoothing = "0";
+  /// The train_step's optimizer; "sgd" in checkpoints written before AdamW.
+  std::string optimizer = "sgd";
   std::vector<EpochMetrics> history;
 };
 } // namespace
@@ -299,6 +301,8 @@ readCheckpointInfo(const SafeTensorsMetadata &metadata,
     info.schedule = fields["lr_schedule"];
   if (fields.count("label_smoothing"))
     info.labelSmoothing = fields["label_smoothing"];
+  if (fields.count("optimizer"))
+    info.optimizer = fields["optimizer"];
   if (fields["limit"] != "none") {
     if (!parseDigits(fields["limit"], INT64_MAX, v) || v == 0)
       return bad("limit", "'none' or a positive integer");
@@ -443,6 +447,11 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                    info->schedule + "', not '" + options.schedule.describe() +
                    "'; resume with the same --lr-schedule, --lr-steps, "
                    "--lr-gamma and --warmup-epochs");
+    if (info->optimizer != plan.optimizer)
+      return Error(checkpoint + ": was written by a train_step with the " +
+                   info->optimizer + " optimizer, and " + exec.getPath() +
+                   " has " + plan.optimizer + "; resume with an artifact " +
+                   "compiled with resnetc --optimizer=" + info->optimizer);
     if (info->labelSmoothing != formatExact(options.labelSmoothing))
       return Error(checkpoint + ": was written with --label-smoothing " +
                    info->labelSmoothing +
@@ -464,8 +473,8 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
     std::map<std::string, HostTensor> tensors;
     for (auto &[name, t] : file->tensors)
       tensors[name] = std::move(t);
-    if (Status s =
-            exec.setParameters(tensors, checkpoint, options.missingVelocities);
+    if (Status s = exec.setParameters(tensors, checkpoint,
+                                      options.missingOptimizerState);
         !s)
       return s;
     firstEpoch = info->epoch + 1;
@@ -583,7 +592,7 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
     if (!checkpoint.empty()) {
       // Checkpoint, metrics and plot, each replaced atomically.
       Expected<std::map<std::string, HostTensor>> params =
-          exec.getParameters(/*withVelocities=*/true);
+          exec.getParameters(/*withOptimizerState=*/true);
       if (!params)
         return params.takeError();
       NamedTensors tensors;
@@ -602,6 +611,7 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
           {"lr", lr},
           {"lr_schedule", options.schedule.describe()},
           {"label_smoothing", formatExact(options.labelSmoothing)},
+          {"optimizer", plan.optimizer},
           {"metrics", body}};
       if (Status s = writeSafeTensors(checkpoint, tensors, meta); !s)
         return s;

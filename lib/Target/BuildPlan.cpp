@@ -69,8 +69,8 @@ public:
           plan.buffers[bufferOf[arg]].zeroInit = true;
       } else if (auto name = named("rn.state"))
         reuse(name.str(), BufferRole::State);
-      else if (auto name = named("rn.velocity"))
-        reuse(name.str() + ".velocity", BufferRole::Velocity);
+      else if (auto name = named("rn.optimizer_state"))
+        reuse(name.str(), BufferRole::OptimizerState);
       else if (auto name = named("rn.hyper"))
         reuse(name.str(), BufferRole::Hyper);
       else if (fn.getArgAttr(i, "rn.labels"))
@@ -255,9 +255,13 @@ struct RNBuildPlan : resnetc::impl::RNBuildPlanBase<RNBuildPlan> {
     if (failed(plan))
       return signalPassFailure();
     plan->precision = precision;
+    plan->optimizer = optimizer;
     plan->momentum = momentum;
     plan->weightDecay = weightDecay;
     plan->nesterov = nesterov;
+    plan->beta1 = beta1;
+    plan->beta2 = beta2;
+    plan->epsilon = epsilon;
     // The plan replaces the entry functions.
     for (StringRef name : {"forward", "train_step"})
       if (auto fn = module.lookupSymbol<func::FuncOp>(name))

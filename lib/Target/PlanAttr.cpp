@@ -41,9 +41,13 @@ public:
                  b.getI64IntegerAttr(plan.peakActivationBytes));
     attrs.append("input", b.getI64IntegerAttr(plan.input));
     attrs.append("output", b.getI64IntegerAttr(plan.output));
+    attrs.append("optimizer", b.getStringAttr(plan.optimizer));
     attrs.append("momentum", b.getF64FloatAttr(plan.momentum));
     attrs.append("weight_decay", b.getF64FloatAttr(plan.weightDecay));
     attrs.append("nesterov", b.getBoolAttr(plan.nesterov));
+    attrs.append("beta1", b.getF64FloatAttr(plan.beta1));
+    attrs.append("beta2", b.getF64FloatAttr(plan.beta2));
+    attrs.append("epsilon", b.getF64FloatAttr(plan.epsilon));
     if (!plan.cpu.empty()) {
       attrs.append("cpu", b.getStringAttr(plan.cpu));
       SmallVector<Attribute> features;
@@ -200,9 +204,13 @@ public:
             get(dict, at, "peak_activation_bytes", plan.peakActivationBytes)) ||
         failed(get(dict, at, "input", plan.input)) ||
         failed(get(dict, at, "output", plan.output)) ||
+        failed(get(dict, at, "optimizer", plan.optimizer)) ||
         failed(get(dict, at, "momentum", plan.momentum)) ||
         failed(get(dict, at, "weight_decay", plan.weightDecay)) ||
         failed(get(dict, at, "nesterov", plan.nesterov)) ||
+        failed(get(dict, at, "beta1", plan.beta1)) ||
+        failed(get(dict, at, "beta2", plan.beta2)) ||
+        failed(get(dict, at, "epsilon", plan.epsilon)) ||
         failed(get(dict, at, "cpu", plan.cpu, /*optional=*/true)))
       return failure();
     if (Attribute features = dict.get("cpu_features")) {

@@ -588,7 +588,7 @@ Params initialize(const Artifact *a, PlanRunner &r, unsigned seed) {
     } else if (buffer.role == "state") {
       v = name.find("running_var") != std::string::npos ? uniform(0.5, 1.5)
                                                         : uniform(-0.2, 0.2);
-    } else if (buffer.role == "velocity") {
+    } else if (buffer.role == "optimizer_state") {
       v.assign(n, 0.0f);
     } else if (buffer.role == "hyper") {
       v.assign(n, 0.1f);

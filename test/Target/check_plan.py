@@ -144,14 +144,14 @@ def main(path):
         assert layout in ("nchw", "nhwc"), f"buffer {i}: layout {layout}"
         if layout == "nhwc":
             assert len(b["shape"]) == 4, f"buffer {i}: nhwc of rank != 4"
-            assert b["role"] not in ("input", "param", "state", "velocity"), \
+            assert b["role"] not in ("input", "param", "state", "optimizer_state"), \
                 f"buffer {i}: a buffer of role {b['role']} must be nchw"
         if b["role"] == "activation" and len(b["shape"]) == 4:
             assert layout == plan["layout"], \
                 f"buffer {i}: {layout} activation in a {plan['layout']} plan"
     persistent = [i for i, b in enumerate(buffers)
                   if b["role"] in ("input", "param", "state", "derived",
-                                   "labels", "hyper", "velocity", "loss",
+                                   "labels", "hyper", "optimizer_state", "loss",
                                    "correct")]
     for i in persistent:
         for j in range(len(buffers)):

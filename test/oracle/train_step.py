@@ -13,7 +13,9 @@ initialization) and batch.
 
   1. One step of plain SGD at lr 1: the loss, every parameter gradient
      (the parameter's change) and the batch-norm running statistics.
-  2. Five steps with momentum 0.9 and weight decay 5e-4 at lr 0.05: every
+  2. Five steps with momentum 0.9 and weight decay 5e-4 at lr 0.05 (with
+     --optimizer adamw: AdamW, betas (0.9, 0.99), weight decay 0.01, at lr
+     0.01): every
      parameter.
 
 d2l's ResNet-18 gets the one-step checks only: on four 12x12 images its
@@ -38,7 +40,7 @@ usage: train_step.py RESNETC RESNET_RUN SCRIPTS_DIR WORK_DIR
                      [--five-steps NAME,...] [--target cpu|cuda]
                      [--device cpu|cuda|cuda-sim] [--precision P]
                      [--compare-cpu] [--compile-only | --no-compile]
-                     [--label-smoothing S]
+                     [--label-smoothing S] [--optimizer sgd|adamw]
 
 --size and --batch set the input's side (default 12) and the batch
 (default 4); --models restricts the run to some models; --five-steps adds
@@ -51,7 +53,8 @@ precision and the tolerances (TOLERANCES below); --compare-cpu also trains
 the CPU artifact and compares the five-step weights of the two.
 --compile-only and --no-compile split the work for a GPU machine that has
 no resnetc: compile here, run there. --label-smoothing trains both with
-PyTorch's CrossEntropyLoss(label_smoothing=S).
+PyTorch's CrossEntropyLoss(label_smoothing=S); --optimizer adamw makes the
+five steps AdamW's (resnetc --optimizer=adamw against torch.optim.AdamW).
 """
 
 import argparse
@@ -488,6 +491,8 @@ def main(argv):
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--five-steps", default="")
+    ap.add_argument("--optimizer", default="sgd", choices=["sgd", "adamw"],
+                    help="the optimizer of the five steps")
     ap.add_argument("--label-smoothing", type=float, default=0.0,
                     help="the loss's label smoothing, in resnet-run and "
                     "PyTorch alike")
@@ -512,6 +517,13 @@ def main(argv):
                                           args.scripts, args.work)
     size, batch = args.size, args.batch
     smoothing = args.label_smoothing
+    adamw = args.optimizer == "adamw"
+    # AdamW: decoupled weight decay and a beta2 other than PyTorch's default,
+    # so that both are seen to be used.
+    five_flags = (["--optimizer=adamw", "--weight-decay=0.01", "--beta2=0.99",
+                   "--adam-eps=1e-3"]
+                  if adamw else ["--momentum=0.9", "--weight-decay=0.0005"])
+    five_lr = 0.01 if adamw else 0.05
     tol = TOLERANCES[args.precision]
     one_step_only = ONE_STEP_ONLY - set(args.five_steps.split(","))
     sys.path.insert(0, scripts)
@@ -584,10 +596,9 @@ def main(argv):
         momentum = os.path.join(work, name + ".momentum" + ext)
         cpu_momentum = os.path.join(work, name + ".momentum.cpu.so")
         compile([], plain)
-        compile(["--momentum=0.9", "--weight-decay=0.0005"], momentum)
+        compile(five_flags, momentum)
         if args.compare_cpu:
-            compile(["--momentum=0.9", "--weight-decay=0.0005"],
-                    cpu_momentum, target=["--target=cpu"])
+            compile(five_flags, cpu_momentum, target=["--target=cpu"])
         if args.compile_only:
             print(f"{name}: compiled", flush=True)
             continue
@@ -629,11 +640,17 @@ def main(argv):
 
         def five_steps(model, relu=None):
             """The model after five steps of SGD with momentum and weight
-            decay at lr 0.05, in the model's precision; ReLU's decisions
+            decay at lr 0.05 (or of AdamW at lr 0.01), in the model's
+            precision; ReLU's decisions
             from `relu` (a ReluMasks) when given."""
             dtype = next(model.parameters()).dtype
-            opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9,
-                                  weight_decay=0.0005)
+            if adamw:
+                opt = torch.optim.AdamW(model.parameters(), lr=five_lr,
+                                        betas=(0.9, 0.99), eps=1e-3,
+                                        weight_decay=0.01)
+            else:
+                opt = torch.optim.SGD(model.parameters(), lr=five_lr,
+                                      momentum=0.9, weight_decay=0.0005)
             for step in range(1, 6):
                 opt.zero_grad()
                 DROPOUT_SEED[0] = step_seed(RUN_SEED, step - 1)
@@ -718,7 +735,7 @@ def main(argv):
         else:
             step5 = os.path.join(work, name + ".step5.safetensors")
             relu5 = ReluMasks(os.path.join(work, name + ".step5"))
-            train(momentum, 5, 0.05, init, step5, relu5.dump)
+            train(momentum, 5, five_lr, init, step5, relu5.dump)
             after5 = tw.read_safetensors(step5)
             model = five_steps(reference(), relu5)
             five = {}
@@ -741,7 +758,7 @@ def main(argv):
                 # decisions instead.
                 cpu5 = os.path.join(work, name + ".step5.cpu.safetensors")
                 cpu_relu = ReluMasks(os.path.join(work, name + ".step5.cpu"))
-                train(cpu_momentum, 5, 0.05, init, cpu5, cpu_relu.dump,
+                train(cpu_momentum, 5, five_lr, init, cpu5, cpu_relu.dump,
                       device="cpu")
                 on_cpu = tw.read_safetensors(cpu5)
                 vs_cpu = max(rel(after5[k], on_cpu[k]) for k in on_cpu)

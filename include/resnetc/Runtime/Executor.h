@@ -35,10 +35,11 @@ struct TrainBatch {
   int64_t *labels = nullptr;
 };
 
-/// What setParameters does about SGD velocities (`<parameter>.velocity`)
-/// that the tensors lack, for a plan that has them (train_step with
-/// momentum).
-enum class MissingVelocities {
+/// What setParameters does about optimizer state (SGD's
+/// `<parameter>.velocity`, AdamW's `<parameter>.exp_avg` and
+/// `<parameter>.exp_avg_sq`) that the tensors lack, for a plan that has it
+/// (train_step with momentum, or AdamW).
+enum class MissingOptimizerState {
   /// A fresh start: all absent, they start at zero; some absent is an
   /// error naming the first.
   ZeroIfAllAbsent,
@@ -64,22 +65,22 @@ public:
 
   /// Copies `tensors` (by parameter name) into the param and state buffers.
   /// Every such buffer must be given, with the plan's shape and F32 dtype,
-  /// and finite values; `source` names the checkpoint in errors. SGD
-  /// velocities are taken from `tensors` when present (resuming, checked
-  /// likewise); absent ones are treated as `missing` says. A tensor that is
-  /// none of these (nor the velocity of a parameter, which an inference
+  /// and finite values; `source` names the checkpoint in errors. Optimizer
+  /// state is taken from `tensors` when present (resuming, checked
+  /// likewise); absent state is treated as `missing` says. A tensor that is
+  /// none of these (nor optimizer state of a parameter, which an inference
   /// plan ignores, nor PyTorch's `num_batches_tracked` of a batch norm) is
   /// an error: it belongs to another model. Checks
   /// everything before writing anything; runs `prepare`.
-  Status
-  setParameters(const std::map<std::string, HostTensor> &tensors,
-                const std::string &source,
-                MissingVelocities missing = MissingVelocities::ZeroIfAllAbsent);
+  Status setParameters(
+      const std::map<std::string, HostTensor> &tensors,
+      const std::string &source,
+      MissingOptimizerState missing = MissingOptimizerState::ZeroIfAllAbsent);
 
-  /// The parameters and state, by name (for checkpoints), and the SGD
-  /// velocities (`<parameter>.velocity`) when asked.
+  /// The parameters and state, by name (for checkpoints), and the
+  /// optimizer state when asked.
   Expected<std::map<std::string, HostTensor>>
-  getParameters(bool withVelocities = false);
+  getParameters(bool withOptimizerState = false);
 
   /// Runs `infer` on `count` images (count x C x H x W floats) in batches of
   /// `batchSize` (at most the compiled batch; 0: the compiled batch) and
@@ -98,13 +99,15 @@ public:
   /// The label smoothing of the steps submitted from now on (0 to start
   /// with; PyTorch's CrossEntropyLoss(label_smoothing)).
   void setLabelSmoothing(float s) { labelSmoothing = s; }
-  /// The dropout masks of the steps submitted from now on, for a plan with
-  /// dropout: the k-th of them (from 0) draws its masks with the seed
-  /// `((step + k) << 32) | (seed ^ (seed >> 32)) mod 2^32`, train_step's
-  /// `dropout_seed`. Step 0 of seed 0 to start with.
+  /// The run's seed and the number of steps taken before the next one
+  /// (seed 0 and step 0 to start with): the k-th step submitted from now
+  /// on (from 0) is step `step + k`. With dropout it draws its masks with
+  /// the seed `((step + k) << 32) | (seed ^ (seed >> 32)) mod 2^32`,
+  /// train_step's `dropout_seed`; AdamW's bias corrections are those of
+  /// its step `step + k + 1`.
   void setDropoutSeed(uint64_t seed, int64_t step) {
     dropoutSeed = seed;
-    dropoutStep = step;
+    stepNumber = step;
   }
   Expected<TrainStepResult> finishTrainStep();
   /// Steps submitted and not yet finished.
@@ -172,8 +175,11 @@ private:
   int64_t smoothingBuffer = -1;
   float labelSmoothing = 0;
   int64_t dropoutSeedBuffer = -1; ///< Absent without dropout.
+  /// AdamW's bias corrections 1 - beta1^t and 1 - beta2^t (absent with
+  /// SGD).
+  int64_t biasCorrection1Buffer = -1, biasCorrection2Buffer = -1;
   uint64_t dropoutSeed = 0;
-  int64_t dropoutStep = 0;
+  int64_t stepNumber = 0; ///< Steps taken before the next one submitted.
   struct Slot {
     TrainBatch host;          ///< Pinned batch the caller fills.
     DeviceAddress images = 0; ///< Its device copy.

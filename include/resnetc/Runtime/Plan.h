@@ -25,8 +25,10 @@ namespace resnetc::runtime {
 /// The plan format version this library reads and writes. Version 2 states
 /// every cuDNN call's math type, compute type and mode; version 3 names a
 /// step's kind `per_image` (it was `batched`); version 4 adds a buffer's
-/// `init` and the `label_smoothing` hyperparameter of train_step.
-constexpr int64_t kPlanVersion = 4;
+/// `init` and the `label_smoothing` hyperparameter of train_step; version 5
+/// names the optimizer (`"optimizer"`, which was `"sgd"`) and its state
+/// buffers' role `optimizer_state` (which was `velocity`).
+constexpr int64_t kPlanVersion = 5;
 
 /// Alignment of every buffer in the arena, in bytes.
 constexpr int64_t kBufferAlignment = 64;
@@ -40,10 +42,13 @@ enum class BufferRole {
   Activation, ///< A temporary of one entry; shares memory by liveness.
   Labels,     ///< The labels of a training batch (I64, N).
   Hyper,      ///< A scalar hyperparameter set per step (the learning rate).
-  Velocity,   ///< SGD momentum state of a parameter (zero at the start).
-  Loss,       ///< The mean loss of a training step (F32 scalar).
-  Correct,    ///< Correct predictions of a training step (I64 scalar).
-  Scratch,    ///< Temporary memory of one step's GPU kernels (U8).
+  /// Optimizer state of a parameter, zero at the start: SGD's velocity
+  /// (`<parameter>.velocity`), AdamW's moments (`<parameter>.exp_avg`,
+  /// `<parameter>.exp_avg_sq`).
+  OptimizerState,
+  Loss,    ///< The mean loss of a training step (F32 scalar).
+  Correct, ///< Correct predictions of a training step (I64 scalar).
+  Scratch, ///< Temporary memory of one step's GPU kernels (U8).
 };
 
 const char *getBufferRoleName(BufferRole role);
@@ -178,9 +183,13 @@ struct Plan {
   /// of getCheckedCPUFeatures); resnet-run checks them before loading it.
   std::string cpu;
   std::vector<std::string> cpuFeatures;
-  /// The SGD settings compiled into train_step (when there is one).
+  /// The optimizer compiled into train_step (when there is one): "sgd"
+  /// (momentum, weight decay, Nesterov) or "adamw" (betas, epsilon,
+  /// decoupled weight decay).
+  std::string optimizer = "sgd";
   double momentum = 0, weightDecay = 0;
   bool nesterov = false;
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
 
   /// The entry named `name`, or null.
   const PlanEntry *findEntry(const std::string &name) const;

@@ -96,7 +96,7 @@ struct TrainOptions {
   std::string data = "fashion-mnist";
   int64_t limit = -1;
   /// On resume: what to do about velocities the checkpoint lacks.
-  MissingVelocities missingVelocities = MissingVelocities::Error;
+  MissingOptimizerState missingOptimizerState = MissingOptimizerState::Error;
 };
 
 /// One line of metrics.

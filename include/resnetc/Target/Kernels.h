@@ -13,11 +13,13 @@
 
 namespace resnetc {
 
-/// The entries to compile and the SGD settings of `train_step`.
+/// The entries to compile and the optimizer of `train_step`.
 struct EntryOptions {
   bool train = false;
+  std::string optimizer = "sgd"; ///< "sgd" or "adamw".
   double momentum = 0, weightDecay = 0;
   bool nesterov = false;
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8; ///< AdamW.
 };
 
 /// Adds to `registry` the dialects, interface models and LLVM IR

@@ -18,7 +18,7 @@ def RNBuildPlan : Pass<"rn-build-plan", "::mlir::ModuleOp"> {
     Runs after `rn-outline-kernels`: `@forward` (and `@train_step`) are
     sequences of calls to kernels. Each argument of an entry becomes a plan
     buffer named and given a role by its attribute (`rn.input`, `rn.param`,
-    `rn.state`, `rn.velocity`, `rn.hyper`, `rn.labels`; parameters and state
+    `rn.state`, `rn.optimizer_state`, `rn.hyper`, `rn.labels`; parameters and state
     are shared by name between entries), each call a step whose arguments
     are its operands' buffers followed by its results' (new activations,
     the `logits` output, `rn.loss`/`rn.correct` results, or the buffer an
@@ -56,12 +56,20 @@ def RNBuildPlan : Pass<"rn-build-plan", "::mlir::ModuleOp"> {
            "The target the plan is for: cpu (infer runs per image) or cuda">,
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
            "The plan's precision: fp32, tf32 or bf16">,
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
+           "The optimizer compiled into train_step: sgd or adamw">,
     Option<"momentum", "momentum", "double", /*default=*/"0.0",
            "SGD momentum compiled into train_step">,
     Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
-           "SGD weight decay compiled into train_step">,
+           "Weight decay compiled into train_step (AdamW: decoupled)">,
     Option<"nesterov", "nesterov", "bool", /*default=*/"false",
            "Nesterov momentum compiled into train_step">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9",
+           "AdamW's first-moment decay">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999",
+           "AdamW's second-moment decay">,
+    Option<"epsilon", "epsilon", "double", /*default=*/"1e-8",
+           "AdamW's epsilon">,
   ];
 }
 

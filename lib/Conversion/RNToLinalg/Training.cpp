@@ -269,10 +269,64 @@ struct SGDUpdateLowering : OpRewritePattern<rn::SGDUpdateOp> {
   }
 };
 
+struct AdamWUpdateLowering : OpRewritePattern<rn::AdamWUpdateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(rn::AdamWUpdateOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = tensorOf(op.getParam());
+    unsigned rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap scalar = AffineMap::get(rank, 0, ctx);
+    double beta1 = op.getBeta1().convertToDouble(),
+           beta2 = op.getBeta2().convertToDouble(),
+           epsilon = op.getEpsilon().convertToDouble(),
+           decay = op.getWeightDecay().convertToDouble();
+    auto update = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{type, type, type},
+        ValueRange{op.getParam(), op.getGrad(), op.getExpAvg(),
+                   op.getExpAvgSq(), op.getLr(), op.getBiasCorrection1(),
+                   op.getBiasCorrection2()},
+        ValueRange{createEmpty(rewriter, loc, type),
+                   createEmpty(rewriter, loc, type),
+                   createEmpty(rewriter, loc, type)},
+        ArrayRef<AffineMap>{id, id, id, id, scalar, scalar, scalar, id, id, id},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Type f = a[0].getType();
+          auto c = [&](double v) { return floatConstant(b, l, f, v); };
+          auto mul = [&](Value x, Value y) {
+            return b.create<arith::MulFOp>(l, x, y).getResult();
+          };
+          auto add = [&](Value x, Value y) {
+            return b.create<arith::AddFOp>(l, x, y).getResult();
+          };
+          Value p = a[0], g = a[1], m = a[2], v = a[3], lr = a[4], bc1 = a[5],
+                bc2 = a[6];
+          // The decoupled weight decay first, as PyTorch: p *= 1 - lr * wd.
+          if (decay != 0)
+            p = mul(p, b.create<arith::SubFOp>(l, c(1.0), mul(lr, c(decay))));
+          Value newM = add(mul(c(beta1), m), mul(c(1.0 - beta1), g));
+          Value newV = add(mul(c(beta2), v), mul(c(1.0 - beta2), mul(g, g)));
+          Value denom =
+              add(b.create<arith::DivFOp>(l, b.create<math::SqrtOp>(l, newV),
+                                          b.create<math::SqrtOp>(l, bc2)),
+                  c(epsilon));
+          Value stepSize = b.create<arith::DivFOp>(l, lr, bc1);
+          Value newP = b.create<arith::SubFOp>(
+              l, p, mul(stepSize, b.create<arith::DivFOp>(l, newM, denom)));
+          b.create<linalg::YieldOp>(l, ValueRange{newP, newM, newV});
+        });
+    rewriter.replaceOp(op, update.getResults());
+    return success();
+  }
+};
+
 } // namespace
 
 void resnetc::populateRNTrainingToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ReduceToChannelsLowering, SoftmaxCrossEntropyLowering,
-               SoftmaxCrossEntropyBackwardLowering, SGDUpdateLowering>(
-      patterns.getContext());
+               SoftmaxCrossEntropyBackwardLowering, SGDUpdateLowering,
+               AdamWUpdateLowering>(patterns.getContext());
 }

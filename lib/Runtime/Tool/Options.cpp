@@ -93,9 +93,10 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "                        and metrics.svg after every epoch\n"
     "  --resume              continue from DIR's checkpoint (same model,\n"
     "                        seed, data and --limit)\n"
-    "  --allow-missing       velocities the checkpoint (or --weights) lacks\n"
-    "                        start at zero instead of being an error\n"
-    "  --momentum X, --weight-decay X, --nesterov\n"
+    "  --allow-missing       optimizer state (SGD velocities, AdamW moments)\n"
+    "                        the checkpoint (or --weights) lacks starts at\n"
+    "                        zero instead of being an error\n"
+    "  --optimizer sgd|adamw, --momentum X, --weight-decay X, --nesterov\n"
     "                        must match what resnetc compiled into train_step\n"
     "  --train-steps N       N SGD steps on the first batch of the data,\n"
     "                        printing each step's loss, before the run\n"
@@ -249,6 +250,11 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
        }},
       {"--momentum",
        [&](const std::string &v) { return parseNonNegative(v, o.momentum); }},
+      {"--optimizer",
+       [&](const std::string &v) {
+         o.optimizer = v;
+         return v == "sgd" || v == "adamw";
+       }},
       {"--weight-decay",
        [&](const std::string &v) {
          return parseNonNegative(v, o.weightDecay);
@@ -416,8 +422,8 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
                                       "or drop it");
   bool training = opts.train || opts.given.count("--train-steps");
   if (!training)
-    for (const char *o : {"--lr", "--momentum", "--weight-decay", "--nesterov",
-                          "--allow-missing", "--label-smoothing"})
+    for (const char *o : {"--lr", "--optimizer", "--momentum", "--weight-decay",
+                          "--nesterov", "--allow-missing", "--label-smoothing"})
       if (opts.given.count(o))
         return Error(std::string(o) + " is an option of training (--train or "
                                       "--train-steps); add one or drop it");

@@ -49,6 +49,8 @@ struct RunOptions {
   int64_t epochs = 10;
   /// --lr-schedule, --lr-steps, --lr-gamma, --warmup-epochs.
   LrSchedule schedule;
+  /// --optimizer: "sgd", "adamw", or empty when not given.
+  std::string optimizer;
   double momentum = -1, weightDecay = -1; ///< -1: not given
   bool nesterov = false;
   std::string checkpointDir;

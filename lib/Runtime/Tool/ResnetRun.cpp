@@ -111,6 +111,13 @@ Status checkTrainingSettings(const Plan &plan, const RunOptions &opts) {
   auto differs = [](double given, double compiled) {
     return given >= 0 && std::abs(given - compiled) > 1e-12;
   };
+  if (!opts.optimizer.empty() && opts.optimizer != plan.optimizer)
+    return Error("train_step was compiled with --optimizer=" + plan.optimizer +
+                 "; recompile with resnetc --optimizer=" + opts.optimizer +
+                 " to train with it");
+  if (plan.optimizer == "adamw" && (opts.momentum >= 0 || opts.nesterov))
+    return Error("--momentum and --nesterov are SGD's; train_step was "
+                 "compiled with --optimizer=adamw");
   if (differs(opts.momentum, plan.momentum) ||
       differs(opts.weightDecay, plan.weightDecay) ||
       (opts.nesterov && !plan.nesterov)) {
@@ -129,8 +136,9 @@ Status checkTrainingSettings(const Plan &plan, const RunOptions &opts) {
 /// Inference over --data (after --train-steps, when given), with the
 /// parameters set first and --dump-activations and --save-weights honoured.
 Status runOnData(Executor &exec, const RunOptions &opts,
-                 const StartingParameters &params, MissingVelocities missing,
-                 int64_t batch, const std::string &deviceName) {
+                 const StartingParameters &params,
+                 MissingOptimizerState missing, int64_t batch,
+                 const std::string &deviceName) {
   const Plan &plan = exec.getPlan();
   Expected<ImageDataset> data = loadInferenceData(plan, opts);
   if (!data)
@@ -178,9 +186,9 @@ int resnetc::runtime::resnetRunMain(int argc, char **argv) {
   Expected<StartingParameters> params = loadParameters(plan, opts);
   if (!params)
     return fail(params.error().message());
-  MissingVelocities missing = opts.allowMissing
-                                  ? MissingVelocities::Zero
-                                  : MissingVelocities::ZeroIfAllAbsent;
+  MissingOptimizerState missing = opts.allowMissing
+                                      ? MissingOptimizerState::Zero
+                                      : MissingOptimizerState::ZeroIfAllAbsent;
   if (Status s = checkTrainingSettings(plan, opts); !s)
     return fail(s.message());
   Expected<std::unique_ptr<Executor>> created =

@@ -53,8 +53,9 @@ Expected<ImageDataset> loadInferenceData(const Plan &plan,
 /// `params` are set first unless the run resumes from a checkpoint.
 Status runTraining(Executor &exec, const RunOptions &opts,
                    const std::map<std::string, HostTensor> &params,
-                   const std::string &paramSource, MissingVelocities missing,
-                   int64_t batch, const std::string &deviceName);
+                   const std::string &paramSource,
+                   MissingOptimizerState missing, int64_t batch,
+                   const std::string &deviceName);
 
 /// --train-steps: that many training steps on the first full batch of
 /// `data`, pipelined as in training, each step's loss printed.

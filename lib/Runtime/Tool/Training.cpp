@@ -92,7 +92,7 @@ Status
 resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
                               const std::map<std::string, HostTensor> &params,
                               const std::string &paramSource,
-                              MissingVelocities missing, int64_t batch,
+                              MissingOptimizerState missing, int64_t batch,
                               const std::string &deviceName) {
   const Plan &plan = exec.getPlan();
   // Fashion-MNIST: its train split, validated on its test split; files:
@@ -160,8 +160,8 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
     }
   }
   to.limit = opts.limit;
-  to.missingVelocities =
-      opts.allowMissing ? MissingVelocities::Zero : MissingVelocities::Error;
+  to.missingOptimizerState = opts.allowMissing ? MissingOptimizerState::Zero
+                                               : MissingOptimizerState::Error;
   TrainReport report(deviceName, isatty(fileno(stdout)));
   report.model = plan.model;
   report.lr = opts.lr;

@@ -41,6 +41,38 @@ func.func @sgd(%p: tensor<4xf32>, %g: tensor<4xf32>, %v: tensor<4xf32>, %lr: ten
 
 // -----
 
+// AdamW is one elementwise generic with three results: decoupled weight
+// decay, the moments, the bias-corrected step.
+// CHECK-LABEL: func @adamw
+// CHECK: %[[U:.*]]:3 = linalg.generic {{.*}} ins(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<f32>)
+// CHECK: ^bb0(%[[P:[a-z0-9_]+]]: f32, %[[G:[a-z0-9_]+]]: f32, %[[M:[a-z0-9_]+]]: f32, %[[V:[a-z0-9_]+]]: f32, %[[LR:[a-z0-9_]+]]: f32, %[[BC1:[a-z0-9_]+]]: f32, %[[BC2:[a-z0-9_]+]]: f32,
+// CHECK: %[[WD:.*]] = arith.constant 0.00999999977 : f32
+// CHECK: %[[LRWD:.*]] = arith.mulf %[[LR]], %[[WD]]
+// CHECK: %[[DECAY:.*]] = arith.subf %{{.*}}, %[[LRWD]]
+// CHECK: %[[PD:.*]] = arith.mulf %[[P]], %[[DECAY]]
+// CHECK: arith.mulf %{{.*}}, %[[M]]
+// CHECK: arith.mulf %{{.*}}, %[[G]]
+// CHECK: %[[NM:.*]] = arith.addf
+// CHECK: arith.mulf %{{.*}}, %[[V]]
+// CHECK: arith.mulf %[[G]], %[[G]]
+// CHECK: %[[NV:.*]] = arith.addf
+// CHECK: %[[S:.*]] = math.sqrt %[[NV]]
+// CHECK: %[[S2:.*]] = math.sqrt %[[BC2]]
+// CHECK: arith.divf %[[S]], %[[S2]]
+// CHECK: %[[DEN:.*]] = arith.addf
+// CHECK: %[[SS:.*]] = arith.divf %[[LR]], %[[BC1]]
+// CHECK: %[[R:.*]] = arith.divf %[[NM]], %[[DEN]]
+// CHECK: %[[ST:.*]] = arith.mulf %[[SS]], %[[R]]
+// CHECK: %[[NP:.*]] = arith.subf %[[PD]], %[[ST]]
+// CHECK: linalg.yield %[[NP]], %[[NM]], %[[NV]]
+// CHECK: return %[[U]]#0, %[[U]]#1, %[[U]]#2
+func.func @adamw(%p: tensor<4xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>, %lr: tensor<f32>, %bc1: tensor<f32>, %bc2: tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %p2, %m2, %v2 = rn.adamw_update %p, %g, %m, %v, %lr, %bc1, %bc2 beta1 0.9 beta2 0.999 epsilon 1.0e-08 weight_decay 0.01 : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %p2, %m2, %v2 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
 // Max pooling's gradient is gathered: one parallel iteration per element of
 // dx, which finds the windows covering it (here exactly one: kernel 2,
 // stride 2) and takes their gradient where their first maximum is.

@@ -14,7 +14,7 @@
 // CHECK-SAME: %[[FB:[a-z0-9]+]]: tensor<3xf32> {rn.param = "fc.bias"}
 // CHECK-SAME: %[[Y:[a-z0-9]+]]: tensor<2xi64> {rn.labels}
 // CHECK-SAME: %[[LR:[a-z0-9]+]]: tensor<f32> {rn.hyper = "lr"}
-// CHECK-SAME: %[[VW:[a-z0-9]+]]: tensor<4x4x3x3xf32> {rn.velocity = "c.weight"}
+// CHECK-SAME: %[[VW:[a-z0-9]+]]: tensor<4x4x3x3xf32> {rn.optimizer_state = "c.weight.velocity"}
 // CHECK-SAME: -> (tensor<f32> {rn.loss}, tensor<i64> {rn.correct}, tensor<4x4x3x3xf32> {rn.update = "c.weight"}
 // CHECK-SAME: tensor<4x4x3x3xf32> {rn.update = "c.weight.velocity"}
 // CHECK-SAME: tensor<4xf32> {rn.update = "b.running_mean"}, tensor<4xf32> {rn.update = "b.running_var"})
@@ -103,7 +103,7 @@ func.func @forward(%x: tensor<1x8xf32> {rn.input}, %fw: tensor<2x8xf32> {rn.para
 // gradient. The dropout producing the logits is handled too.
 // CHECK-LABEL: func.func @train_step(
 // CHECK-SAME: {rn.hyper = "label_smoothing"}, %[[SEED:[a-z0-9]+]]: tensor<i64> {rn.hyper = "dropout_seed"}
-// CHECK-SAME: {rn.velocity = "fc.weight"}
+// CHECK-SAME: {rn.optimizer_state = "fc.weight.velocity"}
 // CHECK: %[[D:.*]] = rn.dropout_train %{{.*}}, %[[SEED]] rate 3.000000e-01 stream 0 : tensor<2x8xf32>, tensor<i64>
 // CHECK: %[[L:.*]] = rn.linear %[[D]]
 // CHECK: %[[DL:.*]] = rn.dropout_train %[[L]], %[[SEED]] rate 5.000000e-01 stream 1

@@ -93,3 +93,27 @@ func.func @bn_backward_mask_shape(%dy: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %
   %dx, %dg, %db = rn.batch_norm_train_backward %dy, %dy, %v, %v, %v relu_output %o : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<1x4x3x3xf32>) -> (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>)
   return
 }
+
+// -----
+
+func.func @adamw_moment_type(%p: tensor<4xf32>, %g: tensor<4xf32>, %m: tensor<8xf32>, %lr: tensor<f32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'rn.adamw_update' op gradient and moments must have the parameter's type 'tensor<4xf32>'}}
+  %p2, %m2, %v2 = rn.adamw_update %p, %g, %m, %p, %lr, %lr, %lr beta1 0.9 beta2 0.999 epsilon 1.0e-08 weight_decay 0.01 : (tensor<4xf32>, tensor<4xf32>, tensor<8xf32>, tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<f32>) -> (tensor<4xf32>, tensor<8xf32>, tensor<4xf32>)
+  return %p2 : tensor<4xf32>
+}
+
+// -----
+
+func.func @adamw_beta(%p: tensor<4xf32>, %lr: tensor<f32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'rn.adamw_update' op beta1 and beta2 must be in [0, 1)}}
+  %p2, %m2, %v2 = rn.adamw_update %p, %p, %p, %p, %lr, %lr, %lr beta1 0.9 beta2 1.0 epsilon 1.0e-08 weight_decay 0.01 : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %p2 : tensor<4xf32>
+}
+
+// -----
+
+func.func @adamw_epsilon(%p: tensor<4xf32>, %lr: tensor<f32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'rn.adamw_update' op epsilon must be positive}}
+  %p2, %m2, %v2 = rn.adamw_update %p, %p, %p, %p, %lr, %lr, %lr beta1 0.9 beta2 0.999 epsilon 0.0 weight_decay 0.01 : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %p2 : tensor<4xf32>
+}

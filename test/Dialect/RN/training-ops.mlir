@@ -63,3 +63,10 @@ func.func @dropout(%x: tensor<2x4x8x8xf32>, %s: tensor<i64>) -> (tensor<2x4x8x8x
   %1 = rn.dropout_train %x, %s rate 3.0e-01 stream 2 : tensor<2x4x8x8xf32>, tensor<i64>
   return %0, %1 : tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>
 }
+
+// CHECK-LABEL: func @adamw
+// CHECK: rn.adamw_update %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 beta1 9.000000e-01 beta2 0.99899999999999999 epsilon 1.000000e-08 weight_decay 1.000000e-02 : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+func.func @adamw(%p: tensor<4xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>, %lr: tensor<f32>, %bc1: tensor<f32>, %bc2: tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %p2, %m2, %v2 = rn.adamw_update %p, %g, %m, %v, %lr, %bc1, %bc2 beta1 0.9 beta2 0.999 epsilon 1.0e-08 weight_decay 0.01 : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %p2, %m2, %v2 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}

@@ -122,8 +122,8 @@ LogicalResult RNDialect::verifyRegionArgAttribute(Operation *op,
                             "(rn.param) of a function";
     return verifyUnit(emitError, attr);
   }
-  if (name == "rn.param" || name == "rn.state" || name == "rn.velocity" ||
-      name == "rn.hyper")
+  if (name == "rn.param" || name == "rn.state" ||
+      name == "rn.optimizer_state" || name == "rn.hyper")
     return verifyName(emitError, attr);
   return emitError() << "unknown rn argument attribute '" << name << "'";
 }
@@ -673,6 +673,26 @@ SoftmaxCrossEntropyBackwardOp::inferResultType(EmitFn emitError) {
   if (failed(checkLogits(getLogits(), getLabels(), emitError)))
     return failure();
   return getTensor(getLogits());
+}
+
+FailureOr<SmallVector<Type>> AdamWUpdateOp::inferResultTypes(EmitFn emitError) {
+  auto param = getTensor(getParam());
+  if (failed(requireStatic(param, "parameter", emitError)))
+    return failure();
+  if (getGrad().getType() != param || getExpAvg().getType() != param ||
+      getExpAvgSq().getType() != param)
+    return emitError() << "gradient and moments must have the parameter's "
+                          "type "
+                       << param;
+  double beta1 = getBeta1().convertToDouble(),
+         beta2 = getBeta2().convertToDouble();
+  if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
+    return emitError() << "beta1 and beta2 must be in [0, 1)";
+  if (!(getEpsilon().convertToDouble() > 0))
+    return emitError() << "epsilon must be positive";
+  if (!(getWeightDecay().convertToDouble() >= 0))
+    return emitError() << "weight decay must be non-negative";
+  return SmallVector<Type>{param, param, param};
 }
 
 FailureOr<SmallVector<Type>> SGDUpdateOp::inferResultTypes(EmitFn emitError) {

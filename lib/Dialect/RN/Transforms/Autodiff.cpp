@@ -2,7 +2,8 @@
 //
 // Clones @forward into @train_step, switches batch norm to training mode,
 // appends the loss, walks the ops backwards asking each for its gradient
-// rule, and appends one SGD step per parameter (see Passes.td).
+// rule, and appends one optimizer step (SGD or AdamW) per parameter (see
+// Passes.td).
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,6 +39,11 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
     }
     if (nesterov && !(momentum > 0)) {
       module.emitError("Nesterov momentum needs a positive momentum");
+      return signalPassFailure();
+    }
+    if (optimizer != "sgd" && optimizer != "adamw") {
+      module.emitError("unknown optimizer '")
+          << optimizer << "' (sgd or adamw)";
       return signalPassFailure();
     }
     if (failed(build(module, forward)))
@@ -95,6 +101,14 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
     }
     logits = ret.getOperand(0); // a dropout may have produced them
 
+    // AdamW's bias corrections, set per step like the learning rate.
+    bool adamw = optimizer == "adamw";
+    Value biasCorrection1, biasCorrection2;
+    if (adamw) {
+      biasCorrection1 = body.addArgument(scalar, loc);
+      biasCorrection2 = body.addArgument(scalar, loc);
+    }
+
     // The loss and its gradient.
     b.setInsertionPoint(ret);
     auto loss = b.create<SoftmaxCrossEntropyOp>(
@@ -137,13 +151,13 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
       }
     }
 
-    // One SGD step per parameter.
+    // One optimizer step per parameter, its state after the parameters.
     SmallVector<Value> results = {loss.getLoss(), loss.getCorrect()};
     SmallVector<DictionaryAttr> resultAttrs = {
         b.getDictionaryAttr(b.getNamedAttr("rn.loss", b.getUnitAttr())),
         b.getDictionaryAttr(b.getNamedAttr("rn.correct", b.getUnitAttr()))};
-    SmallVector<Value> velocities;
-    SmallVector<DictionaryAttr> velocityAttrs;
+    SmallVector<Value> states;
+    SmallVector<std::string> stateNames;
     unsigned numForwardArgs = forward.getNumArguments();
     for (unsigned i = 0; i < numForwardArgs; ++i) {
       auto name = step.getArgAttrOfType<StringAttr>(i, "rn.param");
@@ -154,21 +168,36 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
       if (!g)
         return step.emitError("parameter '")
                << name.getValue() << "' gets no gradient";
-      Value velocity = body.addArgument(param.getType(), loc);
-      auto update = b.create<SGDUpdateOp>(
-          loc, TypeRange{param.getType(), param.getType()}, param, g, velocity,
-          lr, b.getF64FloatAttr(momentum), b.getF64FloatAttr(weightDecay),
-          nesterov ? b.getUnitAttr() : UnitAttr());
-      results.push_back(update.getNewParam());
+      Type type = param.getType();
+      auto state = [&](StringRef suffix) {
+        stateNames.push_back((name.getValue() + suffix).str());
+        return body.addArgument(type, loc);
+      };
+      if (adamw) {
+        Value m = state(".exp_avg"), v = state(".exp_avg_sq");
+        auto update = b.create<AdamWUpdateOp>(
+            loc, TypeRange{type, type, type}, param, g, m, v, lr,
+            biasCorrection1, biasCorrection2, b.getF64FloatAttr(beta1),
+            b.getF64FloatAttr(beta2), b.getF64FloatAttr(epsilon),
+            b.getF64FloatAttr(weightDecay));
+        results.push_back(update.getNewParam());
+        states.append({update.getNewExpAvg(), update.getNewExpAvgSq()});
+      } else {
+        Value velocity = state(".velocity");
+        auto update = b.create<SGDUpdateOp>(
+            loc, TypeRange{type, type}, param, g, velocity, lr,
+            b.getF64FloatAttr(momentum), b.getF64FloatAttr(weightDecay),
+            nesterov ? b.getUnitAttr() : UnitAttr());
+        results.push_back(update.getNewParam());
+        states.push_back(update.getNewVelocity());
+      }
       resultAttrs.push_back(
           b.getDictionaryAttr(b.getNamedAttr("rn.update", name)));
-      velocities.push_back(update.getNewVelocity());
-      velocityAttrs.push_back(b.getDictionaryAttr(b.getNamedAttr(
-          "rn.update", b.getStringAttr(name.getValue() + ".velocity"))));
-      (void)velocity;
     }
-    results.append(velocities);
-    resultAttrs.append(velocityAttrs);
+    results.append(states);
+    for (const std::string &n : stateNames)
+      resultAttrs.push_back(
+          b.getDictionaryAttr(b.getNamedAttr("rn.update", b.getStringAttr(n))));
     for (auto [state, updated] : runningUpdates) {
       auto arg = cast<BlockArgument>(state);
       results.push_back(updated);
@@ -179,7 +208,8 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
     ret->setOperands(results);
 
     // The signature: forward's arguments, labels, lr, label smoothing,
-    // the dropout seed (with dropout), velocities.
+    // the dropout seed (with dropout), AdamW's bias corrections, the
+    // optimizer state.
     step.setType(b.getFunctionType(body.getArgumentTypes(),
                                    ValueRange(results).getTypes()));
     SmallVector<DictionaryAttr> argAttrs;
@@ -191,13 +221,19 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
         b.getDictionaryAttr(b.getNamedAttr("rn.hyper", b.getStringAttr("lr"))));
     argAttrs.push_back(b.getDictionaryAttr(
         b.getNamedAttr("rn.hyper", b.getStringAttr("label_smoothing"))));
-    if (seed)
+    auto hyper = [&](StringRef name) {
       argAttrs.push_back(b.getDictionaryAttr(
-          b.getNamedAttr("rn.hyper", b.getStringAttr("dropout_seed"))));
-    for (unsigned i = 0; i < numForwardArgs; ++i)
-      if (auto name = forward.getArgAttrOfType<StringAttr>(i, "rn.param"))
-        argAttrs.push_back(
-            b.getDictionaryAttr(b.getNamedAttr("rn.velocity", name)));
+          b.getNamedAttr("rn.hyper", b.getStringAttr(name))));
+    };
+    if (seed)
+      hyper("dropout_seed");
+    if (adamw) {
+      hyper("bias_correction1");
+      hyper("bias_correction2");
+    }
+    for (const std::string &n : stateNames)
+      argAttrs.push_back(b.getDictionaryAttr(
+          b.getNamedAttr("rn.optimizer_state", b.getStringAttr(n))));
     step.setAllArgAttrs(argAttrs);
     step.setAllResultAttrs(resultAttrs);
     return success();

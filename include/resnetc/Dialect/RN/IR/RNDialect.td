@@ -33,7 +33,7 @@ def RN_Dialect : Dialect {
     | `rn.kernel`, `rn.prepare`, `rn.whole_batch`, `rn.storage_conversion` | a function (`func.func`, later `llvm.func`) | unit: an outlined kernel; one of parameters only; one over the whole batch; a storage conversion |
     | `rn.input`, `rn.labels`, `rn.activation` | function argument | unit: the input batch; the labels; a per-image tensor of a kernel |
     | `rn.zero_init` | function argument with `rn.param` | unit: the parameter starts at zero whatever the initialization (`zero_init_residual`) |
-    | `rn.param`, `rn.state`, `rn.velocity`, `rn.hyper` | function argument | the (non-empty) name of a parameter; of a state tensor; of the parameter whose velocity it is; of a hyperparameter |
+    | `rn.param`, `rn.state`, `rn.optimizer_state`, `rn.hyper` | function argument | the (non-empty) name of a parameter; of a state tensor; of a parameter's optimizer state (`<parameter>.velocity`, `.exp_avg`, `.exp_avg_sq`); of a hyperparameter |
     | `rn.update` | function result | the (non-empty) name of the buffer it overwrites |
     | `rn.loss`, `rn.correct` | function result | unit: the mean loss; the count of correct predictions |
   }];

@@ -405,4 +405,41 @@ def RN_SGDUpdateOp : RN_MultiResultOp<"sgd_update"> {
   }];
 }
 
+def RN_AdamWUpdateOp : RN_MultiResultOp<"adamw_update"> {
+  let summary = "one step of AdamW";
+  let description = [{
+    PyTorch's `torch.optim.AdamW` (without amsgrad):
+    `new_exp_avg = beta1 * exp_avg + (1 - beta1) * grad`;
+    `new_exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad`;
+    `denom = sqrt(new_exp_avg_sq) / sqrt(bias_correction2) + epsilon`;
+    `new_param = param * (1 - lr * weight_decay)
+                 - (lr / bias_correction1) * new_exp_avg / denom`.
+    The moments start at zero; `bias_correction1` and `bias_correction2`
+    are `1 - beta1^t` and `1 - beta2^t` for the step's number t (from 1),
+    operands like `lr`, set by the runtime each step.
+
+    Example:
+    ```mlir
+    %p2, %m2, %v2 = rn.adamw_update %p, %g, %m, %v, %lr, %bc1, %bc2
+        beta1 9.0e-01 beta2 9.990e-01 epsilon 1.0e-08 weight_decay 1.0e-02
+        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>,
+           tensor<f32>, tensor<f32>, tensor<f32>)
+          -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins RN_Tensor:$param, RN_Tensor:$grad, RN_Tensor:$exp_avg,
+                   RN_Tensor:$exp_avg_sq, RN_Scalar:$lr,
+                   RN_Scalar:$bias_correction1, RN_Scalar:$bias_correction2,
+                   F64Attr:$beta1, F64Attr:$beta2, F64Attr:$epsilon,
+                   F64Attr:$weight_decay);
+  let results = (outs RN_Tensor:$new_param, RN_Tensor:$new_exp_avg,
+                      RN_Tensor:$new_exp_avg_sq);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `,` $lr `,`
+    $bias_correction1 `,` $bias_correction2 `beta1` $beta1 `beta2` $beta2
+    `epsilon` $epsilon `weight_decay` $weight_decay attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
 #endif // RESNETC_DIALECT_RN_IR_RNTRAININGOPS_TD

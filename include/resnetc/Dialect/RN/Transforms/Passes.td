@@ -245,12 +245,20 @@ def RNAutodiff : Pass<"rn-autodiff", "::mlir::ModuleOp"> {
     ```
   }];
   let options = [
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
+           "The update: sgd (rn.sgd_update) or adamw (rn.adamw_update)">,
     Option<"momentum", "momentum", "double", /*default=*/"0.0",
            "SGD momentum">,
     Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
-           "SGD weight decay (L2 penalty)">,
+           "SGD weight decay (L2 penalty); AdamW's decoupled weight decay">,
     Option<"nesterov", "nesterov", "bool", /*default=*/"false",
            "Nesterov momentum">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9",
+           "AdamW's first-moment decay">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999",
+           "AdamW's second-moment decay">,
+    Option<"epsilon", "epsilon", "double", /*default=*/"1e-8",
+           "AdamW's epsilon">,
   ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::tensor::TensorDialect"];
