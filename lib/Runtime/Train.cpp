@@ -20,9 +20,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <map>
+#include <numeric>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -439,7 +441,8 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                    std::to_string(info->seed) + "; resume with the same seed");
     if (info->data != options.data)
       return Error(checkpoint + ": was written training on --data " +
-                   info->data + "; resume with the same data");
+                   info->data + "; resume with the same data (this run: " +
+                   options.data + ")");
     if (info->schedule != options.schedule.describe())
       return Error(checkpoint +
                    ": was written with the learning-rate "
@@ -487,8 +490,13 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
   }
 
   for (int64_t epoch = firstEpoch; epoch <= options.epochs; ++epoch) {
-    std::vector<int64_t> order =
-        makePermutation(train.n, options.seed * 1000003 + epoch);
+    std::vector<int64_t> order(static_cast<size_t>(train.n));
+    if (options.shuffle)
+      order = makePermutation(train.n, options.seed * 1000003 + epoch);
+    else
+      std::iota(order.begin(), order.end(), 0);
+    // The rates of the steps in flight, oldest first.
+    std::deque<double> rates;
     // Dropout masks depend on the seed and the step alone, so a resumed
     // run draws what the uninterrupted one would have.
     exec.setDropoutSeed(options.seed, (epoch - 1) * steps);
@@ -518,7 +526,10 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
       }
       lossSum += r->loss;
       correct += r->correct;
-      observer.onStep(epoch, finished, steps, lossSum / finished);
+      double rate = rates.front();
+      rates.pop_front();
+      observer.onStep(epoch, finished, steps, r->loss, rate,
+                      lossSum / finished);
       return Status::success();
     };
     auto start = std::chrono::steady_clock::now();
@@ -566,6 +577,7 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                            s, steps);
       if (Status st = exec.submitTrainStep(static_cast<float>(lastLr)); !st)
         return st;
+      rates.push_back(lastLr);
       if (exec.inFlight() == 2)
         if (Status st = finishOne(); !st)
           return st;

@@ -204,13 +204,14 @@ public:
             get(dict, at, "peak_activation_bytes", plan.peakActivationBytes)) ||
         failed(get(dict, at, "input", plan.input)) ||
         failed(get(dict, at, "output", plan.output)) ||
-        failed(get(dict, at, "optimizer", plan.optimizer)) ||
         failed(get(dict, at, "momentum", plan.momentum)) ||
         failed(get(dict, at, "weight_decay", plan.weightDecay)) ||
         failed(get(dict, at, "nesterov", plan.nesterov)) ||
-        failed(get(dict, at, "beta1", plan.beta1)) ||
-        failed(get(dict, at, "beta2", plan.beta2)) ||
-        failed(get(dict, at, "epsilon", plan.epsilon)) ||
+        // The optimizer is SGD unless the plan says otherwise.
+        failed(get(dict, at, "optimizer", plan.optimizer, /*optional=*/true)) ||
+        failed(get(dict, at, "beta1", plan.beta1, /*optional=*/true)) ||
+        failed(get(dict, at, "beta2", plan.beta2, /*optional=*/true)) ||
+        failed(get(dict, at, "epsilon", plan.epsilon, /*optional=*/true)) ||
         failed(get(dict, at, "cpu", plan.cpu, /*optional=*/true)))
       return failure();
     if (Attribute features = dict.get("cpu_features")) {

@@ -83,6 +83,9 @@ struct TrainOptions {
   /// computes.
   Augmentation augmentation;
   uint64_t seed = 0;
+  /// Each epoch takes the images in a seeded random order (PyTorch's
+  /// DataLoader(shuffle=True)); false: in order.
+  bool shuffle = true;
   /// Directory of checkpoint.safetensors, metrics.csv and metrics.svg;
   /// empty: no files.
   std::string checkpointDir;
@@ -118,10 +121,10 @@ public:
   /// the checkpoint) checked out: `images` of the training set, in batches
   /// of `batch`.
   virtual void onStart(int64_t images, int64_t batch) {}
-  /// After step `step` (1-based) of `steps` in `epoch`, with the epoch's
-  /// mean loss so far.
-  virtual void onStep(int64_t epoch, int64_t step, int64_t steps,
-                      double meanLoss) {}
+  /// After step `step` (1-based) of `steps` in `epoch`: its loss and
+  /// learning rate, and the epoch's mean loss so far.
+  virtual void onStep(int64_t epoch, int64_t step, int64_t steps, double loss,
+                      double lr, double meanLoss) {}
   /// After each epoch's evaluation (and checkpoint).
   virtual void onEpoch(const EpochMetrics &metrics) {}
   /// Before training, when resuming: the next epoch, the total, and the

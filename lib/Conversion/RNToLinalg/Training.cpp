@@ -221,26 +221,41 @@ struct SoftmaxCrossEntropyBackwardLowering
   }
 };
 
+/// An optimizer update: one elementwise generic over the parameter's type
+/// reading `tensors` (each of that type) and `scalars` (0-d), whose body
+/// yields `numResults` values of that type (the new parameter and state).
+static ValueRange
+buildUpdate(PatternRewriter &rewriter, Location loc, RankedTensorType type,
+            ValueRange tensors, ValueRange scalars, unsigned numResults,
+            function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = rewriter.getContext();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<AffineMap> maps(tensors.size(), id);
+  maps.append(scalars.size(), AffineMap::get(rank, 0, ctx));
+  maps.append(numResults, id);
+  SmallVector<Value> inputs(tensors), outputs;
+  inputs.append(scalars.begin(), scalars.end());
+  for (unsigned i = 0; i < numResults; ++i)
+    outputs.push_back(createEmpty(rewriter, loc, type));
+  return rewriter
+      .create<linalg::GenericOp>(
+          loc, SmallVector<Type>(numResults, type), inputs, outputs, maps,
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          body)
+      .getResults();
+}
+
 struct SGDUpdateLowering : OpRewritePattern<rn::SGDUpdateOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(rn::SGDUpdateOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto type = tensorOf(op.getParam());
-    unsigned rank = type.getRank();
-    MLIRContext *ctx = rewriter.getContext();
-    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    AffineMap scalar = AffineMap::get(rank, 0, ctx);
     double momentum = op.getMomentum().convertToDouble();
     double decay = op.getWeightDecay().convertToDouble();
     bool nesterov = op.getNesterov();
-    auto update = rewriter.create<linalg::GenericOp>(
-        loc, TypeRange{type, type},
-        ValueRange{op.getParam(), op.getGrad(), op.getVelocity(), op.getLr()},
-        ValueRange{createEmpty(rewriter, loc, type),
-                   createEmpty(rewriter, loc, type)},
-        ArrayRef<AffineMap>{id, id, id, scalar, id, id},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+    ValueRange update = buildUpdate(
+        rewriter, op.getLoc(), tensorOf(op.getParam()),
+        {op.getParam(), op.getGrad(), op.getVelocity()}, {op.getLr()}, 2,
         [&](OpBuilder &b, Location l, ValueRange a) {
           Type f = a[0].getType();
           Value p = a[0], g = a[1], v = a[2], lr = a[3];
@@ -264,7 +279,7 @@ struct SGDUpdateLowering : OpRewritePattern<rn::SGDUpdateOp> {
               l, p, b.create<arith::MulFOp>(l, lr, step));
           b.create<linalg::YieldOp>(l, ValueRange{newP, newV});
         });
-    rewriter.replaceOp(op, update.getResults());
+    rewriter.replaceOp(op, update);
     return success();
   }
 };
@@ -273,26 +288,14 @@ struct AdamWUpdateLowering : OpRewritePattern<rn::AdamWUpdateOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(rn::AdamWUpdateOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto type = tensorOf(op.getParam());
-    unsigned rank = type.getRank();
-    MLIRContext *ctx = rewriter.getContext();
-    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    AffineMap scalar = AffineMap::get(rank, 0, ctx);
     double beta1 = op.getBeta1().convertToDouble(),
            beta2 = op.getBeta2().convertToDouble(),
            epsilon = op.getEpsilon().convertToDouble(),
            decay = op.getWeightDecay().convertToDouble();
-    auto update = rewriter.create<linalg::GenericOp>(
-        loc, TypeRange{type, type, type},
-        ValueRange{op.getParam(), op.getGrad(), op.getExpAvg(),
-                   op.getExpAvgSq(), op.getLr(), op.getBiasCorrection1(),
-                   op.getBiasCorrection2()},
-        ValueRange{createEmpty(rewriter, loc, type),
-                   createEmpty(rewriter, loc, type),
-                   createEmpty(rewriter, loc, type)},
-        ArrayRef<AffineMap>{id, id, id, id, scalar, scalar, scalar, id, id, id},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+    ValueRange update = buildUpdate(
+        rewriter, op.getLoc(), tensorOf(op.getParam()),
+        {op.getParam(), op.getGrad(), op.getExpAvg(), op.getExpAvgSq()},
+        {op.getLr(), op.getBiasCorrection1(), op.getBiasCorrection2()}, 3,
         [&](OpBuilder &b, Location l, ValueRange a) {
           Type f = a[0].getType();
           auto c = [&](double v) { return floatConstant(b, l, f, v); };
@@ -318,7 +321,7 @@ struct AdamWUpdateLowering : OpRewritePattern<rn::AdamWUpdateOp> {
               l, p, mul(stepSize, b.create<arith::DivFOp>(l, newM, denom)));
           b.create<linalg::YieldOp>(l, ValueRange{newP, newM, newV});
         });
-    rewriter.replaceOp(op, update.getResults());
+    rewriter.replaceOp(op, update);
     return success();
   }
 };

@@ -93,6 +93,9 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "                        and metrics.svg after every epoch\n"
     "  --resume              continue from DIR's checkpoint (same model,\n"
     "                        seed, data and --limit)\n"
+    "  --no-shuffle          every epoch takes the images in order\n"
+    "  --log-steps FILE      write every step's epoch, step, loss and rate\n"
+    "                        (CSV) after each epoch\n"
     "  --allow-missing       optimizer state (SGD velocities, AdamW moments)\n"
     "                        the checkpoint (or --weights) lacks starts at\n"
     "                        zero instead of being an error\n"
@@ -176,6 +179,7 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
                                          {"--resume", &o.resume},
                                          {"--top5", &o.top5},
                                          {"--hflip", &o.hflip},
+                                         {"--no-shuffle", &o.noShuffle},
                                          {"--allow-missing", &o.allowMissing},
                                          {"--nesterov", &o.nesterov},
                                          {"--deterministic", &o.deterministic},
@@ -243,6 +247,7 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
       {"--train-steps", integer(o.trainSteps, 1)},
       {"--epochs", integer(o.epochs, 1)},
       {"--checkpoint", text(o.checkpointDir)},
+      {"--log-steps", text(o.logSteps)},
       {"--lr", [&](const std::string &v) { return parseNonNegative(v, o.lr); }},
       {"--label-smoothing",
        [&](const std::string &v) {
@@ -416,7 +421,8 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
   // Options that only training reads are refused elsewhere, not ignored.
   if (!opts.train)
     for (const char *o : {"--epochs", "--checkpoint", "--resume", "--top5",
-                          "--random-crop", "--hflip"})
+                          "--random-crop", "--hflip", "--no-shuffle",
+                          "--log-steps"})
       if (opts.given.count(o))
         return Error(std::string(o) + " is an option of --train; add --train "
                                       "or drop it");
@@ -495,7 +501,8 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
   for (auto [name, path] :
        {std::pair<const char *, const std::string *>{"--logits", &opts.logits},
         {"--predictions", &opts.predictions},
-        {"--save-weights", &opts.saveWeights}})
+        {"--save-weights", &opts.saveWeights},
+        {"--log-steps", &opts.logSteps}})
     if (!path->empty())
       outputs.push_back({name, *path});
   size_t given = outputs.size();

@@ -49,6 +49,10 @@ struct RunOptions {
   int64_t epochs = 10;
   /// --lr-schedule, --lr-steps, --lr-gamma, --warmup-epochs.
   LrSchedule schedule;
+  /// --no-shuffle: epochs take the images in order.
+  bool noShuffle = false;
+  /// --log-steps: the CSV of every step's loss and rate.
+  std::string logSteps;
   /// --optimizer: "sgd", "adamw", or empty when not given.
   std::string optimizer;
   double momentum = -1, weightDecay = -1; ///< -1: not given

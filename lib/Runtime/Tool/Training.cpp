@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "RunSteps.h"
+#include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/Train.h"
 
 #include <unistd.h>
@@ -26,8 +27,15 @@ public:
   TrainReport(std::string device, bool progress)
       : device(std::move(device)), progress(progress) {}
 
-  void onStep(int64_t epoch, int64_t step, int64_t steps,
-              double meanLoss) override {
+  void onStep(int64_t epoch, int64_t step, int64_t steps, double loss,
+              double lr, double meanLoss) override {
+    if (!logSteps.empty()) {
+      char row[96];
+      std::snprintf(row, sizeof(row), "%lld,%lld,%.9g,%.9g\n",
+                    static_cast<long long>(epoch), static_cast<long long>(step),
+                    loss, lr);
+      stepRows += row;
+    }
     if (!progress)
       return;
     int done = static_cast<int>(30 * step / steps);
@@ -42,6 +50,15 @@ public:
   void onEpoch(const EpochMetrics &m) override {
     if (progress)
       std::printf("\r%*s\r", 80, "");
+    if (!logSteps.empty()) {
+      // Every step so far, rewritten after each epoch. The training loop
+      // reports an error through its result, not here: a failed write is
+      // remembered and returned after the run.
+      std::string text = "epoch,step,loss,lr\n" + stepRows;
+      if (Status s = writeFileAtomically(logSteps, {{text.data(), text.size()}});
+          !s && logError.empty())
+        logError = "--log-steps: " + s.message();
+    }
     std::printf("epoch %lld: loss %.3f, train acc %.3f, test acc %.3f",
                 static_cast<long long>(m.epoch), m.loss, m.trainAcc, m.testAcc);
     if (top5)
@@ -85,6 +102,9 @@ public:
   int64_t epochs = 0;
   bool scheduled = false;
   bool top5 = false;
+  /// --log-steps: the file, and its rows so far; the first error writing
+  /// it.
+  std::string logSteps, stepRows, logError;
 };
 } // namespace
 
@@ -136,6 +156,7 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
     to.augmentation.padValue.push_back(pad);
   }
   to.seed = opts.seed;
+  to.shuffle = !opts.noShuffle;
   to.checkpointDir = opts.checkpointDir;
   to.resume = opts.resume;
   // What the run trains on, as recorded in checkpoints and checked on
@@ -151,6 +172,8 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
     to.data += ", random crop " + std::to_string(opts.randomCrop);
   if (opts.hflip)
     to.data += ", hflip";
+  if (opts.noShuffle)
+    to.data += ", in order";
   if (!opts.normalize.empty()) {
     to.data += ", normalized";
     for (double v : opts.normalize) {
@@ -167,10 +190,13 @@ resnetc::runtime::runTraining(Executor &exec, const RunOptions &opts,
   report.lr = opts.lr;
   report.epochs = opts.epochs;
   report.top5 = opts.top5;
+  report.logSteps = opts.logSteps;
   report.scheduled = opts.schedule.kind != LrSchedule::Kind::Constant ||
                      opts.schedule.warmupEpochs > 0;
   if (Status s = train(exec, *trainSet, *testSet, to, report); !s)
     return s;
+  if (!report.logError.empty())
+    return Error(report.logError);
   // The outputs are of the trained model: its weights, and its logits
   // and predictions on the test split.
   if (!opts.saveWeights.empty())
