@@ -101,7 +101,7 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "                        zero instead of being an error\n"
     "  --optimizer sgd|adamw, --momentum X, --weight-decay X, --nesterov\n"
     "                        must match what resnetc compiled into train_step\n"
-    "  --train-steps N       N SGD steps on the first batch of the data,\n"
+    "  --train-steps N       N training steps on the first batch of the data,\n"
     "                        printing each step's loss, before the run\n"
     "  --lr X                learning rate (default 0.01); the base rate of\n"
     "                        a schedule\n"
