@@ -5,16 +5,17 @@ synthetic CIFAR-like images written as uint8 .npy files (ten classes, each
 a smooth colour pattern plus noise):
 
   1. Per-step losses, augmentation off: resnet-run --train over the first
-     images in order (--no-shuffle) for two epochs of SGD (momentum 0.9,
-     weight decay 5e-4) under a cosine schedule, with --normalize, every
+     images in order (--no-shuffle) for two epochs of SGD (base rate 0.01,
+     momentum 0.9, weight decay 5e-4) under a cosine schedule, with --normalize, every
      step's loss written by --log-steps; the same steps in PyTorch (float64,
      the same initial weights, torch.optim.SGD and CosineAnnealingLR, the
      dropout masks written here from rn.dropout_train's documented hash).
      The first step's loss must be within FIRST_STEP_TOLERANCE of
-     PyTorch's, relative, and each later step's within LOSS_TOLERANCE or
-     twice PyTorch's own float32 error at that step (see below).
+     PyTorch's, relative, and each later step's within LOSS_TOLERANCE (see
+     below); PyTorch's own float32 error is shown beside it.
   2. A few epochs with augmentation (--random-crop 4 --hflip, shuffled, the
-     cosine schedule): the epoch lines, and the loss must fall.
+     cosine schedule from rate 0.05): the epoch lines, and the loss must
+     fall.
 
 usage: recipes.py RESNETC RESNET_RUN SRC_ROOT WORK_DIR
                   [--models wrn16_4,preact_resnet18] [--step-images N]
@@ -22,7 +23,6 @@ usage: recipes.py RESNETC RESNET_RUN SRC_ROOT WORK_DIR
 """
 
 import argparse
-import math
 import os
 import re
 import subprocess
@@ -38,16 +38,18 @@ import train_step as ts  # noqa: E402
 
 # The first step's loss, as train_step.py's one-step tolerance.
 FIRST_STEP_TOLERANCE = 1e-4
-# Later steps: fp32 rounding puts a few activations on the other side of
-# ReLU's kink and the trajectories part, the more the further the loss
-# falls (PyTorch's own float32 run is 2e-4 off its float64 one at WRN-16-4's
-# eighth step here, 2e-2 at PreAct ResNet-18's, whose loss falls to 0.16).
-# A step's loss must be within LOSS_TOLERANCE of PyTorch's float64 one, or
-# within twice PyTorch's own float32 error at that step: no further off
-# than another fp32 implementation of the same steps.
+# The steps after it: fp32 rounding puts a few activations on the other side
+# of ReLU's kink and the fp32 and float64 trajectories slowly part, the
+# faster the further the loss falls. At STEP_LR over eight steps PyTorch's
+# own float32 run ends 1e-6 (WRN-16-4) and 3e-4 (PreAct ResNet-18) from its
+# float64 one here; at LR, where the loss of these easy images collapses,
+# 2e-2 (PreAct ResNet-18), which no fp32 comparison can hold.
 LOSS_TOLERANCE = 1e-3
 CIFAR_NORMALIZE = [(0.4914, 0.2470), (0.4822, 0.2435), (0.4465, 0.2616)]
 LR, MOMENTUM, WEIGHT_DECAY = 0.05, 0.9, 5e-4
+# The per-step comparison's base rate: at LR these easy images' loss
+# collapses within a few steps and the fp32 trajectories turn chaotic.
+STEP_LR = 0.01
 
 
 class CifarNet(nn.Module):
@@ -109,7 +111,7 @@ def normalized(images, dtype):
     return (x - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
 
 
-def reference_losses(make, start, images, labels, batch, epochs, dtype):
+def reference_losses(make, start, images, labels, batch, epochs, lr, dtype):
     """PyTorch's losses of the same steps: images in order, SGD with
     momentum and weight decay, CosineAnnealingLR stepped per epoch, the
     dropout masks of resnet-run's steps."""
@@ -117,7 +119,7 @@ def reference_losses(make, start, images, labels, batch, epochs, dtype):
     model.load_state_dict({k: torch.tensor(start[k]) if k in start else v
                            for k, v in model.state_dict().items()})
     model = model.to(dtype).train()
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM,
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM,
                           weight_decay=WEIGHT_DECAY)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     x, y = normalized(images, dtype), torch.tensor(labels)
@@ -160,8 +162,7 @@ def main(argv):
     data = ["--data", work("train.npy"), "--labels", work("train_labels.npy"),
             "--val-data", work("val.npy"), "--val-labels",
             work("val_labels.npy"), "--normalize", normalize,
-            "--seed", str(ts.RUN_SEED), "--lr", str(LR),
-            "--lr-schedule", "cosine"]
+            "--seed", str(ts.RUN_SEED), "--lr-schedule", "cosine"]
     failed = 0
     for name in args.models.split(","):
         artifact = work(name + ".so")
@@ -183,22 +184,22 @@ def main(argv):
         # 1. Per-step losses, augmentation off, images in order.
         n = args.step_images
         run(*data, "--train", "--limit", str(n), "--epochs", "2",
+            "--lr", str(STEP_LR),
             "--no-shuffle", "--weights", init, "--log-steps",
             work(name + ".steps.csv"))
         rows = open(work(name + ".steps.csv")).read().split("\n")[1:]
         ours = [float(r.split(",")[2]) for r in rows if r]
         make = MODELS[name]
         ref = reference_losses(make, start, images[:n], labels[:n],
-                               args.batch, 2, torch.float64)
+                               args.batch, 2, STEP_LR, torch.float64)
         ref32 = reference_losses(make, start, images[:n], labels[:n],
-                                 args.batch, 2, torch.float32)
+                                 args.batch, 2, STEP_LR, torch.float32)
         rel = lambda a, b: abs(a - b) / abs(b)  # noqa: E731
         errors = [rel(a, b) for a, b in zip(ours, ref)]
-        errors32 = [rel(a, b) for a, b in zip(ref32, ref)]
-        err, err32, first = max(errors), max(errors32), errors[0]
+        err32 = max(rel(a, b) for a, b in zip(ref32, ref))
+        err, first = max(errors), errors[0]
         ok = (len(ours) == len(ref) and first <= FIRST_STEP_TOLERANCE and
-              all(e <= max(LOSS_TOLERANCE, 2 * e32)
-                  for e, e32 in zip(errors, errors32)))
+              err <= LOSS_TOLERANCE)
         print(f"{name}: {len(ours)} steps, loss {ours[0]:.4f} -> "
               f"{ours[-1]:.4f} (PyTorch {ref[0]:.4f} -> {ref[-1]:.4f}), "
               f"first step's relative error {first:.1e}, max "
@@ -208,6 +209,7 @@ def main(argv):
 
         # 2. Epochs with augmentation, shuffled, cosine schedule.
         out = run(*data, "--train", "--epochs", str(args.epochs),
+                  "--lr", str(LR),
                   "--random-crop", "4", "--hflip", "--weights", init)
         epochs = re.findall(r"epoch (\d+): loss ([0-9.]+), train acc "
                             r"([0-9.]+), test acc ([0-9.]+)", out)
