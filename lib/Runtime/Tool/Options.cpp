@@ -95,7 +95,7 @@ const char *const resnetc::runtime::kResnetRunUsage =
     "                        seed, data and --limit)\n"
     "  --no-shuffle          every epoch takes the images in order\n"
     "  --log-steps FILE      write every step's epoch, step, loss and rate\n"
-    "                        (CSV) after each epoch\n"
+    "                        (CSV) after each epoch; the steps of this run\n"
     "  --allow-missing       optimizer state (SGD velocities, AdamW moments)\n"
     "                        the checkpoint (or --weights) lacks starts at\n"
     "                        zero instead of being an error\n"
