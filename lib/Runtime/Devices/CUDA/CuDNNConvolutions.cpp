@@ -106,13 +106,6 @@ static cudnnDataType_t getDataType(DType dtype) {
   return dtype == DType::BF16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
 }
 
-static std::string describeBuffer(const PlanBuffer &b) {
-  std::string s = getDTypeName(b.dtype);
-  for (int64_t d : b.shape)
-    s += "x" + std::to_string(d);
-  return s;
-}
-
 Expected<std::unique_ptr<CuDNNConvolution>>
 CuDNNConvolution::create(const CuDNNLibrary &dnn, cudnnHandle_t handle,
                          const Plan &plan, const PlanStep &step,
