@@ -271,7 +271,7 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
                  "model's checkpoint?");
   }
   const PlanBuffer *firstAbsent = nullptr;
-  bool anyVelocity = false;
+  bool anyState = false;
   for (const PlanBuffer &b : plan.buffers) {
     if (b.role != BufferRole::Param && b.role != BufferRole::State &&
         b.role != BufferRole::OptimizerState)
@@ -284,20 +284,19 @@ Status Executor::setParameters(const std::map<std::string, HostTensor> &tensors,
         firstAbsent = &b;
       continue;
     }
-    anyVelocity |= b.role == BufferRole::OptimizerState;
+    anyState |= b.role == BufferRole::OptimizerState;
     if (Status s = checkTensor(b, it->second); !s)
       return s;
   }
   if (firstAbsent &&
       (missing == MissingOptimizerState::Error ||
-       (missing == MissingOptimizerState::ZeroIfAllAbsent && anyVelocity)))
+       (missing == MissingOptimizerState::ZeroIfAllAbsent && anyState)))
     return Error(source + ": tensor '" + firstAbsent->name + "' (" +
                  describeOptimizerState(firstAbsent->name) + ") is missing" +
-                 (anyVelocity ? ", though others are there" : "") +
+                 (anyState ? ", though others are there" : "") +
                  "; give --allow-missing to start the missing " +
                  (getPlan().optimizer == "sgd" ? "velocities" : "moments") +
-                 " "
-                 "at zero");
+                 " at zero");
   for (size_t i = 0; i < plan.buffers.size(); ++i) {
     const PlanBuffer &b = plan.buffers[i];
     if (b.role != BufferRole::Param && b.role != BufferRole::State &&
@@ -486,7 +485,7 @@ Status Executor::submitTrainStep(float lr) {
                       smoothingBits, 1);
   if (s && dropoutSeedBuffer >= 0) {
     // Two 32-bit words, little-endian: the mixed seed, then the step.
-    auto low = static_cast<uint32_t>(dropoutSeed ^ (dropoutSeed >> 32));
+    auto low = static_cast<uint32_t>(runSeed ^ (runSeed >> 32));
     auto step = static_cast<uint32_t>(stepNumber);
     DeviceAddress seed = bufferAddress(dropoutSeedBuffer);
     s = device.fill32(Queue::Compute, seed, low, 1);

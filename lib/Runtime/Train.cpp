@@ -1,11 +1,12 @@
 //===- Train.cpp - The training loop of resnet-run ------------------------===//
 //
 // See Train.h. Checkpoints hold the parameters, the running statistics, the
-// SGD velocities and, as metadata, the epoch, seed, model, data, limit,
-// learning rate and metrics, so that --resume continues exactly where an
-// interrupted run stopped (the shuffling of epoch e depends only on the seed
-// and e) and refuses a checkpoint that does not describe this run. Every
-// metadata field is checked before anything is trained.
+// optimizer state and, as metadata, the epoch, seed, model, data, limit,
+// learning rate, schedule, optimizer and metrics, so that --resume continues
+// exactly where an interrupted run stopped (the shuffling of epoch e depends
+// only on the seed and e, dropout masks and AdamW's bias corrections on the
+// seed and the step's number) and refuses a checkpoint that does not describe
+// this run. Every metadata field is checked before anything is trained.
 //
 //===----------------------------------------------------------------------===//
 
@@ -440,9 +441,9 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
       return Error(checkpoint + ": was written with --seed " +
                    std::to_string(info->seed) + "; resume with the same seed");
     if (info->data != options.data)
-      return Error(checkpoint + ": was written training on --data " +
-                   info->data + "; resume with the same data (this run: " +
-                   options.data + ")");
+      return Error(
+          checkpoint + ": was written training on --data " + info->data +
+          "; resume with the same data (this run: " + options.data + ")");
     if (info->schedule != options.schedule.describe())
       return Error(checkpoint +
                    ": was written with the learning-rate "
@@ -497,9 +498,9 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
       std::iota(order.begin(), order.end(), 0);
     // The rates of the steps in flight, oldest first.
     std::deque<double> rates;
-    // Dropout masks depend on the seed and the step alone, so a resumed
-    // run draws what the uninterrupted one would have.
-    exec.setDropoutSeed(options.seed, (epoch - 1) * steps);
+    // Dropout masks and AdamW's bias corrections depend on the seed and the
+    // step's number alone, so a resumed run continues them exactly.
+    exec.setSeedAndStep(options.seed, (epoch - 1) * steps);
     double lossSum = 0;
     int64_t correct = 0, finished = 0;
     // Collects the oldest step in flight.

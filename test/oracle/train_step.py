@@ -243,7 +243,7 @@ def dropout_keep(seed, stream, shape):
 
 def step_seed(run_seed, step):
     """train_step's dropout_seed for step `step` (from 0) of a run seeded
-    `run_seed` (resnet-run --seed; Executor::setDropoutSeed)."""
+    `run_seed` (resnet-run --seed; Executor::setSeedAndStep)."""
     return (step << 32) | ((run_seed ^ (run_seed >> 32)) & 0xFFFFFFFF)
 
 

@@ -105,8 +105,8 @@ public:
   /// the seed `((step + k) << 32) | (seed ^ (seed >> 32)) mod 2^32`,
   /// train_step's `dropout_seed`; AdamW's bias corrections are those of
   /// its step `step + k + 1`.
-  void setDropoutSeed(uint64_t seed, int64_t step) {
-    dropoutSeed = seed;
+  void setSeedAndStep(uint64_t seed, int64_t step) {
+    runSeed = seed;
     stepNumber = step;
   }
   Expected<TrainStepResult> finishTrainStep();
@@ -178,7 +178,7 @@ private:
   /// AdamW's bias corrections 1 - beta1^t and 1 - beta2^t (absent with
   /// SGD).
   int64_t biasCorrection1Buffer = -1, biasCorrection2Buffer = -1;
-  uint64_t dropoutSeed = 0;
+  uint64_t runSeed = 0;
   int64_t stepNumber = 0; ///< Steps taken before the next one submitted.
   struct Slot {
     TrainBatch host;          ///< Pinned batch the caller fills.

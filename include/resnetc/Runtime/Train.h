@@ -98,7 +98,7 @@ struct TrainOptions {
   /// (-1: all), recorded in each checkpoint and checked on resume.
   std::string data = "fashion-mnist";
   int64_t limit = -1;
-  /// On resume: what to do about velocities the checkpoint lacks.
+  /// On resume: what to do about optimizer state the checkpoint lacks.
   MissingOptimizerState missingOptimizerState = MissingOptimizerState::Error;
 };
 

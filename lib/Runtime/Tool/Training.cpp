@@ -220,7 +220,7 @@ Status resnetc::runtime::runTrainSteps(Executor &exec, const ImageDataset &data,
                  std::to_string(plan.batch) + " images; the data has " +
                  std::to_string(data.n));
   exec.setLabelSmoothing(static_cast<float>(opts.labelSmoothing));
-  exec.setDropoutSeed(opts.seed, 0);
+  exec.setSeedAndStep(opts.seed, 0);
   // Pipelined as in training: a step is submitted before the one before
   // it is collected.
   size_t batchBytes =

@@ -321,28 +321,25 @@ FailureOr<RankedTensorType> ReLUOp::inferResultType(EmitFn emitError) {
   return input;
 }
 
-/// Dropout's rate: a probability below 1 (at 1 nothing is kept and the
-/// scale 1 / (1 - rate) is infinite).
-static LogicalResult checkDropoutRate(double rate, EmitFn emitError) {
-  if (!(rate >= 0 && rate < 1))
-    return emitError() << "dropout rate must be in [0, 1), got " << rate;
-  return success();
+/// Both dropout ops: the input's type, for a rate below 1 (at 1 nothing is
+/// kept and the scale 1 / (1 - rate) is infinite).
+static FailureOr<RankedTensorType> inferDropoutType(Value input, APFloat rate,
+                                                    EmitFn emitError) {
+  auto type = getTensor(input);
+  if (failed(requireStatic(type, "input", emitError)))
+    return failure();
+  double r = rate.convertToDouble();
+  if (!(r >= 0 && r < 1))
+    return emitError() << "dropout rate must be in [0, 1), got " << r;
+  return type;
 }
 
 FailureOr<RankedTensorType> DropoutOp::inferResultType(EmitFn emitError) {
-  auto input = getTensor(getInput());
-  if (failed(requireStatic(input, "input", emitError)) ||
-      failed(checkDropoutRate(getRate().convertToDouble(), emitError)))
-    return failure();
-  return input;
+  return inferDropoutType(getInput(), getRate(), emitError);
 }
 
 FailureOr<RankedTensorType> DropoutTrainOp::inferResultType(EmitFn emitError) {
-  auto input = getTensor(getInput());
-  if (failed(requireStatic(input, "input", emitError)) ||
-      failed(checkDropoutRate(getRate().convertToDouble(), emitError)))
-    return failure();
-  return input;
+  return inferDropoutType(getInput(), getRate(), emitError);
 }
 
 FailureOr<RankedTensorType> AddOp::inferResultType(EmitFn emitError) {
