@@ -29,7 +29,8 @@ void resnetc::runtime::printProfile(const Executor &exec) {
     // Conversion steps are named c<N>_<kernel> (docs/artifact.md).
     if (k.size() > 1 && k[0] == 'c' && std::isdigit(k[1]))
       return "layout/type conversions";
-    return "generated kernels";
+    return step.perImage ? "generated kernels, per image"
+                         : "generated kernels, whole batch";
   };
   for (const Executor::StepTime &t : steps) {
     const PlanStep &step = plan.findEntry(t.entry)->steps[t.step];
