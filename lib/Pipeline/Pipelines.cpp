@@ -98,6 +98,10 @@ void resnetc::buildPlanningPipeline(OpPassManager &pm,
     autodiff.epsilon = entries.epsilon;
     pm.addPass(rn::createRNAutodiff(autodiff));
     pm.addNestedPass<func::FuncOp>(rn::createRNFuseTraining());
+    // The CPU runs per-image kernels on every thread: batch norm's
+    // statistics and gradient sums become per-image steps too.
+    if (target == "cpu")
+      pm.addNestedPass<func::FuncOp>(rn::createRNSplitBatchNorm());
   }
   buildInferenceFusionPipeline(pm);
   pm.addPass(rn::createRNOutlineKernels());

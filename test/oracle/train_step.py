@@ -428,17 +428,23 @@ class ReluMasks:
         self.dump, self.flips, self.total = dump, 0, 0
 
     def masks(self, run):
-        masks, seen = [], set()
+        # A ReLU fused into a batch norm that the CPU splits over the images
+        # names three consecutive kernels (statistics, combine, normalize):
+        # the ReLU's output is the last one's.
+        groups = []  # [layer, last kernel number, file]
         for f in sorted(os.listdir(self.dump)):
-            m = re.fullmatch(rf"train_step\.{run}\.\d+\.t\d+_(.*_relu\d+)"
+            m = re.fullmatch(rf"train_step\.{run}\.\d+\.t(\d+)_(.*_relu\d+)"
                              r"\.0\.npy", f)
             if not m:
                 continue
-            if m.group(1) in seen:  # the backward pass's ReLUs start here
-                break
-            seen.add(m.group(1))
-            masks.append(np.load(os.path.join(self.dump, f)) > 0)
-        return masks
+            kernel, name = int(m.group(1)), m.group(2)
+            if groups and groups[-1][0] == name and groups[-1][1] == kernel - 1:
+                groups[-1][1:] = [kernel, f]
+                continue
+            if any(g[0] == name for g in groups):
+                break  # the backward pass's ReLUs start here
+            groups.append([name, kernel, f])
+        return [np.load(os.path.join(self.dump, f)) > 0 for _, _, f in groups]
 
     @contextlib.contextmanager
     def use(self, run):

@@ -183,10 +183,9 @@ Value resnetc::maskedGradient(OpBuilder &b, Location l, Value dy, Value out) {
   return b.create<arith::SelectOp>(l, positive, dy, zero);
 }
 
-std::pair<Value, Value> resnetc::channelSumsInF64(OpBuilder &b, Location loc,
-                                                  ValueRange inputs,
-                                                  ScalarBody first,
-                                                  ScalarBody second) {
+std::pair<Value, Value>
+resnetc::channelSumsInF64(OpBuilder &b, Location loc, ValueRange inputs,
+                          ScalarBody first, ScalarBody second, bool perImage) {
   auto type = tensorOf(inputs[0]);
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> maps;
@@ -194,14 +193,20 @@ std::pair<Value, Value> resnetc::channelSumsInF64(OpBuilder &b, Location loc,
     maps.push_back(tensorOf(in).getRank() == 4
                        ? AffineMap::getMultiDimIdentityMap(4, ctx)
                        : AffineMap::get(4, 0, b.getAffineDimExpr(1)));
-  AffineMap channel = AffineMap::get(4, 0, b.getAffineDimExpr(1));
-  maps.append({channel, channel});
-  auto wide = RankedTensorType::get({type.getDimSize(1)}, b.getF64Type());
+  AffineMap sum =
+      perImage ? AffineMap::get(
+                     4, 0, {b.getAffineDimExpr(0), b.getAffineDimExpr(1)}, ctx)
+               : AffineMap::get(4, 0, b.getAffineDimExpr(1));
+  maps.append({sum, sum});
+  SmallVector<int64_t> shape = {type.getDimSize(1)};
+  if (perImage)
+    shape.insert(shape.begin(), type.getDimSize(0));
+  auto wide = RankedTensorType::get(shape, b.getF64Type());
   auto sums = b.create<linalg::GenericOp>(
       loc, TypeRange{wide, wide}, inputs,
       ValueRange{createFilled(b, loc, wide, 0.0),
                  createFilled(b, loc, wide, 0.0)},
-      maps, iterators({true, false, true, true}),
+      maps, iterators({!perImage, false, true, true}),
       [&](OpBuilder &nb, Location l, ValueRange a) {
         ValueRange in = a.drop_back(2);
         auto wide = [&](Value v) {

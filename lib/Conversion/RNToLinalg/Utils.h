@@ -108,10 +108,12 @@ mlir::Value maskedGradient(mlir::OpBuilder &b, mlir::Location l, mlir::Value dy,
 /// Per-channel (dim 1) sums over N, H and W of two terms of the same
 /// inputs, in one pass: one reduction with two outputs, each accumulated in
 /// f64 (see reduceInF64; a term may already be f64); returns the two f64
-/// vectors. `inputs[0]` is 4-D, the others per-channel vectors.
+/// vectors. `inputs[0]` is 4-D, the others 4-D or per-channel vectors.
+/// With `perImage`, the sums run over H and W only: N x C (f64) each.
 std::pair<mlir::Value, mlir::Value>
 channelSumsInF64(mlir::OpBuilder &b, mlir::Location loc,
-                 mlir::ValueRange inputs, ScalarBody first, ScalarBody second);
+                 mlir::ValueRange inputs, ScalarBody first, ScalarBody second,
+                 bool perImage = false);
 
 } // namespace resnetc
 

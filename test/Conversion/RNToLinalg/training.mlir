@@ -188,3 +188,67 @@ func.func @relu_backward_add(%dy: tensor<2x3xf32>, %y: tensor<2x3xf32>, %g: tens
   %dx = rn.relu_backward %dy, %y add %g : tensor<2x3xf32>
   return %dx : tensor<2x3xf32>
 }
+
+// -----
+
+// Batch norm split over the images. Per image: the channel means (a sum over
+// h and w in f64, divided and rounded once), then the squared deviations
+// from those means in f64.
+// CHECK-LABEL: func @batch_norm_image_stats
+// CHECK: %[[S:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%arg0 : tensor<2x4x3x3xf32>) outs(%{{.*}} : tensor<2x4xf64>)
+// CHECK: %[[M:.*]] = linalg.generic {{.*}} ins(%[[S]] : tensor<2x4xf64>) outs(%{{.*}} : tensor<2x4xf32>)
+// CHECK: arith.divf
+// CHECK: arith.truncf
+// CHECK: %[[D:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%arg0, %[[M]] : tensor<2x4x3x3xf32>, tensor<2x4xf32>) outs(%{{.*}} : tensor<2x4xf64>)
+// CHECK: arith.subf {{.*}} : f64
+// CHECK: arith.mulf {{.*}} : f64
+// CHECK: %[[M2:.*]] = linalg.generic {{.*}} ins(%[[D]] : tensor<2x4xf64>) outs(%{{.*}} : tensor<2x4xf32>)
+// CHECK: return %[[M]], %[[M2]]
+func.func @batch_norm_image_stats(%x: tensor<2x4x3x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %m, %m2 = rn.batch_norm_image_stats %x : (tensor<2x4x3x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>)
+  return %m, %m2 : tensor<2x4xf32>, tensor<2x4xf32>
+}
+
+// -----
+
+// Their combine over the images: the sum of the means, then Chan's update
+// sum(M2_n) + image_size * sum((m_n - mean)^2), both in f64; then mean,
+// invstd and the running statistics over the channels as the unsplit op
+// (N*H*W = 2*9 = 18 values: the unbiased factor 18/17 times momentum 0.1).
+// CHECK-LABEL: func @batch_norm_combine_stats
+// CHECK: %[[S:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%arg0 : tensor<2x4xf32>) outs(%{{.*}} : tensor<4xf64>)
+// CHECK: %[[M2:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%arg0, %arg1, %[[S]] : tensor<2x4xf32>, tensor<2x4xf32>, tensor<4xf64>) outs(%{{.*}} : tensor<4xf64>)
+// CHECK: arith.constant 2.000000e+00 : f64
+// CHECK: arith.constant 9.000000e+00 : f64
+// CHECK: %[[C:.*]]:4 = linalg.generic {{.*}} ins(%[[S]], %[[M2]], %arg2, %arg3 : tensor<4xf64>, tensor<4xf64>, tensor<4xf32>, tensor<4xf32>)
+// CHECK: arith.constant 1.800000e+01 : f64
+// CHECK: math.rsqrt
+// CHECK: arith.constant 0.105882354 : f32
+// CHECK: return %[[C]]#0, %[[C]]#1, %[[C]]#2, %[[C]]#3
+func.func @batch_norm_combine_stats(%m: tensor<2x4xf32>, %m2: tensor<2x4xf32>, %rm: tensor<4xf32>, %rv: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %mean, %i, %nrm, %nrv = rn.batch_norm_combine_stats %m, %m2, %rm, %rv image_size 9 epsilon 1.0e-05 momentum 1.0e-01 : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %mean, %i, %nrm, %nrv : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// The per-image backward: sum(dy) and sum(dy * xhat) over h and w of each
+// image in one two-output reduction, read through the ReLU's mask; then the
+// input gradient with count N*H*W = 18.
+// CHECK-LABEL: func @batch_norm_grad_image_sums
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%arg0, %arg1, %arg2, %arg3, %arg4 : {{.*}}) outs(%{{.*}}, %{{.*}} : tensor<2x4xf64>, tensor<2x4xf64>)
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+func.func @batch_norm_grad_image_sums(%dy: tensor<2x4x3x3xf32>, %x: tensor<2x4x3x3xf32>, %m: tensor<4xf32>, %i: tensor<4xf32>, %o: tensor<2x4x3x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %s, %sx = rn.batch_norm_grad_image_sums %dy, %x, %m, %i relu_output %o : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2x4x3x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>)
+  return %s, %sx : tensor<2x4xf32>, tensor<2x4xf32>
+}
+
+// CHECK-LABEL: func @batch_norm_input_grad
+// CHECK: linalg.generic {{.*}} ins(%arg0, %arg1, %arg3, %arg4, %arg2, %arg6, %arg5 : {{.*}})
+// CHECK: arith.constant 1.800000e+01 : f32
+// CHECK-NOT: linalg.generic
+func.func @batch_norm_input_grad(%dy: tensor<2x4x3x3xf32>, %x: tensor<2x4x3x3xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %i: tensor<4xf32>, %dg: tensor<4xf32>, %db: tensor<4xf32>) -> tensor<2x4x3x3xf32> {
+  %dx = rn.batch_norm_input_grad %dy, %x, %g, %m, %i, %dg, %db count 18 : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x4x3x3xf32>
+  return %dx : tensor<2x4x3x3xf32>
+}

@@ -117,3 +117,43 @@ func.func @adamw_epsilon(%p: tensor<4xf32>, %lr: tensor<f32>) -> tensor<4xf32> {
   %p2, %m2, %v2 = rn.adamw_update %p, %p, %p, %p, %lr, %lr, %lr beta1 0.9 beta2 0.999 epsilon 0.0 weight_decay 0.01 : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
   return %p2 : tensor<4xf32>
 }
+
+// -----
+
+func.func @bn_combine_shapes(%m: tensor<2x4xf32>, %m2: tensor<2x3xf32>, %v: tensor<4xf32>) {
+  // expected-error@+1 {{'rn.batch_norm_combine_stats' op image sums of squares must be 'tensor<2x4xf32>', got 'tensor<2x3xf32>'}}
+  %a, %b, %c, %d = rn.batch_norm_combine_stats %m, %m2, %v, %v image_size 9 epsilon 1.0e-05 momentum 1.0e-01 : (tensor<2x4xf32>, tensor<2x3xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @bn_combine_image_size(%m: tensor<2x4xf32>, %v: tensor<4xf32>) {
+  // expected-error@+1 {{'rn.batch_norm_combine_stats' op attribute 'image_size' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %a, %b, %c, %d = rn.batch_norm_combine_stats %m, %m, %v, %v image_size 0 epsilon 1.0e-05 momentum 1.0e-01 : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @bn_normalize_mean(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %w: tensor<3xf32>) {
+  // expected-error@+1 {{'rn.batch_norm_normalize' op mean must have 4 elements, got 'tensor<3xf32>'}}
+  %y = rn.batch_norm_normalize %x, %w, %v, %v, %v : (tensor<2x4x3x3xf32>, tensor<3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x4x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @bn_grad_sums_result(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>) {
+  // expected-error@+1 {{'rn.batch_norm_grad_image_sums' op result #1 type 'tensor<3x4xf32>' does not match the inferred type 'tensor<2x4xf32>'}}
+  %s, %sx = rn.batch_norm_grad_image_sums %x, %x, %v, %v : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x4xf32>, tensor<3x4xf32>)
+  return
+}
+
+// -----
+
+func.func @bn_input_grad_relu(%x: tensor<2x4x3x3xf32>, %o: tensor<2x4x3x2xf32>, %v: tensor<4xf32>) {
+  // expected-error@+1 {{'rn.batch_norm_input_grad' op ReLU output 'tensor<2x4x3x2xf32>' differs from the input 'tensor<2x4x3x3xf32>'}}
+  %dx = rn.batch_norm_input_grad %x, %x, %v, %v, %v, %v, %v relu_output %o count 18 : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2x4x3x2xf32>) -> tensor<2x4x3x3xf32>
+  return
+}

@@ -202,6 +202,16 @@ static LogicalResult requireVector(Value v, int64_t channels, StringRef what,
   return success();
 }
 
+/// Checks the epsilon and momentum of a batch norm.
+static LogicalResult requireNormOptions(double epsilon, double momentum,
+                                        EmitFn emitError) {
+  if (!(epsilon > 0))
+    return emitError() << "epsilon must be positive";
+  if (!(momentum >= 0 && momentum <= 1))
+    return emitError() << "momentum must be in [0, 1]";
+  return success();
+}
+
 /// Output extent of a window op along both spatial axes, with diagnostics.
 static FailureOr<std::pair<int64_t, int64_t>>
 windowOutput(RankedTensorType input, ArrayRef<int64_t> kernel,
@@ -295,11 +305,9 @@ FailureOr<RankedTensorType> BatchNormOp::inferResultType(EmitFn emitError) {
   auto input = getTensor(getInput());
   if (failed(requireStatic(input, "input", emitError)))
     return failure();
-  if (!(getEpsilon().convertToDouble() > 0))
-    return emitError() << "epsilon must be positive";
-  double momentum = getMomentum().convertToDouble();
-  if (!(momentum >= 0 && momentum <= 1))
-    return emitError() << "momentum must be in [0, 1]";
+  if (failed(requireNormOptions(getEpsilon().convertToDouble(),
+                                getMomentum().convertToDouble(), emitError)))
+    return failure();
   int64_t c = input.getDimSize(1);
   Type et = input.getElementType();
   if (failed(requireVector(getScale(), c, "scale", et, emitError)) ||
@@ -497,11 +505,9 @@ BatchNormTrainOp::inferResultTypes(EmitFn emitError) {
   auto input = getTensor(getInput());
   if (failed(requireStatic(input, "input", emitError)))
     return failure();
-  if (!(getEpsilon().convertToDouble() > 0))
-    return emitError() << "epsilon must be positive";
-  double momentum = getMomentum().convertToDouble();
-  if (!(momentum >= 0 && momentum <= 1))
-    return emitError() << "momentum must be in [0, 1]";
+  if (failed(requireNormOptions(getEpsilon().convertToDouble(),
+                                getMomentum().convertToDouble(), emitError)))
+    return failure();
   int64_t c = input.getDimSize(1);
   Type et = input.getElementType();
   if (failed(requireVector(getScale(), c, "scale", et, emitError)) ||
@@ -536,6 +542,128 @@ BatchNormTrainBackwardOp::inferResultTypes(EmitFn emitError) {
                        << " differs from the input " << input;
   Type vec = shapeType({c}, et);
   return SmallVector<Type>{input, vec, vec};
+}
+
+//===----------------------------------------------------------------------===//
+// Batch norm in training mode, split over the images
+//===----------------------------------------------------------------------===//
+
+/// Checks that `v`, an optional image operand named `what`, has the input's
+/// type.
+static LogicalResult requireLikeInput(Value v, RankedTensorType input,
+                                      StringRef what, EmitFn emitError) {
+  if (v && v.getType() != input)
+    return emitError() << what << " " << v.getType()
+                       << " differs from the input " << input;
+  return success();
+}
+
+/// Checks one per-image statistic: N x C, the input's element type.
+static LogicalResult requireImageStat(Value v, ArrayRef<int64_t> shape,
+                                      Type elementType, StringRef what,
+                                      EmitFn emitError) {
+  auto t = getTensor(v);
+  if (t.getShape() != shape || t.getElementType() != elementType)
+    return emitError() << what << " must be " << shapeType(shape, elementType)
+                       << ", got " << t;
+  return success();
+}
+
+/// The split batch-norm ops' image operands are their 4-D ones.
+static bool isFourDimensional(Value v) { return getTensor(v).getRank() == 4; }
+
+FailureOr<SmallVector<Type>>
+BatchNormImageStatsOp::inferResultTypes(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)))
+    return failure();
+  Type stat = shapeType({input.getDimSize(0), input.getDimSize(1)},
+                        input.getElementType());
+  return SmallVector<Type>{stat, stat};
+}
+
+FailureOr<SmallVector<Type>>
+BatchNormCombineStatsOp::inferResultTypes(EmitFn emitError) {
+  auto mean = getTensor(getImageMean());
+  if (failed(requireStatic(mean, "image means", emitError)) ||
+      failed(requireImageStat(getImageM2(), mean.getShape(),
+                              mean.getElementType(), "image sums of squares",
+                              emitError)) ||
+      failed(requireNormOptions(getEpsilon().convertToDouble(),
+                                getMomentum().convertToDouble(), emitError)))
+    return failure();
+  int64_t c = mean.getDimSize(1);
+  Type et = mean.getElementType();
+  if (failed(
+          requireVector(getRunningMean(), c, "running mean", et, emitError)) ||
+      failed(requireVector(getRunningVar(), c, "running var", et, emitError)))
+    return failure();
+  Type vec = shapeType({c}, et);
+  return SmallVector<Type>{vec, vec, vec, vec};
+}
+
+FailureOr<RankedTensorType>
+BatchNormNormalizeOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)))
+    return failure();
+  int64_t c = input.getDimSize(1);
+  Type et = input.getElementType();
+  if (failed(requireVector(getMean(), c, "mean", et, emitError)) ||
+      failed(requireVector(getInvstd(), c, "invstd", et, emitError)) ||
+      failed(requireVector(getScale(), c, "scale", et, emitError)) ||
+      failed(requireVector(getBias(), c, "bias", et, emitError)) ||
+      failed(requireLikeInput(getResidual(), input, "residual", emitError)))
+    return failure();
+  return input;
+}
+
+bool BatchNormNormalizeOp::isImageOperand(unsigned index) {
+  return isFourDimensional(getOperand(index));
+}
+
+FailureOr<SmallVector<Type>>
+BatchNormGradImageSumsOp::inferResultTypes(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)) ||
+      failed(requireLikeInput(getGradOutput(), input, "gradient", emitError)) ||
+      failed(
+          requireLikeInput(getReluOutput(), input, "ReLU output", emitError)))
+    return failure();
+  int64_t c = input.getDimSize(1);
+  Type et = input.getElementType();
+  if (failed(requireVector(getMean(), c, "mean", et, emitError)) ||
+      failed(requireVector(getInvstd(), c, "invstd", et, emitError)))
+    return failure();
+  Type stat = shapeType({input.getDimSize(0), c}, et);
+  return SmallVector<Type>{stat, stat};
+}
+
+bool BatchNormGradImageSumsOp::isImageOperand(unsigned index) {
+  return isFourDimensional(getOperand(index));
+}
+
+FailureOr<RankedTensorType>
+BatchNormInputGradOp::inferResultType(EmitFn emitError) {
+  auto input = getTensor(getInput());
+  if (failed(requireStatic(input, "input", emitError)) ||
+      failed(requireLikeInput(getGradOutput(), input, "gradient", emitError)) ||
+      failed(
+          requireLikeInput(getReluOutput(), input, "ReLU output", emitError)))
+    return failure();
+  int64_t c = input.getDimSize(1);
+  Type et = input.getElementType();
+  if (failed(requireVector(getScale(), c, "scale", et, emitError)) ||
+      failed(requireVector(getMean(), c, "mean", et, emitError)) ||
+      failed(requireVector(getInvstd(), c, "invstd", et, emitError)) ||
+      failed(requireVector(getGradScale(), c, "grad_scale", et, emitError)) ||
+      failed(requireVector(getGradBias(), c, "grad_bias", et, emitError)))
+    return failure();
+  return input;
+}
+
+bool BatchNormInputGradOp::isImageOperand(unsigned index) {
+  return isFourDimensional(getOperand(index));
 }
 
 /// Checks that the output gradient of a convolution backward op has the shape

@@ -30,11 +30,20 @@ static std::string layerName(Location loc) {
   return found;
 }
 
+/// Whether operand `index` of `op` holds one slice per image: an image
+/// operand of an RN_PerImage op (the shared per-channel statistics of a
+/// batch norm's normalization are not).
+static bool isImageOperand(Operation *op, unsigned index) {
+  auto perImage = dyn_cast<rn::PerImage>(op);
+  return !perImage || perImage.isImageOperand(index);
+}
+
 /// Whether `op` computes each image alone: an RN_PerImage op whose results
-/// and activation operands all have the batch as dimension 0.
+/// and image operands that carry activations all have the batch as
+/// dimension 0.
 static bool computesImagesAlone(Operation *op,
                                 const llvm::DenseSet<Value> &isStatic) {
-  if (!op->hasTrait<OpTrait::rn::PerImage>())
+  if (!isa<rn::PerImage>(op))
     return false;
   std::optional<int64_t> batch;
   auto sameBatch = [&](Value v) {
@@ -45,8 +54,10 @@ static bool computesImagesAlone(Operation *op,
       batch = type.getDimSize(0);
     return type.getDimSize(0) == *batch;
   };
-  for (Value operand : op->getOperands())
-    if (!isStatic.contains(operand) && !sameBatch(operand))
+  for (OpOperand &operand : op->getOpOperands())
+    if (!isStatic.contains(operand.get()) &&
+        isImageOperand(op, operand.getOperandNumber()) &&
+        !sameBatch(operand.get()))
       return false;
   return batch && llvm::all_of(op->getResults(), sameBatch);
 }
@@ -94,13 +105,17 @@ struct RNOutlineKernelsPass
       kernel->setAttr("rn.kernel", builder.getUnitAttr());
       if (allStatic)
         kernel->setAttr("rn.prepare", builder.getUnitAttr());
-      else if (wholeBatch && !computesImagesAlone(op, isStatic))
+      bool imagesAlone = computesImagesAlone(op, isStatic);
+      if (!allStatic && wholeBatch && !imagesAlone)
         kernel->setAttr("rn.whole_batch", builder.getUnitAttr());
       Block *body = kernel.addEntryBlock();
       IRMapping mapping;
       for (auto [i, operand] : llvm::enumerate(op->getOperands())) {
         mapping.map(operand, body->getArgument(i));
-        if (!allStatic && !isStatic.contains(operand))
+        // Of a per-image kernel, only the image operands are sliced; the
+        // statistics it shares are whole.
+        if (!allStatic && !isStatic.contains(operand) &&
+            (!imagesAlone || isImageOperand(op, i)))
           kernel.setArgAttr(i, "rn.activation", builder.getUnitAttr());
       }
       builder.setInsertionPointToEnd(body);

@@ -62,4 +62,30 @@ def RN_DifferentiableOpInterface : OpInterface<"Differentiable"> {
   ];
 }
 
+def RN_PerImageOpInterface : OpInterface<"PerImage"> {
+  let description = [{
+    An op that computes each image of the batch from that image alone: every
+    image operand, and every result, has the batch as dimension 0 (as has an
+    `input_shape` attribute, the shape of an activation a gradient op is
+    given), and image n of a result depends only on image n of the image
+    operands. The other operands are the same for every image: parameters,
+    or per-channel statistics of the whole batch computed by an earlier op
+    (the mean a batch norm's normalization applies). The CPU runs such a
+    kernel one image at a time, the images in parallel, also in training;
+    the other kernels of train_step span the batch (`rn.whole_batch`).
+  }];
+  let cppNamespace = "::mlir::rn";
+  let methods = [
+    InterfaceMethod<
+      /*desc=*/[{Whether operand `index` holds one slice per image (dimension
+                  0 is the batch) rather than values shared by every
+                  image.}],
+      /*retTy=*/"bool",
+      /*methodName=*/"isImageOperand",
+      /*args=*/(ins "unsigned":$index),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{ return true; }]>,
+  ];
+}
+
 #endif // RESNETC_DIALECT_RN_IR_RNINTERFACES_TD

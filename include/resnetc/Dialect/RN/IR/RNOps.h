@@ -31,13 +31,6 @@ LogicalResult verifyShapeInference(Operation *op);
 
 #include "resnetc/Dialect/RN/IR/RNInterfaces.h.inc"
 
-namespace mlir::OpTrait::rn {
-/// An op that computes each image of the batch from that image alone (see
-/// RN_PerImage in RNOps.td).
-template <typename ConcreteType>
-class PerImage : public TraitBase<ConcreteType, PerImage> {};
-} // namespace mlir::OpTrait::rn
-
 #define GET_OP_CLASSES
 #include "resnetc/Dialect/RN/IR/RNOps.h.inc"
 

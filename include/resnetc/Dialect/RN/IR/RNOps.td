@@ -33,16 +33,9 @@ def RN_Pair : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
 def RN_Differentiable
     : DeclareOpInterfaceMethods<RN_DifferentiableOpInterface>;
 
-/// An op that computes each image of the batch from that image alone:
-/// every operand that carries activations, and every result, has the batch
-/// as dimension 0 (as has an `input_shape` attribute, the shape of an
-/// activation a gradient op is given), and image n of a result depends
-/// only on image n of the operands. The CPU runs such a kernel one image at a time, the images in
-/// parallel, also in training; the other kernels of train_step span the
-/// batch (`rn.whole_batch`).
-def RN_PerImage : NativeOpTrait<"PerImage"> {
-  let cppNamespace = "::mlir::OpTrait::rn";
-}
+/// An op that computes each image of the batch from that image alone (see
+/// RN_PerImageOpInterface).
+def RN_PerImage : DeclareOpInterfaceMethods<RN_PerImageOpInterface>;
 
 /// An rn op with one result: it implements `inferResultType`.
 class RN_Op<string mnemonic, list<Trait> traits = []>

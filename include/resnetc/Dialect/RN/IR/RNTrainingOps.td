@@ -96,6 +96,166 @@ def RN_BatchNormTrainBackwardOp
 }
 
 //===----------------------------------------------------------------------===//
+// Batch norm in training mode, split over the images
+//===----------------------------------------------------------------------===//
+
+/// A per-image op some of whose operands are shared by every image: its
+/// 4-D operands are its image operands, its vectors are per-channel
+/// statistics of the whole batch, scales or biases.
+def RN_PerImageWithSharedOperands
+    : DeclareOpInterfaceMethods<RN_PerImageOpInterface, ["isImageOperand"]>;
+
+def RN_BatchNormImageStatsOp
+    : RN_MultiResultOp<"batch_norm_image_stats", [RN_PerImage]> {
+  let summary = "per-image, per-channel mean and sum of squared deviations";
+  let description = [{
+    The first step of `rn.batch_norm_train` split over the images
+    (`rn-split-batch-norm`): for each image n and channel c, the mean of its
+    H x W values and the sum of their squared deviations from that mean,
+    both accumulated in f64 and rounded once. Image n of the results
+    depends on image n of the input alone, so the CPU computes the images in
+    parallel; `rn.batch_norm_combine_stats` merges them.
+
+    Example:
+    ```mlir
+    %mean, %m2 = rn.batch_norm_image_stats %x
+        : (tensor<8x64x24x24xf32>) -> (tensor<8x64xf32>, tensor<8x64xf32>)
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$input);
+  let results = (outs RN_Tensor2D:$image_mean, RN_Tensor2D:$image_m2);
+  let assemblyFormat = [{
+    $input attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def RN_BatchNormCombineStatsOp
+    : RN_MultiResultOp<"batch_norm_combine_stats"> {
+  let summary = "batch statistics from per-image ones, and running statistics";
+  let description = [{
+    Merges the per-image means m_n and sums of squared deviations M2_n of
+    `rn.batch_norm_image_stats` (each over `image_size` = H*W values) into
+    the batch's: `mean = sum(m_n) / N` and the biased variance
+    `var = (sum(M2_n) + image_size * sum((m_n - mean)^2)) / (N * image_size)`
+    (Chan et al.'s pairwise update, exact in real arithmetic), in f64. The
+    results are those of `rn.batch_norm_train` but its output: `mean`,
+    `invstd = 1 / sqrt(var + epsilon)` and the running statistics updated
+    with `momentum` and the unbiased variance.
+
+    Example:
+    ```mlir
+    %mean, %invstd, %rm, %rv = rn.batch_norm_combine_stats %m, %m2, %rm0, %rv0
+        image_size 576 epsilon 1.0e-05 momentum 1.0e-01
+        : (tensor<8x64xf32>, tensor<8x64xf32>, tensor<64xf32>, tensor<64xf32>)
+          -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins RN_Tensor2D:$image_mean, RN_Tensor2D:$image_m2,
+                   RN_Tensor1D:$running_mean, RN_Tensor1D:$running_var,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$image_size,
+                   F64Attr:$epsilon, F64Attr:$momentum);
+  let results = (outs RN_Tensor1D:$mean, RN_Tensor1D:$invstd,
+                 RN_Tensor1D:$new_running_mean, RN_Tensor1D:$new_running_var);
+  let assemblyFormat = [{
+    $image_mean `,` $image_m2 `,` $running_mean `,` $running_var
+    `image_size` $image_size `epsilon` $epsilon `momentum` $momentum
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def RN_BatchNormNormalizeOp
+    : RN_Op<"batch_norm_normalize", [RN_PerImageWithSharedOperands]> {
+  let summary = "batch norm's output from the batch statistics, per image";
+  let description = [{
+    `y = (x - mean) * invstd * scale + bias`, then `+ residual` and `max(0,
+    ...)` where given, as the output of `rn.batch_norm_train`. The input and
+    the residual are image operands; `mean` and `invstd` (of the whole
+    batch, from `rn.batch_norm_combine_stats`), `scale` and `bias` are the
+    same for every image.
+
+    Example:
+    ```mlir
+    %y = rn.batch_norm_normalize %x, %mean, %invstd, %g, %b relu
+        : (tensor<8x64x24x24xf32>, tensor<64xf32>, tensor<64xf32>,
+           tensor<64xf32>, tensor<64xf32>) -> tensor<8x64x24x24xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$input, RN_Tensor1D:$mean,
+                   RN_Tensor1D:$invstd, RN_Tensor1D:$scale, RN_Tensor1D:$bias,
+                   Optional<RN_Tensor4D>:$residual, UnitAttr:$relu);
+  let results = (outs RN_Tensor4D:$output);
+  let assemblyFormat = [{
+    $input `,` $mean `,` $invstd `,` $scale `,` $bias
+    (`residual` $residual^)? (`relu` $relu^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def RN_BatchNormGradImageSumsOp
+    : RN_MultiResultOp<"batch_norm_grad_image_sums",
+                       [RN_PerImageWithSharedOperands]> {
+  let summary = "per-image, per-channel sums of batch norm's gradient terms";
+  let description = [{
+    The first step of `rn.batch_norm_train_backward` split over the images:
+    for each image n and channel c, `sum(dy)` and `sum(dy * xhat)` over its
+    H x W values, with `xhat = (x - mean) * invstd` from the batch's
+    statistics, accumulated in f64 and rounded once. With `relu_output`,
+    `dy` is read through the ReLU's mask as in `rn.batch_norm_train_backward`.
+    `rn.reduce_to_channels` sums them over the images into `grad_bias` and
+    `grad_scale`.
+
+    Example:
+    ```mlir
+    %sdy, %sdyx = rn.batch_norm_grad_image_sums %dy, %x, %mean, %invstd
+        : (tensor<8x64x24x24xf32>, tensor<8x64x24x24xf32>, tensor<64xf32>,
+           tensor<64xf32>) -> (tensor<8x64xf32>, tensor<8x64xf32>)
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$grad_output, RN_Tensor4D:$input,
+                   RN_Tensor1D:$mean, RN_Tensor1D:$invstd,
+                   Optional<RN_Tensor4D>:$relu_output);
+  let results = (outs RN_Tensor2D:$sum_grad, RN_Tensor2D:$sum_grad_xhat);
+  let assemblyFormat = [{
+    $grad_output `,` $input `,` $mean `,` $invstd
+    (`relu_output` $relu_output^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def RN_BatchNormInputGradOp
+    : RN_Op<"batch_norm_input_grad", [RN_PerImageWithSharedOperands]> {
+  let summary = "batch norm's input gradient from the batch's sums, per image";
+  let description = [{
+    `grad_input = scale * invstd / count * (count * dy - grad_bias - xhat *
+    grad_scale)` with `xhat = (x - mean) * invstd` and `count` = N*H*W, the
+    input gradient of `rn.batch_norm_train_backward` once `grad_scale` and
+    `grad_bias` (sums over the whole batch) are known. `dy`, `x` and
+    `relu_output` (the ReLU's mask, as in the unsplit op) are image
+    operands.
+
+    Example:
+    ```mlir
+    %dx = rn.batch_norm_input_grad %dy, %x, %g, %mean, %invstd, %dg, %db
+        count 4608
+        : (tensor<8x64x24x24xf32>, tensor<8x64x24x24xf32>, tensor<64xf32>,
+           tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+          -> tensor<8x64x24x24xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$grad_output, RN_Tensor4D:$input,
+                   RN_Tensor1D:$scale, RN_Tensor1D:$mean, RN_Tensor1D:$invstd,
+                   RN_Tensor1D:$grad_scale, RN_Tensor1D:$grad_bias,
+                   Optional<RN_Tensor4D>:$relu_output,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$count);
+  let results = (outs RN_Tensor4D:$grad_input);
+  let assemblyFormat = [{
+    $grad_output `,` $input `,` $scale `,` $mean `,` $invstd `,` $grad_scale
+    `,` $grad_bias (`relu_output` $relu_output^)? `count` $count attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Gradients of convolutions, pooling, linear and elementwise ops
 //===----------------------------------------------------------------------===//
 

@@ -162,6 +162,50 @@ def RNFuseTraining : Pass<"rn-fuse-training", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::rn::RNDialect"];
 }
 
+def RNSplitBatchNorm : Pass<"rn-split-batch-norm", "::mlir::func::FuncOp"> {
+  let summary = "Splits training batch norms into per-image steps and small "
+                "whole-batch combines";
+  let description = [{
+    For the CPU, whose per-image kernels run the images on every thread:
+    batch norm's statistics and gradient sums span the batch, so as one op
+    each runs on one thread. After `rn-fuse-training`, this pass rewrites
+    - `rn.batch_norm_train` into `rn.batch_norm_image_stats` (per image: the
+      mean and the sum of squared deviations of each channel),
+      `rn.batch_norm_combine_stats` (whole batch, over N x C values: the
+      batch's mean, invstd and running statistics) and
+      `rn.batch_norm_normalize` (per image, with the residual and ReLU the
+      op had fused);
+    - `rn.batch_norm_train_backward` into `rn.batch_norm_grad_image_sums`
+      (per image), two `rn.reduce_to_channels` (whole batch, over N x C
+      values: `grad_bias` and `grad_scale`) and `rn.batch_norm_input_grad`
+      (per image, with the ReLU mask the op had fused).
+    The results are those of the unsplit ops up to rounding: every sum is
+    accumulated in f64, per image and then over the images.
+
+    Before:
+    ```mlir
+    %y, %m, %i, %rm, %rv = rn.batch_norm_train %x, %g, %b, %mean, %var
+        epsilon 1.0e-05 momentum 1.0e-01 relu : ...
+    %dx, %dg, %db = rn.batch_norm_train_backward %dy, %x, %g, %m, %i
+        relu_output %y : ...
+    ```
+    After:
+    ```mlir
+    %im, %im2 = rn.batch_norm_image_stats %x : ...
+    %m, %i, %rm, %rv = rn.batch_norm_combine_stats %im, %im2, %mean, %var
+        image_size 576 epsilon 1.0e-05 momentum 1.0e-01 : ...
+    %y = rn.batch_norm_normalize %x, %m, %i, %g, %b relu : ...
+    %s, %sx = rn.batch_norm_grad_image_sums %dy, %x, %m, %i relu_output %y
+        : ...
+    %db = rn.reduce_to_channels %s : tensor<8x64xf32> -> tensor<64xf32>
+    %dg = rn.reduce_to_channels %sx : tensor<8x64xf32> -> tensor<64xf32>
+    %dx = rn.batch_norm_input_grad %dy, %x, %g, %m, %i, %dg, %db
+        relu_output %y count 4608 : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::rn::RNDialect"];
+}
+
 def RNOutlineKernels : Pass<"rn-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Outlines every rn op of @forward into its own kernel function";
   let description = [{
