@@ -225,17 +225,89 @@ struct GlobalAvgPoolBackwardLowering
   }
 };
 
+/// Where each window of max pooling has its first maximum (strict '>', in
+/// row-major window order, as PyTorch): an i32 tensor of dy's shape holding
+/// the offset i * kernel_w + j of that element in its window. One parallel
+/// iteration per window, the window scanned in the body.
+template <typename PoolBackwardOp>
+static Value windowArgmax(PatternRewriter &rewriter, PoolBackwardOp op,
+                          Value input) {
+  Location loc = op.getLoc();
+  auto dyType = tensorOf(op.getGradOutput());
+  auto inType = tensorOf(input);
+  ArrayRef<int64_t> k = op.getKernel(), st = op.getStrides(),
+                    pd = op.getPadding();
+  int64_t H = inType.getDimSize(2), W = inType.getDimSize(3);
+  auto type = RankedTensorType::get(dyType.getShape(), rewriter.getI32Type());
+  AffineMap id = AffineMap::getMultiDimIdentityMap(4, rewriter.getContext());
+  return rewriter
+      .create<linalg::GenericOp>(
+          loc, TypeRange{type}, ValueRange{},
+          ValueRange{createEmpty(rewriter, loc, type)}, ArrayRef<AffineMap>{id},
+          iterators({false, false, false, false}),
+          [&](OpBuilder &b, Location l, ValueRange) {
+            auto cst = [&](int64_t v) -> Value {
+              return b.create<arith::ConstantIndexOp>(l, v);
+            };
+            Value c0 = cst(0);
+            Value n = b.create<linalg::IndexOp>(l, 0),
+                  c = b.create<linalg::IndexOp>(l, 1),
+                  oh = b.create<linalg::IndexOp>(l, 2),
+                  ow = b.create<linalg::IndexOp>(l, 3);
+            auto inside = [&](Value v, int64_t limit) {
+              Value ge =
+                  b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, v, c0);
+              Value lt = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt,
+                                                 v, cst(limit));
+              return b.create<arith::AndIOp>(l, ge, lt).getResult();
+            };
+            // Clamped so that the (unused) reads of padding stay in bounds.
+            auto clamp = [&](Value v, int64_t limit) {
+              Value lo = b.create<arith::MaxSIOp>(l, v, c0);
+              return b.create<arith::MinSIOp>(l, lo, cst(limit - 1))
+                  .getResult();
+            };
+            Value top = b.create<arith::SubIOp>(
+                l, b.create<arith::MulIOp>(l, oh, cst(st[0])), cst(pd[0]));
+            Value left = b.create<arith::SubIOp>(
+                l, b.create<arith::MulIOp>(l, ow, cst(st[1])), cst(pd[1]));
+            Type f32 = inType.getElementType();
+            Value bestV = floatConstant(
+                b, l, f32, -std::numeric_limits<double>::infinity());
+            Value best = b.create<arith::ConstantIntOp>(l, -1, 32);
+            for (int64_t i = 0; i < k[0]; ++i)
+              for (int64_t j = 0; j < k[1]; ++j) {
+                Value ih = b.create<arith::AddIOp>(l, top, cst(i));
+                Value iw = b.create<arith::AddIOp>(l, left, cst(j));
+                Value in =
+                    b.create<arith::AndIOp>(l, inside(ih, H), inside(iw, W));
+                Value v = b.create<tensor::ExtractOp>(
+                    l, input, ValueRange{n, c, clamp(ih, H), clamp(iw, W)});
+                Value better = b.create<arith::AndIOp>(
+                    l, in,
+                    b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v,
+                                            bestV));
+                bestV = b.create<arith::SelectOp>(l, better, v, bestV);
+                best = b.create<arith::SelectOp>(
+                    l, better,
+                    b.create<arith::ConstantIntOp>(l, i * k[1] + j, 32), best);
+              }
+            b.create<linalg::YieldOp>(l, best);
+          })
+      .getResult(0);
+}
+
 /// Gathers the input gradient of pooling, one element of dx per iteration
 /// (all parallel, so that it maps onto GPU threads like any elementwise
 /// op): input position (h, w) lies in the windows (oh, ow) with
 /// oh*stride - pad <= h < oh*stride - pad + kernel, at most
 /// ceil(kernel/stride) per dimension, visited in increasing (oh, ow) order.
-/// Max pooling recomputes each window's first maximum (strict '>') and
-/// takes its gradient where that maximum is (h, w); average pooling takes
-/// the gradient divided by the forward's divisor from every window.
+/// Max pooling takes a window's gradient where its first maximum is (h, w),
+/// from `argmax` (windowArgmax, computed once per window); average pooling
+/// takes the gradient divided by the forward's divisor from every window.
 template <typename PoolBackwardOp>
 static Value gatherPool(PatternRewriter &rewriter, PoolBackwardOp op,
-                        Value input, bool isMax, bool fullWindows = true,
+                        Value argmax, bool isMax, bool fullWindows = true,
                         bool excludePadding = false) {
   Location loc = op.getLoc();
   RankedTensorType type = op.getType();
@@ -303,38 +375,24 @@ static Value gatherPool(PatternRewriter &rewriter, PoolBackwardOp op,
                 b.create<tensor::ExtractOp>(l, dy, ValueRange{n, c, oh, ow});
             Value share;
             if (isMax) {
-              // Is (h, w) the first maximum of window (oh, ow)?
-              Value top = b.create<arith::SubIOp>(
-                  l, b.create<arith::MulIOp>(l, oh, cst(st[0])), cst(pd[0]));
-              Value left = b.create<arith::SubIOp>(
-                  l, b.create<arith::MulIOp>(l, ow, cst(st[1])), cst(pd[1]));
-              Value bestV = floatConstant(
-                  b, l, f32, -std::numeric_limits<double>::infinity());
-              Value bestH = c0, bestW = c0;
-              for (int64_t i = 0; i < k[0]; ++i)
-                for (int64_t j = 0; j < k[1]; ++j) {
-                  Value ih = b.create<arith::AddIOp>(l, top, cst(i));
-                  Value iw = b.create<arith::AddIOp>(l, left, cst(j));
-                  Value in =
-                      b.create<arith::AndIOp>(l, inside(ih, H), inside(iw, W));
-                  ih = clamp(ih, H);
-                  iw = clamp(iw, W);
-                  Value v = b.create<tensor::ExtractOp>(
-                      l, input, ValueRange{n, c, ih, iw});
-                  Value better = b.create<arith::AndIOp>(
-                      l, in,
-                      b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v,
-                                              bestV));
-                  bestV = b.create<arith::SelectOp>(l, better, v, bestV);
-                  bestH = b.create<arith::SelectOp>(l, better, ih, bestH);
-                  bestW = b.create<arith::SelectOp>(l, better, iw, bestW);
-                }
-              Value here = b.create<arith::AndIOp>(
+              // Is (h, w) the first maximum of window (oh, ow)? Its offset
+              // in the window is (h + pad - oh*stride, w + pad - ow*stride).
+              auto offset = [&](Value p, Value o, int64_t stride, int64_t pad) {
+                return b.create<arith::SubIOp>(
+                    l, b.create<arith::AddIOp>(l, p, cst(pad)),
+                    b.create<arith::MulIOp>(l, o, cst(stride)));
+              };
+              Value at = b.create<arith::AddIOp>(
                   l,
-                  b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, bestH,
-                                          h),
-                  b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, bestW,
-                                          w));
+                  b.create<arith::MulIOp>(l, offset(h, oh, st[0], pd[0]),
+                                          cst(k[1])),
+                  offset(w, ow, st[1], pd[1]));
+              Value first = b.create<arith::IndexCastOp>(
+                  l, b.getIndexType(),
+                  b.create<tensor::ExtractOp>(l, argmax,
+                                              ValueRange{n, c, oh, ow}));
+              Value here = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
+                                                   first, at);
               valid = b.create<arith::AndIOp>(l, valid, here);
               share = g;
             } else {
@@ -356,7 +414,8 @@ struct MaxPool2DBackwardLowering : OpRewritePattern<rn::MaxPool2DBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(rn::MaxPool2DBackwardOp op,
                                 PatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, gatherPool(rewriter, op, op.getInput(), true));
+    Value argmax = windowArgmax(rewriter, op, op.getInput());
+    rewriter.replaceOp(op, gatherPool(rewriter, op, argmax, true));
     return success();
   }
 };

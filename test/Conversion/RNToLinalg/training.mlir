@@ -73,15 +73,20 @@ func.func @adamw(%p: tensor<4xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %v: te
 
 // -----
 
-// Max pooling's gradient is gathered: one parallel iteration per element of
-// dx, which finds the windows covering it (here exactly one: kernel 2,
-// stride 2) and takes their gradient where their first maximum is.
+// Max pooling's gradient: first, once per window, where its first maximum
+// is (its offset in the window, i32; four candidates for kernel 2); then
+// the gradient is gathered, one parallel iteration per element of dx, which
+// finds the windows covering it (here exactly one: kernel 2, stride 2) and
+// takes their gradient where their first maximum is it.
 // CHECK-LABEL: func @max_pool_backward
 // CHECK-NOT: scf.for
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%{{.*}} : tensor<1x1x4x4xf32>)
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%{{.*}} : tensor<1x1x2x2xi32>)
 // CHECK-COUNT-4: arith.cmpf ogt
 // CHECK-NOT: arith.cmpf
-// CHECK: arith.cmpi eq
+// CHECK: linalg.yield
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%{{.*}} : tensor<1x1x4x4xf32>)
+// CHECK-NOT: arith.cmpf
+// CHECK: tensor.extract %[[A]]
 // CHECK: arith.cmpi eq
 // CHECK: arith.select
 // CHECK-NOT: tensor.insert
