@@ -257,7 +257,8 @@ def RNAutodiff : Pass<"rn-autodiff", "::mlir::ModuleOp"> {
     Adds `func.func @train_step` next to `@forward`: the forward model with
     batch norm in training mode (`rn.batch_norm_train`), the mean softmax
     cross-entropy of its logits against the `labels` argument, the gradient
-    of every parameter, and one SGD step. The gradients come from a reverse
+    of every parameter, and one step of the optimizer (SGD or AdamW). The
+    gradients come from a reverse
     walk that asks each op for its gradient rule (the `Differentiable`
     interface, declared with the op); gradients of values used several times
     are summed.
@@ -266,12 +267,14 @@ def RNAutodiff : Pass<"rn-autodiff", "::mlir::ModuleOp"> {
     `rn.hyper = "lr"`), `label_smoothing` (a scalar, `rn.hyper =
     "label_smoothing"`; the loss's `smoothing`), with dropout `dropout_seed`
     (an i64 scalar, `rn.hyper = "dropout_seed"`; every `rn.dropout` becomes
-    an `rn.dropout_train` drawing its mask from it) and, per parameter, its
-    SGD velocity (`rn.velocity = "<parameter>"`). Results: the loss (`rn.loss`), the
-    number of correct predictions (`rn.correct`), then every parameter,
-    velocity and running statistic after the step, each named by
-    `rn.update = "<name>"` (`<parameter>.velocity` for velocities), so the
-    plan can write them back in place.
+    an `rn.dropout_train` drawing its mask from it), with AdamW the bias
+    corrections (`rn.hyper = "bias_correction1"` and `"bias_correction2"`)
+    and, per parameter, its optimizer state (`rn.optimizer_state =
+    "<parameter>.velocity"` for SGD; `"<parameter>.exp_avg"` and
+    `"<parameter>.exp_avg_sq"` for AdamW). Results: the loss (`rn.loss`),
+    the number of correct predictions (`rn.correct`), then every parameter,
+    optimizer state and running statistic after the step, each named by
+    `rn.update = "<name>"`, so the plan can write them back in place.
 
     Before:
     ```mlir
@@ -283,7 +286,8 @@ def RNAutodiff : Pass<"rn-autodiff", "::mlir::ModuleOp"> {
     func.func @train_step(%x: ..., %w: ..., %labels: tensor<2xi64> {rn.labels},
                           %lr: tensor<f32> {rn.hyper = "lr"},
                           %s: tensor<f32> {rn.hyper = "label_smoothing"},
-                          %v: tensor<4x3x1x1xf32> {rn.velocity = "c.weight"})
+                          %v: tensor<4x3x1x1xf32>
+                              {rn.optimizer_state = "c.weight.velocity"})
         -> (tensor<f32> {rn.loss}, tensor<i64> {rn.correct},
             tensor<4x3x1x1xf32> {rn.update = "c.weight"}, ...)
     ```
