@@ -225,6 +225,30 @@ struct GlobalAvgPoolBackwardLowering
   }
 };
 
+/// Index arithmetic in the body of a generic: constants, bounds checks and
+/// clamping.
+struct IndexMath {
+  IndexMath(OpBuilder &b, Location l) : b(b), l(l), c0(cst(0)) {}
+  Value cst(int64_t v) const { return b.create<arith::ConstantIndexOp>(l, v); }
+  /// Whether 0 <= v < limit.
+  Value inside(Value v, int64_t limit) const {
+    Value ge = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, v, c0);
+    Value lt =
+        b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, v, cst(limit));
+    return b.create<arith::AndIOp>(l, ge, lt);
+  }
+  /// v clamped to [0, limit), so that the (unused) reads of positions
+  /// outside the input stay in bounds.
+  Value clamp(Value v, int64_t limit) const {
+    Value lo = b.create<arith::MaxSIOp>(l, v, c0);
+    return b.create<arith::MinSIOp>(l, lo, cst(limit - 1));
+  }
+
+  OpBuilder &b;
+  Location l;
+  Value c0;
+};
+
 /// Where each window of max pooling has its first maximum (strict '>', in
 /// row-major window order, as PyTorch): an i32 tensor of dy's shape holding
 /// the offset i * kernel_w + j of that element in its window. One parallel
@@ -246,43 +270,30 @@ static Value windowArgmax(PatternRewriter &rewriter, PoolBackwardOp op,
           ValueRange{createEmpty(rewriter, loc, type)}, ArrayRef<AffineMap>{id},
           iterators({false, false, false, false}),
           [&](OpBuilder &b, Location l, ValueRange) {
-            auto cst = [&](int64_t v) -> Value {
-              return b.create<arith::ConstantIndexOp>(l, v);
-            };
-            Value c0 = cst(0);
+            IndexMath im(b, l);
             Value n = b.create<linalg::IndexOp>(l, 0),
                   c = b.create<linalg::IndexOp>(l, 1),
                   oh = b.create<linalg::IndexOp>(l, 2),
                   ow = b.create<linalg::IndexOp>(l, 3);
-            auto inside = [&](Value v, int64_t limit) {
-              Value ge =
-                  b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, v, c0);
-              Value lt = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt,
-                                                 v, cst(limit));
-              return b.create<arith::AndIOp>(l, ge, lt).getResult();
-            };
-            // Clamped so that the (unused) reads of padding stay in bounds.
-            auto clamp = [&](Value v, int64_t limit) {
-              Value lo = b.create<arith::MaxSIOp>(l, v, c0);
-              return b.create<arith::MinSIOp>(l, lo, cst(limit - 1))
-                  .getResult();
-            };
             Value top = b.create<arith::SubIOp>(
-                l, b.create<arith::MulIOp>(l, oh, cst(st[0])), cst(pd[0]));
+                l, b.create<arith::MulIOp>(l, oh, im.cst(st[0])),
+                im.cst(pd[0]));
             Value left = b.create<arith::SubIOp>(
-                l, b.create<arith::MulIOp>(l, ow, cst(st[1])), cst(pd[1]));
+                l, b.create<arith::MulIOp>(l, ow, im.cst(st[1])),
+                im.cst(pd[1]));
             Type f32 = inType.getElementType();
             Value bestV = floatConstant(
                 b, l, f32, -std::numeric_limits<double>::infinity());
             Value best = b.create<arith::ConstantIntOp>(l, -1, 32);
             for (int64_t i = 0; i < k[0]; ++i)
               for (int64_t j = 0; j < k[1]; ++j) {
-                Value ih = b.create<arith::AddIOp>(l, top, cst(i));
-                Value iw = b.create<arith::AddIOp>(l, left, cst(j));
-                Value in =
-                    b.create<arith::AndIOp>(l, inside(ih, H), inside(iw, W));
+                Value ih = b.create<arith::AddIOp>(l, top, im.cst(i));
+                Value iw = b.create<arith::AddIOp>(l, left, im.cst(j));
+                Value in = b.create<arith::AndIOp>(l, im.inside(ih, H),
+                                                   im.inside(iw, W));
                 Value v = b.create<tensor::ExtractOp>(
-                    l, input, ValueRange{n, c, clamp(ih, H), clamp(iw, W)});
+                    l, input,
+                    ValueRange{n, c, im.clamp(ih, H), im.clamp(iw, W)});
                 Value better = b.create<arith::AndIOp>(
                     l, in,
                     b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v,
@@ -325,44 +336,29 @@ static Value gatherPool(PatternRewriter &rewriter, PoolBackwardOp op,
       iterators({false, false, false, false}),
       [&](OpBuilder &b, Location l, ValueRange) {
         Type f32 = type.getElementType();
-        auto cst = [&](int64_t v) -> Value {
-          return b.create<arith::ConstantIndexOp>(l, v);
-        };
-        Value c0 = cst(0);
+        IndexMath im(b, l);
         Value n = b.create<linalg::IndexOp>(l, 0),
               c = b.create<linalg::IndexOp>(l, 1),
               h = b.create<linalg::IndexOp>(l, 2),
               w = b.create<linalg::IndexOp>(l, 3);
-        auto inside = [&](Value v, int64_t limit) {
-          Value ge =
-              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, v, c0);
-          Value lt = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, v,
-                                             cst(limit));
-          return b.create<arith::AndIOp>(l, ge, lt).getResult();
-        };
-        // Clamped so that the (unused) reads of invalid positions stay in
-        // bounds.
-        auto clamp = [&](Value v, int64_t limit) {
-          Value lo = b.create<arith::MaxSIOp>(l, v, c0);
-          return b.create<arith::MinSIOp>(l, lo, cst(limit - 1)).getResult();
-        };
         // The windows of one dimension holding position `p`: (index, valid)
         // in increasing order of the window index.
         auto windows = [&](Value p, int64_t kernel, int64_t stride, int64_t pad,
                            int64_t limit) {
           int64_t count = (kernel + stride - 1) / stride;
-          Value shifted = b.create<arith::AddIOp>(l, p, cst(pad));
-          Value last = b.create<arith::DivUIOp>(l, shifted, cst(stride));
+          Value shifted = b.create<arith::AddIOp>(l, p, im.cst(pad));
+          Value last = b.create<arith::DivUIOp>(l, shifted, im.cst(stride));
           SmallVector<std::pair<Value, Value>> out;
           for (int64_t d = count - 1; d >= 0; --d) {
-            Value o = b.create<arith::SubIOp>(l, last, cst(d));
+            Value o = b.create<arith::SubIOp>(l, last, im.cst(d));
             // Offset of p in window o: shifted - o*stride, at least 0.
             Value offset = b.create<arith::SubIOp>(
-                l, shifted, b.create<arith::MulIOp>(l, o, cst(stride)));
+                l, shifted, b.create<arith::MulIOp>(l, o, im.cst(stride)));
             Value covers = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt,
-                                                   offset, cst(kernel));
-            Value valid = b.create<arith::AndIOp>(l, inside(o, limit), covers);
-            out.push_back({clamp(o, limit), valid});
+                                                   offset, im.cst(kernel));
+            Value valid =
+                b.create<arith::AndIOp>(l, im.inside(o, limit), covers);
+            out.push_back({im.clamp(o, limit), valid});
           }
           return out;
         };
@@ -379,13 +375,13 @@ static Value gatherPool(PatternRewriter &rewriter, PoolBackwardOp op,
               // in the window is (h + pad - oh*stride, w + pad - ow*stride).
               auto offset = [&](Value p, Value o, int64_t stride, int64_t pad) {
                 return b.create<arith::SubIOp>(
-                    l, b.create<arith::AddIOp>(l, p, cst(pad)),
-                    b.create<arith::MulIOp>(l, o, cst(stride)));
+                    l, b.create<arith::AddIOp>(l, p, im.cst(pad)),
+                    b.create<arith::MulIOp>(l, o, im.cst(stride)));
               };
               Value at = b.create<arith::AddIOp>(
                   l,
                   b.create<arith::MulIOp>(l, offset(h, oh, st[0], pd[0]),
-                                          cst(k[1])),
+                                          im.cst(k[1])),
                   offset(w, ow, st[1], pd[1]));
               Value first = b.create<arith::IndexCastOp>(
                   l, b.getIndexType(),

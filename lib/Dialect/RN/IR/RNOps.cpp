@@ -622,20 +622,33 @@ bool BatchNormNormalizeOp::isImageOperand(unsigned index) {
   return isFourDimensional(getOperand(index));
 }
 
-FailureOr<SmallVector<Type>>
-BatchNormGradImageSumsOp::inferResultTypes(EmitFn emitError) {
-  auto input = getTensor(getInput());
+/// Checks the operands every split batch-norm gradient op has: the input,
+/// the gradient and the optional ReLU output alike, and the batch's mean
+/// and invstd.
+template <typename GradientOp>
+static LogicalResult requireGradientOperands(GradientOp op, EmitFn emitError) {
+  auto input = getTensor(op.getInput());
   if (failed(requireStatic(input, "input", emitError)) ||
-      failed(requireLikeInput(getGradOutput(), input, "gradient", emitError)) ||
       failed(
-          requireLikeInput(getReluOutput(), input, "ReLU output", emitError)))
+          requireLikeInput(op.getGradOutput(), input, "gradient", emitError)) ||
+      failed(requireLikeInput(op.getReluOutput(), input, "ReLU output",
+                              emitError)))
     return failure();
   int64_t c = input.getDimSize(1);
   Type et = input.getElementType();
-  if (failed(requireVector(getMean(), c, "mean", et, emitError)) ||
-      failed(requireVector(getInvstd(), c, "invstd", et, emitError)))
+  if (failed(requireVector(op.getMean(), c, "mean", et, emitError)) ||
+      failed(requireVector(op.getInvstd(), c, "invstd", et, emitError)))
     return failure();
-  Type stat = shapeType({input.getDimSize(0), c}, et);
+  return success();
+}
+
+FailureOr<SmallVector<Type>>
+BatchNormGradImageSumsOp::inferResultTypes(EmitFn emitError) {
+  if (failed(requireGradientOperands(*this, emitError)))
+    return failure();
+  auto input = getTensor(getInput());
+  Type stat = shapeType({input.getDimSize(0), input.getDimSize(1)},
+                        input.getElementType());
   return SmallVector<Type>{stat, stat};
 }
 
@@ -645,17 +658,12 @@ bool BatchNormGradImageSumsOp::isImageOperand(unsigned index) {
 
 FailureOr<RankedTensorType>
 BatchNormInputGradOp::inferResultType(EmitFn emitError) {
-  auto input = getTensor(getInput());
-  if (failed(requireStatic(input, "input", emitError)) ||
-      failed(requireLikeInput(getGradOutput(), input, "gradient", emitError)) ||
-      failed(
-          requireLikeInput(getReluOutput(), input, "ReLU output", emitError)))
+  if (failed(requireGradientOperands(*this, emitError)))
     return failure();
+  auto input = getTensor(getInput());
   int64_t c = input.getDimSize(1);
   Type et = input.getElementType();
   if (failed(requireVector(getScale(), c, "scale", et, emitError)) ||
-      failed(requireVector(getMean(), c, "mean", et, emitError)) ||
-      failed(requireVector(getInvstd(), c, "invstd", et, emitError)) ||
       failed(requireVector(getGradScale(), c, "grad_scale", et, emitError)) ||
       failed(requireVector(getGradBias(), c, "grad_bias", et, emitError)))
     return failure();
