@@ -146,7 +146,8 @@ def RNDestinationPassing : Pass<"rn-destination-passing", "::mlir::func::FuncOp"
   }];
   let options = [
     Option<"perImage", "per-image", "bool", /*default=*/"false",
-           "Batched kernels compute one image n (the CPU's form)">,
+           "Per-image kernels (all but rn.prepare and rn.whole_batch) "
+           "compute image n alone (the CPU's form)">,
   ];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",
