@@ -9,6 +9,7 @@
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/Transforms/Passes.h"
+#include "resnetc/Target/CPUFeatures.h"
 #include "resnetc/Target/CPUTarget.h"
 #include "resnetc/Target/Passes.h"
 #include "resnetc/Transforms/Passes.h"
@@ -83,10 +84,10 @@ void resnetc::buildBufferizePipeline(OpPassManager &pm) {
                   "buffer-deallocation-pipeline");
 }
 
-void resnetc::buildPlanningPipeline(OpPassManager &pm,
-                                    const EntryOptions &entries,
-                                    const std::string &target,
-                                    const std::string &precision) {
+void resnetc::buildPlanningPipeline(
+    OpPassManager &pm, const EntryOptions &entries, const std::string &target,
+    const std::string &precision, const std::string &cpu,
+    const std::vector<std::string> &cpuFeatures) {
   if (entries.train) {
     rn::RNAutodiffOptions autodiff;
     autodiff.optimizer = entries.optimizer;
@@ -118,6 +119,8 @@ void resnetc::buildPlanningPipeline(OpPassManager &pm,
   plan.beta1 = entries.beta1;
   plan.beta2 = entries.beta2;
   plan.epsilon = entries.epsilon;
+  plan.cpu = cpu;
+  plan.cpuFeatures = cpuFeatures;
   pm.addPass(createRNBuildPlan(plan));
 }
 
@@ -127,7 +130,8 @@ void resnetc::buildPlanningPipeline(OpPassManager &pm,
 
 void resnetc::buildCPUPlanPipeline(OpPassManager &pm,
                                    const CPUPipelineOptions &options) {
-  buildPlanningPipeline(pm, options.entries, "cpu");
+  buildPlanningPipeline(pm, options.entries, "cpu", "fp32", options.cpu,
+                        options.cpuFeatures);
   RNChooseStorageOptions storage;
   storage.layout = options.layout;
   pm.addPass(createRNChooseStorage(storage));
@@ -267,8 +271,46 @@ struct TargetPipelineOptions
   Option<bool> cpuLibraryConvolutions{
       *this, "onednn", llvm::cl::desc("CPU: convolutions as oneDNN calls"),
       llvm::cl::init(false)};
+  Option<std::string> cpu{
+      *this, "cpu",
+      llvm::cl::desc("CPU: the CPU to generate code for: native or an LLVM "
+                     "CPU name"),
+      llvm::cl::init("native")};
 };
+
 } // namespace
+
+/// Registers rn-cpu-pipeline. Its builder resolves the option `cpu`, which
+/// can fail, so it is registered with an error handler.
+static void registerCPUPipeline() {
+  registerPassPipeline(
+      "rn-cpu-pipeline",
+      "The CPU target from rn to the LLVM dialect with the serialized plan",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        TargetPipelineOptions o;
+        if (failed(o.parseFromString(text)))
+          return failure();
+        CPUTargetInfo cpu;
+        std::string error;
+        if (!resolveCPUTarget(o.cpu, cpu, error))
+          return errorHandler(error);
+        CPUPipelineOptions options;
+        options.entries.train = o.train;
+        if (!o.layout.empty())
+          options.layout = o.layout;
+        options.libraryConvolutions = o.cpuLibraryConvolutions;
+        options.setCPU(cpu);
+        buildCPUPlanPipeline(pm, options);
+        buildCPUKernelPipeline(pm, options);
+        buildCPULinalgPipeline(pm, options);
+        buildCPULLVMPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(TargetPipelineOptions());
+      });
+}
 
 void resnetc::registerAllResnetcPasses() {
   rn::registerRNPasses();
@@ -284,20 +326,7 @@ void resnetc::registerAllResnetcPasses() {
       "Inference fusions on rn: fold batch norm, fuse conv+relu, add+relu "
       "and residual adds into convolutions",
       [](OpPassManager &pm) { buildInferenceFusionPipeline(pm); });
-  PassPipelineRegistration<TargetPipelineOptions>(
-      "rn-cpu-pipeline",
-      "The CPU target from rn to the LLVM dialect with the serialized plan",
-      [](OpPassManager &pm, const TargetPipelineOptions &o) {
-        CPUPipelineOptions options;
-        options.entries.train = o.train;
-        if (!o.layout.empty())
-          options.layout = o.layout;
-        options.libraryConvolutions = o.cpuLibraryConvolutions;
-        buildCPUPlanPipeline(pm, options);
-        buildCPUKernelPipeline(pm, options);
-        buildCPULinalgPipeline(pm, options);
-        buildCPULLVMPipeline(pm, options);
-      });
+  registerCPUPipeline();
   PassPipelineRegistration<TargetPipelineOptions>(
       "rn-cuda-pipeline",
       "The CUDA target from rn to host launches of one gpu.module, with the "
