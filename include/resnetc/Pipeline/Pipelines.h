@@ -117,17 +117,16 @@ void buildCUDAKernelPipeline(mlir::OpPassManager &pm,
 /// and the buffers assigned (the plan is final).
 void buildCUDAGPUPipeline(mlir::OpPassManager &pm,
                           const CUDAPipelineOptions &options);
-/// CUDA stage 4: the gpu.module lowered to NVVM for `arch`, with libdevice.
+/// CUDA stage 4: the gpu.module lowered to NVVM for `arch`, with libdevice
+/// (when given). Then the plan is serialized and gpu-module-to-binary makes
+/// the PTX (CUDATarget.cpp).
 void buildCUDANVVMPipeline(mlir::OpPassManager &pm,
                            const CUDAPipelineOptions &options);
 
-/// Registers, once, the upstream and resnetc passes that the pipelines
-/// above use.
-void registerTargetPipelinePasses();
-
-/// Registers resnetc's passes and the named pipelines (as
-/// `rn-inference-fusion`, `rn-inference-to-linalg`, `rn-cpu-pipeline` and
-/// `rn-cuda-pipeline`) with the global registry, for resnet-opt.
+/// Registers resnetc's passes, the upstream passes the pipelines above use
+/// and the named pipelines (`rn-inference-fusion`, `rn-inference-to-linalg`,
+/// `rn-cpu-pipeline`, `rn-cuda-pipeline` and `rn-cuda-nvvm-pipeline`) with
+/// the global registry, for resnet-opt.
 void registerAllResnetcPasses();
 
 } // namespace resnetc
