@@ -1,21 +1,23 @@
 //===- Pipelines.cpp - The named pass pipelines of resnetc ----------------===//
 //
-// Assembly of resnetc's pass pipelines. Upstream passes are named by their
-// textual pipelines (with their options), resnetc's by their create
-// functions.
+// Assembly of resnetc's pass pipelines from typed passes: each pass is made
+// by its create function, with its options struct where it has options.
 //
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Conversion/Passes.h"
 #include "resnetc/Dialect/RN/Transforms/Passes.h"
+#include "resnetc/Target/CPUFeatures.h"
 #include "resnetc/Target/CPUTarget.h"
 #include "resnetc/Target/Passes.h"
 #include "resnetc/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -23,38 +25,20 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
-#include "llvm/Support/ErrorHandling.h"
-
-#include <mutex>
-
 using namespace mlir;
 using namespace resnetc;
 
-void resnetc::registerTargetPipelinePasses() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mlir::registerConversionPasses();
-    resnetc::registerConversionPasses();
-    resnetc::registerResnetcTransformsPasses();
-    resnetc::registerResnetcTargetPasses();
-    bufferization::registerBufferizationPasses();
-    bufferization::registerBufferizationPipelines();
-    registerGPUPasses();
-    registerLinalgPasses();
-    memref::registerMemRefPasses();
-    registerTransformsPasses();
-  });
-}
-
-/// Appends the textual pipeline `text` (of passes on pm's op) to `pm`. The
-/// texts are constants of this file, so a parse error is a bug.
-static void addPipeline(OpPassManager &pm, const std::string &text) {
-  registerTargetPipelinePasses();
-  std::string error;
-  llvm::raw_string_ostream os(error);
-  if (failed(parsePassPipeline(text, pm, os)))
-    llvm::report_fatal_error(llvm::Twine("invalid pass pipeline '") + text +
-                             "': " + os.str());
+/// Appends, nested on each function, the lowering of rn to linalg and, with
+/// `fuseStorage`, the storage conversions folded into the kernels' loops.
+static void addLinalgLowering(OpPassManager &pm, bool fuseStorage) {
+  OpPassManager &lower = pm.nest<func::FuncOp>();
+  lower.addPass(createConvertRNToLinalg());
+  lower.addPass(createCanonicalizerPass());
+  if (fuseStorage) {
+    OpPassManager &fuse = pm.nest<func::FuncOp>();
+    fuse.addPass(createFuseStorageConversions());
+    fuse.addPass(createCanonicalizerPass());
+  }
 }
 
 void resnetc::buildInferenceFusionPipeline(OpPassManager &pm) {
@@ -76,17 +60,23 @@ void resnetc::buildInferenceToLinalgPipeline(OpPassManager &pm) {
 }
 
 void resnetc::buildBufferizePipeline(OpPassManager &pm) {
-  addPipeline(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
-                  "one-shot-bufferize{bufferize-function-boundaries "
-                  "function-boundary-type-conversion=identity-layout-map},"
-                  "drop-equivalent-buffer-results,canonicalize,"
-                  "buffer-deallocation-pipeline");
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
+  bufferization::OneShotBufferizationOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.setFunctionBoundaryTypeConversion(
+      bufferization::LayoutMapOption::IdentityLayoutMap);
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+  pm.addPass(createCanonicalizerPass());
+  bufferization::buildBufferDeallocationPipeline(
+      pm, bufferization::BufferDeallocationPipelineOptions());
 }
 
-void resnetc::buildPlanningPipeline(OpPassManager &pm,
-                                    const EntryOptions &entries,
-                                    const std::string &target,
-                                    const std::string &precision) {
+void resnetc::buildPlanningPipeline(
+    OpPassManager &pm, const EntryOptions &entries, const std::string &target,
+    const std::string &precision, const std::string &cpu,
+    const std::vector<std::string> &cpuFeatures) {
   if (entries.train) {
     rn::RNAutodiffOptions autodiff;
     autodiff.optimizer = entries.optimizer;
@@ -122,6 +112,8 @@ void resnetc::buildPlanningPipeline(OpPassManager &pm,
   plan.beta1 = entries.beta1;
   plan.beta2 = entries.beta2;
   plan.epsilon = entries.epsilon;
+  plan.cpu = cpu;
+  plan.cpuFeatures = cpuFeatures;
   pm.addPass(createRNBuildPlan(plan));
 }
 
@@ -131,7 +123,8 @@ void resnetc::buildPlanningPipeline(OpPassManager &pm,
 
 void resnetc::buildCPUPlanPipeline(OpPassManager &pm,
                                    const CPUPipelineOptions &options) {
-  buildPlanningPipeline(pm, options.entries, "cpu");
+  buildPlanningPipeline(pm, options.entries, "cpu", "fp32", options.cpu,
+                        options.cpuFeatures);
   RNChooseStorageOptions storage;
   storage.layout = options.layout;
   pm.addPass(createRNChooseStorage(storage));
@@ -165,9 +158,7 @@ void resnetc::buildCPULinalgPipeline(OpPassManager &pm,
   convolutions.vectorRegisters = options.vectorRegisters;
   convolutions.vectorFloats = options.vectorFloats;
   pm.addPass(createRNCPUConvolutions(convolutions));
-  addPipeline(pm, "func.func(convert-rn-to-linalg,canonicalize)");
-  if (options.layout != "nchw")
-    addPipeline(pm, "func.func(fuse-storage-conversions,canonicalize)");
+  addLinalgLowering(pm, /*fuseStorage=*/options.layout != "nchw");
   pm.addNestedPass<func::FuncOp>(createRNCPULoopOrder());
 }
 
@@ -177,13 +168,21 @@ void resnetc::buildCPULLVMPipeline(OpPassManager &pm,
   RNCopiesToLinalgOptions copies;
   copies.collapseContiguous = true;
   pm.addPass(createRNCopiesToLinalg(copies));
-  addPipeline(pm,
-              "convert-vector-to-scf,convert-linalg-to-loops,expand-strided-"
-              "metadata,lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"
-              "finalize-memref-to-llvm,convert-math-to-llvm,"
-              "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
-              "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
-              "reconcile-unrealized-casts");
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  ConvertFuncToLLVMPassOptions funcToLLVM;
+  funcToLLVM.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcToLLVM));
+  pm.addPass(createReconcileUnrealizedCastsPass());
   RNSerializePlanOptions serialize;
   serialize.symbol = kPlanSymbol;
   pm.addPass(createRNSerializePlan(serialize));
@@ -216,21 +215,28 @@ void resnetc::buildCUDAKernelPipeline(OpPassManager &pm,
 
 void resnetc::buildCUDAGPUPipeline(OpPassManager &pm,
                                    const CUDAPipelineOptions &options) {
-  addPipeline(pm, "func.func(convert-rn-to-linalg,canonicalize)");
   // The conversions at the kernels' edges join the kernels' loops.
-  if (options.precision == "bf16" || options.layout != "nchw")
-    addPipeline(pm, "func.func(fuse-storage-conversions,canonicalize)");
+  addLinalgLowering(pm, /*fuseStorage=*/options.precision == "bf16" ||
+                            options.layout != "nchw");
   buildBufferizePipeline(pm);
   pm.addPass(createRNCopiesToLinalg());
-  std::string threads = std::to_string(options.threads);
-  addPipeline(pm,
-              "func.func(convert-linalg-reductions-to-gpu{threads=" + threads +
-                  "},convert-linalg-to-parallel-loops,lower-affine,"
-                  "map-parallel-loops-to-gpu{threads=" +
-                  threads +
-                  "},sccp,cse,convert-parallel-loops-to-gpu,lower-affine,"
-                  "canonicalize),gpu-launch-sink-index-computations,"
-                  "gpu-kernel-outlining,canonicalize");
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  ConvertLinalgReductionsToGPUOptions reductions;
+  reductions.threads = options.threads;
+  fn.addPass(createConvertLinalgReductionsToGPU(reductions));
+  fn.addPass(createConvertLinalgToParallelLoopsPass());
+  fn.addPass(createLowerAffinePass());
+  MapParallelLoopsToGPUOptions parallelLoops;
+  parallelLoops.threads = options.threads;
+  fn.addPass(createMapParallelLoopsToGPU(parallelLoops));
+  fn.addPass(createSCCPPass());
+  fn.addPass(createCSEPass());
+  fn.addPass(createParallelLoopToGpuPass());
+  fn.addPass(createLowerAffinePass());
+  fn.addPass(createCanonicalizerPass());
+  pm.addPass(createGpuLauchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createRNGatherGPUKernels());
   pm.addPass(createRNRecordLaunches());
   pm.addPass(createRNAssignBuffers());
@@ -238,12 +244,23 @@ void resnetc::buildCUDAGPUPipeline(OpPassManager &pm,
 
 void resnetc::buildCUDANVVMPipeline(OpPassManager &pm,
                                     const CUDAPipelineOptions &options) {
-  addPipeline(pm, "nvvm-attach-target{chip=" + options.arch +
-                      " features=+ptx80 O=3 l=" + options.libdevice +
-                      "},"
-                      "gpu.module(convert-scf-to-cf,"
-                      "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
-                      "canonicalize,cse,reconcile-unrealized-casts)");
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.arch;
+  target.features = "+ptx80";
+  target.optLevel = 3;
+  SmallVector<std::string> libraries;
+  if (!options.libdevice.empty())
+    libraries.push_back(options.libdevice);
+  target.linkLibs = libraries;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &gpuModule = pm.nest<gpu::GPUModuleOp>();
+  gpuModule.addPass(createConvertSCFToCFPass());
+  ConvertGpuOpsToNVVMOpsOptions toNVVM;
+  toNVVM.useBarePtrCallConv = true;
+  gpuModule.addPass(createConvertGpuOpsToNVVMOps(toNVVM));
+  gpuModule.addPass(createCanonicalizerPass());
+  gpuModule.addPass(createCSEPass());
+  gpuModule.addPass(createReconcileUnrealizedCastsPass());
 }
 
 //===----------------------------------------------------------------------===//
@@ -271,14 +288,71 @@ struct TargetPipelineOptions
   Option<bool> cpuLibraryConvolutions{
       *this, "onednn", llvm::cl::desc("CPU: convolutions as oneDNN calls"),
       llvm::cl::init(false)};
+  Option<std::string> cpu{
+      *this, "cpu",
+      llvm::cl::desc("CPU: the CPU to generate code for: native or an LLVM "
+                     "CPU name"),
+      llvm::cl::init("native")};
+};
+
+/// The options of rn-cuda-nvvm-pipeline.
+struct NVVMPipelineOptions : public PassPipelineOptions<NVVMPipelineOptions> {
+  Option<std::string> arch{*this, "arch",
+                           llvm::cl::desc("The GPU architecture (sm_80, sm_90, "
+                                          "sm_90a)"),
+                           llvm::cl::init("sm_80")};
+  Option<std::string> libdevice{
+      *this, "libdevice",
+      llvm::cl::desc("libdevice.10.bc to link (default: none)"),
+      llvm::cl::init("")};
 };
 } // namespace
+
+/// Registers rn-cpu-pipeline. Its builder resolves the option `cpu`, which
+/// can fail, so it is registered with an error handler.
+static void registerCPUPipeline() {
+  registerPassPipeline(
+      "rn-cpu-pipeline",
+      "The CPU target from rn to the LLVM dialect with the serialized plan",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        TargetPipelineOptions o;
+        if (failed(o.parseFromString(text)))
+          return failure();
+        CPUTargetInfo cpu;
+        std::string error;
+        if (!resolveCPUTarget(o.cpu, cpu, error))
+          return errorHandler(error);
+        CPUPipelineOptions options;
+        options.entries.train = o.train;
+        if (!o.layout.empty())
+          options.layout = o.layout;
+        options.libraryConvolutions = o.cpuLibraryConvolutions;
+        options.setCPU(cpu);
+        buildCPUPlanPipeline(pm, options);
+        buildCPUKernelPipeline(pm, options);
+        buildCPULinalgPipeline(pm, options);
+        buildCPULLVMPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(TargetPipelineOptions());
+      });
+}
 
 void resnetc::registerAllResnetcPasses() {
   rn::registerRNPasses();
   registerConversionPasses();
   registerResnetcTransformsPasses();
   registerResnetcTargetPasses();
+  // The upstream passes the pipelines use, so that each runs alone too.
+  mlir::registerConversionPasses();
+  bufferization::registerBufferizationPasses();
+  bufferization::registerBufferizationPipelines();
+  registerGPUPasses();
+  registerLinalgPasses();
+  memref::registerMemRefPasses();
+  registerTransformsPasses();
   PassPipelineRegistration<>(
       "rn-inference-to-linalg",
       "The inference fusions, then rn lowered to linalg on tensors",
@@ -288,20 +362,7 @@ void resnetc::registerAllResnetcPasses() {
       "Inference fusions on rn: fold batch norm, fuse conv+relu, add+relu "
       "and residual adds into convolutions",
       [](OpPassManager &pm) { buildInferenceFusionPipeline(pm); });
-  PassPipelineRegistration<TargetPipelineOptions>(
-      "rn-cpu-pipeline",
-      "The CPU target from rn to the LLVM dialect with the serialized plan",
-      [](OpPassManager &pm, const TargetPipelineOptions &o) {
-        CPUPipelineOptions options;
-        options.entries.train = o.train;
-        if (!o.layout.empty())
-          options.layout = o.layout;
-        options.libraryConvolutions = o.cpuLibraryConvolutions;
-        buildCPUPlanPipeline(pm, options);
-        buildCPUKernelPipeline(pm, options);
-        buildCPULinalgPipeline(pm, options);
-        buildCPULLVMPipeline(pm, options);
-      });
+  registerCPUPipeline();
   PassPipelineRegistration<TargetPipelineOptions>(
       "rn-cuda-pipeline",
       "The CUDA target from rn to host launches of one gpu.module, with the "
@@ -316,5 +377,15 @@ void resnetc::registerAllResnetcPasses() {
         buildCUDAPlanPipeline(pm, options);
         buildCUDAKernelPipeline(pm, options);
         buildCUDAGPUPipeline(pm, options);
+      });
+  PassPipelineRegistration<NVVMPipelineOptions>(
+      "rn-cuda-nvvm-pipeline",
+      "After rn-cuda-pipeline: the gpu.module lowered to NVVM for one GPU "
+      "architecture, ready for gpu-module-to-binary",
+      [](OpPassManager &pm, const NVVMPipelineOptions &o) {
+        CUDAPipelineOptions options;
+        options.arch = o.arch;
+        options.libdevice = o.libdevice;
+        buildCUDANVVMPipeline(pm, options);
       });
 }

@@ -251,9 +251,13 @@ struct RNBuildPlan : resnetc::impl::RNBuildPlanBase<RNBuildPlan> {
       module.emitError("rn-build-plan: unknown target '") << target << "'";
       return signalPassFailure();
     }
+    if (failed(checkCPU()))
+      return signalPassFailure();
     FailureOr<Plan> plan = buildPlan(module, target);
     if (failed(plan))
       return signalPassFailure();
+    plan->cpu = cpu;
+    plan->cpuFeatures.assign(cpuFeatures.begin(), cpuFeatures.end());
     plan->precision = precision;
     plan->optimizer = optimizer;
     plan->momentum = momentum;
@@ -267,6 +271,23 @@ struct RNBuildPlan : resnetc::impl::RNBuildPlanBase<RNBuildPlan> {
       if (auto fn = module.lookupSymbol<func::FuncOp>(name))
         fn.erase();
     setPlan(module, *plan);
+  }
+
+  /// The CPU options name a CPU for a CPU plan, and only extensions that
+  /// resnet-run checks.
+  LogicalResult checkCPU() {
+    ModuleOp module = getOperation();
+    if ((!cpu.empty() || !cpuFeatures.empty()) && target != "cpu")
+      return module.emitError("rn-build-plan: cpu and cpu-features are for "
+                              "CPU plans");
+    if (!cpuFeatures.empty() && cpu.empty())
+      return module.emitError("rn-build-plan: cpu-features without a cpu");
+    const std::vector<std::string> &checked = getCheckedCPUFeatures();
+    for (const std::string &feature : cpuFeatures)
+      if (!llvm::is_contained(checked, feature))
+        return module.emitError("rn-build-plan: unknown CPU feature '")
+               << feature << "'";
+    return success();
   }
 };
 } // namespace

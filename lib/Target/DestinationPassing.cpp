@@ -22,8 +22,10 @@ static void makeDestinationPassing(func::FuncOp kernel, bool perImage) {
   Operation *op = &body.front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   Location loc = kernel.getLoc();
-  bool batched = perImage && !kernel->hasAttr("rn.prepare") &&
-                 !kernel->hasAttr("rn.whole_batch");
+  // Whether this kernel runs once per image, on image n of its
+  // activations.
+  bool sliceImages = perImage && !kernel->hasAttr("rn.prepare") &&
+                     !kernel->hasAttr("rn.whole_batch");
 
   SmallVector<Value> outs;
   for (Type t : op->getResultTypes())
@@ -55,7 +57,7 @@ static void makeDestinationPassing(func::FuncOp kernel, bool perImage) {
 
   SmallVector<Value> results;
   b.setInsertionPoint(op);
-  if (batched) {
+  if (sliceImages) {
     llvm::SmallDenseMap<Value, Value> sliced;
     for (OpOperand &operand : op->getOpOperands()) {
       auto arg = dyn_cast<BlockArgument>(operand.get());

@@ -9,10 +9,12 @@
 #ifndef RESNETC_PIPELINE_PIPELINES_H
 #define RESNETC_PIPELINE_PIPELINES_H
 
+#include "resnetc/Target/CPUFeatures.h"
 #include "resnetc/Target/Kernels.h"
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mlir {
 class OpPassManager;
@@ -36,10 +38,13 @@ void buildBufferizePipeline(mlir::OpPassManager &pm);
 /// training; training is derived from the unfused model), the inference
 /// fusions (which never match training's batch norms), rn-outline-kernels
 /// for each entry, then rn-build-plan: the module is the kernels and the
-/// `rn.plan` of their steps.
+/// `rn.plan` of their steps, for `target` in `precision` (and, for a CPU
+/// plan, the CPU `cpu` with the extensions `cpuFeatures`).
 void buildPlanningPipeline(mlir::OpPassManager &pm, const EntryOptions &entries,
                            const std::string &target,
-                           const std::string &precision = "fp32");
+                           const std::string &precision = "fp32",
+                           const std::string &cpu = "",
+                           const std::vector<std::string> &cpuFeatures = {});
 
 /// How the CPU target compiles.
 struct CPUPipelineOptions {
@@ -51,10 +56,21 @@ struct CPUPipelineOptions {
   /// The target CPU's vector registers: how many, and the floats of one
   /// (the generated convolutions' register blocking).
   int64_t vectorRegisters = 32, vectorFloats = 16;
+  /// The CPU the code is for (LLVM's name) and the instruction set
+  /// extensions it may use that a CPU can lack: recorded in the plan.
+  std::string cpu;
+  std::vector<std::string> cpuFeatures;
+
+  /// Sets the fields above that depend on the target CPU.
+  void setCPU(const CPUTargetInfo &info) {
+    vectorRegisters = info.vectorRegisters;
+    vectorFloats = info.vectorFloats;
+    cpu = info.cpu;
+    cpuFeatures = info.requiredFeatures;
+  }
 };
 
-/// CPU stage 1: planning, storage and buffer assignment (the plan is
-/// final).
+/// CPU stage 1: planning (with the CPU), storage and buffer assignment.
 void buildCPUPlanPipeline(mlir::OpPassManager &pm,
                           const CPUPipelineOptions &options);
 /// CPU stage 2: oneDNN calls (with libraryConvolutions) and the
@@ -101,17 +117,16 @@ void buildCUDAKernelPipeline(mlir::OpPassManager &pm,
 /// and the buffers assigned (the plan is final).
 void buildCUDAGPUPipeline(mlir::OpPassManager &pm,
                           const CUDAPipelineOptions &options);
-/// CUDA stage 4: the gpu.module lowered to NVVM for `arch`, with libdevice.
+/// CUDA stage 4: the gpu.module lowered to NVVM for `arch`, with libdevice
+/// (when given). Then the plan is serialized and gpu-module-to-binary makes
+/// the PTX (CUDATarget.cpp).
 void buildCUDANVVMPipeline(mlir::OpPassManager &pm,
                            const CUDAPipelineOptions &options);
 
-/// Registers, once, the upstream and resnetc passes that the pipelines
-/// above use.
-void registerTargetPipelinePasses();
-
-/// Registers resnetc's passes and the named pipelines (as
-/// `rn-inference-fusion`, `rn-inference-to-linalg`, `rn-cpu-pipeline` and
-/// `rn-cuda-pipeline`) with the global registry, for resnet-opt.
+/// Registers resnetc's passes, the upstream passes the pipelines above use
+/// and the named pipelines (`rn-inference-fusion`, `rn-inference-to-linalg`,
+/// `rn-cpu-pipeline`, `rn-cuda-pipeline` and `rn-cuda-nvvm-pipeline`) with
+/// the global registry, for resnet-opt.
 void registerAllResnetcPasses();
 
 } // namespace resnetc

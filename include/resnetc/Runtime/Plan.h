@@ -139,9 +139,6 @@ bool isForwardConvolution(const std::string &name);
 /// "cuda", "onednn" for "cpu".
 const char *getConvolutionLibrary(const std::string &target);
 
-/// One kernel invocation. A batched step runs its kernel once per image
-/// (work item n in [0, batch)); an unbatched step runs it once.
-
 /// One kernel invocation. A per-image step runs its kernel once per image
 /// (work item n in [0, batch)), each call computing one image; any other
 /// step runs it once, over the whole batch.

@@ -28,6 +28,9 @@ def RNBuildPlan : Pass<"rn-build-plan", "::mlir::ModuleOp"> {
     batch statistics, weight gradients, the loss and the update). The entry
     functions are then erased: the plan, stored as the module's `rn.plan`
     attribute, refers to the kernels by symbol. Buffers get their offsets later (`rn-assign-buffers`).
+    A CPU plan names the CPU its code is generated for (`cpu`, LLVM's name)
+    and the instruction set extensions that code may use (`cpu-features`):
+    resnet-run refuses the artifact on a CPU that lacks one.
 
     Before:
     ```mlir
@@ -70,6 +73,11 @@ def RNBuildPlan : Pass<"rn-build-plan", "::mlir::ModuleOp"> {
            "AdamW's second-moment decay">,
     Option<"epsilon", "epsilon", "double", /*default=*/"1e-8",
            "AdamW's epsilon">,
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"\"",
+           "CPU plans: the CPU the code is generated for (LLVM's name)">,
+    ListOption<"cpuFeatures", "cpu-features", "std::string",
+               "CPU plans: the instruction set extensions the code may use "
+               "that a CPU can lack (the names resnet-run checks)">,
   ];
 }
 
@@ -146,7 +154,8 @@ def RNDestinationPassing : Pass<"rn-destination-passing", "::mlir::func::FuncOp"
   }];
   let options = [
     Option<"perImage", "per-image", "bool", /*default=*/"false",
-           "Batched kernels compute one image n (the CPU's form)">,
+           "Per-image kernels (all but rn.prepare and rn.whole_batch) "
+           "compute image n alone (the CPU's form)">,
   ];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CPUFeatures.h"
+#include "resnetc/Target/CPUFeatures.h"
 #include "resnetc/Runtime/Plan.h"
 #include "resnetc/Target/CPUTarget.h"
 

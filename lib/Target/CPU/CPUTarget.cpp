@@ -2,8 +2,8 @@
 //
 // The pass pipelines of Pipelines.h, stage by stage:
 // 1. rn: inference fusions, then rn-outline-kernels; rn-build-plan turns
-//    @forward into the plan, rn-choose-storage and rn-assign-buffers
-//    complete it.
+//    @forward into the plan, with the --cpu target's name and extensions
+//    (CPUFeatures.h); rn-choose-storage and rn-assign-buffers complete it.
 // 2. With --conv=onednn, convolution kernels become oneDNN calls of the
 //    plan (rn-select-library-calls) over the whole batch. Each remaining
 //    kernel is put in destination-passing, per-image form: it receives its
@@ -12,10 +12,12 @@
 //    parallel. The oneDNN calls' operands stored otherwise than their
 //    output get copies from conversion kernels
 //    (rn-convert-library-operands).
-// 3. rn -> linalg -> bufferization -> loops -> LLVM (bare-pointer calling
-//    convention); rn-serialize-plan makes the plan the global
-//    `resnetc_plan`.
-// 4. Here: optimized at O3 for the --cpu target (CPUFeatures.h); each kernel gets an exported
+// 3. Register-blocked convolutions (rn-cpu-convolutions), the rest rn ->
+//    linalg, loops ordered for the CPU (rn-cpu-loop-order) ->
+//    bufferization -> loops -> LLVM (bare-pointer calling convention);
+//    rn-serialize-plan makes the plan the global `resnetc_plan`.
+// 4. Here, in C++: optimized at O3 for the --cpu target (CPUFeatures.h);
+//    each kernel gets an exported
 //    `<kernel>_entry(void **args, int64_t n)`, the byte size of every
 //    kernel argument (read from the kernels' signatures, not the plan) the
 //    global `resnetc_kernels`, and the object is linked into a shared
@@ -25,11 +27,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/CPUTarget.h"
-#include "CPUFeatures.h"
 #include "resnetc/Dialect/RN/IR/RNOps.h"
 #include "resnetc/Pipeline/Pipelines.h"
 #include "resnetc/Runtime/FileIO.h"
 #include "resnetc/Runtime/Json.h"
+#include "resnetc/Target/CPUFeatures.h"
 #include "resnetc/Target/Kernels.h"
 #include "resnetc/Target/PlanAttr.h"
 
@@ -166,28 +168,17 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   pipeline.entries = options.entries;
   pipeline.layout = runtime::getLayoutName(options.layout);
   pipeline.libraryConvolutions = options.oneDNNConvolutions;
-  pipeline.vectorRegisters = cpu.vectorRegisters;
-  pipeline.vectorFloats = cpu.vectorFloats;
+  pipeline.setCPU(cpu);
 
   // 1. Fuse and outline; the plan, with the CPU its code is for.
-  if (failed(runStage(module, [&](OpPassManager &pm) {
-        buildCPUPlanPipeline(pm, pipeline);
-      })))
-    return failure();
-  FailureOr<runtime::Plan> plan = getPlan(module);
-  if (failed(plan))
-    return failure();
-  plan->cpu = cpu.cpu;
-  plan->cpuFeatures = cpu.requiredFeatures;
-  setPlan(module, *plan);
-
   // 2. oneDNN calls; per-image, destination-passing kernels on stored
   // buffers.
   if (failed(runStage(module, [&](OpPassManager &pm) {
+        buildCPUPlanPipeline(pm, pipeline);
         buildCPUKernelPipeline(pm, pipeline);
       })))
     return failure();
-  plan = getPlan(module);
+  FailureOr<runtime::Plan> plan = getPlan(module);
   if (failed(plan))
     return failure();
   if (options.output == CPUOutput::Plan) {
@@ -238,8 +229,8 @@ LogicalResult resnetc::compileForCPU(ModuleOp module,
   const std::string &triple = cpu.triple;
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> machine(cpu.target->createTargetMachine(
-      triple, cpu.cpu, cpu.features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+      triple, cpu.cpu, cpu.features, targetOptions, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(triple);
   if (llvm::Error err =

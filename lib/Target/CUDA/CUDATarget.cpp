@@ -35,9 +35,9 @@
 #include "resnetc/Target/PlanAttr.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/IR/LLVMContext.h"
@@ -94,14 +94,14 @@ static LogicalResult runStage(ModuleOp module, Fn build) {
   return pm.run(module);
 }
 
-/// Runs the textual pipeline `pipeline` on `module`.
-static LogicalResult runPipeline(ModuleOp module, const std::string &pipeline) {
-  registerTargetPipelinePasses();
-  PassManager pm(module.getContext());
-  if (failed(parsePassPipeline(pipeline, pm)))
-    return module.emitError("internal error: invalid pass pipeline: ")
-           << pipeline;
-  return pm.run(module);
+/// Adds gpu-module-to-binary, serializing to `format` ("isa": PTX, "llvm":
+/// bitcode) with the toolkit at `toolkit`.
+static void addModuleToBinary(OpPassManager &pm, StringRef format,
+                              StringRef toolkit) {
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = format.str();
+  binary.toolkitPath = toolkit.str();
+  pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
 LogicalResult resnetc::compileForCUDA(ModuleOp module,
@@ -159,8 +159,9 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
   if (options.output == CUDAOutput::NVVM)
     return print();
   if (options.output == CUDAOutput::LLVM) {
-    if (failed(runPipeline(module, "gpu-module-to-binary{format=llvm toolkit=" +
-                                       *toolkit + "}")))
+    if (failed(runStage(module, [&](OpPassManager &pm) {
+          addModuleToBinary(pm, "llvm", *toolkit);
+        })))
       return failure();
     FailureOr<StringRef> bitcode = getObject(module);
     if (failed(bitcode))
@@ -182,8 +183,9 @@ LogicalResult resnetc::compileForCUDA(ModuleOp module,
                         serialize.symbol = kPlanSymbol;
                         pm.addPass(createRNSerializePlan(serialize));
                       })) ||
-      failed(runPipeline(
-          module, "gpu-module-to-binary{format=isa toolkit=" + *toolkit + "}")))
+      failed(runStage(module, [&](OpPassManager &pm) {
+        addModuleToBinary(pm, "isa", *toolkit);
+      })))
     return failure();
   FailureOr<StringRef> object = getObject(module);
   if (failed(object))

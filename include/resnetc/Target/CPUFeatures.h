@@ -10,8 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef RESNETC_LIB_TARGET_CPU_CPUFEATURES_H
-#define RESNETC_LIB_TARGET_CPU_CPUFEATURES_H
+#ifndef RESNETC_TARGET_CPUFEATURES_H
+#define RESNETC_TARGET_CPUFEATURES_H
 
 #include "llvm/ADT/StringRef.h"
 
@@ -47,4 +47,4 @@ bool resolveCPUTarget(llvm::StringRef cpu, CPUTargetInfo &info,
 
 } // namespace resnetc
 
-#endif // RESNETC_LIB_TARGET_CPU_CPUFEATURES_H
+#endif // RESNETC_TARGET_CPUFEATURES_H
