@@ -321,6 +321,34 @@ private:
 
   // Model.
   bool evalModel(const ModelDef &model);
+  /// Checks the model's `input` and adds its input layer.
+  bool evalModelInput(const ModelItem &it, bool &haveInput);
+  /// Evaluates a model setting (`classes 10`, `conv_bias true`, ...), given
+  /// once each.
+  bool evalModelSetting(const ModelItem &it, Scope &scope,
+                        std::map<std::string, SourceLoc> &settingsSeen,
+                        bool &haveClasses);
+  /// Checks and applies `bn_eps` or `bn_momentum`, the batch norms'
+  /// defaults.
+  bool setBatchNormDefault(const ModelItem &it, const Value &v);
+  /// Evaluates a `stages` section: each stage's blocks, instantiated.
+  bool evalStages(const ModelItem &it, const Scope &scope, int &stageIndex,
+                  int &cur);
+  /// The block of a `stages` section; it takes `channels` and `stride`.
+  /// Null after reporting an error.
+  const BlockDef *findStageBlock(const ModelItem &it);
+  /// Evaluates the arguments a `stages` section passes to every block: named,
+  /// and neither `channels` nor `stride`.
+  bool evalStageArgs(const ModelItem &it, const Scope &scope,
+                     std::vector<BoundArg> &extra);
+  /// Instantiates the blocks of one stage, `(blocks, channels[, stride])`.
+  bool evalStage(const StageSpec &spec, const BlockDef &block,
+                 const std::vector<BoundArg> &extra, const Scope &scope,
+                 int stageIndex, int &cur);
+  /// Checks that the model has an input, classes and layers, and ends with
+  /// the class logits.
+  bool checkModelComplete(const ModelDef &model, bool haveInput,
+                          bool haveClasses, int cur, SourceLoc lastLayerLoc);
 
   const Module &prelude, &user;
   const SourceManager &sm;
