@@ -281,6 +281,22 @@ private:
 
   // Expressions.
   std::optional<Value> eval(const Expr &e, const Scope &scope);
+  /// The value of a name in `scope`.
+  std::optional<Value> evalName(const Expr &e, const Scope &scope);
+  /// A tuple: a pair of integers (height, width).
+  std::optional<Value> evalTuple(const Expr &e, const Scope &scope);
+  /// `not x` or `-x`.
+  std::optional<Value> evalUnary(const Expr &e, const Scope &scope);
+  /// A binary operator: logic, comparisons and arithmetic.
+  std::optional<Value> evalBinary(const Expr &e, const Scope &scope);
+  /// `and` or `or` of booleans, short-circuit: `l` is the left operand.
+  std::optional<Value> evalLogical(const Expr &e, const Value &l,
+                                   const Scope &scope);
+  /// `a op b` of numbers, one of them not an integer.
+  std::optional<Value> evalFloatArithmetic(const Expr &e, double a, double b);
+  /// `a op b` of integers, checked for overflow; division and remainder
+  /// round toward negative infinity, as in Python.
+  std::optional<Value> evalIntArithmetic(const Expr &e, int64_t a, int64_t b);
   std::optional<Value> evalCall(const Expr &e, const Scope &scope);
   std::optional<int64_t> evalInt(const Expr &e, const Scope &scope,
                                  const char *what);
