@@ -409,7 +409,9 @@ bool sameOutput(const std::string &a, const std::string &b) {
 }
 } // namespace
 
-Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
+/// Checks the model, the data and the validation data, and what
+/// --benchmark allows.
+static Status checkInputOptions(const RunOptions &opts) {
   if (opts.model.empty())
     return Error("no model given (usage: resnet-run MODEL --data ...; see "
                  "--help)");
@@ -452,7 +454,11 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
   }
   if (opts.benchmark && !opts.normalize.empty())
     return Error("--benchmark runs on random data; drop --normalize");
-  // Options that only training reads are refused elsewhere, not ignored.
+  return Status::success();
+}
+
+/// Options that only training reads are refused elsewhere, not ignored.
+static Status checkTrainingOnlyOptions(const RunOptions &opts) {
   if (!opts.train)
     for (const char *o :
          {"--epochs", "--checkpoint", "--resume", "--top5", "--random-crop",
@@ -467,7 +473,11 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
       if (opts.given.count(o))
         return Error(std::string(o) + " is an option of training (--train or "
                                       "--train-steps); add one or drop it");
-  // The schedule's options, each where it means something.
+  return Status::success();
+}
+
+/// The schedule's options, each where it means something.
+static Status checkScheduleOptions(const RunOptions &opts) {
   using K = LrSchedule::Kind;
   K kind = opts.schedule.kind;
   if (!opts.train)
@@ -497,6 +507,11 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
                  std::to_string(opts.schedule.warmupEpochs) +
                  " leaves no epoch of --epochs " + std::to_string(opts.epochs) +
                  " after the warm-up");
+  return Status::success();
+}
+
+/// Checks options that go only with others, or not with others.
+static Status checkOptionCombinations(const RunOptions &opts) {
   if (opts.resume && opts.checkpointDir.empty())
     return Error("--resume needs --checkpoint DIR");
   if (opts.resume && !opts.weights.empty())
@@ -516,9 +531,13 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
   if (opts.train && !opts.dumpDir.empty())
     return Error("--dump-activations writes one run's tensors; use it with "
                  "inference or --train-steps, not --train");
+  return Status::success();
+}
 
-  // Outputs: writable, not an input, not each other (two of them may be
-  // one device or FIFO: /dev/null).
+/// The files the run reads, each with the option (or "the model") that
+/// names it.
+static std::vector<std::pair<std::string, std::string>>
+getInputFiles(const RunOptions &opts) {
   std::vector<std::pair<std::string, std::string>> inputs = {
       {"the model", opts.model}};
   if (!opts.weights.empty())
@@ -531,6 +550,13 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
     inputs.push_back({"--val-data", opts.valData});
   if (!opts.valLabels.empty())
     inputs.push_back({"--val-labels", opts.valLabels});
+  return inputs;
+}
+
+/// The files the run writes, each with its option: those given as files
+/// first (`given` of them), then the checkpoint directory's.
+static std::vector<std::pair<std::string, std::string>>
+getOutputFiles(const RunOptions &opts, size_t &given) {
   std::vector<std::pair<std::string, std::string>> outputs;
   for (auto [name, path] :
        {std::pair<const char *, const std::string *>{"--logits", &opts.logits},
@@ -539,11 +565,21 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
         {"--log-steps", &opts.logSteps}})
     if (!path->empty())
       outputs.push_back({name, *path});
-  size_t given = outputs.size();
+  given = outputs.size();
   if (!opts.checkpointDir.empty())
     for (const char *file :
          {"checkpoint.safetensors", "metrics.csv", "metrics.svg"})
       outputs.push_back({"--checkpoint", opts.checkpointDir + "/" + file});
+  return outputs;
+}
+
+/// Outputs: writable, not an input, not each other (two of them may be
+/// one device or FIFO: /dev/null).
+static Status checkOutputFiles(const RunOptions &opts) {
+  std::vector<std::pair<std::string, std::string>> inputs = getInputFiles(opts);
+  size_t given = 0;
+  std::vector<std::pair<std::string, std::string>> outputs =
+      getOutputFiles(opts, given);
   for (size_t i = 0; i < given; ++i) {
     const auto &[name, path] = outputs[i];
     for (const auto &[inputName, inputPath] : inputs)
@@ -566,5 +602,14 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
     if (Status s = checkOutputWritable(path); !s)
       return Error(name + ": " + s.message());
   }
+  return Status::success();
+}
+
+Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
+  for (Status (*check)(const RunOptions &) :
+       {checkInputOptions, checkTrainingOnlyOptions, checkScheduleOptions,
+        checkOptionCombinations, checkOutputFiles})
+    if (Status s = check(opts); !s)
+      return s;
   return Status::success();
 }
