@@ -606,10 +606,13 @@ static Status checkOutputFiles(const RunOptions &opts) {
 }
 
 Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
-  for (Status (*check)(const RunOptions &) :
-       {checkInputOptions, checkTrainingOnlyOptions, checkScheduleOptions,
-        checkOptionCombinations, checkOutputFiles})
-    if (Status s = check(opts); !s)
-      return s;
-  return Status::success();
+  if (Status s = checkInputOptions(opts); !s)
+    return s;
+  if (Status s = checkTrainingOnlyOptions(opts); !s)
+    return s;
+  if (Status s = checkScheduleOptions(opts); !s)
+    return s;
+  if (Status s = checkOptionCombinations(opts); !s)
+    return s;
+  return checkOutputFiles(opts);
 }
