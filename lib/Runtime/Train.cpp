@@ -525,8 +525,8 @@ public:
   Status run(int64_t firstEpoch, std::vector<EpochMetrics> &history);
 
 private:
-  /// Trains one epoch and evaluates it into `metrics`.
-  Status trainEpoch(int64_t epoch, EpochMetrics &metrics);
+  /// Trains one epoch and evaluates it into `m`.
+  Status trainEpoch(int64_t epoch, EpochMetrics &m);
   /// Submits the epoch's steps, taking the images in `order`, and collects
   /// them as they finish; `lastLr` is the rate of the last step.
   Status runSteps(const std::vector<int64_t> &order, EpochProgress &progress,
