@@ -254,7 +254,7 @@ static EntryOptions getEntryOptions() {
 }
 
 /// --layout, when given, in place of the target's default `layout`
-/// (validated by resnetcMain).
+/// (validated by checkTargetOptions).
 static void setLayout(runtime::Layout &layout) {
   if (::layout.getNumOccurrences())
     layout = *runtime::parseLayoutName(::layout);
@@ -311,8 +311,9 @@ static bool compileCPU(mlir::ModuleOp module, std::string &text) {
   return succeeded(compileForCPU(module, options, text));
 }
 
-int resnetc::resnetcMain(int argc, char **argv) {
-  llvm::InitLLVM initLLVM(argc, argv);
+/// Registers the options, checks for empty values and parses the command
+/// line. Returns 0, or 1 after reporting an error.
+static int parseCommandLine(int argc, char **argv) {
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
@@ -332,7 +333,12 @@ int resnetc::resnetcMain(int argc, char **argv) {
       "  resnetc model.rn --emit=ast    the parsed syntax tree\n"
       "  resnetc model.rn -o model.ptx  the CUDA artifact (PTX and its plan)\n"
       "  resnetc model.rn -o model.so   a CPU shared library (--target=cpu)\n");
+  return 0;
+}
 
+/// Checks the input name and --batch. Returns 0, or 1 after reporting an
+/// error.
+static int checkInputOptions() {
   if (inputFilename.empty())
     return fail("no input file (usage: resnetc MODEL.rn [--summary] "
                 "[--emit=ast|rn] [-o FILE]; see --help)");
@@ -341,7 +347,12 @@ int resnetc::resnetcMain(int argc, char **argv) {
                 ", got " + llvm::Twine(batch));
   if (inputFilename != "-" && llvm::sys::fs::is_directory(inputFilename))
     return fail("'" + inputFilename + "' is a directory, not a .rn file");
+  return 0;
+}
 
+/// Reads the input file (or standard input) into `bytes`. Returns 0, or 1
+/// after reporting an error.
+static int readInput(std::vector<uint8_t> &bytes) {
   // Read at most the limit, as it is read: neither /dev/zero nor a growing
   // file can exhaust memory; a FIFO or a device is refused without blocking.
   bool tooLarge = false;
@@ -364,48 +375,54 @@ int resnetc::resnetcMain(int argc, char **argv) {
              "input)";
     return fail("cannot open '" + inputFilename + "': " + why);
   }
-  if (outputFilename != "-") {
-    // The input is never overwritten, whatever links lead to it.
-    if (inputFilename != "-" &&
-        runtime::isSameFile(inputFilename, outputFilename))
-      return fail("the output '" + outputFilename + "' is the input file '" +
-                  inputFilename + "'; name another output file");
-    if (runtime::Status st = runtime::checkOutputWritable(outputFilename); !st)
-      return fail("cannot write the output: " + st.message());
-  }
+  bytes = std::move(*input);
+  return 0;
+}
 
-  FrontendSession session;
-  std::string displayName =
-      inputFilename == "-" ? std::string("<stdin>") : inputFilename.getValue();
-  bool parsed =
-      session.parse(displayName, std::string(input->begin(), input->end()));
-  auto printDiags = [&] {
-    std::ostringstream os;
-    session.getDiagnostics().print(os);
-    llvm::errs() << os.str();
-  };
-  if (!parsed) {
-    printDiags();
-    return 1;
-  }
+/// Checks that -o, when a file, is writable and not the input. Returns 0, or
+/// 1 after reporting an error.
+static int checkOutputFile() {
+  if (outputFilename == "-")
+    return 0;
+  // The input is never overwritten, whatever links lead to it.
+  if (inputFilename != "-" &&
+      runtime::isSameFile(inputFilename, outputFilename))
+    return fail("the output '" + outputFilename + "' is the input file '" +
+                inputFilename + "'; name another output file");
+  if (runtime::Status st = runtime::checkOutputWritable(outputFilename); !st)
+    return fail("cannot write the output: " + st.message());
+  return 0;
+}
 
-  // Without --emit or --summary, `-o FILE` asks for the compiled artifact.
-  bool buildArtifact =
-      emitKind == EmitKind::None && !summary && outputFilename != "-";
-  // Without --target, an artifact's name says what to compile: FILE.so for
-  // the CPU, FILE.ptx for CUDA; any other name needs --target.
-  if (!target.getNumOccurrences() && buildArtifact) {
-    llvm::StringRef out(outputFilename);
-    if (out.ends_with(".so"))
-      target = Target::CPU;
-    else if (out.ends_with(".ptx"))
-      target = Target::CUDA;
-    else
-      return fail("'" + outputFilename +
-                  "': cannot tell the target from the name; say "
-                  "--target=cpu or --target=cuda (or name the output "
-                  "model.so or model.ptx)");
-  }
+/// Prints the diagnostics of `session` to standard error.
+static void printDiagnostics(FrontendSession &session) {
+  std::ostringstream os;
+  session.getDiagnostics().print(os);
+  llvm::errs() << os.str();
+}
+
+/// Without --target, an artifact's name says what to compile: FILE.so for
+/// the CPU, FILE.ptx for CUDA; any other name needs --target. Returns 0, or 1
+/// after reporting an error.
+static int inferTarget(bool buildArtifact) {
+  if (target.getNumOccurrences() || !buildArtifact)
+    return 0;
+  llvm::StringRef out(outputFilename);
+  if (out.ends_with(".so"))
+    target = Target::CPU;
+  else if (out.ends_with(".ptx"))
+    target = Target::CUDA;
+  else
+    return fail("'" + outputFilename +
+                "': cannot tell the target from the name; say "
+                "--target=cpu or --target=cuda (or name the output "
+                "model.so or model.ptx)");
+  return 0;
+}
+
+/// Checks that --emit shows a stage of --target. Returns 0, or 1 after
+/// reporting an error.
+static int checkEmitOptions() {
   bool cudaEmit = emitKind == EmitKind::GPU || emitKind == EmitKind::NVVM ||
                   emitKind == EmitKind::PTX;
   if (cudaEmit && target != Target::CUDA)
@@ -414,6 +431,12 @@ int resnetc::resnetcMain(int argc, char **argv) {
   if (target == Target::CUDA && emitKind == EmitKind::Kernels)
     return fail("--emit=kernels shows the CPU kernels; add --target=cpu "
                 "(the CUDA target has --emit=gpu, nvvm, llvm and ptx)");
+  return 0;
+}
+
+/// Checks the settings of --optimizer. Returns 0, or 1 after reporting an
+/// error.
+static int checkOptimizerOptions() {
   if (momentum < 0 || weightDecay < 0)
     return fail("--momentum and --weight-decay must be non-negative");
   if (nesterov && !(momentum > 0))
@@ -432,6 +455,12 @@ int resnetc::resnetcMain(int argc, char **argv) {
     return fail("--beta1 and --beta2 must be in [0, 1)");
   if (!(adamEps > 0))
     return fail("--adam-eps must be positive");
+  return 0;
+}
+
+/// Checks that --cpu, --arch, --conv, --precision and --layout fit the
+/// target. Returns 0, or 1 after reporting an error.
+static int checkTargetOptions() {
   if (target == Target::CUDA && cpuName.getNumOccurrences())
     return fail("--cpu chooses the CPU that --target=cpu generates code for; "
                 "the CUDA target's is --arch");
@@ -460,6 +489,12 @@ int resnetc::resnetcMain(int argc, char **argv) {
     return fail("unknown --layout '" + layout + "': use nhwc or nchw");
   if (arch != "sm_80" && arch != "sm_90" && arch != "sm_90a")
     return fail("unknown --arch '" + arch + "': use sm_80, sm_90 or sm_90a");
+  return 0;
+}
+
+/// Checks that an artifact's name fits the target. Returns 0, or 1 after
+/// reporting an error.
+static int checkArtifactName(bool buildArtifact) {
   if (buildArtifact && target == Target::CPU &&
       llvm::StringRef(outputFilename).ends_with(".ptx"))
     return fail("'" + outputFilename +
@@ -470,54 +505,35 @@ int resnetc::resnetcMain(int argc, char **argv) {
     return fail("'" + outputFilename +
                 "': a CUDA artifact is PTX, not a shared library; name it "
                 "model.ptx");
+  return 0;
+}
 
-  // Text outputs are collected and written at the end, in one piece.
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  auto writeOutput = [&]() -> int {
-    os.flush();
-    if (outputFilename == "-") {
-      llvm::outs() << text;
-      return 0;
-    }
-    if (runtime::Status st = runtime::writeFileAtomically(
-            outputFilename, {{text.data(), text.size()}});
-        !st)
-      return fail(st.message());
+/// Writes the text collected in `os` to -o, in one piece. Returns the exit
+/// code.
+static int writeOutput(llvm::raw_string_ostream &os) {
+  os.flush();
+  const std::string &text = os.str();
+  if (outputFilename == "-") {
+    llvm::outs() << text;
     return 0;
-  };
+  }
+  if (runtime::Status st = runtime::writeFileAtomically(
+          outputFilename, {{text.data(), text.size()}});
+      !st)
+    return fail(st.message());
+  return 0;
+}
 
-  if (emitKind == EmitKind::AST) {
-    std::ostringstream ast;
-    dumpAST(session.getUserModule(), session.getSourceManager(), ast);
-    os << ast.str();
-    return writeOutput();
-  }
-
-  std::optional<Network> net = session.analyze();
-  if (!net) {
-    printDiags();
-    return 1;
-  }
-  if (summary) {
-    std::ostringstream table;
-    printSummary(*net, table);
-    os << table.str();
-  }
-  if (summary && emitKind == EmitKind::None)
-    return writeOutput();
-  if (!buildArtifact && emitKind == EmitKind::None) {
-    os << "model " << net->name << " is valid: " << net->totalParams()
-       << " parameters, " << net->totalMACs() << " MACs per image\n";
-    return writeOutput();
-  }
-
+/// Generates the rn module of `net`, lowers or compiles it as --emit asks,
+/// and writes the result (or builds the artifact). Returns the exit code.
+static int emitModule(const Network &net, FrontendSession &session,
+                      bool buildArtifact, llvm::raw_string_ostream &os) {
   mlir::DialectRegistry registry;
   registerAllResnetcDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlirGen(context, *net, session.getSourceManager(), batch);
+      mlirGen(context, net, session.getSourceManager(), batch);
   if (failed(mlir::verify(*module)))
     return fail("internal error: the generated rn IR does not verify (the "
                 "front end accepted a model the dialect rejects); please "
@@ -553,12 +569,76 @@ int resnetc::resnetcMain(int argc, char **argv) {
     if (buildArtifact)
       return 0;
     os << compiledText;
-    return writeOutput();
+    return writeOutput(os);
   }
   case EmitKind::AST:
     break;
   }
   module->print(os);
   os << "\n";
-  return writeOutput();
+  return writeOutput(os);
+}
+
+int resnetc::resnetcMain(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  if (int rc = parseCommandLine(argc, argv))
+    return rc;
+  if (int rc = checkInputOptions())
+    return rc;
+  std::vector<uint8_t> input;
+  if (int rc = readInput(input))
+    return rc;
+  if (int rc = checkOutputFile())
+    return rc;
+
+  FrontendSession session;
+  std::string displayName =
+      inputFilename == "-" ? std::string("<stdin>") : inputFilename.getValue();
+  if (!session.parse(displayName, std::string(input.begin(), input.end()))) {
+    printDiagnostics(session);
+    return 1;
+  }
+
+  // Without --emit or --summary, `-o FILE` asks for the compiled artifact.
+  bool buildArtifact =
+      emitKind == EmitKind::None && !summary && outputFilename != "-";
+  if (int rc = inferTarget(buildArtifact))
+    return rc;
+  if (int rc = checkEmitOptions())
+    return rc;
+  if (int rc = checkOptimizerOptions())
+    return rc;
+  if (int rc = checkTargetOptions())
+    return rc;
+  if (int rc = checkArtifactName(buildArtifact))
+    return rc;
+
+  // Text outputs are collected and written at the end, in one piece.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (emitKind == EmitKind::AST) {
+    std::ostringstream ast;
+    dumpAST(session.getUserModule(), session.getSourceManager(), ast);
+    os << ast.str();
+    return writeOutput(os);
+  }
+
+  std::optional<Network> net = session.analyze();
+  if (!net) {
+    printDiagnostics(session);
+    return 1;
+  }
+  if (summary) {
+    std::ostringstream table;
+    printSummary(*net, table);
+    os << table.str();
+  }
+  if (summary && emitKind == EmitKind::None)
+    return writeOutput(os);
+  if (!buildArtifact && emitKind == EmitKind::None) {
+    os << "model " << net->name << " is valid: " << net->totalParams()
+       << " parameters, " << net->totalMACs() << " MACs per image\n";
+    return writeOutput(os);
+  }
+  return emitModule(*net, session, buildArtifact, os);
 }

@@ -281,6 +281,22 @@ private:
 
   // Expressions.
   std::optional<Value> eval(const Expr &e, const Scope &scope);
+  /// The value of a name in `scope`.
+  std::optional<Value> evalName(const Expr &e, const Scope &scope);
+  /// A tuple: a pair of integers (height, width).
+  std::optional<Value> evalTuple(const Expr &e, const Scope &scope);
+  /// `not x` or `-x`.
+  std::optional<Value> evalUnary(const Expr &e, const Scope &scope);
+  /// A binary operator: logic, comparisons and arithmetic.
+  std::optional<Value> evalBinary(const Expr &e, const Scope &scope);
+  /// `and` or `or` of booleans, short-circuit: `l` is the left operand.
+  std::optional<Value> evalLogical(const Expr &e, const Value &l,
+                                   const Scope &scope);
+  /// `a op b` of numbers, one of them not an integer.
+  std::optional<Value> evalFloatArithmetic(const Expr &e, double a, double b);
+  /// `a op b` of integers, checked for overflow; division and remainder
+  /// round toward negative infinity, as in Python.
+  std::optional<Value> evalIntArithmetic(const Expr &e, int64_t a, int64_t b);
   std::optional<Value> evalCall(const Expr &e, const Scope &scope);
   std::optional<int64_t> evalInt(const Expr &e, const Scope &scope,
                                  const char *what);
@@ -321,6 +337,34 @@ private:
 
   // Model.
   bool evalModel(const ModelDef &model);
+  /// Checks the model's `input` and adds its input layer.
+  bool evalModelInput(const ModelItem &it, bool &haveInput);
+  /// Evaluates a model setting (`classes 10`, `conv_bias true`, ...), given
+  /// once each.
+  bool evalModelSetting(const ModelItem &it, Scope &scope,
+                        std::map<std::string, SourceLoc> &settingsSeen,
+                        bool &haveClasses);
+  /// Checks and applies `bn_eps` or `bn_momentum`, the batch norms'
+  /// defaults.
+  bool setBatchNormDefault(const ModelItem &it, const Value &v);
+  /// Evaluates a `stages` section: each stage's blocks, instantiated.
+  bool evalStages(const ModelItem &it, const Scope &scope, int &stageIndex,
+                  int &cur);
+  /// The block of a `stages` section; it takes `channels` and `stride`.
+  /// Null after reporting an error.
+  const BlockDef *findStageBlock(const ModelItem &it);
+  /// Evaluates the arguments a `stages` section passes to every block: named,
+  /// and neither `channels` nor `stride`.
+  bool evalStageArgs(const ModelItem &it, const Scope &scope,
+                     std::vector<BoundArg> &extra);
+  /// Instantiates the blocks of one stage, `(blocks, channels[, stride])`.
+  bool evalStage(const StageSpec &spec, const BlockDef &block,
+                 const std::vector<BoundArg> &extra, const Scope &scope,
+                 int stageIndex, int &cur);
+  /// Checks that the model has an input, classes and layers, and ends with
+  /// the class logits.
+  bool checkModelComplete(const ModelDef &model, bool haveInput,
+                          bool haveClasses, int cur, SourceLoc lastLayerLoc);
 
   const Module &prelude, &user;
   const SourceManager &sm;

@@ -47,96 +47,88 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
     return Value::ofFloat(e.floatValue);
   case Expr::Kind::Bool:
     return Value::ofBool(e.boolValue);
-  case Expr::Kind::Name: {
-    if (const Value *v = scope.lookup(e.name))
-      return *v;
-    if (!frames.empty() && modelScope && modelScope->lookup(e.name)) {
-      error(e.loc, "unknown name '" + e.name +
-                       "' (a block sees only its parameters, its 'let's and "
-                       "in_channels, in_height, in_width; pass '" +
-                       e.name + "' to the block as a parameter)");
-      return std::nullopt;
-    }
-    error(e.loc,
-          "unknown name '" + e.name + "'" + suggest(e.name, scope.names()));
-    return std::nullopt;
-  }
+  case Expr::Kind::Name:
+    return evalName(e, scope);
   case Expr::Kind::Call:
     return evalCall(e, scope);
-  case Expr::Kind::Tuple: {
-    if (e.args.size() != 2) {
-      error(e.loc, "a tuple is a pair of integers (height, width); this one "
-                   "has " +
-                       std::to_string(e.args.size()) + " elements");
-      return std::nullopt;
-    }
-    Pair p;
-    for (size_t i = 0; i < 2; ++i) {
-      auto v = eval(*e.args[i], scope);
-      if (!v)
-        return std::nullopt;
-      if (v->kind != Value::Kind::Int) {
-        error(e.args[i]->loc, std::string("the ") + (i ? "width" : "height") +
-                                  " of a pair must be an integer, found " +
-                                  v->describe());
-        return std::nullopt;
-      }
-      p[i] = v->i;
-    }
-    return Value::ofPair(p[0], p[1]);
-  }
-  case Expr::Kind::Unary: {
-    auto v = eval(*e.lhs, scope);
-    if (!v)
-      return std::nullopt;
-    if (e.op == TokenKind::KwNot) {
-      if (v->kind != Value::Kind::Bool) {
-        error(e.loc,
-              std::string("'not' needs a boolean, found ") + v->typeName());
-        return std::nullopt;
-      }
-      return Value::ofBool(!v->b);
-    }
-    if (v->kind == Value::Kind::Pair) {
-      error(e.loc, "'-' needs a number, found a pair");
-      return std::nullopt;
-    }
-    if (v->kind == Value::Kind::Int)
-      return Value::ofInt(-v->i);
-    if (v->kind == Value::Kind::Float)
-      return Value::ofFloat(-v->f);
-    error(e.loc, "'-' needs a number, found a boolean");
-    return std::nullopt;
-  }
+  case Expr::Kind::Tuple:
+    return evalTuple(e, scope);
+  case Expr::Kind::Unary:
+    return evalUnary(e, scope);
   case Expr::Kind::Binary:
     break;
   }
+  return evalBinary(e, scope);
+}
 
+std::optional<Value> Analyzer::evalName(const Expr &e, const Scope &scope) {
+  if (const Value *v = scope.lookup(e.name))
+    return *v;
+  if (!frames.empty() && modelScope && modelScope->lookup(e.name)) {
+    error(e.loc, "unknown name '" + e.name +
+                     "' (a block sees only its parameters, its 'let's and "
+                     "in_channels, in_height, in_width; pass '" +
+                     e.name + "' to the block as a parameter)");
+    return std::nullopt;
+  }
+  error(e.loc,
+        "unknown name '" + e.name + "'" + suggest(e.name, scope.names()));
+  return std::nullopt;
+}
+
+std::optional<Value> Analyzer::evalTuple(const Expr &e, const Scope &scope) {
+  if (e.args.size() != 2) {
+    error(e.loc, "a tuple is a pair of integers (height, width); this one "
+                 "has " +
+                     std::to_string(e.args.size()) + " elements");
+    return std::nullopt;
+  }
+  Pair p;
+  for (size_t i = 0; i < 2; ++i) {
+    auto v = eval(*e.args[i], scope);
+    if (!v)
+      return std::nullopt;
+    if (v->kind != Value::Kind::Int) {
+      error(e.args[i]->loc, std::string("the ") + (i ? "width" : "height") +
+                                " of a pair must be an integer, found " +
+                                v->describe());
+      return std::nullopt;
+    }
+    p[i] = v->i;
+  }
+  return Value::ofPair(p[0], p[1]);
+}
+
+std::optional<Value> Analyzer::evalUnary(const Expr &e, const Scope &scope) {
+  auto v = eval(*e.lhs, scope);
+  if (!v)
+    return std::nullopt;
+  if (e.op == TokenKind::KwNot) {
+    if (v->kind != Value::Kind::Bool) {
+      error(e.loc,
+            std::string("'not' needs a boolean, found ") + v->typeName());
+      return std::nullopt;
+    }
+    return Value::ofBool(!v->b);
+  }
+  if (v->kind == Value::Kind::Pair) {
+    error(e.loc, "'-' needs a number, found a pair");
+    return std::nullopt;
+  }
+  if (v->kind == Value::Kind::Int)
+    return Value::ofInt(-v->i);
+  if (v->kind == Value::Kind::Float)
+    return Value::ofFloat(-v->f);
+  error(e.loc, "'-' needs a number, found a boolean");
+  return std::nullopt;
+}
+
+std::optional<Value> Analyzer::evalBinary(const Expr &e, const Scope &scope) {
   auto l = eval(*e.lhs, scope);
   if (!l)
     return std::nullopt;
-  // Short-circuit logic.
-  if (e.op == TokenKind::KwAnd || e.op == TokenKind::KwOr) {
-    if (l->kind != Value::Kind::Bool) {
-      error(e.lhs->loc, std::string("'") +
-                            (e.op == TokenKind::KwAnd ? "and" : "or") +
-                            "' needs booleans, found " + l->typeName());
-      return std::nullopt;
-    }
-    if ((e.op == TokenKind::KwAnd && !l->b) ||
-        (e.op == TokenKind::KwOr && l->b))
-      return l;
-    auto r = eval(*e.rhs, scope);
-    if (!r)
-      return std::nullopt;
-    if (r->kind != Value::Kind::Bool) {
-      error(e.rhs->loc, std::string("'") +
-                            (e.op == TokenKind::KwAnd ? "and" : "or") +
-                            "' needs booleans, found " + r->typeName());
-      return std::nullopt;
-    }
-    return r;
-  }
+  if (e.op == TokenKind::KwAnd || e.op == TokenKind::KwOr)
+    return evalLogical(e, *l, scope);
   auto r = eval(*e.rhs, scope);
   if (!r)
     return std::nullopt;
@@ -165,38 +157,71 @@ std::optional<Value> Analyzer::eval(const Expr &e, const Scope &scope) {
     double b = r->kind == Value::Kind::Float ? r->f : double(r->i);
     if (isCompare)
       return compare(e.op, a, b);
-    double res = 0;
-    switch (e.op) {
-    case TokenKind::Plus:
-      res = a + b;
-      break;
-    case TokenKind::Minus:
-      res = a - b;
-      break;
-    case TokenKind::Star:
-      res = a * b;
-      break;
-    case TokenKind::Slash:
-      if (b == 0) {
-        error(e.loc, "division by zero");
-        return std::nullopt;
-      }
-      res = a / b;
-      break;
-    default:
-      error(e.loc, std::string("operator ") + getTokenKindName(e.op) +
-                       " needs integers");
-      return std::nullopt;
-    }
-    if (!std::isfinite(res)) {
-      error(e.loc, "number is out of range");
-      return std::nullopt;
-    }
-    return Value::ofFloat(res);
+    return evalFloatArithmetic(e, a, b);
   }
-  int64_t a = l->i, b = r->i, res = 0;
   if (isCompare)
-    return compare(e.op, a, b);
+    return compare(e.op, l->i, r->i);
+  return evalIntArithmetic(e, l->i, r->i);
+}
+
+std::optional<Value> Analyzer::evalLogical(const Expr &e, const Value &l,
+                                           const Scope &scope) {
+  if (l.kind != Value::Kind::Bool) {
+    error(e.lhs->loc, std::string("'") +
+                          (e.op == TokenKind::KwAnd ? "and" : "or") +
+                          "' needs booleans, found " + l.typeName());
+    return std::nullopt;
+  }
+  // Short-circuit logic.
+  if ((e.op == TokenKind::KwAnd && !l.b) || (e.op == TokenKind::KwOr && l.b))
+    return l;
+  auto r = eval(*e.rhs, scope);
+  if (!r)
+    return std::nullopt;
+  if (r->kind != Value::Kind::Bool) {
+    error(e.rhs->loc, std::string("'") +
+                          (e.op == TokenKind::KwAnd ? "and" : "or") +
+                          "' needs booleans, found " + r->typeName());
+    return std::nullopt;
+  }
+  return r;
+}
+
+std::optional<Value> Analyzer::evalFloatArithmetic(const Expr &e, double a,
+                                                   double b) {
+  double res = 0;
+  switch (e.op) {
+  case TokenKind::Plus:
+    res = a + b;
+    break;
+  case TokenKind::Minus:
+    res = a - b;
+    break;
+  case TokenKind::Star:
+    res = a * b;
+    break;
+  case TokenKind::Slash:
+    if (b == 0) {
+      error(e.loc, "division by zero");
+      return std::nullopt;
+    }
+    res = a / b;
+    break;
+  default:
+    error(e.loc, std::string("operator ") + getTokenKindName(e.op) +
+                     " needs integers");
+    return std::nullopt;
+  }
+  if (!std::isfinite(res)) {
+    error(e.loc, "number is out of range");
+    return std::nullopt;
+  }
+  return Value::ofFloat(res);
+}
+
+std::optional<Value> Analyzer::evalIntArithmetic(const Expr &e, int64_t a,
+                                                 int64_t b) {
+  int64_t res = 0;
   bool overflow = false;
   switch (e.op) {
   case TokenKind::Plus:

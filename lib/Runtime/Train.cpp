@@ -395,92 +395,362 @@ prepareCheckpointDirectory(const std::string &dir,
   return Status::success();
 }
 
+namespace {
+/// The files of --checkpoint; all empty without it.
+struct CheckpointFiles {
+  std::string checkpoint, csv, svg;
+};
+} // namespace
+
+/// Names the files of --checkpoint and prepares their directory; on
+/// --resume, the checkpoint must exist.
+static Status prepareCheckpointFiles(const TrainOptions &options,
+                                     CheckpointFiles &files) {
+  if (options.checkpointDir.empty())
+    return Status::success();
+  files.checkpoint = options.checkpointDir + "/checkpoint.safetensors";
+  files.csv = options.checkpointDir + "/metrics.csv";
+  files.svg = options.checkpointDir + "/metrics.svg";
+  struct stat st;
+  if (options.resume && ::stat(files.checkpoint.c_str(), &st) != 0 &&
+      errno == ENOENT)
+    return Error("no checkpoint in " + options.checkpointDir +
+                 " yet: train without --resume first");
+  return prepareCheckpointDirectory(options.checkpointDir,
+                                    {files.checkpoint, files.csv, files.svg});
+}
+
+/// Checks that the checkpoint `info` (read from `checkpoint`) describes this
+/// run: the same model, seed, data, schedule, optimizer, label smoothing and
+/// limit, with epochs left to train.
+static Status checkCheckpointMatchesRun(const CheckpointInfo &info,
+                                        const std::string &checkpoint,
+                                        const Executor &exec,
+                                        const TrainOptions &options) {
+  const Plan &plan = exec.getPlan();
+  if (info.model != plan.model)
+    return Error(checkpoint + ": is a checkpoint of model '" + info.model +
+                 "', not of '" + plan.model + "'");
+  if (info.seed != options.seed)
+    return Error(checkpoint + ": was written with --seed " +
+                 std::to_string(info.seed) + "; resume with the same seed");
+  if (info.data != options.data)
+    return Error(checkpoint + ": was written training on --data " + info.data +
+                 "; resume with the same data (this run: " + options.data +
+                 ")");
+  if (info.schedule != options.schedule.describe())
+    return Error(checkpoint +
+                 ": was written with the learning-rate "
+                 "schedule '" +
+                 info.schedule + "', not '" + options.schedule.describe() +
+                 "'; resume with the same --lr-schedule, --lr-steps, "
+                 "--lr-gamma and --warmup-epochs");
+  if (info.optimizer != plan.optimizer)
+    return Error(checkpoint + ": was written by a train_step with the " +
+                 info.optimizer + " optimizer, and " + exec.getPath() +
+                 " has " + plan.optimizer + "; resume with an artifact " +
+                 "compiled with resnetc --optimizer=" + info.optimizer);
+  if (info.labelSmoothing != formatExact(options.labelSmoothing))
+    return Error(checkpoint + ": was written with --label-smoothing " +
+                 info.labelSmoothing +
+                 "; resume with the same label smoothing");
+  if (info.limit != options.limit)
+    return Error(checkpoint +
+                 (info.limit < 0
+                      ? std::string(": was written without --limit; resume "
+                                    "without it")
+                      : ": was written with --limit " +
+                            std::to_string(info.limit) +
+                            "; resume with the same --limit"));
+  if (info.epoch >= options.epochs)
+    return Error(checkpoint + ": is of epoch " + std::to_string(info.epoch) +
+                 ", and --epochs " + std::to_string(options.epochs) +
+                 " is the total number of epochs (not more of them): "
+                 "nothing is left to train; give --epochs " +
+                 std::to_string(info.epoch + 1) + " or more to continue");
+  return Status::success();
+}
+
+/// Reads the checkpoint, checks that it describes this run and loads its
+/// tensors into `exec`. Returns its metadata.
+static Expected<CheckpointInfo>
+resumeFromCheckpoint(Executor &exec, const std::string &checkpoint,
+                     const TrainOptions &options) {
+  Expected<SafeTensorsFile> file = readSafeTensors(checkpoint);
+  if (!file)
+    return file.error();
+  Expected<CheckpointInfo> info =
+      readCheckpointInfo(file->metadata, checkpoint);
+  if (!info)
+    return info.takeError();
+  if (Status s = checkCheckpointMatchesRun(*info, checkpoint, exec, options);
+      !s)
+    return s.error();
+  std::map<std::string, HostTensor> tensors;
+  for (auto &[name, t] : file->tensors)
+    tensors[name] = std::move(t);
+  if (Status s = exec.setParameters(tensors, checkpoint,
+                                    options.missingOptimizerState);
+      !s)
+    return s.error();
+  return info;
+}
+
+namespace {
+/// The running totals of one epoch's steps.
+struct EpochProgress {
+  explicit EpochProgress(int64_t epoch) : epoch(epoch) {}
+
+  int64_t epoch;
+  /// The rates of the steps in flight, oldest first.
+  std::deque<double> rates;
+  double lossSum = 0;
+  int64_t correct = 0, finished = 0;
+};
+
+/// The epochs of one training run: their steps, evaluations and
+/// checkpoints.
+class TrainLoop {
+public:
+  TrainLoop(Executor &exec, const ImageDataset &train, const ImageDataset &test,
+            const TrainOptions &options, TrainObserver &observer,
+            const CheckpointFiles &files, int64_t lastCheckpoint)
+      : exec(exec), plan(exec.getPlan()), train(train), test(test),
+        options(options), observer(observer), files(files), batch(plan.batch),
+        imageSize(train.c * train.h * train.w), steps(train.n / batch),
+        lastCheckpoint(lastCheckpoint) {}
+
+  /// Trains epochs `firstEpoch` to --epochs, appending their metrics to
+  /// `history`.
+  Status run(int64_t firstEpoch, std::vector<EpochMetrics> &history);
+
+private:
+  /// Trains one epoch and evaluates it into `m`.
+  Status trainEpoch(int64_t epoch, EpochMetrics &m);
+  /// Submits the epoch's steps, taking the images in `order`, and collects
+  /// them as they finish; `lastLr` is the rate of the last step.
+  Status runSteps(const std::vector<int64_t> &order, EpochProgress &progress,
+                  double &lastLr);
+  /// Augments the images of step `s` into `images`.
+  void assembleBatch(int64_t epoch, const std::vector<int64_t> &order,
+                     int64_t s, float *images) const;
+  /// Collects the oldest step in flight.
+  Status finishStep(EpochProgress &progress);
+  /// Writes the checkpoint, metrics and plot of `epoch`, each replaced
+  /// atomically.
+  Status writeCheckpoint(int64_t epoch,
+                         const std::vector<EpochMetrics> &history);
+
+  Executor &exec;
+  const Plan &plan;
+  const ImageDataset &train, &test;
+  const TrainOptions &options;
+  TrainObserver &observer;
+  const CheckpointFiles &files;
+  int64_t batch, imageSize;
+  /// Full batches; the rest is dropped.
+  int64_t steps;
+  /// The last epoch whose checkpoint is on disk (0: none).
+  int64_t lastCheckpoint;
+};
+} // namespace
+
+Status TrainLoop::run(int64_t firstEpoch, std::vector<EpochMetrics> &history) {
+  for (int64_t epoch = firstEpoch; epoch <= options.epochs; ++epoch) {
+    EpochMetrics m;
+    if (Status s = trainEpoch(epoch, m); !s)
+      return s;
+    history.push_back(m);
+    if (!files.checkpoint.empty()) {
+      if (Status s = writeCheckpoint(epoch, history); !s)
+        return s;
+      lastCheckpoint = epoch;
+    }
+    observer.onEpoch(m);
+  }
+  return Status::success();
+}
+
+Status TrainLoop::trainEpoch(int64_t epoch, EpochMetrics &m) {
+  std::vector<int64_t> order(static_cast<size_t>(train.n));
+  if (options.shuffle)
+    order = makePermutation(train.n, options.seed * 1000003 + epoch);
+  else
+    std::iota(order.begin(), order.end(), 0);
+  // Dropout masks and AdamW's bias corrections depend on the seed and the
+  // step's number alone, so a resumed run continues them exactly.
+  exec.setSeedAndStep(options.seed, (epoch - 1) * steps);
+  EpochProgress progress(epoch);
+  auto start = std::chrono::steady_clock::now();
+  double lastLr = options.lr;
+  if (Status st = runSteps(order, progress, lastLr); !st)
+    return st;
+  while (exec.inFlight())
+    if (Status st = finishStep(progress); !st)
+      return st;
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  Expected<Accuracy> testAcc = evaluate(exec, test);
+  if (!testAcc)
+    return testAcc.takeError();
+  m.epoch = epoch;
+  m.loss = progress.lossSum / steps;
+  m.trainAcc = static_cast<double>(progress.correct) / (steps * batch);
+  m.testAcc = testAcc->top1;
+  m.testTop5 = testAcc->top5;
+  m.seconds = seconds;
+  m.examplesPerSecond = steps * batch / seconds;
+  m.lr = lastLr;
+  return Status::success();
+}
+
+void TrainLoop::assembleBatch(int64_t epoch, const std::vector<int64_t> &order,
+                              int64_t s, float *images) const {
+  for (int64_t i = 0; i < batch; ++i)
+    augmentImage(options.augmentation,
+                 train.images.data() + order[s * batch + i] * imageSize,
+                 train.c, train.h, train.w, options.seed, epoch, s * batch + i,
+                 images + i * imageSize);
+}
+
+Status TrainLoop::runSteps(const std::vector<int64_t> &order,
+                           EpochProgress &progress, double &lastLr) {
+  int64_t epoch = progress.epoch;
+  // With augmentation, a worker thread assembles batch s + 1 into one of
+  // two staging buffers while step s computes.
+  const Augmentation &aug = options.augmentation;
+  std::vector<float> staged[2];
+  std::future<void> assembling;
+  auto assemble = [this, epoch, &order](int64_t s, float *images) {
+    assembleBatch(epoch, order, s, images);
+  };
+  if (aug.enabled()) {
+    for (std::vector<float> &b : staged)
+      b.resize(static_cast<size_t>(batch * imageSize));
+    assembling = std::async(std::launch::async, assemble, 0, staged[0].data());
+  }
+  for (int64_t s = 0; s < steps; ++s) {
+    // The next batch is assembled while the step before computes.
+    Expected<TrainBatch> next = exec.beginTrainStep();
+    if (!next)
+      return next.takeError();
+    if (aug.enabled()) {
+      assembling.get();
+      std::memcpy(next->images, staged[s % 2].data(),
+                  staged[s % 2].size() * sizeof(float));
+      if (s + 1 < steps)
+        assembling = std::async(std::launch::async, assemble, s + 1,
+                                staged[(s + 1) % 2].data());
+    }
+    for (int64_t i = 0; i < batch; ++i) {
+      int64_t index = order[s * batch + i];
+      if (!aug.enabled())
+        std::memcpy(next->images + i * imageSize,
+                    train.images.data() + index * imageSize,
+                    static_cast<size_t>(imageSize) * sizeof(float));
+      next->labels[i] = train.labels[index];
+    }
+    lastLr = scheduledLr(options.schedule, options.lr, epoch, options.epochs, s,
+                         steps);
+    if (Status st = exec.submitTrainStep(static_cast<float>(lastLr)); !st)
+      return st;
+    progress.rates.push_back(lastLr);
+    if (exec.inFlight() == 2)
+      if (Status st = finishStep(progress); !st)
+        return st;
+  }
+  return Status::success();
+}
+
+Status TrainLoop::finishStep(EpochProgress &progress) {
+  Expected<TrainStepResult> r = exec.finishTrainStep();
+  if (!r)
+    return r.takeError();
+  int64_t finished = ++progress.finished;
+  if (!std::isfinite(r->loss)) {
+    // Nothing more is collected: the run stops here.
+    while (exec.inFlight())
+      (void)exec.finishTrainStep();
+    return Error(
+        "epoch " + std::to_string(progress.epoch) + ", batch " +
+        std::to_string(finished) + ": the loss is " + std::to_string(r->loss) +
+        "; training stopped; " +
+        (files.checkpoint.empty()
+             ? std::string("no checkpoint was written (no --checkpoint)")
+         : lastCheckpoint ? "the last checkpoint is of epoch " +
+                                std::to_string(lastCheckpoint)
+                          : std::string("no checkpoint was written yet")) +
+        " (one possible cause: --lr " + formatLr(options.lr) +
+        " is too large for this model)");
+  }
+  progress.lossSum += r->loss;
+  progress.correct += r->correct;
+  double rate = progress.rates.front();
+  progress.rates.pop_front();
+  observer.onStep(progress.epoch, finished, steps, r->loss, rate,
+                  progress.lossSum / finished);
+  return Status::success();
+}
+
+Status TrainLoop::writeCheckpoint(int64_t epoch,
+                                  const std::vector<EpochMetrics> &history) {
+  Expected<std::map<std::string, HostTensor>> params =
+      exec.getParameters(/*withOptimizerState=*/true);
+  if (!params)
+    return params.takeError();
+  NamedTensors tensors;
+  for (auto &[name, t] : *params)
+    tensors.emplace_back(name, t);
+  std::string rows = metricsCSV(history);
+  std::string body = rows.substr(rows.find('\n') + 1);
+  char lr[32];
+  std::snprintf(lr, sizeof(lr), "%.17g", options.lr);
+  SafeTensorsMetadata meta = {
+      {"epoch", std::to_string(epoch)},
+      {"seed", std::to_string(options.seed)},
+      {"model", plan.model},
+      {"data", options.data},
+      {"limit", formatLimit(options.limit)},
+      {"lr", lr},
+      {"lr_schedule", options.schedule.describe()},
+      {"label_smoothing", formatExact(options.labelSmoothing)},
+      {"optimizer", plan.optimizer},
+      {"metrics", body}};
+  if (Status s = writeSafeTensors(files.checkpoint, tensors, meta); !s)
+    return s;
+  std::string plot = plotMetricsSVG(history, options.top5);
+  if (Status s = writeFileAtomically(files.csv, {{rows.data(), rows.size()}});
+      !s)
+    return s;
+  if (Status s = writeFileAtomically(files.svg, {{plot.data(), plot.size()}});
+      !s)
+    return s;
+  return Status::success();
+}
+
 Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
                                const ImageDataset &test,
                                const TrainOptions &options,
                                TrainObserver &observer) {
-  const Plan &plan = exec.getPlan();
-  int64_t batch = plan.batch, imageSize = train.c * train.h * train.w;
-  int64_t steps = train.n / batch; // full batches; the rest is dropped
-  if (steps == 0)
+  int64_t batch = exec.getPlan().batch;
+  if (train.n / batch == 0)
     return Error("the training set has fewer images (" +
                  std::to_string(train.n) + ") than one batch (" +
                  std::to_string(batch) + ")");
-  std::string checkpoint, csv, svg;
-  if (!options.checkpointDir.empty()) {
-    checkpoint = options.checkpointDir + "/checkpoint.safetensors";
-    csv = options.checkpointDir + "/metrics.csv";
-    svg = options.checkpointDir + "/metrics.svg";
-    struct stat st;
-    if (options.resume && ::stat(checkpoint.c_str(), &st) != 0 &&
-        errno == ENOENT)
-      return Error("no checkpoint in " + options.checkpointDir +
-                   " yet: train without --resume first");
-    if (Status s = prepareCheckpointDirectory(options.checkpointDir,
-                                              {checkpoint, csv, svg});
-        !s)
-      return s;
-  }
+  CheckpointFiles files;
+  if (Status s = prepareCheckpointFiles(options, files); !s)
+    return s;
   exec.setLabelSmoothing(static_cast<float>(options.labelSmoothing));
   std::vector<EpochMetrics> history;
   int64_t firstEpoch = 1;
   // The last epoch whose checkpoint is on disk (0: none).
   int64_t lastCheckpoint = 0;
   if (options.resume) {
-    Expected<SafeTensorsFile> file = readSafeTensors(checkpoint);
-    if (!file)
-      return file.error();
     Expected<CheckpointInfo> info =
-        readCheckpointInfo(file->metadata, checkpoint);
+        resumeFromCheckpoint(exec, files.checkpoint, options);
     if (!info)
       return info.takeError();
-    if (info->model != plan.model)
-      return Error(checkpoint + ": is a checkpoint of model '" + info->model +
-                   "', not of '" + plan.model + "'");
-    if (info->seed != options.seed)
-      return Error(checkpoint + ": was written with --seed " +
-                   std::to_string(info->seed) + "; resume with the same seed");
-    if (info->data != options.data)
-      return Error(
-          checkpoint + ": was written training on --data " + info->data +
-          "; resume with the same data (this run: " + options.data + ")");
-    if (info->schedule != options.schedule.describe())
-      return Error(checkpoint +
-                   ": was written with the learning-rate "
-                   "schedule '" +
-                   info->schedule + "', not '" + options.schedule.describe() +
-                   "'; resume with the same --lr-schedule, --lr-steps, "
-                   "--lr-gamma and --warmup-epochs");
-    if (info->optimizer != plan.optimizer)
-      return Error(checkpoint + ": was written by a train_step with the " +
-                   info->optimizer + " optimizer, and " + exec.getPath() +
-                   " has " + plan.optimizer + "; resume with an artifact " +
-                   "compiled with resnetc --optimizer=" + info->optimizer);
-    if (info->labelSmoothing != formatExact(options.labelSmoothing))
-      return Error(checkpoint + ": was written with --label-smoothing " +
-                   info->labelSmoothing +
-                   "; resume with the same label smoothing");
-    if (info->limit != options.limit)
-      return Error(checkpoint +
-                   (info->limit < 0
-                        ? std::string(": was written without --limit; resume "
-                                      "without it")
-                        : ": was written with --limit " +
-                              std::to_string(info->limit) +
-                              "; resume with the same --limit"));
-    if (info->epoch >= options.epochs)
-      return Error(checkpoint + ": is of epoch " + std::to_string(info->epoch) +
-                   ", and --epochs " + std::to_string(options.epochs) +
-                   " is the total number of epochs (not more of them): "
-                   "nothing is left to train; give --epochs " +
-                   std::to_string(info->epoch + 1) + " or more to continue");
-    std::map<std::string, HostTensor> tensors;
-    for (auto &[name, t] : file->tensors)
-      tensors[name] = std::move(t);
-    if (Status s = exec.setParameters(tensors, checkpoint,
-                                      options.missingOptimizerState);
-        !s)
-      return s;
     firstEpoch = info->epoch + 1;
     lastCheckpoint = info->epoch;
     history = std::move(info->history);
@@ -489,153 +759,6 @@ Status resnetc::runtime::train(Executor &exec, const ImageDataset &train,
   } else {
     observer.onStart(train.n, batch);
   }
-
-  for (int64_t epoch = firstEpoch; epoch <= options.epochs; ++epoch) {
-    std::vector<int64_t> order(static_cast<size_t>(train.n));
-    if (options.shuffle)
-      order = makePermutation(train.n, options.seed * 1000003 + epoch);
-    else
-      std::iota(order.begin(), order.end(), 0);
-    // The rates of the steps in flight, oldest first.
-    std::deque<double> rates;
-    // Dropout masks and AdamW's bias corrections depend on the seed and the
-    // step's number alone, so a resumed run continues them exactly.
-    exec.setSeedAndStep(options.seed, (epoch - 1) * steps);
-    double lossSum = 0;
-    int64_t correct = 0, finished = 0;
-    // Collects the oldest step in flight.
-    auto finishOne = [&]() -> Status {
-      Expected<TrainStepResult> r = exec.finishTrainStep();
-      if (!r)
-        return r.takeError();
-      ++finished;
-      if (!std::isfinite(r->loss)) {
-        // Nothing more is collected: the run stops here.
-        while (exec.inFlight())
-          (void)exec.finishTrainStep();
-        return Error(
-            "epoch " + std::to_string(epoch) + ", batch " +
-            std::to_string(finished) + ": the loss is " +
-            std::to_string(r->loss) + "; training stopped; " +
-            (checkpoint.empty() ? std::string("no checkpoint was written "
-                                              "(no --checkpoint)")
-             : lastCheckpoint   ? "the last checkpoint is of epoch " +
-                                    std::to_string(lastCheckpoint)
-                              : std::string("no checkpoint was written yet")) +
-            " (one possible cause: --lr " + formatLr(options.lr) +
-            " is too large for this model)");
-      }
-      lossSum += r->loss;
-      correct += r->correct;
-      double rate = rates.front();
-      rates.pop_front();
-      observer.onStep(epoch, finished, steps, r->loss, rate,
-                      lossSum / finished);
-      return Status::success();
-    };
-    auto start = std::chrono::steady_clock::now();
-    double lastLr = options.lr;
-    // With augmentation, a worker thread assembles batch s + 1 into one of
-    // two staging buffers while step s computes.
-    const Augmentation &aug = options.augmentation;
-    std::vector<float> staged[2];
-    std::future<void> assembling;
-    auto assemble = [&, epoch](int64_t s, float *images) {
-      for (int64_t i = 0; i < batch; ++i)
-        augmentImage(aug,
-                     train.images.data() + order[s * batch + i] * imageSize,
-                     train.c, train.h, train.w, options.seed, epoch,
-                     s * batch + i, images + i * imageSize);
-    };
-    if (aug.enabled()) {
-      for (std::vector<float> &b : staged)
-        b.resize(static_cast<size_t>(batch * imageSize));
-      assembling =
-          std::async(std::launch::async, assemble, 0, staged[0].data());
-    }
-    for (int64_t s = 0; s < steps; ++s) {
-      // The next batch is assembled while the step before computes.
-      Expected<TrainBatch> next = exec.beginTrainStep();
-      if (!next)
-        return next.takeError();
-      if (aug.enabled()) {
-        assembling.get();
-        std::memcpy(next->images, staged[s % 2].data(),
-                    staged[s % 2].size() * sizeof(float));
-        if (s + 1 < steps)
-          assembling = std::async(std::launch::async, assemble, s + 1,
-                                  staged[(s + 1) % 2].data());
-      }
-      for (int64_t i = 0; i < batch; ++i) {
-        int64_t index = order[s * batch + i];
-        if (!aug.enabled())
-          std::memcpy(next->images + i * imageSize,
-                      train.images.data() + index * imageSize,
-                      static_cast<size_t>(imageSize) * sizeof(float));
-        next->labels[i] = train.labels[index];
-      }
-      lastLr = scheduledLr(options.schedule, options.lr, epoch, options.epochs,
-                           s, steps);
-      if (Status st = exec.submitTrainStep(static_cast<float>(lastLr)); !st)
-        return st;
-      rates.push_back(lastLr);
-      if (exec.inFlight() == 2)
-        if (Status st = finishOne(); !st)
-          return st;
-    }
-    while (exec.inFlight())
-      if (Status st = finishOne(); !st)
-        return st;
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
-    Expected<Accuracy> testAcc = evaluate(exec, test);
-    if (!testAcc)
-      return testAcc.takeError();
-    EpochMetrics m;
-    m.epoch = epoch;
-    m.loss = lossSum / steps;
-    m.trainAcc = static_cast<double>(correct) / (steps * batch);
-    m.testAcc = testAcc->top1;
-    m.testTop5 = testAcc->top5;
-    m.seconds = seconds;
-    m.examplesPerSecond = steps * batch / seconds;
-    m.lr = lastLr;
-    history.push_back(m);
-    if (!checkpoint.empty()) {
-      // Checkpoint, metrics and plot, each replaced atomically.
-      Expected<std::map<std::string, HostTensor>> params =
-          exec.getParameters(/*withOptimizerState=*/true);
-      if (!params)
-        return params.takeError();
-      NamedTensors tensors;
-      for (auto &[name, t] : *params)
-        tensors.emplace_back(name, t);
-      std::string rows = metricsCSV(history);
-      std::string body = rows.substr(rows.find('\n') + 1);
-      char lr[32];
-      std::snprintf(lr, sizeof(lr), "%.17g", options.lr);
-      SafeTensorsMetadata meta = {
-          {"epoch", std::to_string(epoch)},
-          {"seed", std::to_string(options.seed)},
-          {"model", plan.model},
-          {"data", options.data},
-          {"limit", formatLimit(options.limit)},
-          {"lr", lr},
-          {"lr_schedule", options.schedule.describe()},
-          {"label_smoothing", formatExact(options.labelSmoothing)},
-          {"optimizer", plan.optimizer},
-          {"metrics", body}};
-      if (Status s = writeSafeTensors(checkpoint, tensors, meta); !s)
-        return s;
-      std::string plot = plotMetricsSVG(history, options.top5);
-      if (Status s = writeFileAtomically(csv, {{rows.data(), rows.size()}}); !s)
-        return s;
-      if (Status s = writeFileAtomically(svg, {{plot.data(), plot.size()}}); !s)
-        return s;
-      lastCheckpoint = epoch;
-    }
-    observer.onEpoch(m);
-  }
-  return Status::success();
+  TrainLoop loop(exec, train, test, options, observer, files, lastCheckpoint);
+  return loop.run(firstEpoch, history);
 }

@@ -172,41 +172,94 @@ bool parseNonNegative(const std::string &text, double &out) {
 }
 } // namespace
 
-Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
-  RunOptions o;
-  // Options without a value.
-  std::map<std::string, bool *> flags = {{"--train", &o.train},
-                                         {"--resume", &o.resume},
-                                         {"--top5", &o.top5},
-                                         {"--hflip", &o.hflip},
-                                         {"--no-shuffle", &o.noShuffle},
-                                         {"--allow-missing", &o.allowMissing},
-                                         {"--nesterov", &o.nesterov},
-                                         {"--deterministic", &o.deterministic},
-                                         {"--profile", &o.profile},
-                                         {"--help", &o.help},
-                                         {"-h", &o.help}};
-  // Options with a value: a parser that says whether it is valid.
-  auto text = [](std::string &field) {
-    return [&field](const std::string &v) {
-      field = v;
-      return true;
-    };
+/// Parsers of the options that take a value, by name: each stores the value
+/// in its field and says whether it is valid.
+using ValueParsers =
+    std::map<std::string, std::function<bool(const std::string &)>>;
+
+/// The options without a value of `o`, by name.
+static std::map<std::string, bool *> getFlagOptions(RunOptions &o) {
+  return {{"--train", &o.train},
+          {"--resume", &o.resume},
+          {"--top5", &o.top5},
+          {"--hflip", &o.hflip},
+          {"--no-shuffle", &o.noShuffle},
+          {"--allow-missing", &o.allowMissing},
+          {"--nesterov", &o.nesterov},
+          {"--deterministic", &o.deterministic},
+          {"--profile", &o.profile},
+          {"--help", &o.help},
+          {"-h", &o.help}};
+}
+
+/// A parser that stores any value in `field`.
+static std::function<bool(const std::string &)> textValue(std::string &field) {
+  return [&field](const std::string &v) {
+    field = v;
+    return true;
   };
-  auto integer = [](int64_t &field, int64_t min) {
-    return [&field, min](const std::string &v) {
-      return parseInt(v, field) && field >= min;
-    };
+}
+
+/// A parser of an integer of at least `min` into `field`.
+static std::function<bool(const std::string &)> integerValue(int64_t &field,
+                                                             int64_t min) {
+  return [&field, min](const std::string &v) {
+    return parseInt(v, field) && field >= min;
   };
-  std::map<std::string, std::function<bool(const std::string &)>> values = {
+}
+
+/// --normalize M,S[,M,S...]: pairs of numbers, each S positive.
+static bool parseNormalize(const std::string &v, std::vector<double> &out) {
+  out.clear();
+  for (const std::string &item : splitCommas(v)) {
+    char *end = nullptr;
+    double x = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != '\0' || !std::isfinite(x) ||
+        (out.size() % 2 == 1 && !(x > 0)))
+      return false;
+    out.push_back(x);
+  }
+  return out.size() % 2 == 0;
+}
+
+/// --lr-schedule constant|step|multistep|cosine.
+static bool parseScheduleKind(const std::string &v, LrSchedule::Kind &kind) {
+  using K = LrSchedule::Kind;
+  static const std::map<std::string, K> kinds = {{"constant", K::Constant},
+                                                 {"step", K::Step},
+                                                 {"multistep", K::MultiStep},
+                                                 {"cosine", K::Cosine}};
+  auto it = kinds.find(v);
+  if (it == kinds.end())
+    return false;
+  kind = it->second;
+  return true;
+}
+
+/// --lr-steps N or N,N,...: positive epochs, increasing.
+static bool parseLrSteps(const std::string &v, std::vector<int64_t> &steps) {
+  steps.clear();
+  for (const std::string &item : splitCommas(v)) {
+    int64_t n = 0;
+    if (!parseInt(item, n) || n < 1 || (!steps.empty() && n <= steps.back()))
+      return false;
+    steps.push_back(n);
+  }
+  return true;
+}
+
+/// Adds the parsers of the device, weights, data, run and output options
+/// of `o` to `values`.
+static void addRunValueOptions(RunOptions &o, ValueParsers &values) {
+  values.insert({
       {"--device",
        [&](const std::string &v) {
          o.device = v;
          return v == "cpu" || v == "cuda" || v == "cuda-sim";
        }},
-      {"--weights", text(o.weights)},
-      {"--init", text(o.init)},
-      {"--save-weights", text(o.saveWeights)},
+      {"--weights", textValue(o.weights)},
+      {"--init", textValue(o.init)},
+      {"--save-weights", textValue(o.saveWeights)},
       {"--seed",
        [&](const std::string &v) {
          int64_t s = 0;
@@ -214,26 +267,14 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
          o.seed = static_cast<uint64_t>(s);
          return ok;
        }},
-      {"--data", text(o.data)},
-      {"--labels", text(o.labels)},
-      {"--val-data", text(o.valData)},
-      {"--val-labels", text(o.valLabels)},
+      {"--data", textValue(o.data)},
+      {"--labels", textValue(o.labels)},
+      {"--val-data", textValue(o.valData)},
+      {"--val-labels", textValue(o.valLabels)},
       {"--normalize",
-       [&](const std::string &v) {
-         // M,S[,M,S...]: each S positive.
-         o.normalize.clear();
-         for (const std::string &item : splitCommas(v)) {
-           char *end = nullptr;
-           double x = std::strtod(item.c_str(), &end);
-           if (item.empty() || *end != '\0' || !std::isfinite(x) ||
-               (o.normalize.size() % 2 == 1 && !(x > 0)))
-             return false;
-           o.normalize.push_back(x);
-         }
-         return o.normalize.size() % 2 == 0;
-       }},
-      {"--limit", integer(o.limit, 1)},
-      {"--batch", integer(o.batch, 1)},
+       [&](const std::string &v) { return parseNormalize(v, o.normalize); }},
+      {"--limit", integerValue(o.limit, 1)},
+      {"--batch", integerValue(o.batch, 1)},
       {"--threads",
        [&](const std::string &v) {
          int64_t t = 0;
@@ -241,13 +282,27 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
          o.threads = static_cast<unsigned>(t);
          return ok;
        }},
-      {"--logits", text(o.logits)},
-      {"--predictions", text(o.predictions)},
-      {"--dump-activations", text(o.dumpDir)},
-      {"--train-steps", integer(o.trainSteps, 1)},
-      {"--epochs", integer(o.epochs, 1)},
-      {"--checkpoint", text(o.checkpointDir)},
-      {"--log-steps", text(o.logSteps)},
+      {"--logits", textValue(o.logits)},
+      {"--predictions", textValue(o.predictions)},
+      {"--dump-activations", textValue(o.dumpDir)},
+      {"--conv-algo",
+       [&](const std::string &v) {
+         o.convAlgo =
+             v == "search" ? ConvAlgoSearch::Search : ConvAlgoSearch::Heuristic;
+         return v == "search" || v == "heuristic";
+       }},
+      {"--algo-cache", textValue(o.algoCache)},
+      {"--benchmark", integerValue(o.benchmark, 1)},
+  });
+}
+
+/// Adds the parsers of the training options of `o` to `values`.
+static void addTrainValueOptions(RunOptions &o, ValueParsers &values) {
+  values.insert({
+      {"--train-steps", integerValue(o.trainSteps, 1)},
+      {"--epochs", integerValue(o.epochs, 1)},
+      {"--checkpoint", textValue(o.checkpointDir)},
+      {"--log-steps", textValue(o.logSteps)},
       {"--lr", [&](const std::string &v) { return parseNonNegative(v, o.lr); }},
       {"--label-smoothing",
        [&](const std::string &v) {
@@ -266,46 +321,25 @@ Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
        }},
       {"--lr-schedule",
        [&](const std::string &v) {
-         using K = LrSchedule::Kind;
-         static const std::map<std::string, K> kinds = {
-             {"constant", K::Constant},
-             {"step", K::Step},
-             {"multistep", K::MultiStep},
-             {"cosine", K::Cosine}};
-         auto it = kinds.find(v);
-         if (it == kinds.end())
-           return false;
-         o.schedule.kind = it->second;
-         return true;
+         return parseScheduleKind(v, o.schedule.kind);
        }},
       {"--lr-steps",
-       [&](const std::string &v) {
-         // N or N,N,... positive epochs, increasing.
-         o.schedule.steps.clear();
-         for (const std::string &item : splitCommas(v)) {
-           int64_t n = 0;
-           if (!parseInt(item, n) || n < 1 ||
-               (!o.schedule.steps.empty() && n <= o.schedule.steps.back()))
-             return false;
-           o.schedule.steps.push_back(n);
-         }
-         return true;
-       }},
+       [&](const std::string &v) { return parseLrSteps(v, o.schedule.steps); }},
       {"--lr-gamma",
        [&](const std::string &v) {
          return parseNonNegative(v, o.schedule.gamma);
        }},
-      {"--warmup-epochs", integer(o.schedule.warmupEpochs, 1)},
-      {"--random-crop", integer(o.randomCrop, 1)},
-      {"--conv-algo",
-       [&](const std::string &v) {
-         o.convAlgo =
-             v == "search" ? ConvAlgoSearch::Search : ConvAlgoSearch::Heuristic;
-         return v == "search" || v == "heuristic";
-       }},
-      {"--algo-cache", text(o.algoCache)},
-      {"--benchmark", integer(o.benchmark, 1)},
-  };
+      {"--warmup-epochs", integerValue(o.schedule.warmupEpochs, 1)},
+      {"--random-crop", integerValue(o.randomCrop, 1)},
+  });
+}
+
+Expected<RunOptions> resnetc::runtime::parseRunOptions(int argc, char **argv) {
+  RunOptions o;
+  std::map<std::string, bool *> flags = getFlagOptions(o);
+  ValueParsers values;
+  addRunValueOptions(o, values);
+  addTrainValueOptions(o, values);
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.size() < 2 || arg[0] != '-') {
@@ -375,7 +409,9 @@ bool sameOutput(const std::string &a, const std::string &b) {
 }
 } // namespace
 
-Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
+/// Checks the model, the data and the validation data, and what
+/// --benchmark allows.
+static Status checkInputOptions(const RunOptions &opts) {
   if (opts.model.empty())
     return Error("no model given (usage: resnet-run MODEL --data ...; see "
                  "--help)");
@@ -418,11 +454,15 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
   }
   if (opts.benchmark && !opts.normalize.empty())
     return Error("--benchmark runs on random data; drop --normalize");
-  // Options that only training reads are refused elsewhere, not ignored.
+  return Status::success();
+}
+
+/// Options that only training reads are refused elsewhere, not ignored.
+static Status checkTrainingOnlyOptions(const RunOptions &opts) {
   if (!opts.train)
-    for (const char *o : {"--epochs", "--checkpoint", "--resume", "--top5",
-                          "--random-crop", "--hflip", "--no-shuffle",
-                          "--log-steps"})
+    for (const char *o :
+         {"--epochs", "--checkpoint", "--resume", "--top5", "--random-crop",
+          "--hflip", "--no-shuffle", "--log-steps"})
       if (opts.given.count(o))
         return Error(std::string(o) + " is an option of --train; add --train "
                                       "or drop it");
@@ -433,7 +473,11 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
       if (opts.given.count(o))
         return Error(std::string(o) + " is an option of training (--train or "
                                       "--train-steps); add one or drop it");
-  // The schedule's options, each where it means something.
+  return Status::success();
+}
+
+/// The schedule's options, each where it means something.
+static Status checkScheduleOptions(const RunOptions &opts) {
   using K = LrSchedule::Kind;
   K kind = opts.schedule.kind;
   if (!opts.train)
@@ -463,6 +507,11 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
                  std::to_string(opts.schedule.warmupEpochs) +
                  " leaves no epoch of --epochs " + std::to_string(opts.epochs) +
                  " after the warm-up");
+  return Status::success();
+}
+
+/// Checks options that go only with others, or not with others.
+static Status checkOptionCombinations(const RunOptions &opts) {
   if (opts.resume && opts.checkpointDir.empty())
     return Error("--resume needs --checkpoint DIR");
   if (opts.resume && !opts.weights.empty())
@@ -482,9 +531,13 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
   if (opts.train && !opts.dumpDir.empty())
     return Error("--dump-activations writes one run's tensors; use it with "
                  "inference or --train-steps, not --train");
+  return Status::success();
+}
 
-  // Outputs: writable, not an input, not each other (two of them may be
-  // one device or FIFO: /dev/null).
+/// The files the run reads, each with the option (or "the model") that
+/// names it.
+static std::vector<std::pair<std::string, std::string>>
+getInputFiles(const RunOptions &opts) {
   std::vector<std::pair<std::string, std::string>> inputs = {
       {"the model", opts.model}};
   if (!opts.weights.empty())
@@ -497,6 +550,13 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
     inputs.push_back({"--val-data", opts.valData});
   if (!opts.valLabels.empty())
     inputs.push_back({"--val-labels", opts.valLabels});
+  return inputs;
+}
+
+/// The files the run writes, each with its option: those given as files
+/// first (`given` of them), then the checkpoint directory's.
+static std::vector<std::pair<std::string, std::string>>
+getOutputFiles(const RunOptions &opts, size_t &given) {
   std::vector<std::pair<std::string, std::string>> outputs;
   for (auto [name, path] :
        {std::pair<const char *, const std::string *>{"--logits", &opts.logits},
@@ -505,11 +565,21 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
         {"--log-steps", &opts.logSteps}})
     if (!path->empty())
       outputs.push_back({name, *path});
-  size_t given = outputs.size();
+  given = outputs.size();
   if (!opts.checkpointDir.empty())
     for (const char *file :
          {"checkpoint.safetensors", "metrics.csv", "metrics.svg"})
       outputs.push_back({"--checkpoint", opts.checkpointDir + "/" + file});
+  return outputs;
+}
+
+/// Outputs: writable, not an input, not each other (two of them may be
+/// one device or FIFO: /dev/null).
+static Status checkOutputFiles(const RunOptions &opts) {
+  std::vector<std::pair<std::string, std::string>> inputs = getInputFiles(opts);
+  size_t given = 0;
+  std::vector<std::pair<std::string, std::string>> outputs =
+      getOutputFiles(opts, given);
   for (size_t i = 0; i < given; ++i) {
     const auto &[name, path] = outputs[i];
     for (const auto &[inputName, inputPath] : inputs)
@@ -533,4 +603,16 @@ Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
       return Error(name + ": " + s.message());
   }
   return Status::success();
+}
+
+Status resnetc::runtime::checkCommandLine(const RunOptions &opts) {
+  if (Status s = checkInputOptions(opts); !s)
+    return s;
+  if (Status s = checkTrainingOnlyOptions(opts); !s)
+    return s;
+  if (Status s = checkScheduleOptions(opts); !s)
+    return s;
+  if (Status s = checkOptionCombinations(opts); !s)
+    return s;
+  return checkOutputFiles(opts);
 }

@@ -17,13 +17,11 @@
 #include "resnetc/Runtime/Json.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <elf.h>
 #include <map>
-#include <mutex>
 #include <thread>
 
 using namespace resnetc::runtime;

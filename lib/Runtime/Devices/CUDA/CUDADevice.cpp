@@ -113,6 +113,25 @@ public:
 private:
   /// Packs every launch and builds the cuDNN calls for `arena`.
   Status bind(DeviceAddress arena);
+  /// Builds the cuDNN calls and packs the launches of every step over
+  /// `arena`; `largest` and `largestBias` receive the most bytes a call's
+  /// operands and bias span.
+  Status prepareSteps(DeviceAddress arena, uint64_t &largest,
+                      uint64_t &largestBias);
+  /// Packs the parameters of `launch`, of step `s` of `entry`, over `arena`.
+  Status prepareLaunch(const PlanEntry &entry, size_t s,
+                       const PlanLaunch &launch, DeviceAddress arena,
+                       PreparedLaunch &prepared);
+  /// Chooses the algorithm of every cuDNN call (with --conv-algo search,
+  /// timed on buffers of `largest` bytes, or taken from the cache) and
+  /// sizes the workspace.
+  Status chooseAlgorithms(uint64_t largest);
+  /// Allocates zero-filled buffers of `largest` bytes and a workspace to
+  /// time algorithms on; `scratch` receives them, to be freed.
+  Status allocateSearchBuffers(uint64_t largest, SearchBuffers &buffers,
+                               std::vector<DeviceAddress> &scratch);
+  /// Allocates cuDNN's workspace and a zero bias of `largestBias` bytes.
+  Status allocateWorkspaces(uint64_t largestBias);
   Status enqueueStep(const PlanEntry &entry, size_t s);
   Status enqueueSteps(const PlanEntry &entry);
   std::string where(const PlanEntry &entry, size_t s) const;
@@ -212,8 +231,7 @@ public:
   Status checkAsync(CUresult r) const {
     if (r == CUDA_SUCCESS)
       return Status::success();
-    return Error(name + " failed running what was enqueued: " +
-                 cu.describe(r) +
+    return Error(name + " failed running what was enqueued: " + cu.describe(r) +
                  (syncSteps ? ""
                             : "; rerun with RESNETC_CUDA_SYNC=1 to find the "
                               "step that fails"));
@@ -524,9 +542,20 @@ Status CUDAExecutable::bind(DeviceAddress arena) {
     return Status::success();
   if (boundArena)
     return Error("internal error: an executable runs over one arena");
-  const Plan &plan = getPlan();
-  const DriverLibrary &cu = device.getDriver();
   uint64_t largest = 0, largestBias = 0;
+  if (Status s = prepareSteps(arena, largest, largestBias); !s)
+    return s;
+  if (Status s = chooseAlgorithms(largest); !s)
+    return s;
+  if (Status s = allocateWorkspaces(largestBias); !s)
+    return s;
+  boundArena = arena;
+  return Status::success();
+}
+
+Status CUDAExecutable::prepareSteps(DeviceAddress arena, uint64_t &largest,
+                                    uint64_t &largestBias) {
+  const Plan &plan = getPlan();
   for (const PlanEntry &entry : plan.entries) {
     auto &entryLaunches = launches[entry.name];
     auto &entryConvs = convolutions[entry.name];
@@ -547,44 +576,79 @@ Status CUDAExecutable::bind(DeviceAddress arena) {
         continue;
       }
       for (const PlanLaunch &launch : step.launches) {
-        // Parameters laid out as the kernel declares them, each aligned to
-        // its size.
         PreparedLaunch prepared;
-        prepared.function = functions.at(launch.kernel);
-        prepared.launch = &launch;
-        const std::vector<std::string> &types = paramTypes.at(launch.kernel);
-        for (size_t i = 0; i < launch.args.size(); ++i) {
-          const LaunchArg &arg = launch.args[i];
-          size_t size = types[i] == "u32" || types[i] == "f32" ? 4 : 8;
-          size_t offset = (prepared.params.size() + size - 1) / size * size;
-          prepared.params.resize(offset + size);
-          uint64_t bits = arg.kind == LaunchArg::Kind::Buffer
-                              ? arena + static_cast<uint64_t>(
-                                            plan.buffers[arg.buffer].offset)
-                              : arg.bits;
-          std::memcpy(prepared.params.data() + offset, &bits, size);
-        }
-        if (cu.declareLaunch) {
-          // The simulated GPU checks each argument against the bytes the
-          // plan says the kernel accesses.
-          std::vector<size_t> bytes;
-          std::vector<const char *> names;
-          for (const LaunchArg &arg : launch.args) {
-            bool buffer = arg.kind == LaunchArg::Kind::Buffer;
-            bytes.push_back(buffer ? static_cast<size_t>(arg.bytes) : 0);
-            names.push_back(buffer ? plan.buffers[arg.buffer].name.c_str()
-                                   : "");
-          }
-          RESNETC_CU(getPath() + ": " + where(entry, s) + ": ",
-                     declareLaunch(prepared.function, prepared.params.data(),
-                                   prepared.params.size(),
-                                   static_cast<unsigned>(bytes.size()),
-                                   bytes.data(), names.data()));
-        }
+        if (Status st = prepareLaunch(entry, s, launch, arena, prepared); !st)
+          return st;
         entryLaunches[s].push_back(std::move(prepared));
       }
     }
   }
+  return Status::success();
+}
+
+Status CUDAExecutable::prepareLaunch(const PlanEntry &entry, size_t s,
+                                     const PlanLaunch &launch,
+                                     DeviceAddress arena,
+                                     PreparedLaunch &prepared) {
+  const Plan &plan = getPlan();
+  const DriverLibrary &cu = device.getDriver();
+  // Parameters laid out as the kernel declares them, each aligned to its
+  // size.
+  prepared.function = functions.at(launch.kernel);
+  prepared.launch = &launch;
+  const std::vector<std::string> &types = paramTypes.at(launch.kernel);
+  for (size_t i = 0; i < launch.args.size(); ++i) {
+    const LaunchArg &arg = launch.args[i];
+    size_t size = types[i] == "u32" || types[i] == "f32" ? 4 : 8;
+    size_t offset = (prepared.params.size() + size - 1) / size * size;
+    prepared.params.resize(offset + size);
+    uint64_t bits =
+        arg.kind == LaunchArg::Kind::Buffer
+            ? arena + static_cast<uint64_t>(plan.buffers[arg.buffer].offset)
+            : arg.bits;
+    std::memcpy(prepared.params.data() + offset, &bits, size);
+  }
+  if (cu.declareLaunch) {
+    // The simulated GPU checks each argument against the bytes the plan
+    // says the kernel accesses.
+    std::vector<size_t> bytes;
+    std::vector<const char *> names;
+    for (const LaunchArg &arg : launch.args) {
+      bool buffer = arg.kind == LaunchArg::Kind::Buffer;
+      bytes.push_back(buffer ? static_cast<size_t>(arg.bytes) : 0);
+      names.push_back(buffer ? plan.buffers[arg.buffer].name.c_str() : "");
+    }
+    RESNETC_CU(getPath() + ": " + where(entry, s) + ": ",
+               declareLaunch(prepared.function, prepared.params.data(),
+                             prepared.params.size(),
+                             static_cast<unsigned>(bytes.size()), bytes.data(),
+                             names.data()));
+  }
+  return Status::success();
+}
+
+Status
+CUDAExecutable::allocateSearchBuffers(uint64_t largest, SearchBuffers &buffers,
+                                      std::vector<DeviceAddress> &scratch) {
+  buffers.workspaceBytes = uint64_t(256) << 20;
+  for (auto [field, bytes] :
+       {std::pair<DeviceAddress *, uint64_t>{&buffers.x, largest},
+        {&buffers.w, largest},
+        {&buffers.y, largest},
+        {&buffers.workspace, buffers.workspaceBytes}}) {
+    Expected<DeviceAddress> a =
+        device.allocate(bytes, "timing cuDNN's algorithms");
+    if (!a)
+      return a.takeError();
+    scratch.push_back(*a);
+    *field = *a;
+    if (Status st = device.fill32(Queue::Compute, *a, 0, bytes / 4); !st)
+      return st;
+  }
+  return Status::success();
+}
+
+Status CUDAExecutable::chooseAlgorithms(uint64_t largest) {
   // The algorithms, and one workspace for the largest.
   bool search = device.getOptions().convAlgo == ConvAlgoSearch::Search;
   bool deterministic = device.getOptions().deterministic;
@@ -594,27 +658,11 @@ Status CUDAExecutable::bind(DeviceAddress arena) {
     for (DeviceAddress a : scratch)
       device.deallocate(a);
   };
-  if (search && largest) {
-    buffers.workspaceBytes = uint64_t(256) << 20;
-    for (auto [field, bytes] :
-         {std::pair<DeviceAddress *, uint64_t>{&buffers.x, largest},
-          {&buffers.w, largest},
-          {&buffers.y, largest},
-          {&buffers.workspace, buffers.workspaceBytes}}) {
-      Expected<DeviceAddress> a =
-          device.allocate(bytes, "timing cuDNN's algorithms");
-      if (!a) {
-        cleanup();
-        return a.takeError();
-      }
-      scratch.push_back(*a);
-      *field = *a;
-      if (Status st = device.fill32(Queue::Compute, *a, 0, bytes / 4); !st) {
-        cleanup();
-        return st;
-      }
+  if (search && largest)
+    if (Status s = allocateSearchBuffers(largest, buffers, scratch); !s) {
+      cleanup();
+      return s;
     }
-  }
   AlgorithmCache *cache = search ? &device.getAlgorithmCache() : nullptr;
   std::string prefix =
       device.getName() + " cudnn " +
@@ -652,6 +700,10 @@ Status CUDAExecutable::bind(DeviceAddress arena) {
   if (cache)
     if (Status s = cache->save(); !s)
       std::fprintf(stderr, "resnet-run: warning: %s\n", s.message().c_str());
+  return Status::success();
+}
+
+Status CUDAExecutable::allocateWorkspaces(uint64_t largestBias) {
   if (workspaceBytes) {
     Expected<DeviceAddress> a =
         device.allocate(workspaceBytes, "cuDNN's workspace");
@@ -668,8 +720,6 @@ Status CUDAExecutable::bind(DeviceAddress arena) {
         !s)
       return s;
   }
-  (void)cu;
-  boundArena = arena;
   return Status::success();
 }
 
