@@ -443,6 +443,36 @@ struct BatchNormNormalizeLowering : OpRewritePattern<rn::BatchNormNormalizeOp> {
   }
 };
 
+/// An N x C f64 tensor as N x C x 2 of `type`'s element type: [n, c, 0] the
+/// value rounded, [n, c, 1] the rounded remainder, so that summing both
+/// parts in f64 loses (almost) nothing of the value.
+static Value splitInPairs(OpBuilder &b, Location loc, RankedTensorType type,
+                          Value wide) {
+  MLIRContext *ctx = b.getContext();
+  AffineMap image =
+      AffineMap::get(3, 0, {b.getAffineDimExpr(0), b.getAffineDimExpr(1)}, ctx);
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{type}, ValueRange{wide},
+          ValueRange{createEmpty(b, loc, type)},
+          ArrayRef<AffineMap>{image, AffineMap::getMultiDimIdentityMap(3, ctx)},
+          iterators({false, false, false}),
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            Type f = type.getElementType();
+            Value hi = nb.create<arith::TruncFOp>(l, f, a[0]);
+            Value lo = nb.create<arith::TruncFOp>(
+                l, f,
+                nb.create<arith::SubFOp>(
+                    l, a[0], nb.create<arith::ExtFOp>(l, a[0].getType(), hi)));
+            Value first = nb.create<arith::CmpIOp>(
+                l, arith::CmpIPredicate::eq, nb.create<linalg::IndexOp>(l, 2),
+                nb.create<arith::ConstantIndexOp>(l, 0));
+            nb.create<linalg::YieldOp>(
+                l, nb.create<arith::SelectOp>(l, first, hi, lo).getResult());
+          })
+      .getResult(0);
+}
+
 struct BatchNormGradImageSumsLowering
     : OpRewritePattern<rn::BatchNormGradImageSumsOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -453,8 +483,8 @@ struct BatchNormGradImageSumsLowering
         rewriter, loc, op.getGradOutput(), op.getInput(), op.getMean(),
         op.getInvstd(), op.getReluOutput(), /*perImage=*/true);
     auto statType = tensorOf(op.getSumGrad());
-    rewriter.replaceOp(op, {narrowTo(rewriter, loc, statType, dy),
-                            narrowTo(rewriter, loc, statType, dyXhat)});
+    rewriter.replaceOp(op, {splitInPairs(rewriter, loc, statType, dy),
+                            splitInPairs(rewriter, loc, statType, dyXhat)});
     return success();
   }
 };

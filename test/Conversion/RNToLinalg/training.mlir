@@ -238,15 +238,32 @@ func.func @batch_norm_combine_stats(%m: tensor<2x4xf32>, %m2: tensor<2x4xf32>, %
 // -----
 
 // The per-image backward: sum(dy) and sum(dy * xhat) over h and w of each
-// image in one two-output reduction, read through the ReLU's mask; then the
-// input gradient with count N*H*W = 18.
+// image in one two-output reduction, read through the ReLU's mask; each
+// f64 sum then becomes a pair of f32 (the sum rounded, and the rounded
+// remainder) in its last dimension. Then the input gradient with count
+// N*H*W = 18.
 // CHECK-LABEL: func @batch_norm_grad_image_sums
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%arg0, %arg1, %arg2, %arg3, %arg4 : {{.*}}) outs(%{{.*}}, %{{.*}} : tensor<2x4xf64>, tensor<2x4xf64>)
+// CHECK: %[[S:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%arg0, %arg1, %arg2, %arg3, %arg4 : {{.*}}) outs(%{{.*}}, %{{.*}} : tensor<2x4xf64>, tensor<2x4xf64>)
 // CHECK: arith.cmpf ogt
 // CHECK: arith.select
-func.func @batch_norm_grad_image_sums(%dy: tensor<2x4x3x3xf32>, %x: tensor<2x4x3x3xf32>, %m: tensor<4xf32>, %i: tensor<4xf32>, %o: tensor<2x4x3x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
-  %s, %sx = rn.batch_norm_grad_image_sums %dy, %x, %m, %i relu_output %o : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2x4x3x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>)
-  return %s, %sx : tensor<2x4xf32>, tensor<2x4xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[S]]#0 : tensor<2x4xf64>) outs(%{{.*}} : tensor<2x4x2xf32>)
+// CHECK: %[[HI:.*]] = arith.truncf %[[IN:.*]] : f64 to f32
+// CHECK: %[[BACK:.*]] = arith.extf %[[HI]] : f32 to f64
+// CHECK: %[[REST:.*]] = arith.subf %[[IN]], %[[BACK]] : f64
+// CHECK: %[[LO:.*]] = arith.truncf %[[REST]] : f64 to f32
+// CHECK: arith.select %{{.*}}, %[[HI]], %[[LO]] : f32
+// CHECK: linalg.generic {{.*}} ins(%[[S]]#1 : tensor<2x4xf64>) outs(%{{.*}} : tensor<2x4x2xf32>)
+func.func @batch_norm_grad_image_sums(%dy: tensor<2x4x3x3xf32>, %x: tensor<2x4x3x3xf32>, %m: tensor<4xf32>, %i: tensor<4xf32>, %o: tensor<2x4x3x3xf32>) -> (tensor<2x4x2xf32>, tensor<2x4x2xf32>) {
+  %s, %sx = rn.batch_norm_grad_image_sums %dy, %x, %m, %i relu_output %o : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2x4x3x3xf32>) -> (tensor<2x4x2xf32>, tensor<2x4x2xf32>)
+  return %s, %sx : tensor<2x4x2xf32>, tensor<2x4x2xf32>
+}
+
+// Their totals over the images: both parts of each pair summed in f64.
+// CHECK-LABEL: func @reduce_pairs
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction"]} ins(%arg0 : tensor<2x4x2xf32>) outs(%{{.*}} : tensor<4xf64>)
+func.func @reduce_pairs(%s: tensor<2x4x2xf32>) -> tensor<4xf32> {
+  %t = rn.reduce_to_channels %s : tensor<2x4x2xf32> -> tensor<4xf32>
+  return %t : tensor<4xf32>
 }
 
 // CHECK-LABEL: func @batch_norm_input_grad

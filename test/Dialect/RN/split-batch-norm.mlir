@@ -15,14 +15,15 @@ func.func @forward(%x: tensor<2x4x3x3xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>
   return %y, %m, %i, %nrm, %nrv : tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
 }
 
-// Its backward: per-image sums read through the ReLU's mask, their totals
-// over the images (grad_bias from sum(dy), grad_scale from sum(dy * xhat)),
-// and the per-image input gradient over count = N*H*W = 18 values.
+// Its backward: per-image sums read through the ReLU's mask (each as a
+// rounded value and its rounded remainder: N x C x 2), their totals over
+// the images (grad_bias from sum(dy), grad_scale from sum(dy * xhat)), and
+// the per-image input gradient over count = N*H*W = 18 values.
 // CHECK-LABEL: func.func @backward
 // CHECK-SAME: (%[[DY:.*]]: tensor<2x4x3x3xf32>, %[[X:.*]]: tensor<2x4x3x3xf32>, %[[G:.*]]: tensor<4xf32>, %[[M:.*]]: tensor<4xf32>, %[[I:.*]]: tensor<4xf32>, %[[O:.*]]: tensor<2x4x3x3xf32>)
-// CHECK: %[[S:.*]], %[[SX:.*]] = rn.batch_norm_grad_image_sums %[[DY]], %[[X]], %[[M]], %[[I]] relu_output %[[O]] : {{.*}} -> (tensor<2x4xf32>, tensor<2x4xf32>)
-// CHECK: %[[DB:.*]] = rn.reduce_to_channels %[[S]] : tensor<2x4xf32> -> tensor<4xf32>
-// CHECK: %[[DG:.*]] = rn.reduce_to_channels %[[SX]] : tensor<2x4xf32> -> tensor<4xf32>
+// CHECK: %[[S:.*]], %[[SX:.*]] = rn.batch_norm_grad_image_sums %[[DY]], %[[X]], %[[M]], %[[I]] relu_output %[[O]] : {{.*}} -> (tensor<2x4x2xf32>, tensor<2x4x2xf32>)
+// CHECK: %[[DB:.*]] = rn.reduce_to_channels %[[S]] : tensor<2x4x2xf32> -> tensor<4xf32>
+// CHECK: %[[DG:.*]] = rn.reduce_to_channels %[[SX]] : tensor<2x4x2xf32> -> tensor<4xf32>
 // CHECK: %[[DX:.*]] = rn.batch_norm_input_grad %[[DY]], %[[X]], %[[G]], %[[M]], %[[I]], %[[DG]], %[[DB]] relu_output %[[O]] count 18
 // CHECK-NOT: rn.batch_norm_train_backward
 // CHECK: return %[[DX]], %[[DG]], %[[DB]]

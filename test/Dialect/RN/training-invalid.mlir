@@ -145,8 +145,8 @@ func.func @bn_normalize_mean(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>, %w: ten
 // -----
 
 func.func @bn_grad_sums_result(%x: tensor<2x4x3x3xf32>, %v: tensor<4xf32>) {
-  // expected-error@+1 {{'rn.batch_norm_grad_image_sums' op result #1 type 'tensor<3x4xf32>' does not match the inferred type 'tensor<2x4xf32>'}}
-  %s, %sx = rn.batch_norm_grad_image_sums %x, %x, %v, %v : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x4xf32>, tensor<3x4xf32>)
+  // expected-error@+1 {{'rn.batch_norm_grad_image_sums' op result #1 type 'tensor<2x4x1xf32>' does not match the inferred type 'tensor<2x4x2xf32>'}}
+  %s, %sx = rn.batch_norm_grad_image_sums %x, %x, %v, %v : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x4x2xf32>, tensor<2x4x1xf32>)
   return
 }
 

@@ -647,7 +647,7 @@ BatchNormGradImageSumsOp::inferResultTypes(EmitFn emitError) {
   if (failed(requireGradientOperands(*this, emitError)))
     return failure();
   auto input = getTensor(getInput());
-  Type stat = shapeType({input.getDimSize(0), input.getDimSize(1)},
+  Type stat = shapeType({input.getDimSize(0), input.getDimSize(1), 2},
                         input.getElementType());
   return SmallVector<Type>{stat, stat};
 }

@@ -46,7 +46,7 @@ static void splitBackward(BatchNormTrainBackwardOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto type = cast<RankedTensorType>(op.getInput().getType());
-  Type stat = RankedTensorType::get({type.getDimSize(0), type.getDimSize(1)},
+  Type stat = RankedTensorType::get({type.getDimSize(0), type.getDimSize(1), 2},
                                     type.getElementType());
   auto sums = b.create<BatchNormGradImageSumsOp>(
       loc, stat, stat, op.getGradOutput(), op.getInput(), op.getSavedMean(),

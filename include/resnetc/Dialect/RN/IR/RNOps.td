@@ -25,6 +25,7 @@ def RN_Tensor : TensorRankOf<[F32, F16, BF16], [1, 2, 3, 4]>;
 def RN_Tensor4D : 4DTensorOf<[F32, F16, BF16]>;
 def RN_Tensor1D : 1DTensorOf<[F32, F16, BF16]>;
 def RN_Tensor2D : 2DTensorOf<[F32, F16, BF16]>;
+def RN_Tensor3D : 3DTensorOf<[F32, F16, BF16]>;
 
 /// Two non-negative integers (height, width).
 def RN_Pair : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;

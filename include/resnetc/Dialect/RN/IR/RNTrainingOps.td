@@ -199,22 +199,27 @@ def RN_BatchNormGradImageSumsOp
     The first step of `rn.batch_norm_train_backward` split over the images:
     for each image n and channel c, `sum(dy)` and `sum(dy * xhat)` over its
     H x W values, with `xhat = (x - mean) * invstd` from the batch's
-    statistics, accumulated in f64 and rounded once. With `relu_output`,
-    `dy` is read through the ReLU's mask as in `rn.batch_norm_train_backward`.
-    `rn.reduce_to_channels` sums them over the images into `grad_bias` and
-    `grad_scale`.
+    statistics, accumulated in f64. With `relu_output`, `dy` is read
+    through the ReLU's mask as in `rn.batch_norm_train_backward`.
+
+    Each sum is kept as an unevaluated pair of its element type, N x C x 2:
+    `[n, c, 0]` the f64 sum rounded, `[n, c, 1]` the rounded remainder. The
+    images' sums of a channel largely cancel (the gradients of a bias and a
+    scale that batch norm's output barely depends on), so rounding each to
+    f32 would lose what the unsplit op keeps; `rn.reduce_to_channels` sums
+    both parts over the images in f64 into `grad_bias` and `grad_scale`.
 
     Example:
     ```mlir
     %sdy, %sdyx = rn.batch_norm_grad_image_sums %dy, %x, %mean, %invstd
         : (tensor<8x64x24x24xf32>, tensor<8x64x24x24xf32>, tensor<64xf32>,
-           tensor<64xf32>) -> (tensor<8x64xf32>, tensor<8x64xf32>)
+           tensor<64xf32>) -> (tensor<8x64x2xf32>, tensor<8x64x2xf32>)
     ```
   }];
   let arguments = (ins RN_Tensor4D:$grad_output, RN_Tensor4D:$input,
                    RN_Tensor1D:$mean, RN_Tensor1D:$invstd,
                    Optional<RN_Tensor4D>:$relu_output);
-  let results = (outs RN_Tensor2D:$sum_grad, RN_Tensor2D:$sum_grad_xhat);
+  let results = (outs RN_Tensor3D:$sum_grad, RN_Tensor3D:$sum_grad_xhat);
   let assemblyFormat = [{
     $grad_output `,` $input `,` $mean `,` $invstd
     (`relu_output` $relu_output^)? attr-dict

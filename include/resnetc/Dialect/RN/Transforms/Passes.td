@@ -176,9 +176,11 @@ def RNSplitBatchNorm : Pass<"rn-split-batch-norm", "::mlir::func::FuncOp"> {
       `rn.batch_norm_normalize` (per image, with the residual and ReLU the
       op had fused);
     - `rn.batch_norm_train_backward` into `rn.batch_norm_grad_image_sums`
-      (per image), two `rn.reduce_to_channels` (whole batch, over N x C
-      values: `grad_bias` and `grad_scale`) and `rn.batch_norm_input_grad`
-      (per image, with the ReLU mask the op had fused).
+      (per image; each sum kept as an f32 pair, the value rounded and the
+      rounded remainder), two `rn.reduce_to_channels` (whole batch, over
+      N x C x 2 values: `grad_bias` and `grad_scale`) and
+      `rn.batch_norm_input_grad` (per image, with the ReLU mask the op had
+      fused).
     The results are those of the unsplit ops up to rounding: every sum is
     accumulated in f64, per image and then over the images.
 
@@ -197,8 +199,8 @@ def RNSplitBatchNorm : Pass<"rn-split-batch-norm", "::mlir::func::FuncOp"> {
     %y = rn.batch_norm_normalize %x, %m, %i, %g, %b relu : ...
     %s, %sx = rn.batch_norm_grad_image_sums %dy, %x, %m, %i relu_output %y
         : ...
-    %db = rn.reduce_to_channels %s : tensor<8x64xf32> -> tensor<64xf32>
-    %dg = rn.reduce_to_channels %sx : tensor<8x64xf32> -> tensor<64xf32>
+    %db = rn.reduce_to_channels %s : tensor<8x64x2xf32> -> tensor<64xf32>
+    %dg = rn.reduce_to_channels %sx : tensor<8x64x2xf32> -> tensor<64xf32>
     %dx = rn.batch_norm_input_grad %dy, %x, %g, %m, %i, %dg, %db
         relu_output %y count 4608 : ...
     ```
