@@ -1,13 +1,21 @@
 //===- PlanAttr.cpp - The execution plan carried in the IR ----------------===//
 //
-// See PlanAttr.h. Data types are written in lower case, as MLIR writes
-// element types (f32, bf16, i64, u8). Fields with their default value are left
-// out of a step (no library call, no launches) and of a buffer (NCHW layout),
-// so the plans in test output stay short.
+// See PlanAttr.h. The two attribute IOs of the plan's mapping
+// (PlanMapping.h), which the JSON form shares: AttrWriter builds the
+// dictionaries, AttrReader reads them back. They differ from the JSON IOs
+// where the attribute does: data types are written in lower case, as MLIR
+// writes element types (f32, bf16, i64, u8); a step's kernel is a symbol
+// reference; a scalar launch argument is `{kind = "i32", bits = N}`; the
+// optimizer and the CPU are fields of the plan, not objects (IRForm); and
+// the reader runs none of the JSON reader's checks, only that every buffer
+// index names a buffer, so that hand-written plans in tests stay short.
+// Fields with their default value are left out of a step (no library call,
+// no launches) and of a buffer (NCHW layout), as in JSON.
 //
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Target/PlanAttr.h"
+#include "resnetc/Runtime/PlanMapping.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
@@ -15,158 +23,136 @@
 using namespace mlir;
 using namespace resnetc;
 using namespace resnetc::runtime;
+using namespace resnetc::runtime::planmap;
+
+/// The name of an enumeration's value in the attribute.
+template <class E>
+static std::string getIRName(E v, const EnumNames<E> &names) {
+  if constexpr (std::is_same_v<E, DType>)
+    return StringRef(names.getName(v)).lower();
+  return names.getName(v);
+}
+
+/// The value an enumeration's name in the attribute names, if any.
+template <class E>
+static std::optional<E> parseIRName(const std::string &name,
+                                    const EnumNames<E> &names) {
+  if constexpr (std::is_same_v<E, DType>)
+    return names.parse(StringRef(name).upper());
+  return names.parse(name);
+}
 
 //===----------------------------------------------------------------------===//
 // Plan -> attribute
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// Builds the dictionaries of a plan.
-class PlanWriter {
+/// Appends the fields a mapping names to a dictionary's attributes.
+class AttrWriter {
 public:
-  explicit PlanWriter(MLIRContext *ctx) : b(ctx) {}
+  AttrWriter(Builder &b, NamedAttrList &attrs) : b(b), attrs(attrs) {}
 
-  DictionaryAttr write(const Plan &plan) {
-    NamedAttrList attrs;
-    attrs.append("version", b.getI64IntegerAttr(plan.version));
-    attrs.append("model", b.getStringAttr(plan.model));
-    attrs.append("target", b.getStringAttr(plan.target));
-    attrs.append("precision", b.getStringAttr(plan.precision));
-    attrs.append("layout", b.getStringAttr(plan.layout));
-    attrs.append("batch", b.getI64IntegerAttr(plan.batch));
-    attrs.append("input_shape", b.getDenseI64ArrayAttr(plan.inputShape));
-    attrs.append("classes", b.getI64IntegerAttr(plan.classes));
-    attrs.append("arena_bytes", b.getI64IntegerAttr(plan.arenaBytes));
-    attrs.append("peak_activation_bytes",
-                 b.getI64IntegerAttr(plan.peakActivationBytes));
-    attrs.append("input", b.getI64IntegerAttr(plan.input));
-    attrs.append("output", b.getI64IntegerAttr(plan.output));
-    attrs.append("optimizer", b.getStringAttr(plan.optimizer));
-    attrs.append("momentum", b.getF64FloatAttr(plan.momentum));
-    attrs.append("weight_decay", b.getF64FloatAttr(plan.weightDecay));
-    attrs.append("nesterov", b.getBoolAttr(plan.nesterov));
-    attrs.append("beta1", b.getF64FloatAttr(plan.beta1));
-    attrs.append("beta2", b.getF64FloatAttr(plan.beta2));
-    attrs.append("epsilon", b.getF64FloatAttr(plan.epsilon));
-    if (!plan.cpu.empty()) {
-      attrs.append("cpu", b.getStringAttr(plan.cpu));
-      SmallVector<Attribute> features;
-      for (const std::string &f : plan.cpuFeatures)
-        features.push_back(b.getStringAttr(f));
-      attrs.append("cpu_features", b.getArrayAttr(features));
-    }
-    SmallVector<Attribute> buffers;
-    for (const PlanBuffer &buffer : plan.buffers)
-      buffers.push_back(write(buffer));
-    attrs.append("buffers", b.getArrayAttr(buffers));
-    SmallVector<Attribute> entries;
-    for (const PlanEntry &entry : plan.entries) {
-      SmallVector<Attribute> steps;
-      for (const PlanStep &step : entry.steps)
-        steps.push_back(write(step));
-      entries.push_back(b.getDictionaryAttr(
-          {b.getNamedAttr("name", b.getStringAttr(entry.name)),
-           b.getNamedAttr("steps", b.getArrayAttr(steps))}));
-    }
-    attrs.append("entries", b.getArrayAttr(entries));
-    return attrs.getDictionary(b.getContext());
+  template <class Check = AnyValue>
+  void field(Key key, std::string &v, Check = {}) {
+    set(key, b.getStringAttr(v));
   }
+  void field(Key key, int64_t &v, int64_t = 0) {
+    set(key, b.getI64IntegerAttr(v));
+  }
+  void field(Key key, bool &v) { set(key, b.getBoolAttr(v)); }
+  void field(Key key, double &v) { set(key, b.getF64FloatAttr(v)); }
+  void field(Key key, std::vector<int64_t> &v) {
+    set(key, b.getDenseI64ArrayAttr(v));
+  }
+  template <class Check = AnyValue>
+  void field(Key key, std::vector<std::string> &v, Check = {}) {
+    SmallVector<Attribute> strings;
+    for (const std::string &s : v)
+      strings.push_back(b.getStringAttr(s));
+    set(key, b.getArrayAttr(strings));
+  }
+  template <size_t N, class Check>
+  void field(Key key, std::array<int64_t, N> &v, Check) {
+    set(key, b.getDenseI64ArrayAttr(v));
+  }
+  void symbol(Key key, std::string &v) {
+    set(key, FlatSymbolRefAttr::get(b.getContext(), v));
+  }
+  void oneOf(Key key, std::string &v, std::initializer_list<const char *>) {
+    set(key, b.getStringAttr(v));
+  }
+  template <class E, class Check = AnyValue>
+  void named(Key key, E &v, const EnumNames<E> &names, Check = {}) {
+    set(key, b.getStringAttr(getIRName(v, names)));
+  }
+  template <class E, class Check>
+  void optionalNamed(Key key, E &v, E absent, const EnumNames<E> &names,
+                     Check) {
+    if (v != absent)
+      named(key, v, names);
+  }
+  void intBits(Key key, uint64_t &bits, int) { scalar(key, bits); }
+  void floatBits(Key key, uint64_t &bits, int) { scalar(key, bits); }
+
+  template <class T, class Map>
+  void list(Key key, std::vector<T> &items, Map map) {
+    SmallVector<Attribute> elements;
+    for (T &item : items) {
+      NamedAttrList element;
+      AttrWriter inner(b, element);
+      map(inner, item);
+      elements.push_back(element.getDictionary(b.getContext()));
+    }
+    set(key, b.getArrayAttr(elements));
+  }
+  template <class T, class Map>
+  void optionalList(Key key, std::vector<T> &items, Map map) {
+    if (!items.empty())
+      list(key, items, map);
+  }
+  template <class Map>
+  void optionalObject(Key key, bool present, Map map, const char * = nullptr,
+                      IRForm form = IRForm::Nested) {
+    if (form == IRForm::FlatAlways || (present && form == IRForm::Flat))
+      return map(*this);
+    if (!present || form != IRForm::Nested)
+      return;
+    NamedAttrList object;
+    AttrWriter inner(b, object);
+    map(inner);
+    set(key, object.getDictionary(b.getContext()));
+  }
+
+  bool has(Key, bool written) const { return written; }
+  bool hasScalar(Key, bool written) const { return written; }
+  template <class F> void check(F) {}
+  void fail(const std::string &) {}
+  void failAt(Key, const std::string &) {}
+  bool failed() const { return false; }
 
 private:
-  DictionaryAttr write(const PlanBuffer &buffer) {
-    NamedAttrList attrs;
-    attrs.append("name", b.getStringAttr(buffer.name));
-    attrs.append("role", b.getStringAttr(getBufferRoleName(buffer.role)));
-    attrs.append("dtype", b.getStringAttr(
-                              StringRef(getDTypeName(buffer.dtype)).lower()));
-    attrs.append("shape", b.getDenseI64ArrayAttr(buffer.shape));
-    attrs.append("bytes", b.getI64IntegerAttr(buffer.bytes));
-    attrs.append("offset", b.getI64IntegerAttr(buffer.offset));
-    if (buffer.layout != Layout::NCHW)
-      attrs.append("layout", b.getStringAttr(getLayoutName(buffer.layout)));
-    if (buffer.zeroInit)
-      attrs.append("init", b.getStringAttr("zeros"));
-    return attrs.getDictionary(b.getContext());
+  void set(Key key, Attribute value) { attrs.append(key.irName, value); }
+  /// `{kind = key, bits = N}`.
+  void scalar(Key key, uint64_t bits) {
+    attrs.append("kind", b.getStringAttr(key.name));
+    attrs.append("bits", b.getI64IntegerAttr(static_cast<int64_t>(bits)));
   }
 
-  DictionaryAttr write(const PlanStep &step) {
-    NamedAttrList attrs;
-    attrs.append("kernel", FlatSymbolRefAttr::get(b.getContext(), step.kernel));
-    attrs.append("layer", b.getStringAttr(step.layer));
-    attrs.append("args", b.getDenseI64ArrayAttr(step.args));
-    attrs.append("per_image", b.getBoolAttr(step.perImage));
-    if (step.library)
-      attrs.append("library", write(*step.library));
-    if (!step.launches.empty()) {
-      SmallVector<Attribute> launches;
-      for (const PlanLaunch &launch : step.launches)
-        launches.push_back(write(launch));
-      attrs.append("launches", b.getArrayAttr(launches));
-    }
-    return attrs.getDictionary(b.getContext());
-  }
-
-  DictionaryAttr write(const LibraryCall &call) {
-    NamedAttrList attrs;
-    attrs.append("name", b.getStringAttr(call.name));
-    attrs.append("strides", b.getDenseI64ArrayAttr(call.strides));
-    attrs.append("padding", b.getDenseI64ArrayAttr(call.padding));
-    attrs.append("dilation", b.getDenseI64ArrayAttr(call.dilation));
-    attrs.append("groups", b.getI64IntegerAttr(call.groups));
-    attrs.append("bias", b.getBoolAttr(call.bias));
-    attrs.append("residual", b.getBoolAttr(call.residual));
-    attrs.append("relu", b.getBoolAttr(call.relu));
-    attrs.append("math_type", b.getStringAttr(call.mathType));
-    attrs.append("compute_type", b.getStringAttr(call.computeType));
-    attrs.append("mode", b.getStringAttr(call.mode));
-    return attrs.getDictionary(b.getContext());
-  }
-
-  DictionaryAttr write(const PlanLaunch &launch) {
-    SmallVector<Attribute> args;
-    for (const LaunchArg &arg : launch.args) {
-      if (arg.kind == LaunchArg::Kind::Buffer) {
-        args.push_back(b.getDictionaryAttr(
-            {b.getNamedAttr("buffer", b.getI64IntegerAttr(arg.buffer)),
-             b.getNamedAttr("bytes", b.getI64IntegerAttr(arg.bytes))}));
-        continue;
-      }
-      args.push_back(b.getDictionaryAttr(
-          {b.getNamedAttr("kind", b.getStringAttr(getKindName(arg.kind))),
-           b.getNamedAttr(
-               "bits", b.getI64IntegerAttr(static_cast<int64_t>(arg.bits)))}));
-    }
-    return b.getDictionaryAttr(
-        {b.getNamedAttr("kernel", b.getStringAttr(launch.kernel)),
-         b.getNamedAttr("grid", b.getDenseI64ArrayAttr(launch.grid)),
-         b.getNamedAttr("block", b.getDenseI64ArrayAttr(launch.block)),
-         b.getNamedAttr("args", b.getArrayAttr(args))});
-  }
-
-public:
-  static const char *getKindName(LaunchArg::Kind kind) {
-    switch (kind) {
-    case LaunchArg::Kind::Buffer:
-      return "buffer";
-    case LaunchArg::Kind::I32:
-      return "i32";
-    case LaunchArg::Kind::I64:
-      return "i64";
-    case LaunchArg::Kind::F32:
-      return "f32";
-    case LaunchArg::Kind::F64:
-      return "f64";
-    }
-    return "";
-  }
-
-private:
-  Builder b;
+  Builder &b;
+  NamedAttrList &attrs;
 };
 } // namespace
 
 DictionaryAttr resnetc::getPlanAttr(MLIRContext *ctx, const Plan &plan) {
-  return PlanWriter(ctx).write(plan);
+  Builder b(ctx);
+  NamedAttrList attrs;
+  AttrWriter writer(b, attrs);
+  // The mapping takes the plan by reference for both directions; writing
+  // only reads it.
+  Plan &p = const_cast<Plan &>(plan);
+  writer.field("version", p.version);
+  mapPlan(writer, p);
+  return attrs.getDictionary(ctx);
 }
 
 void resnetc::setPlan(ModuleOp module, const Plan &plan) {
@@ -178,301 +164,262 @@ void resnetc::setPlan(ModuleOp module, const Plan &plan) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// Reads the dictionaries of a plan; the first malformed field is reported
-/// with its path (`entries[1].steps[3].args`).
-class PlanReader {
-public:
-  explicit PlanReader(function_ref<InFlightDiagnostic()> emitError)
-      : emitError(emitError) {}
+/// What the readers of one plan share: where errors go, and whether one
+/// was reported (only the first is).
+struct ReadState {
+  function_ref<InFlightDiagnostic()> emitError;
+  bool failed = false;
+};
 
-  FailureOr<Plan> read(Attribute attr) {
-    Plan plan;
-    auto dict = dyn_cast<DictionaryAttr>(attr);
-    if (!dict)
-      return fail("rn.plan", "must be a dictionary");
-    std::string at = "rn.plan";
-    if (failed(get(dict, at, "version", plan.version)) ||
-        failed(get(dict, at, "model", plan.model)) ||
-        failed(get(dict, at, "target", plan.target)) ||
-        failed(get(dict, at, "precision", plan.precision)) ||
-        failed(get(dict, at, "layout", plan.layout)) ||
-        failed(get(dict, at, "batch", plan.batch)) ||
-        failed(get(dict, at, "input_shape", plan.inputShape)) ||
-        failed(get(dict, at, "classes", plan.classes)) ||
-        failed(get(dict, at, "arena_bytes", plan.arenaBytes)) ||
-        failed(
-            get(dict, at, "peak_activation_bytes", plan.peakActivationBytes)) ||
-        failed(get(dict, at, "input", plan.input)) ||
-        failed(get(dict, at, "output", plan.output)) ||
-        failed(get(dict, at, "momentum", plan.momentum)) ||
-        failed(get(dict, at, "weight_decay", plan.weightDecay)) ||
-        failed(get(dict, at, "nesterov", plan.nesterov)) ||
-        // The optimizer is SGD unless the plan says otherwise.
-        failed(get(dict, at, "optimizer", plan.optimizer, /*optional=*/true)) ||
-        failed(get(dict, at, "beta1", plan.beta1, /*optional=*/true)) ||
-        failed(get(dict, at, "beta2", plan.beta2, /*optional=*/true)) ||
-        failed(get(dict, at, "epsilon", plan.epsilon, /*optional=*/true)) ||
-        failed(get(dict, at, "cpu", plan.cpu, /*optional=*/true)))
-      return failure();
-    if (Attribute features = dict.get("cpu_features")) {
-      auto list = dyn_cast<ArrayAttr>(features);
-      if (!list)
-        return fail(at + ".cpu_features", "must be an array of strings");
-      for (Attribute f : list) {
-        auto name = dyn_cast<StringAttr>(f);
-        if (!name)
-          return fail(at + ".cpu_features", "must be an array of strings");
-        plan.cpuFeatures.push_back(name.str());
-      }
-    }
-    ArrayAttr buffers, entries;
-    if (failed(get(dict, at, "buffers", buffers)) ||
-        failed(get(dict, at, "entries", entries)))
-      return failure();
-    for (auto [i, a] : llvm::enumerate(buffers)) {
-      std::string where = at + ".buffers[" + std::to_string(i) + "]";
-      auto d = dyn_cast<DictionaryAttr>(a);
-      if (!d)
-        return fail(where, "must be a dictionary");
-      PlanBuffer buffer;
-      std::string role, dtype, layout = "nchw", init;
-      if (failed(get(d, where, "name", buffer.name)) ||
-          failed(get(d, where, "role", role)) ||
-          failed(get(d, where, "dtype", dtype)) ||
-          failed(get(d, where, "shape", buffer.shape)) ||
-          failed(get(d, where, "bytes", buffer.bytes)) ||
-          failed(get(d, where, "offset", buffer.offset)) ||
-          failed(get(d, where, "layout", layout, /*optional=*/true)) ||
-          failed(get(d, where, "init", init, /*optional=*/true)))
-        return failure();
-      if (!init.empty() && init != "zeros")
-        return fail(where + ".init", "must be \"zeros\"");
-      buffer.zeroInit = !init.empty();
-      std::optional<BufferRole> r = parseRole(role);
-      if (!r)
-        return fail(where + ".role", "unknown buffer role '" + role + "'");
-      buffer.role = *r;
-      std::optional<DType> t = parseDTypeName(StringRef(dtype).upper());
-      if (!t)
-        return fail(where + ".dtype", "unknown dtype '" + dtype + "'");
-      buffer.dtype = *t;
-      std::optional<Layout> l = parseLayoutName(layout);
-      if (!l)
-        return fail(where + ".layout", "unknown layout '" + layout + "'");
-      buffer.layout = *l;
-      plan.buffers.push_back(std::move(buffer));
-    }
-    auto numBuffers = static_cast<int64_t>(plan.buffers.size());
-    auto checkBuffer = [&](const std::string &where, int64_t b,
-                           bool allowNone) -> LogicalResult {
-      if ((allowNone && b == -1) || (b >= 0 && b < numBuffers))
-        return success();
-      return fail(where, "buffer " + std::to_string(b) + " does not exist");
-    };
-    if (failed(checkBuffer(at + ".input", plan.input, true)) ||
-        failed(checkBuffer(at + ".output", plan.output, true)))
-      return failure();
-    for (auto [i, a] : llvm::enumerate(entries)) {
-      std::string where = at + ".entries[" + std::to_string(i) + "]";
-      auto d = dyn_cast<DictionaryAttr>(a);
-      if (!d)
-        return fail(where, "must be a dictionary");
-      PlanEntry entry;
-      ArrayAttr steps;
-      if (failed(get(d, where, "name", entry.name)) ||
-          failed(get(d, where, "steps", steps)))
-        return failure();
-      for (auto [s, stepAttr] : llvm::enumerate(steps)) {
-        std::string sw = where + ".steps[" + std::to_string(s) + "]";
-        auto sd = dyn_cast<DictionaryAttr>(stepAttr);
-        if (!sd)
-          return fail(sw, "must be a dictionary");
-        PlanStep step;
-        auto kernel = sd.getAs<FlatSymbolRefAttr>("kernel");
-        if (!kernel)
-          return fail(sw + ".kernel", "must be a symbol reference");
-        step.kernel = kernel.getValue().str();
-        if (failed(get(sd, sw, "layer", step.layer)) ||
-            failed(get(sd, sw, "args", step.args)) ||
-            failed(get(sd, sw, "per_image", step.perImage)))
-          return failure();
-        for (int64_t b : step.args)
-          if (failed(checkBuffer(sw + ".args", b, false)))
-            return failure();
-        if (Attribute lib = sd.get("library")) {
-          FailureOr<LibraryCall> call = readCall(lib, sw + ".library");
-          if (failed(call))
-            return failure();
-          step.library = *call;
-        }
-        ArrayAttr launches;
-        if (failed(get(sd, sw, "launches", launches, /*optional=*/true)))
-          return failure();
-        if (launches)
-          for (auto [l, launchAttr] : llvm::enumerate(launches)) {
-            FailureOr<PlanLaunch> launch = readLaunch(
-                launchAttr, sw + ".launches[" + std::to_string(l) + "]");
-            if (failed(launch))
-              return failure();
-            for (const LaunchArg &arg : launch->args)
-              if (arg.kind == LaunchArg::Kind::Buffer &&
-                  failed(checkBuffer(sw + ".launches", arg.buffer, false)))
-                return failure();
-            step.launches.push_back(std::move(*launch));
-          }
-        entry.steps.push_back(std::move(step));
-      }
-      plan.entries.push_back(std::move(entry));
-    }
-    return plan;
+/// Reads the fields a mapping names from a dictionary; the first malformed
+/// field is reported with its path (`rn.plan.entries[1].steps[3].args`), and
+/// after it every operation does nothing.
+class AttrReader {
+public:
+  AttrReader(DictionaryAttr dict, std::string path, ReadState &state)
+      : dict(dict), path(std::move(path)), state(&state) {}
+
+  template <class Check = AnyValue>
+  void field(Key key, std::string &v, Check = {}) {
+    if (auto s = get<StringAttr>(key, "must be a string"))
+      v = s.str();
   }
+  void field(Key key, int64_t &v, int64_t = 0) {
+    Attribute a = lookup(key);
+    if (!a)
+      return;
+    auto i = dyn_cast<IntegerAttr>(a);
+    if (!i || !i.getType().isInteger(64))
+      return failAt(key, "must be an i64 integer");
+    v = i.getInt();
+  }
+  void field(Key key, bool &v) {
+    if (auto a = get<BoolAttr>(key, "must be a boolean"))
+      v = a.getValue();
+  }
+  void field(Key key, double &v) {
+    Attribute a = lookup(key);
+    if (!a)
+      return;
+    auto f = dyn_cast<FloatAttr>(a);
+    if (!f || !f.getType().isF64())
+      return failAt(key, "must be an f64 float");
+    v = f.getValueAsDouble();
+  }
+  void field(Key key, std::vector<int64_t> &v) {
+    if (auto a = get<DenseI64ArrayAttr>(key, "must be an array<i64>"))
+      v.assign(a.asArrayRef().begin(), a.asArrayRef().end());
+  }
+  template <class Check = AnyValue>
+  void field(Key key, std::vector<std::string> &v, Check = {}) {
+    auto a = get<ArrayAttr>(key, "must be an array of strings");
+    if (!a)
+      return;
+    v.clear();
+    for (Attribute e : a) {
+      auto s = dyn_cast<StringAttr>(e);
+      if (!s)
+        return failAt(key, "must be an array of strings");
+      v.push_back(s.str());
+    }
+  }
+  template <size_t N, class Check>
+  void field(Key key, std::array<int64_t, N> &v, Check) {
+    auto a = get<DenseI64ArrayAttr>(key, "must be an array<i64>");
+    if (!a)
+      return;
+    if (a.size() != static_cast<int64_t>(N))
+      return failAt(key, "must have " + std::to_string(N) + " values");
+    std::copy(a.asArrayRef().begin(), a.asArrayRef().end(), v.begin());
+  }
+  void symbol(Key key, std::string &v) {
+    if (auto s = get<FlatSymbolRefAttr>(key, "must be a symbol reference"))
+      v = s.getValue().str();
+  }
+  void oneOf(Key key, std::string &v,
+             std::initializer_list<const char *> allowed) {
+    field(key, v);
+    if (failed())
+      return;
+    std::string names;
+    for (const char *a : allowed) {
+      if (v == a)
+        return;
+      names += std::string(names.empty() ? "" : " or ") + "\"" + a + "\"";
+    }
+    failAt(key, "must be " + names);
+  }
+  template <class E, class Check = AnyValue>
+  void named(Key key, E &v, const EnumNames<E> &names, Check = {}) {
+    std::string name;
+    field(key, name);
+    if (failed())
+      return;
+    std::optional<E> value = parseIRName(name, names);
+    if (!value)
+      return failAt(key,
+                    std::string("unknown ") + names.noun + " '" + name + "'");
+    v = *value;
+  }
+  template <class E, class Check>
+  void optionalNamed(Key key, E &v, E, const EnumNames<E> &names, Check) {
+    if (has(key, false))
+      named(key, v, names);
+  }
+  /// The bits of a scalar `{kind = key, bits = N}`, as written.
+  void intBits(Key, uint64_t &bits, int) { readBits(bits); }
+  void floatBits(Key, uint64_t &bits, int) { readBits(bits); }
+
+  template <class T, class Map>
+  void list(Key key, std::vector<T> &items, Map map) {
+    auto a = get<ArrayAttr>(key, "must be an array");
+    if (!a)
+      return;
+    items.clear();
+    for (auto [i, element] : llvm::enumerate(a)) {
+      std::string name =
+          std::string(key.irName) + "[" + std::to_string(i) + "]";
+      auto d = dyn_cast<DictionaryAttr>(element);
+      if (!d)
+        return failAt(name.c_str(), "must be a dictionary");
+      AttrReader inner(d, join(name.c_str()), *state);
+      T item;
+      map(inner, item);
+      if (failed())
+        return;
+      items.push_back(std::move(item));
+    }
+  }
+  template <class T, class Map>
+  void optionalList(Key key, std::vector<T> &items, Map map) {
+    if (has(key, false))
+      list(key, items, map);
+  }
+  template <class Map>
+  void optionalObject(Key key, bool, Map map, const char * = nullptr,
+                      IRForm form = IRForm::Nested) {
+    if (form != IRForm::Nested)
+      return map(*this);
+    if (!has(key, false))
+      return;
+    if (auto d = get<DictionaryAttr>(key, "must be a dictionary")) {
+      AttrReader inner(d, join(key.irName), *state);
+      map(inner);
+    }
+  }
+
+  bool has(Key key, bool) const {
+    return !failed() && dict.get(key.irName) != nullptr;
+  }
+  /// Whether the scalar's kind is `key`.
+  bool hasScalar(Key key, bool) {
+    std::string kind;
+    field("kind", kind);
+    return !failed() && kind == key.name;
+  }
+  template <class F> void check(F) {}
+  void fail(const std::string &message) { report(path, message); }
+  void failAt(Key key, const std::string &message) {
+    report(join(key.irName), message);
+  }
+  bool failed() const { return state->failed; }
 
 private:
-  FailureOr<LibraryCall> readCall(Attribute attr, const std::string &where) {
-    auto d = dyn_cast<DictionaryAttr>(attr);
-    if (!d)
-      return fail(where, "must be a dictionary");
-    LibraryCall call;
-    std::vector<int64_t> strides, padding, dilation;
-    if (failed(get(d, where, "name", call.name)) ||
-        failed(get(d, where, "strides", strides)) ||
-        failed(get(d, where, "padding", padding)) ||
-        failed(get(d, where, "dilation", dilation)) ||
-        failed(get(d, where, "groups", call.groups)) ||
-        failed(get(d, where, "bias", call.bias)) ||
-        failed(get(d, where, "residual", call.residual)) ||
-        failed(get(d, where, "relu", call.relu)) ||
-        failed(get(d, where, "math_type", call.mathType)) ||
-        failed(get(d, where, "compute_type", call.computeType)) ||
-        failed(get(d, where, "mode", call.mode)))
-      return failure();
-    if (failed(pair(where + ".strides", strides, call.strides)) ||
-        failed(pair(where + ".padding", padding, call.padding)) ||
-        failed(pair(where + ".dilation", dilation, call.dilation)))
-      return failure();
-    return call;
+  std::string join(const char *key) const { return path + "." + key; }
+
+  void report(const std::string &where, const std::string &message) {
+    if (failed())
+      return;
+    state->failed = true;
+    state->emitError() << "malformed execution plan: " << where << " "
+                       << message;
   }
 
-  FailureOr<PlanLaunch> readLaunch(Attribute attr, const std::string &where) {
-    auto d = dyn_cast<DictionaryAttr>(attr);
-    if (!d)
-      return fail(where, "must be a dictionary");
-    PlanLaunch launch;
-    std::vector<int64_t> grid, block;
-    ArrayAttr args;
-    if (failed(get(d, where, "kernel", launch.kernel)) ||
-        failed(get(d, where, "grid", grid)) ||
-        failed(get(d, where, "block", block)) ||
-        failed(get(d, where, "args", args)))
-      return failure();
-    if (grid.size() != 3 || block.size() != 3)
-      return fail(where, "grid and block must have 3 sizes each");
-    std::copy(grid.begin(), grid.end(), launch.grid.begin());
-    std::copy(block.begin(), block.end(), launch.block.begin());
-    for (auto [i, a] : llvm::enumerate(args)) {
-      std::string aw = where + ".args[" + std::to_string(i) + "]";
-      auto ad = dyn_cast<DictionaryAttr>(a);
-      if (!ad)
-        return fail(aw, "must be a dictionary");
-      LaunchArg arg;
-      if (ad.get("buffer")) {
-        if (failed(get(ad, aw, "buffer", arg.buffer)) ||
-            failed(get(ad, aw, "bytes", arg.bytes)))
-          return failure();
-      } else {
-        std::string kind;
-        int64_t bits = 0;
-        if (failed(get(ad, aw, "kind", kind)) ||
-            failed(get(ad, aw, "bits", bits)))
-          return failure();
-        static const LaunchArg::Kind kinds[] = {
-            LaunchArg::Kind::I32, LaunchArg::Kind::I64, LaunchArg::Kind::F32,
-            LaunchArg::Kind::F64};
-        auto it = llvm::find_if(kinds, [&](LaunchArg::Kind k) {
-          return kind == PlanWriter::getKindName(k);
-        });
-        if (it == std::end(kinds))
-          return fail(aw + ".kind", "unknown scalar kind '" + kind + "'");
-        arg.kind = *it;
-        arg.bits = static_cast<uint64_t>(bits);
-      }
-      launch.args.push_back(arg);
-    }
-    return launch;
+  /// The field `key`, or null: when missing (failing unless the attribute
+  /// may leave it out) or after a failure.
+  Attribute lookup(Key key) {
+    if (failed())
+      return {};
+    Attribute a = dict.get(key.irName);
+    if (!a && !key.irOptional)
+      failAt(key, "is missing");
+    return a;
   }
 
-  static std::optional<BufferRole> parseRole(const std::string &name) {
-    for (int r = 0; r <= static_cast<int>(BufferRole::Scratch); ++r)
-      if (name == getBufferRoleName(static_cast<BufferRole>(r)))
-        return static_cast<BufferRole>(r);
-    return std::nullopt;
-  }
-
-  LogicalResult pair(const std::string &where, const std::vector<int64_t> &v,
-                     std::array<int64_t, 2> &out) {
-    if (v.size() != 2)
-      return fail(where, "must have 2 values");
-    out = {v[0], v[1]};
-    return success();
-  }
-
-  LogicalResult fail(const std::string &where, const std::string &message) {
-    emitError() << "malformed execution plan: " << where << " " << message;
-    return failure();
-  }
-
-  /// Reads field `name` of `d`; a missing field is an error unless
-  /// `optional` (then `out` keeps its value).
-  template <typename T>
-  LogicalResult get(DictionaryAttr d, const std::string &where, StringRef name,
-                    T &out, bool optional = false) {
-    Attribute a = d.get(name);
-    std::string at = where + "." + name.str();
+  /// The field `key` as a `T`, or null (failing with `message` when it is
+  /// something else).
+  template <class T> T get(Key key, const char *message) {
+    Attribute a = lookup(key);
     if (!a)
-      return optional ? success() : fail(at, "is missing");
-    if constexpr (std::is_same_v<T, std::string>) {
-      auto s = dyn_cast<StringAttr>(a);
-      if (!s)
-        return fail(at, "must be a string");
-      out = s.str();
-    } else if constexpr (std::is_same_v<T, bool>) {
-      auto v = dyn_cast<BoolAttr>(a);
-      if (!v)
-        return fail(at, "must be a boolean");
-      out = v.getValue();
-    } else if constexpr (std::is_same_v<T, int64_t>) {
-      auto v = dyn_cast<IntegerAttr>(a);
-      if (!v || !v.getType().isInteger(64))
-        return fail(at, "must be an i64 integer");
-      out = v.getInt();
-    } else if constexpr (std::is_same_v<T, double>) {
-      auto v = dyn_cast<FloatAttr>(a);
-      if (!v || !v.getType().isF64())
-        return fail(at, "must be an f64 float");
-      out = v.getValueAsDouble();
-    } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
-      auto v = dyn_cast<DenseI64ArrayAttr>(a);
-      if (!v)
-        return fail(at, "must be an array<i64>");
-      out.assign(v.asArrayRef().begin(), v.asArrayRef().end());
-    } else {
-      static_assert(std::is_same_v<T, ArrayAttr>);
-      auto v = dyn_cast<ArrayAttr>(a);
-      if (!v)
-        return fail(at, "must be an array");
-      out = v;
-    }
-    return success();
+      return {};
+    auto t = dyn_cast<T>(a);
+    if (!t)
+      failAt(key, message);
+    return t;
   }
 
-  function_ref<InFlightDiagnostic()> emitError;
+  void readBits(uint64_t &bits) {
+    int64_t value = 0;
+    field("bits", value);
+    bits = static_cast<uint64_t>(value);
+  }
+
+  DictionaryAttr dict;
+  std::string path;
+  ReadState *state;
 };
 } // namespace
+
+/// Checks that every buffer index of `plan` names a buffer (the input and
+/// output may be -1, none).
+static LogicalResult
+checkBufferIndices(const Plan &plan,
+                   function_ref<InFlightDiagnostic()> emitError) {
+  auto numBuffers = static_cast<int64_t>(plan.buffers.size());
+  auto check = [&](const std::string &where, int64_t b,
+                   bool allowNone) -> LogicalResult {
+    if ((allowNone && b == -1) || (b >= 0 && b < numBuffers))
+      return success();
+    emitError() << "malformed execution plan: " << where << " buffer " << b
+                << " does not exist";
+    return failure();
+  };
+  if (failed(check("rn.plan.input", plan.input, true)) ||
+      failed(check("rn.plan.output", plan.output, true)))
+    return failure();
+  for (auto [e, entry] : llvm::enumerate(plan.entries)) {
+    for (auto [s, step] : llvm::enumerate(entry.steps)) {
+      std::string where = "rn.plan.entries[" + std::to_string(e) + "].steps[" +
+                          std::to_string(s) + "]";
+      for (int64_t b : step.args)
+        if (failed(check(where + ".args", b, false)))
+          return failure();
+      for (const PlanLaunch &launch : step.launches)
+        for (const LaunchArg &arg : launch.args)
+          if (arg.kind == LaunchArg::Kind::Buffer &&
+              failed(check(where + ".launches", arg.buffer, false)))
+            return failure();
+    }
+  }
+  return success();
+}
 
 FailureOr<Plan>
 resnetc::parsePlanAttr(Attribute attr,
                        function_ref<InFlightDiagnostic()> emitError) {
-  return PlanReader(emitError).read(attr);
+  auto dict = dyn_cast<DictionaryAttr>(attr);
+  if (!dict) {
+    emitError() << "malformed execution plan: rn.plan must be a dictionary";
+    return failure();
+  }
+  ReadState state{emitError};
+  AttrReader reader(dict, "rn.plan", state);
+  Plan plan;
+  reader.field("version", plan.version);
+  mapPlan(reader, plan);
+  if (reader.failed() || failed(checkBufferIndices(plan, emitError)))
+    return failure();
+  return plan;
 }
 
 FailureOr<Plan> resnetc::getPlan(ModuleOp module) {
