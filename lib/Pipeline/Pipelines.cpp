@@ -43,6 +43,7 @@ static void addLinalgLowering(OpPassManager &pm, bool fuseStorage) {
 
 void resnetc::buildInferenceFusionPipeline(OpPassManager &pm) {
   OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(rn::createRNTrimConvTaps());
   fn.addPass(rn::createRNEraseDropout());
   fn.addPass(rn::createRNFoldBatchNorm());
   fn.addPass(rn::createRNFuseConvReLU());
@@ -127,6 +128,9 @@ void resnetc::buildCPUPlanPipeline(OpPassManager &pm,
                         options.cpuFeatures);
   RNChooseStorageOptions storage;
   storage.layout = options.layout;
+  // Filters stay OIHW, as the parameters: oneDNN reorders them itself, and
+  // the optimizer reads a parameter and its gradient alike.
+  storage.filterLayout = "nchw";
   pm.addPass(createRNChooseStorage(storage));
   pm.addPass(createRNAssignBuffers());
 }
@@ -168,6 +172,7 @@ void resnetc::buildCPULLVMPipeline(OpPassManager &pm,
   RNCopiesToLinalgOptions copies;
   copies.collapseContiguous = true;
   pm.addPass(createRNCopiesToLinalg(copies));
+  pm.addPass(createRNCPUFlattenElementwise());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

@@ -58,11 +58,18 @@ static LogicalResult convertLibraryOperands(ModuleOp module, Plan &plan,
         return module.emitError("internal error: the output of library "
                                 "call '")
                << step.kernel << "' is not a temporary";
+      bool backwardFilter =
+          step.library->name.find("backward_filter") != std::string::npos;
+      // The storage of the call's images: its output's but for a backward
+      // filter call, whose output is a filter, when the library reorders
+      // filters itself; then its images are stored as the gradient it reads.
+      int64_t images =
+          keepFilterLayout && backwardFilter ? step.args.front() : output;
       for (size_t i = 0; i + 1 < step.args.size(); ++i) {
         int64_t source = step.args[i];
         // Copies: the buffers may grow below.
         PlanBuffer from = plan.buffers[source];
-        PlanBuffer like = plan.buffers[output];
+        PlanBuffer like = plan.buffers[images];
         // A bias (rank 1) takes the call's data type: cuDNN's fused
         // convolution wants it of y's type (a bf16 bias for bf16 data).
         if (from.shape.size() == 1)
@@ -71,9 +78,7 @@ static LogicalResult convertLibraryOperands(ModuleOp module, Plan &plan,
           continue;
         // The filter of a forward or backward-data call, when the library
         // reorders filters itself (oneDNN), keeps its layout.
-        bool filter =
-            i == 1 && step.library->name.find("backward_filter") ==
-                          std::string::npos;
+        bool filter = i == 1 && !backwardFilter;
         if (keepFilterLayout && filter)
           like.layout = from.layout;
         if (sameStorage(from, like))

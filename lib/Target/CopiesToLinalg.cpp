@@ -5,43 +5,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Contiguity.h"
 #include "resnetc/Target/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
 using namespace resnetc;
-
-/// The first of the trailing dimensions that are contiguous in `type`
-/// (each stride the next dimension's extent times its stride), or the rank
-/// when the strides are not static.
-static int64_t firstContiguous(MemRefType type) {
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  int64_t rank = type.getRank();
-  if (!type.hasStaticShape() ||
-      failed(getStridesAndOffset(type, strides, offset)) || rank == 0 ||
-      strides[rank - 1] != 1)
-    return rank;
-  int64_t first = rank - 1;
-  while (first > 0 && strides[first - 1] != ShapedType::kDynamic &&
-         strides[first - 1] == strides[first] * type.getDimSize(first))
-    --first;
-  return first;
-}
-
-/// `value` with dimensions `first`.. collapsed into one.
-static Value collapseFrom(OpBuilder &b, Location loc, Value value,
-                          int64_t first) {
-  auto type = cast<MemRefType>(value.getType());
-  SmallVector<ReassociationIndices> groups;
-  for (int64_t d = 0; d < first; ++d)
-    groups.push_back({d});
-  groups.emplace_back();
-  for (int64_t d = first; d < type.getRank(); ++d)
-    groups.back().push_back(d);
-  return b.create<memref::CollapseShapeOp>(loc, value, groups);
-}
 
 static void copiesToLinalg(ModuleOp module, bool collapse) {
   module.walk([&](memref::CopyOp copy) {

@@ -171,12 +171,12 @@ def cases():
         yield (f"sgd_update{'_nesterov' if nesterov else ''}",
                {"p": p0, "g1": g1, "g2": g2, "v": np.zeros_like(p0),
                 "lr": np.array(0.1, dtype=np.float32)},
-               f"  %p1, %v1 = rn.sgd_update %p, %g1, %v, %lr momentum 0.9 "
-               f"weight_decay 0.01{flag} : ({ty}, {ty}, {ty}, tensor<f32>) "
-               f"-> ({ty}, {ty})\n"
-               f"  %p2, %v2 = rn.sgd_update %p1, %g2, %v1, %lr momentum 0.9 "
-               f"weight_decay 0.01{flag} : ({ty}, {ty}, {ty}, tensor<f32>) "
-               f"-> ({ty}, {ty})\n",
+               f"  %p1, %v1 = rn.sgd_update %p, %g1, %lr velocity %v "
+               f"momentum 0.9 weight_decay 0.01{flag} : ({ty}, {ty}, "
+               f"tensor<f32>, {ty}) -> ({ty}, {ty})\n"
+               f"  %p2, %v2 = rn.sgd_update %p1, %g2, %lr velocity %v1 "
+               f"momentum 0.9 weight_decay 0.01{flag} : ({ty}, {ty}, "
+               f"tensor<f32>, {ty}) -> ({ty}, {ty})\n",
                [("p2", ty, "f32")], [pt.detach()])
     # Batch norm in training mode, forward and backward.
     x, gam, bet = f32(4, 3, 5, 5), f32(3), f32(3)

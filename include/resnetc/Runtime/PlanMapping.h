@@ -271,12 +271,13 @@ template <class IO> void mapLaunch(IO &io, PlanLaunch &l, const Plan &plan) {
           [&](auto &argIO, LaunchArg &a) { mapLaunchArg(argIO, a, plan); });
 }
 
-/// Whether the filter of call `name` (argument 1 of a forward or
-/// backward-data call) may be stored in its own layout: oneDNN reorders
-/// filters into its own layout anyway.
-inline bool keepsFilterLayout(const std::string &name) {
-  return name == "onednn.conv2d_forward" ||
-         name == "onednn.conv2d_backward_data";
+/// Whether argument `i` of call `name` is a filter that may be stored in its
+/// own layout (argument 1 of a forward or backward-data call, the output 2
+/// of a backward-filter call): oneDNN reorders filters itself.
+inline bool keepsFilterLayout(const std::string &name, size_t i) {
+  if (name == "onednn.conv2d_forward" || name == "onednn.conv2d_backward_data")
+    return i == 1;
+  return name == "onednn.conv2d_backward_filter" && i == 2;
 }
 
 /// A library call: a known name, its convolution attributes, and as many
@@ -328,7 +329,7 @@ void mapLibraryCall(IO &io, LibraryCall &c, const PlanStep &step,
         io.fail("argument " + std::to_string(i) + " of " + c.name +
                 " has rank " + std::to_string(rank));
       else if (!isBias && b.layout != first.layout &&
-               !(i == 1 && keepsFilterLayout(c.name)))
+               !keepsFilterLayout(c.name, i))
         io.fail("argument " + std::to_string(i) + " of " + c.name + " is " +
                 getLayoutName(b.layout) + " but argument 0 is " +
                 getLayoutName(first.layout) +

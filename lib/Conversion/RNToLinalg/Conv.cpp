@@ -2,7 +2,8 @@
 //
 // rn.conv2d and rn.fused_conv2d: zero padding with tensor.pad, the
 // convolution accumulating onto the broadcast bias, and for the fused form an
-// epilogue generic for the residual add and the ReLU.
+// epilogue generic for the residual add and the ReLU; their gradients; and
+// the filter windows of trimmed convolutions (a slice, a tensor.pad).
 //
 //===----------------------------------------------------------------------===//
 
@@ -214,10 +215,53 @@ struct Conv2DBackwardDataLowering : OpRewritePattern<rn::Conv2DBackwardDataOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Filter windows
+//===----------------------------------------------------------------------===//
+
+struct CropFilterLowering : OpRewritePattern<rn::CropFilterOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(rn::CropFilterOp op,
+                                PatternRewriter &rewriter) const override {
+    // output[o, i, h, w] = filter[o, i, offset[0] + h, offset[1] + w]
+    RankedTensorType type = op.getType();
+    auto index = [&](int64_t v) { return rewriter.getIndexAttr(v); };
+    SmallVector<OpFoldResult> offsets = {
+        index(0), index(0), index(op.getOffset()[0]), index(op.getOffset()[1])};
+    SmallVector<OpFoldResult> sizes, strides(4, index(1));
+    for (int64_t d : type.getShape())
+      sizes.push_back(index(d));
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, type, op.getFilter(), offsets, sizes, strides);
+    return success();
+  }
+};
+
+struct PadFilterLowering : OpRewritePattern<rn::PadFilterOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(rn::PadFilterOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = tensorOf(op.getFilter());
+    ArrayRef<int64_t> offset = op.getOffset(), size = op.getSize();
+    auto index = [&](int64_t v) { return rewriter.getIndexAttr(v); };
+    SmallVector<OpFoldResult> low = {index(0), index(0), index(offset[0]),
+                                     index(offset[1])};
+    SmallVector<OpFoldResult> high = {
+        index(0), index(0), index(size[0] - offset[0] - type.getDimSize(2)),
+        index(size[1] - offset[1] - type.getDimSize(3))};
+    Value zero = floatConstant(rewriter, loc, type.getElementType(), 0.0);
+    rewriter.replaceOpWithNewOp<tensor::PadOp>(op, op.getType(), op.getFilter(),
+                                               low, high, zero);
+    return success();
+  }
+};
+
 } // namespace
 
 void resnetc::populateRNConvToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<Conv2DLowering, FusedConv2DLowering,
-               Conv2DBackwardFilterLowering, Conv2DBackwardDataLowering>(
-      patterns.getContext());
+  patterns
+      .add<Conv2DLowering, FusedConv2DLowering, Conv2DBackwardFilterLowering,
+           Conv2DBackwardDataLowering, CropFilterLowering, PadFilterLowering>(
+          patterns.getContext());
 }

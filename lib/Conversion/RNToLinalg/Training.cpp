@@ -253,12 +253,17 @@ struct SGDUpdateLowering : OpRewritePattern<rn::SGDUpdateOp> {
     double momentum = op.getMomentum().convertToDouble();
     double decay = op.getWeightDecay().convertToDouble();
     bool nesterov = op.getNesterov();
+    // Without a velocity (no momentum), the update reads no state.
+    bool hasVelocity = static_cast<bool>(op.getVelocity());
+    SmallVector<Value> tensors = {op.getParam(), op.getGrad()};
+    if (hasVelocity)
+      tensors.push_back(op.getVelocity());
     ValueRange update = buildUpdate(
-        rewriter, op.getLoc(), tensorOf(op.getParam()),
-        {op.getParam(), op.getGrad(), op.getVelocity()}, {op.getLr()}, 2,
-        [&](OpBuilder &b, Location l, ValueRange a) {
+        rewriter, op.getLoc(), tensorOf(op.getParam()), tensors, {op.getLr()},
+        hasVelocity ? 2 : 1, [&](OpBuilder &b, Location l, ValueRange a) {
           Type f = a[0].getType();
-          Value p = a[0], g = a[1], v = a[2], lr = a[3];
+          Value p = a[0], g = a[1], v = hasVelocity ? a[2] : Value(),
+                lr = a[tensors.size()];
           Value d = decay != 0 ? b.create<arith::AddFOp>(
                                       l, g,
                                       b.create<arith::MulFOp>(
@@ -277,7 +282,10 @@ struct SGDUpdateLowering : OpRewritePattern<rn::SGDUpdateOp> {
           }
           Value newP = b.create<arith::SubFOp>(
               l, p, b.create<arith::MulFOp>(l, lr, step));
-          b.create<linalg::YieldOp>(l, ValueRange{newP, newV});
+          if (hasVelocity)
+            b.create<linalg::YieldOp>(l, ValueRange{newP, newV});
+          else
+            b.create<linalg::YieldOp>(l, ValueRange{newP});
         });
     rewriter.replaceOp(op, update);
     return success();

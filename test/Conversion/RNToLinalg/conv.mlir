@@ -58,3 +58,19 @@ func.func @fused_relu(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x1x1xf32>) -> tenso
   %y = rn.fused_conv2d %x, %w stride [1, 1] padding [0, 0] dilation [1, 1] groups 1 relu : (tensor<1x4x8x8xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x8x8xf32>
   return %y : tensor<1x4x8x8xf32>
 }
+
+// -----
+
+// A cropped filter is a slice of the window's taps; a padded one, the
+// window placed in zeros.
+// CHECK-LABEL: func @filter_windows
+// CHECK: %[[C:.*]] = tensor.extract_slice %arg0[0, 0, 1, 0] [8, 4, 1, 2] [1, 1, 1, 1] : tensor<8x4x3x3xf32> to tensor<8x4x1x2xf32>
+// CHECK: %[[Z:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[P:.*]] = tensor.pad %arg1 low[0, 0, 1, 0] high[0, 0, 1, 1]
+// CHECK: tensor.yield %[[Z]]
+// CHECK: return %[[C]], %[[P]]
+func.func @filter_windows(%w: tensor<8x4x3x3xf32>, %g: tensor<8x4x1x2xf32>) -> (tensor<8x4x1x2xf32>, tensor<8x4x3x3xf32>) {
+  %c = rn.crop_filter %w offset [1, 0] size [1, 2] : tensor<8x4x3x3xf32> -> tensor<8x4x1x2xf32>
+  %p = rn.pad_filter %g offset [1, 0] size [3, 3] : tensor<8x4x1x2xf32> -> tensor<8x4x3x3xf32>
+  return %c, %p : tensor<8x4x1x2xf32>, tensor<8x4x3x3xf32>
+}

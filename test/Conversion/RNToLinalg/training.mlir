@@ -35,8 +35,23 @@ func.func @conv_backward_filter(%dy: tensor<2x4x8x8xf32>, %x: tensor<2x3x8x8xf32
 // CHECK: %[[U:.*]]:2 = linalg.generic {{.*}} ins(%arg0, %arg1, %arg2, %arg3 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>)
 // CHECK: return %[[U]]#0, %[[U]]#1
 func.func @sgd(%p: tensor<4xf32>, %g: tensor<4xf32>, %v: tensor<4xf32>, %lr: tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>) {
-  %p2, %v2 = rn.sgd_update %p, %g, %v, %lr momentum 0.9 weight_decay 0.0 : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>)
+  %p2, %v2 = rn.sgd_update %p, %g, %lr velocity %v momentum 0.9 weight_decay 0.0 : (tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
   return %p2, %v2 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Without momentum, SGD reads no velocity: p - lr * g.
+// CHECK-LABEL: func @sgd_plain
+// CHECK: %[[U:.*]] = linalg.generic {{.*}} ins(%arg0, %arg1, %arg2 : tensor<4xf32>, tensor<4xf32>, tensor<f32>)
+// CHECK: ^bb0(%[[P:[a-z0-9_]+]]: f32, %[[G:[a-z0-9_]+]]: f32, %[[LR:[a-z0-9_]+]]: f32, %{{.*}}: f32):
+// CHECK: %[[S:.*]] = arith.mulf %[[LR]], %[[G]]
+// CHECK: %[[N:.*]] = arith.subf %[[P]], %[[S]]
+// CHECK: linalg.yield %[[N]]
+// CHECK: return %[[U]]
+func.func @sgd_plain(%p: tensor<4xf32>, %g: tensor<4xf32>, %lr: tensor<f32>) -> tensor<4xf32> {
+  %p2 = rn.sgd_update %p, %g, %lr momentum 0.0 weight_decay 0.0 : (tensor<4xf32>, tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  return %p2 : tensor<4xf32>
 }
 
 // -----

@@ -40,7 +40,7 @@
 // CHECK-NOT: rn.conv2d_backward_data
 // CHECK: %[[DW:.*]] = rn.conv2d_backward_filter %[[DC]], %[[X]] {{.*}} weight_shape [4, 4, 3, 3]
 // One SGD step per parameter:
-// CHECK: %[[NW:.*]], %[[NVW:.*]] = rn.sgd_update %[[W]], %[[DW]], %[[VW]], %[[LR]] momentum 9.000000e-01 weight_decay 5.000000e-04
+// CHECK: %[[NW:.*]], %[[NVW:.*]] = rn.sgd_update %[[W]], %[[DW]], %[[LR]] velocity %[[VW]] momentum 9.000000e-01 weight_decay 5.000000e-04
 // CHECK: rn.sgd_update %[[G]], %[[DG]],
 // CHECK: rn.sgd_update %[[B]], %[[DB]],
 // CHECK: rn.sgd_update %[[FW]], %[[DFW]],

@@ -285,3 +285,35 @@ func.func @dropout_train_rate(%x: tensor<2x8xf32>, %s: tensor<i64>) -> tensor<2x
   %y = rn.dropout_train %x, %s rate -0.1 stream 0 : tensor<2x8xf32>, tensor<i64>
   return %y : tensor<2x8xf32>
 }
+
+// -----
+
+func.func @crop_outside(%w: tensor<4x4x3x3xf32>) -> tensor<4x4x2x2xf32> {
+  // expected-error@+1 {{'rn.crop_filter' op cropped taps [2, 4) x [1, 3) do not fit in the 3x3 window}}
+  %c = rn.crop_filter %w offset [2, 1] size [2, 2] : tensor<4x4x3x3xf32> -> tensor<4x4x2x2xf32>
+  return %c : tensor<4x4x2x2xf32>
+}
+
+// -----
+
+func.func @crop_result(%w: tensor<4x4x3x3xf32>) -> tensor<4x4x2x2xf32> {
+  // expected-error@+1 {{'rn.crop_filter' op}}
+  %c = rn.crop_filter %w offset [1, 1] size [1, 1] : tensor<4x4x3x3xf32> -> tensor<4x4x2x2xf32>
+  return %c : tensor<4x4x2x2xf32>
+}
+
+// -----
+
+func.func @pad_negative(%w: tensor<4x4x1x1xf32>) -> tensor<4x4x3x3xf32> {
+  // expected-error@+1 {{'rn.pad_filter' op offsets must be in [0, 1048576]}}
+  %p = rn.pad_filter %w offset [-1, 1] size [3, 3] : tensor<4x4x1x1xf32> -> tensor<4x4x3x3xf32>
+  return %p : tensor<4x4x3x3xf32>
+}
+
+// -----
+
+func.func @pad_outside(%w: tensor<4x4x2x2xf32>) -> tensor<4x4x3x3xf32> {
+  // expected-error@+1 {{'rn.pad_filter' op the filter's taps [0, 2) x [2, 4) do not fit in the 3x3 window}}
+  %p = rn.pad_filter %w offset [0, 2] size [3, 3] : tensor<4x4x2x2xf32> -> tensor<4x4x3x3xf32>
+  return %p : tensor<4x4x3x3xf32>
+}

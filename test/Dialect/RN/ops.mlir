@@ -85,3 +85,12 @@ func.func @fused(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x3x3xf32>, %b: tensor<4x
   %a = rn.add_relu %y, %z : tensor<1x4x8x8xf32>
   return %y, %z, %a : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>
 }
+
+// CHECK-LABEL: func @filter_windows
+func.func @filter_windows(%w: tensor<8x4x3x3xf32>, %g: tensor<8x4x1x2xf32>) -> (tensor<8x4x1x2xf32>, tensor<8x4x3x3xf32>) {
+  // CHECK: rn.crop_filter %{{.*}} offset [1, 0] size [1, 2] : tensor<8x4x3x3xf32> -> tensor<8x4x1x2xf32>
+  // CHECK: rn.pad_filter %{{.*}} offset [1, 0] size [3, 3] : tensor<8x4x1x2xf32> -> tensor<8x4x3x3xf32>
+  %c = rn.crop_filter %w offset [1, 0] size [1, 2] : tensor<8x4x3x3xf32> -> tensor<8x4x1x2xf32>
+  %p = rn.pad_filter %g offset [1, 0] size [3, 3] : tensor<8x4x1x2xf32> -> tensor<8x4x3x3xf32>
+  return %c, %p : tensor<8x4x1x2xf32>, tensor<8x4x3x3xf32>
+}

@@ -58,7 +58,7 @@ func.func @labels(%l: tensor<2x10xf32>, %y: tensor<3xi64>) {
 
 func.func @nesterov(%w: tensor<4xf32>, %lr: tensor<f32>) {
   // expected-error@+1 {{'rn.sgd_update' op Nesterov momentum needs a positive momentum}}
-  %p, %v = rn.sgd_update %w, %w, %w, %lr momentum 0.0 weight_decay 0.0 nesterov : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>)
+  %p, %v = rn.sgd_update %w, %w, %lr velocity %w momentum 0.0 weight_decay 0.0 nesterov : (tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
   return
 }
 
@@ -66,7 +66,15 @@ func.func @nesterov(%w: tensor<4xf32>, %lr: tensor<f32>) {
 
 func.func @sgd_types(%w: tensor<4xf32>, %g: tensor<5xf32>, %lr: tensor<f32>) {
   // expected-error@+1 {{'rn.sgd_update' op gradient and velocity must have the parameter's type 'tensor<4xf32>'}}
-  %p, %v = rn.sgd_update %w, %g, %w, %lr momentum 0.9 weight_decay 0.0 : (tensor<4xf32>, tensor<5xf32>, tensor<4xf32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>)
+  %p, %v = rn.sgd_update %w, %g, %lr velocity %w momentum 0.9 weight_decay 0.0 : (tensor<4xf32>, tensor<5xf32>, tensor<f32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @sgd_momentum_without_velocity(%w: tensor<4xf32>, %lr: tensor<f32>) {
+  // expected-error@+1 {{'rn.sgd_update' op a momentum needs a velocity}}
+  %p = rn.sgd_update %w, %w, %lr momentum 0.9 weight_decay 0.0 : (tensor<4xf32>, tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
   return
 }
 

@@ -45,13 +45,15 @@ func.func @other_grads(%d: tensor<2x4x8x8xf32>, %p: tensor<2x4x4x4xf32>, %g: ten
 // CHECK-LABEL: func @loss_and_update
 // CHECK: rn.softmax_cross_entropy %{{.*}}, %{{.*}} : (tensor<2x10xf32>, tensor<2xi64>) -> (tensor<f32>, tensor<i64>)
 // CHECK: rn.softmax_cross_entropy_backward %{{.*}}, %{{.*}} : (tensor<2x10xf32>, tensor<2xi64>) -> tensor<2x10xf32>
-// CHECK: rn.sgd_update %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} momentum 9.000000e-01 weight_decay 5.000000e-04 nesterov : (tensor<10x4xf32>, tensor<10x4xf32>, tensor<10x4xf32>, tensor<f32>) -> (tensor<10x4xf32>, tensor<10x4xf32>)
-// CHECK: rn.sgd_update %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} momentum 0.000000e+00 weight_decay 0.000000e+00 :
+// CHECK: rn.sgd_update %{{.*}}, %{{.*}}, %{{.*}} velocity %{{.*}} momentum 9.000000e-01 weight_decay 5.000000e-04 nesterov : (tensor<10x4xf32>, tensor<10x4xf32>, tensor<f32>, tensor<10x4xf32>) -> (tensor<10x4xf32>, tensor<10x4xf32>)
+// CHECK: rn.sgd_update %{{.*}}, %{{.*}}, %{{.*}} velocity %{{.*}} momentum 0.000000e+00 weight_decay 0.000000e+00 :
+// CHECK: rn.sgd_update %{{.*}}, %{{.*}}, %{{.*}} momentum 0.000000e+00 weight_decay 0.000000e+00 : (tensor<10x4xf32>, tensor<10x4xf32>, tensor<f32>) -> tensor<10x4xf32>
 func.func @loss_and_update(%l: tensor<2x10xf32>, %y: tensor<2xi64>, %w: tensor<10x4xf32>, %lr: tensor<f32>) {
   %loss, %correct = rn.softmax_cross_entropy %l, %y : (tensor<2x10xf32>, tensor<2xi64>) -> (tensor<f32>, tensor<i64>)
   %dl = rn.softmax_cross_entropy_backward %l, %y : (tensor<2x10xf32>, tensor<2xi64>) -> tensor<2x10xf32>
-  %p, %v = rn.sgd_update %w, %w, %w, %lr momentum 9.0e-01 weight_decay 5.0e-04 nesterov : (tensor<10x4xf32>, tensor<10x4xf32>, tensor<10x4xf32>, tensor<f32>) -> (tensor<10x4xf32>, tensor<10x4xf32>)
-  %p2, %v2 = rn.sgd_update %w, %w, %w, %lr momentum 0.0 weight_decay 0.0 : (tensor<10x4xf32>, tensor<10x4xf32>, tensor<10x4xf32>, tensor<f32>) -> (tensor<10x4xf32>, tensor<10x4xf32>)
+  %p, %v = rn.sgd_update %w, %w, %lr velocity %w momentum 9.0e-01 weight_decay 5.0e-04 nesterov : (tensor<10x4xf32>, tensor<10x4xf32>, tensor<f32>, tensor<10x4xf32>) -> (tensor<10x4xf32>, tensor<10x4xf32>)
+  %p2, %v2 = rn.sgd_update %w, %w, %lr velocity %w momentum 0.0 weight_decay 0.0 : (tensor<10x4xf32>, tensor<10x4xf32>, tensor<f32>, tensor<10x4xf32>) -> (tensor<10x4xf32>, tensor<10x4xf32>)
+  %p3 = rn.sgd_update %w, %w, %lr momentum 0.0 weight_decay 0.0 : (tensor<10x4xf32>, tensor<10x4xf32>, tensor<f32>) -> tensor<10x4xf32>
   return
 }
 

@@ -415,6 +415,50 @@ FailureOr<RankedTensorType> FlattenOp::inferResultType(EmitFn emitError) {
                                input.getElementType());
 }
 
+/// Checks that the `inner` window of taps (height, width), placed at
+/// `offset`, lies within the `outer` window; `what` names the two.
+static LogicalResult requireWindowWithin(ArrayRef<int64_t> inner,
+                                         ArrayRef<int64_t> outer,
+                                         ArrayRef<int64_t> offset,
+                                         StringRef what, EmitFn emitError) {
+  for (int i = 0; i < 2; ++i) {
+    if (inner[i] <= 0 || outer[i] > resnetc::kMaxDimension)
+      return emitError() << "window sizes must be in [1, "
+                         << resnetc::kMaxDimension << "]";
+    if (offset[i] < 0 || offset[i] > resnetc::kMaxDimension)
+      return emitError() << "offsets must be in [0, " << resnetc::kMaxDimension
+                         << "]";
+    if (offset[i] + inner[i] > outer[i])
+      return emitError() << what << " taps [" << offset[0] << ", "
+                         << offset[0] + inner[0] << ") x [" << offset[1] << ", "
+                         << offset[1] + inner[1] << ") do not fit in the "
+                         << outer[0] << "x" << outer[1] << " window";
+  }
+  return success();
+}
+
+FailureOr<RankedTensorType> CropFilterOp::inferResultType(EmitFn emitError) {
+  auto filter = getTensor(getFilter());
+  if (failed(requireStatic(filter, "filter", emitError)) ||
+      failed(requireWindowWithin(getSize(), filter.getShape().drop_front(2),
+                                 getOffset(), "cropped", emitError)))
+    return failure();
+  return RankedTensorType::get(
+      {filter.getDimSize(0), filter.getDimSize(1), getSize()[0], getSize()[1]},
+      filter.getElementType());
+}
+
+FailureOr<RankedTensorType> PadFilterOp::inferResultType(EmitFn emitError) {
+  auto filter = getTensor(getFilter());
+  if (failed(requireStatic(filter, "filter", emitError)) ||
+      failed(requireWindowWithin(filter.getShape().drop_front(2), getSize(),
+                                 getOffset(), "the filter's", emitError)))
+    return failure();
+  return RankedTensorType::get(
+      {filter.getDimSize(0), filter.getDimSize(1), getSize()[0], getSize()[1]},
+      filter.getElementType());
+}
+
 FailureOr<RankedTensorType> LinearOp::inferResultType(EmitFn emitError) {
   auto input = getTensor(getInput()), weight = getTensor(getWeight());
   if (failed(requireStatic(input, "input", emitError)) ||
@@ -832,7 +876,8 @@ FailureOr<SmallVector<Type>> SGDUpdateOp::inferResultTypes(EmitFn emitError) {
   auto param = getTensor(getParam());
   if (failed(requireStatic(param, "parameter", emitError)))
     return failure();
-  if (getGrad().getType() != param || getVelocity().getType() != param)
+  if (getGrad().getType() != param ||
+      (getVelocity() && getVelocity().getType() != param))
     return emitError() << "gradient and velocity must have the parameter's "
                           "type "
                        << param;
@@ -842,6 +887,10 @@ FailureOr<SmallVector<Type>> SGDUpdateOp::inferResultTypes(EmitFn emitError) {
     return emitError() << "momentum and weight decay must be non-negative";
   if (getNesterov() && !(momentum > 0))
     return emitError() << "Nesterov momentum needs a positive momentum";
+  if (!getVelocity() && momentum != 0)
+    return emitError() << "a momentum needs a velocity";
+  if (!getVelocity())
+    return SmallVector<Type>{param};
   return SmallVector<Type>{param, param};
 }
 

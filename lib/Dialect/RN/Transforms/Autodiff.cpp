@@ -299,13 +299,18 @@ struct RNAutodiffPass : rn::impl::RNAutodiffBase<RNAutodiffPass> {
       results.values.push_back(update.getNewParam());
       results.states.append({update.getNewExpAvg(), update.getNewExpAvgSq()});
     } else {
-      Value velocity = state(".velocity");
+      // Without momentum, SGD keeps no velocity (nor does PyTorch).
+      Value velocity = momentum != 0 ? state(".velocity") : Value();
+      SmallVector<Type> types = {type};
+      if (velocity)
+        types.push_back(type);
       auto update = b.create<SGDUpdateOp>(
-          loc, TypeRange{type, type}, param, g, velocity, args.lr,
-          b.getF64FloatAttr(momentum), b.getF64FloatAttr(weightDecay),
+          loc, types, param, g, args.lr, velocity, b.getF64FloatAttr(momentum),
+          b.getF64FloatAttr(weightDecay),
           nesterov ? b.getUnitAttr() : UnitAttr());
       results.values.push_back(update.getNewParam());
-      results.states.push_back(update.getNewVelocity());
+      if (velocity)
+        results.states.push_back(update.getNewVelocity());
     }
     results.attrs.push_back(
         b.getDictionaryAttr(b.getNamedAttr("rn.update", name)));

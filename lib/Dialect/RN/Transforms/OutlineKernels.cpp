@@ -103,10 +103,11 @@ struct RNOutlineKernelsPass
       auto kernel = builder.create<func::FuncOp>(op->getLoc(), name, type);
       kernel.setPrivate();
       kernel->setAttr("rn.kernel", builder.getUnitAttr());
-      if (allStatic)
+      // A training step updates the parameters: nothing of it runs once.
+      if (allStatic && !wholeBatch)
         kernel->setAttr("rn.prepare", builder.getUnitAttr());
       bool imagesAlone = computesImagesAlone(op, isStatic);
-      if (!allStatic && wholeBatch && !imagesAlone)
+      if (wholeBatch && (allStatic || !imagesAlone))
         kernel->setAttr("rn.whole_batch", builder.getUnitAttr());
       Block *body = kernel.addEntryBlock();
       IRMapping mapping;

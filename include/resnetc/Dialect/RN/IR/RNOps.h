@@ -29,6 +29,12 @@ namespace mlir::rn::detail {
 LogicalResult verifyShapeInference(Operation *op);
 } // namespace mlir::rn::detail
 
+namespace mlir::rn {
+/// The trait RN_FilterResults: the op's rank-4 results are filters.
+template <typename ConcreteType>
+class FilterResults : public OpTrait::TraitBase<ConcreteType, FilterResults> {};
+} // namespace mlir::rn
+
 #include "resnetc/Dialect/RN/IR/RNInterfaces.h.inc"
 
 #define GET_OP_CLASSES

@@ -34,6 +34,12 @@ def RN_Pair : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
 def RN_Differentiable
     : DeclareOpInterfaceMethods<RN_DifferentiableOpInterface>;
 
+/// An op whose rank-4 results are filters (OxIxKhxKw), not images: the
+/// targets store them as they store the parameters, not as activations.
+def RN_FilterResults : NativeOpTrait<"FilterResults"> {
+  let cppNamespace = "::mlir::rn";
+}
+
 /// An op that computes each image of the batch from that image alone (see
 /// RN_PerImageOpInterface).
 def RN_PerImage : DeclareOpInterfaceMethods<RN_PerImageOpInterface>;
@@ -281,11 +287,34 @@ def RN_LinearOp : RN_Op<"linear", [RN_PerImage, RN_Differentiable]> {
   }];
 }
 
+def RN_CropFilterOp : RN_Op<"crop_filter", [RN_FilterResults]> {
+  let summary = "a window of a filter's taps";
+  let description = [{
+    The taps `[offset, offset + size)` of an OxIxKhxKw filter along its two
+    spatial dimensions (height, width): `output[o, i, h, w] =
+    filter[o, i, offset[0] + h, offset[1] + w]`. Produced by
+    `rn-trim-conv-taps` for the taps of a convolution that meet its input.
+
+    Example:
+    ```mlir
+    %w1 = rn.crop_filter %w offset [1, 1] size [1, 1]
+        : tensor<512x512x3x3xf32> -> tensor<512x512x1x1xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$filter, RN_Pair:$offset, RN_Pair:$size);
+  let results = (outs RN_Tensor4D:$output);
+  let assemblyFormat = [{
+    $filter `offset` $offset `size` $size attr-dict `:` type($filter) `->`
+    type($output)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Fused forms (produced by the fusion passes)
 //===----------------------------------------------------------------------===//
 
-def RN_FoldBatchNormOp : RN_MultiResultOp<"fold_batch_norm"> {
+def RN_FoldBatchNormOp
+    : RN_MultiResultOp<"fold_batch_norm", [RN_FilterResults]> {
   let summary = "folds an inference batch norm into a convolution's weights";
   let description = [{
     Computes the weight and bias of a convolution followed by an inference

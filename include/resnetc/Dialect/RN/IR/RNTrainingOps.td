@@ -291,7 +291,8 @@ def RN_Conv2DBackwardDataOp : RN_Op<"conv2d_backward_data", [RN_PerImage]> {
   }];
 }
 
-def RN_Conv2DBackwardFilterOp : RN_Op<"conv2d_backward_filter"> {
+def RN_Conv2DBackwardFilterOp
+    : RN_Op<"conv2d_backward_filter", [RN_FilterResults]> {
   let summary = "gradient of a convolution with respect to its weight";
   let description = [{
     `grad_weight[o, c, i, j] = sum_{n, p, q} grad_output[n, o, p, q] *
@@ -315,6 +316,27 @@ def RN_Conv2DBackwardFilterOp : RN_Op<"conv2d_backward_filter"> {
     $grad_output `,` $input `stride` $strides `padding` $padding
     `dilation` $dilation `groups` $groups `weight_shape` $weight_shape
     attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def RN_PadFilterOp : RN_Op<"pad_filter", [RN_FilterResults]> {
+  let summary = "a filter's window placed in a larger window of zeros";
+  let description = [{
+    The inverse placement of `rn.crop_filter`, for the gradient of a cropped
+    filter: the result is an OxIx`size[0]`x`size[1]` filter of zeros with
+    `filter` at taps `[offset, offset + filter's window)`.
+
+    Example:
+    ```mlir
+    %dw = rn.pad_filter %dw1 offset [1, 1] size [3, 3]
+        : tensor<512x512x1x1xf32> -> tensor<512x512x3x3xf32>
+    ```
+  }];
+  let arguments = (ins RN_Tensor4D:$filter, RN_Pair:$offset, RN_Pair:$size);
+  let results = (outs RN_Tensor4D:$output);
+  let assemblyFormat = [{
+    $filter `offset` $offset `size` $size attr-dict `:` type($filter) `->`
+    type($output)
   }];
 }
 
@@ -549,22 +571,27 @@ def RN_SGDUpdateOp : RN_MultiResultOp<"sgd_update"> {
     momentum * new_velocity` with `nesterov`, else `new_velocity` (or `d`
     when momentum is 0); `new_param = param - lr * step`. The velocity
     starts at zero, which matches PyTorch's first step. `lr` is an operand
-    so that a schedule needs no recompilation.
+    so that a schedule needs no recompilation. Without momentum the velocity
+    may be left out (as PyTorch keeps no momentum buffer then); the op then
+    has the new parameter as its only result.
 
     Example:
     ```mlir
-    %p2, %v2 = rn.sgd_update %p, %g, %v, %lr momentum 9.0e-01
+    %p2, %v2 = rn.sgd_update %p, %g, %lr velocity %v momentum 9.0e-01
         weight_decay 5.0e-04
-        : (tensor<64x3x7x7xf32>, tensor<64x3x7x7xf32>, tensor<64x3x7x7xf32>,
-           tensor<f32>) -> (tensor<64x3x7x7xf32>, tensor<64x3x7x7xf32>)
+        : (tensor<64x3x7x7xf32>, tensor<64x3x7x7xf32>, tensor<f32>,
+           tensor<64x3x7x7xf32>) -> (tensor<64x3x7x7xf32>, tensor<64x3x7x7xf32>)
+    %p3 = rn.sgd_update %p, %g, %lr momentum 0.0 weight_decay 0.0
+        : (tensor<64x3x7x7xf32>, tensor<64x3x7x7xf32>, tensor<f32>)
+          -> tensor<64x3x7x7xf32>
     ```
   }];
-  let arguments = (ins RN_Tensor:$param, RN_Tensor:$grad, RN_Tensor:$velocity,
-                   RN_Scalar:$lr, F64Attr:$momentum, F64Attr:$weight_decay,
-                   UnitAttr:$nesterov);
-  let results = (outs RN_Tensor:$new_param, RN_Tensor:$new_velocity);
+  let arguments = (ins RN_Tensor:$param, RN_Tensor:$grad, RN_Scalar:$lr,
+                   Optional<RN_Tensor>:$velocity, F64Attr:$momentum,
+                   F64Attr:$weight_decay, UnitAttr:$nesterov);
+  let results = (outs RN_Tensor:$new_param, Optional<RN_Tensor>:$new_velocity);
   let assemblyFormat = [{
-    $param `,` $grad `,` $velocity `,` $lr `momentum` $momentum
+    $param `,` $grad `,` $lr (`velocity` $velocity^)? `momentum` $momentum
     `weight_decay` $weight_decay (`nesterov` $nesterov^)? attr-dict
     `:` functional-type(operands, results)
   }];

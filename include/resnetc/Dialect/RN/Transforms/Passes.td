@@ -33,6 +33,46 @@ def RNEraseDropout : Pass<"rn-erase-dropout", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::rn::RNDialect"];
 }
 
+def RNTrimConvTaps : Pass<"rn-trim-conv-taps", "::mlir::func::FuncOp"> {
+  let summary = "Drops the filter taps of a convolution that only ever meet "
+                "its zero padding";
+  let description = [{
+    A convolution whose input is small next to its window (a 3x3 convolution
+    with padding 1 on a 1x1 input, as in the last stage of a ResNet on 28x28
+    or 32x32 images) multiplies some taps of its filter by the zero padding
+    at every output position: for a 1x1 input, eight of nine. This pass
+    finds, along each spatial axis, the range of taps that meet the input at
+    some output position and, where it is narrower than the window, computes
+    the convolution with those taps alone (a smaller filter and padding, the
+    same output). Before the fusions, on every function:
+    - `rn.conv2d %x, %w` and `rn.conv2d_backward_data %dy, %w` take
+      `rn.crop_filter %w`;
+    - `rn.conv2d_backward_filter` computes the cropped filter's gradient and
+      `rn.pad_filter` places it in the full window, with zeros at the taps
+      dropped (their gradient, exactly).
+    The products dropped are all with zeros, so the results are those of the
+    full convolution up to the order of the sums. A convolution is left
+    whole where the trimmed one would need unequal padding on the two sides
+    of an axis.
+
+    Before:
+    ```mlir
+    %y = rn.conv2d %x, %w stride [1, 1] padding [1, 1] dilation [1, 1]
+        groups 1 : (tensor<8x512x1x1xf32>, tensor<512x512x3x3xf32>)
+          -> tensor<8x512x1x1xf32>
+    ```
+    After:
+    ```mlir
+    %c = rn.crop_filter %w offset [1, 1] size [1, 1]
+        : tensor<512x512x3x3xf32> -> tensor<512x512x1x1xf32>
+    %y = rn.conv2d %x, %c stride [1, 1] padding [0, 0] dilation [1, 1]
+        groups 1 : (tensor<8x512x1x1xf32>, tensor<512x512x1x1xf32>)
+          -> tensor<8x512x1x1xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::rn::RNDialect"];
+}
+
 def RNFoldBatchNorm : Pass<"rn-fold-batch-norm", "::mlir::func::FuncOp"> {
   let summary = "Folds inference batch norms into the preceding convolution";
   let description = [{
@@ -218,8 +258,10 @@ def RNOutlineKernels : Pass<"rn-outline-kernels", "::mlir::ModuleOp"> {
 
     Kernels whose operands derive only from parameters and state (for
     example `rn.fold_batch_norm`) are marked `rn.prepare`: they run once,
-    when the weights are loaded, not for every batch. Every other kernel
-    marks each argument that carries activations with `rn.activation`.
+    when the weights are loaded, not for every batch; but not in a training
+    step (`whole-batch`), whose update changes the parameters every time.
+    Every other kernel marks each argument that carries activations with
+    `rn.activation`.
 
     Before:
     ```mlir
