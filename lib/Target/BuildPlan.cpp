@@ -27,6 +27,34 @@ static int64_t byteSize(RankedTensorType t) {
          static_cast<int64_t>(t.getElementTypeBitWidth() / 8);
 }
 
+/// The fewest elements a CPU whole-batch kernel of an RN_RowWise op
+/// computes before its rows are worth spreading over threads: waking a
+/// worker costs about as much as updating 64K floats.
+static constexpr int64_t kMinRowWiseElements = 1 << 16;
+
+/// The rows a CPU whole-batch `kernel` runs as one call each: the extent of
+/// dimension 0 of its results when its op is RN_RowWise, has results of
+/// rank 1 or more all of that extent, and computes at least
+/// kMinRowWiseElements elements; else 0.
+static int64_t rowsOf(func::FuncOp kernel) {
+  Operation *op = &kernel.front().front();
+  if (!op->hasTrait<rn::RowWise>() || op->getNumResults() == 0)
+    return 0;
+  auto first = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!first || first.getRank() == 0 || first.getDimSize(0) < 2 ||
+      first.getNumElements() < kMinRowWiseElements)
+    return 0;
+  auto sameRows = [&](Type t) {
+    auto type = dyn_cast<RankedTensorType>(t);
+    return type &&
+           (type.getRank() == 0 || type.getDimSize(0) == first.getDimSize(0));
+  };
+  if (!llvm::all_of(op->getOperandTypes(), sameRows) ||
+      !llvm::all_of(op->getResultTypes(), sameRows))
+    return 0;
+  return first.getDimSize(0);
+}
+
 namespace {
 /// Builds a plan entry by entry; buffers of parameters and state are shared
 /// by name, activations of each entry are laid out by liveness over the same
@@ -140,6 +168,14 @@ public:
       step.layer = rn::getLayerPath(kernel.getLoc());
       step.perImage =
           perImage && !isPrepare && !kernel->hasAttr("rn.whole_batch");
+      // The CPU spreads a large row-wise kernel's rows over its threads.
+      if (perImage && kernel->hasAttr("rn.whole_batch"))
+        if (int64_t rows = rowsOf(kernel)) {
+          step.rows = rows;
+          kernel->setAttr(
+              "rn.rows",
+              IntegerAttr::get(IntegerType::get(fn.getContext(), 64), rows));
+        }
       for (Value operand : call.getOperands()) {
         auto found = bufferOf.find(operand);
         if (found == bufferOf.end())

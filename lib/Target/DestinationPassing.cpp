@@ -14,6 +14,16 @@
 using namespace mlir;
 using namespace resnetc;
 
+/// Gives the results of `op` one slice of dimension 0 (one image, one row).
+static void sliceResults(Operation *op) {
+  for (Value r : op->getResults()) {
+    auto type = cast<RankedTensorType>(r.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape[0] = 1;
+    r.setType(RankedTensorType::get(shape, type.getElementType()));
+  }
+}
+
 /// Rewrites `kernel`: (args...) -> results becomes (args..., outs...[, n:
 /// index]) -> outs.
 static void makeDestinationPassing(func::FuncOp kernel, bool perImage) {
@@ -26,6 +36,8 @@ static void makeDestinationPassing(func::FuncOp kernel, bool perImage) {
   // activations.
   bool sliceImages = perImage && !kernel->hasAttr("rn.prepare") &&
                      !kernel->hasAttr("rn.whole_batch");
+  // Whether it runs once per row n of all its tensors (rn.rows).
+  bool sliceRows = perImage && kernel->hasAttr("rn.rows");
 
   SmallVector<Value> outs;
   for (Type t : op->getResultTypes())
@@ -57,7 +69,22 @@ static void makeDestinationPassing(func::FuncOp kernel, bool perImage) {
 
   SmallVector<Value> results;
   b.setInsertionPoint(op);
-  if (sliceImages) {
+  if (sliceRows) {
+    llvm::SmallDenseMap<Value, Value> sliced;
+    for (OpOperand &operand : op->getOpOperands()) {
+      auto arg = dyn_cast<BlockArgument>(operand.get());
+      if (!arg || cast<RankedTensorType>(arg.getType()).getRank() == 0)
+        continue;
+      Value &s = sliced[arg];
+      if (!s)
+        s = slice(arg, /*extract=*/true);
+      operand.set(s);
+    }
+    sliceResults(op);
+    b.setInsertionPointAfter(op);
+    for (auto [r, out] : llvm::zip(op->getResults(), outs))
+      results.push_back(slice(out, /*extract=*/false, r));
+  } else if (sliceImages) {
     llvm::SmallDenseMap<Value, Value> sliced;
     for (OpOperand &operand : op->getOpOperands()) {
       auto arg = dyn_cast<BlockArgument>(operand.get());
@@ -75,12 +102,7 @@ static void makeDestinationPassing(func::FuncOp kernel, bool perImage) {
       image[0] = 1;
       op->setAttr("input_shape", b.getDenseI64ArrayAttr(image));
     }
-    for (Value r : op->getResults()) {
-      auto type = cast<RankedTensorType>(r.getType());
-      SmallVector<int64_t> shape(type.getShape());
-      shape[0] = 1;
-      r.setType(RankedTensorType::get(shape, type.getElementType()));
-    }
+    sliceResults(op);
     b.setInsertionPointAfter(op);
     for (auto [r, out] : llvm::zip(op->getResults(), outs))
       results.push_back(slice(out, /*extract=*/false, r));

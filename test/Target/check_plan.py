@@ -195,6 +195,16 @@ def main(path):
                 first[a] = s
                 last[a] = s
                 written.add(a)
+            # A step of rows computes row n of every tensor argument.
+            if step.get("rows"):
+                assert not cuda and not step.get("per_image") and \
+                    "library" not in step, f"step {s}: rows on a {plan['target']} " \
+                    "library or per-image step"
+                for a in step["args"]:
+                    shape = buffers[a]["shape"]
+                    assert not shape or shape[0] == step["rows"], \
+                        f"step {s}: {step['rows']} rows but buffer {a} is " \
+                        f"{shape}"
             if "library" in step:
                 check_library(plan, s, step)
                 continue

@@ -27,8 +27,9 @@ namespace resnetc::runtime {
 /// step's kind `per_image` (it was `batched`); version 4 adds a buffer's
 /// `init` and the `label_smoothing` hyperparameter of train_step; version 5
 /// names the optimizer (`"optimizer"`, which was `"sgd"`) and its state
-/// buffers' role `optimizer_state` (which was `velocity`).
-constexpr int64_t kPlanVersion = 5;
+/// buffers' role `optimizer_state` (which was `velocity`); version 6 adds a
+/// step's `rows`.
+constexpr int64_t kPlanVersion = 6;
 
 /// Alignment of every buffer in the arena, in bytes.
 constexpr int64_t kBufferAlignment = 64;
@@ -146,6 +147,11 @@ struct PlanStep {
   std::string kernel;
   std::vector<int64_t> args; ///< Buffer indices, in the kernel's order.
   bool perImage = true;
+  /// CPU: when > 0, the kernel runs once per row r in [0, rows) (its
+  /// index argument), computing row r of every tensor argument; the rows
+  /// run on the device's threads. 0: once, over the whole batch (or per
+  /// image, with perImage).
+  int64_t rows = 0;
   std::string layer; ///< The layer path, for profiles and errors.
   /// CUDA: the GPU launches that carry out the step, in order, or the
   /// library call that does.

@@ -349,8 +349,12 @@ template <class IO> void mapStep(IO &io, PlanStep &s, const Plan &plan) {
   io.symbol("kernel", s.kernel);
   io.field("layer", s.layer);
   io.field("per_image", s.perImage);
+  if (io.has("rows", s.rows > 0))
+    io.field("rows", s.rows, /*min=*/1);
   io.field("args", s.args);
   io.check([&] {
+    if (s.rows > 0 && (s.perImage || plan.target != "cpu"))
+      io.failAt("rows", "only a CPU step that is not per image runs rows");
     for (int64_t a : s.args)
       if (a >= static_cast<int64_t>(plan.buffers.size()))
         io.failAt("args", "buffer " + std::to_string(a) + " does not exist");

@@ -25,7 +25,10 @@ def RNBuildPlan : Pass<"rn-build-plan", "::mlir::ModuleOp"> {
     `rn.update` result overwrites in place). `rn.prepare` kernels form the
     `prepare` entry. On the CPU every step runs once per image
     (`per_image`) but those of `rn.whole_batch` kernels (in `train_step`:
-    batch statistics, weight gradients, the loss and the update). The entry
+    batch statistics, weight gradients, the loss and the update); of those,
+    a kernel of an RN_RowWise op over 65,536 elements or more (the update
+    of a large filter) runs once per row of its results (`rows`, and
+    `rn.rows` on the kernel), the rows on the CPU's threads. The entry
     functions are then erased: the plan, stored as the module's `rn.plan`
     attribute, refers to the kernels by symbol. Buffers get their offsets later (`rn-assign-buffers`).
     A CPU plan names the CPU its code is generated for (`cpu`, LLVM's name)
@@ -133,7 +136,9 @@ def RNDestinationPassing : Pass<"rn-destination-passing", "::mlir::func::FuncOp"
     arguments, which the plan's buffers will be. With `per-image`, a kernel
     that is neither `rn.prepare` nor `rn.whole_batch` also takes the image
     index n (a last `index` argument), slices its `rn.activation` operands
-    to image n and inserts its results at n; other kernels still get the
+    to image n and inserts its results at n; a kernel marked `rn.rows`
+    likewise computes row n (slice n of dimension 0) of all its tensor
+    operands and results but the rank-0 ones; other kernels still get the
     (unused) n argument, so every CPU entry has one signature.
 
     Before:

@@ -4,7 +4,7 @@ usage: corrupt_artifact.py DEFECT IN.ptx OUT.ptx
 DEFECT, in the first launch of the last entry: kernel (the launch names
 no .entry), bytes (it reads past its buffer), params (it passes one
 argument too few); or: unterminated (the plan's comment lines do not end),
-version (plan version 6), layout (the first cuDNN call's weight is nchw
+version (plan version 7), layout (the first cuDNN call's weight is nchw
 among nhwc tensors), input-layout (the input batch is said to be nhwc).
 Defects the plan's checks cannot see, which running finds: oob (the first
 infer launch that reads an activation is given a 64-byte parameter
@@ -32,7 +32,7 @@ def main(defect, src, dst):
     elif defect == "params":
         launch["args"].pop()
     elif defect == "version":
-        plan["version"] = 6
+        plan["version"] = 7
     elif defect == "layout":
         call = next(s for e in plan["entries"] for s in e["steps"]
                     if "library" in s)

@@ -59,3 +59,19 @@ func.func private @k3(%g: tensor<2x4x1x1xf32> {rn.activation}) -> tensor<2x4x8x8
   %r = rn.global_avg_pool_backward %g input_shape [2, 4, 8, 8] : tensor<2x4x1x1xf32> -> tensor<2x4x8x8xf32>
   return %r : tensor<2x4x8x8xf32>
 }
+
+// -----
+
+// A kernel of rows (rn.rows) computes row n of every tensor operand and
+// result, parameters included; its scalars stay whole.
+// IMAGE-LABEL: func.func @t4(
+// IMAGE-SAME: %[[P:[a-z0-9]+]]: tensor<8x3x3x3xf32>, %[[G:[a-z0-9]+]]: tensor<8x3x3x3xf32> {rn.activation}, %[[LR:[a-z0-9]+]]: tensor<f32>, %[[OUT:[a-z0-9]+]]: tensor<8x3x3x3xf32>, %[[N:[a-z0-9]+]]: index)
+// IMAGE-DAG: %[[PN:.*]] = tensor.extract_slice %[[P]][%[[N]], 0, 0, 0] [1, 3, 3, 3] [1, 1, 1, 1] : tensor<8x3x3x3xf32> to tensor<1x3x3x3xf32>
+// IMAGE-DAG: %[[GN:.*]] = tensor.extract_slice %[[G]][%[[N]], 0, 0, 0] [1, 3, 3, 3] [1, 1, 1, 1] : tensor<8x3x3x3xf32> to tensor<1x3x3x3xf32>
+// IMAGE: %[[U:.*]] = rn.sgd_update %[[PN]], %[[GN]], %[[LR]] momentum 0.000000e+00 weight_decay 0.000000e+00 : (tensor<1x3x3x3xf32>, tensor<1x3x3x3xf32>, tensor<f32>) -> tensor<1x3x3x3xf32>
+// IMAGE: %[[R:.*]] = tensor.insert_slice %[[U]] into %[[OUT]][%[[N]], 0, 0, 0] [1, 3, 3, 3] [1, 1, 1, 1]
+// IMAGE: return %[[R]]
+func.func private @t4(%p: tensor<8x3x3x3xf32>, %g: tensor<8x3x3x3xf32> {rn.activation}, %lr: tensor<f32>) -> tensor<8x3x3x3xf32> attributes {rn.kernel, rn.whole_batch, rn.rows = 8 : i64} {
+  %u = rn.sgd_update %p, %g, %lr momentum 0.0 weight_decay 0.0 : (tensor<8x3x3x3xf32>, tensor<8x3x3x3xf32>, tensor<f32>) -> tensor<8x3x3x3xf32>
+  return %u : tensor<8x3x3x3xf32>
+}

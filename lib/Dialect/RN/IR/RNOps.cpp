@@ -102,6 +102,13 @@ LogicalResult RNDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' may only mark a function";
     return verifyUnit(emitError, attr);
   }
+  if (name == "rn.rows") {
+    auto rows = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!isa<FunctionOpInterface>(op) || !rows || rows.getInt() <= 0)
+      return op->emitError() << "'rn.rows' must be a positive integer on a "
+                                "function";
+    return success();
+  }
   return op->emitError() << "unknown rn attribute '" << name << "'";
 }
 

@@ -96,10 +96,12 @@ public:
       for (int64_t b : step.args)
         args.push_back(base + getPlan().buffers[b].offset);
       void **argv = args.data();
-      if (!step.perImage)
+      // Images (per-image steps) or rows (rows > 0) on every thread.
+      int64_t calls = step.rows > 0 ? step.rows : step.perImage ? count : 0;
+      if (calls == 0)
         fn(argv, 0);
       else
-        pool.parallelFor(count, [&](int64_t begin, int64_t end) {
+        pool.parallelFor(calls, [&](int64_t begin, int64_t end) {
           for (int64_t n = begin; n < end; ++n)
             fn(argv, n);
         });

@@ -1,8 +1,13 @@
 //===- ThreadPool.h - The CPU device's worker threads -----------*- C++ -*-===//
 //
-// A fixed set of worker threads taking tasks from one queue, the standard
-// design with nothing but the C++ standard library, and the one operation
-// the CPU device needs of it: a parallel loop over the images of a batch.
+// The one operation the CPU device needs of threads: a parallel loop over
+// the images of a batch (or the rows of a kernel). When the process has an
+// OpenMP runtime (the one oneDNN is built on, as Debian's is), the loop
+// runs on OpenMP's thread team, the threads oneDNN's convolutions run on:
+// a second set of threads would compete with that team's, which keep
+// spinning for a while after each convolution, for the same cores.
+// Without one, a fixed set of worker threads takes tasks from one queue,
+// the standard design with nothing but the C++ standard library.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,10 +39,16 @@ public:
   void parallelFor(int64_t count,
                    const std::function<void(int64_t, int64_t)> &fn);
 
+  /// Whether the loops run on the process's OpenMP thread team.
+  bool usesOpenMP() const { return openMP != nullptr; }
+
 private:
+  struct OpenMP;
   void work();
 
   unsigned numThreads;
+  /// The OpenMP runtime's entry points, when the process has one.
+  const OpenMP *openMP = nullptr;
   std::vector<std::thread> workers;
   std::mutex mutex;
   std::condition_variable ready, done;

@@ -31,6 +31,7 @@ def RN_Dialect : Dialect {
     | `rn.model`, `rn.batch`, `rn.classes`, `rn.input_shape` | `builtin.module` | model name; batch size (> 0); class count (> 0); `array<i64: C, H, W>` (> 0) |
     | `rn.plan` | `builtin.module` | the execution plan (a dictionary, see `rn-build-plan`) |
     | `rn.kernel`, `rn.prepare`, `rn.whole_batch`, `rn.storage_conversion` | a function (`func.func`, later `llvm.func`) | unit: an outlined kernel; one of parameters only; one over the whole batch; a storage conversion |
+    | `rn.rows` | a function | the number of rows (> 0) a CPU kernel of an RN_RowWise op computes one at a time (`rn-build-plan`) |
     | `rn.input`, `rn.labels`, `rn.activation` | function argument | unit: the input batch; the labels; a per-image tensor of a kernel |
     | `rn.zero_init` | function argument with `rn.param` | unit: the parameter starts at zero whatever the initialization (`zero_init_residual`) |
     | `rn.param`, `rn.state`, `rn.optimizer_state`, `rn.hyper` | function argument | the (non-empty) name of a parameter; of a state tensor; of a parameter's optimizer state (`<parameter>.velocity`, `.exp_avg`, `.exp_avg_sq`); of a hyperparameter |

@@ -33,6 +33,11 @@ namespace mlir::rn {
 /// The trait RN_FilterResults: the op's rank-4 results are filters.
 template <typename ConcreteType>
 class FilterResults : public OpTrait::TraitBase<ConcreteType, FilterResults> {};
+
+/// The trait RN_RowWise: each row (slice of dimension 0) of the results
+/// depends on the same row of the operands alone.
+template <typename ConcreteType>
+class RowWise : public OpTrait::TraitBase<ConcreteType, RowWise> {};
 } // namespace mlir::rn
 
 #include "resnetc/Dialect/RN/IR/RNInterfaces.h.inc"

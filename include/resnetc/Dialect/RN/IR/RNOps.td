@@ -40,6 +40,14 @@ def RN_FilterResults : NativeOpTrait<"FilterResults"> {
   let cppNamespace = "::mlir::rn";
 }
 
+/// An op that computes each slice of dimension 0 of its results (each row)
+/// from the same row of each operand of the results' rank, and its rank-0
+/// operands: an optimizer's update over the output channels of a filter.
+/// The CPU runs a large one as independent rows on its threads.
+def RN_RowWise : NativeOpTrait<"RowWise"> {
+  let cppNamespace = "::mlir::rn";
+}
+
 /// An op that computes each image of the batch from that image alone (see
 /// RN_PerImageOpInterface).
 def RN_PerImage : DeclareOpInterfaceMethods<RN_PerImageOpInterface>;
@@ -287,7 +295,8 @@ def RN_LinearOp : RN_Op<"linear", [RN_PerImage, RN_Differentiable]> {
   }];
 }
 
-def RN_CropFilterOp : RN_Op<"crop_filter", [RN_FilterResults]> {
+def RN_CropFilterOp
+    : RN_Op<"crop_filter", [RN_FilterResults, RN_RowWise]> {
   let summary = "a window of a filter's taps";
   let description = [{
     The taps `[offset, offset + size)` of an OxIxKhxKw filter along its two

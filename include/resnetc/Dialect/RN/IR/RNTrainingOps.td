@@ -319,7 +319,8 @@ def RN_Conv2DBackwardFilterOp
   }];
 }
 
-def RN_PadFilterOp : RN_Op<"pad_filter", [RN_FilterResults]> {
+def RN_PadFilterOp
+    : RN_Op<"pad_filter", [RN_FilterResults, RN_RowWise]> {
   let summary = "a filter's window placed in a larger window of zeros";
   let description = [{
     The inverse placement of `rn.crop_filter`, for the gradient of a cropped
@@ -563,7 +564,7 @@ def RN_SoftmaxCrossEntropyBackwardOp
   }];
 }
 
-def RN_SGDUpdateOp : RN_MultiResultOp<"sgd_update"> {
+def RN_SGDUpdateOp : RN_MultiResultOp<"sgd_update", [RN_RowWise]> {
   let summary = "one step of SGD with momentum, weight decay and Nesterov";
   let description = [{
     PyTorch's `torch.optim.SGD` without dampening: `d = grad + weight_decay *
@@ -597,7 +598,7 @@ def RN_SGDUpdateOp : RN_MultiResultOp<"sgd_update"> {
   }];
 }
 
-def RN_AdamWUpdateOp : RN_MultiResultOp<"adamw_update"> {
+def RN_AdamWUpdateOp : RN_MultiResultOp<"adamw_update", [RN_RowWise]> {
   let summary = "one step of AdamW";
   let description = [{
     PyTorch's `torch.optim.AdamW` (without amsgrad):
