@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 import param_counts as ref  # noqa: E402
 from report import write_report  # noqa: E402
 
-CASES = [("d2l_resnet18", 64, 6), ("resnet50", 16, 3)]  # model, batch, batches
+CASES = [("d2l_resnet18", 64, 16), ("resnet50", 16, 8)]  # model, batch, batches
 
 
 def torch_model(name):
