@@ -355,6 +355,13 @@ template <class IO> void mapStep(IO &io, PlanStep &s, const Plan &plan) {
   io.check([&] {
     if (s.rows > 0 && (s.perImage || plan.target != "cpu"))
       io.failAt("rows", "only a CPU step that is not per image runs rows");
+    // Call n computes row n of every tensor argument: each must have them.
+    for (int64_t a : s.args)
+      if (s.rows > 0 && a >= 0 && a < static_cast<int64_t>(plan.buffers.size()))
+        if (const PlanBuffer &b = plan.buffers[a];
+            !b.shape.empty() && b.shape[0] != s.rows)
+          io.failAt("rows", std::to_string(s.rows) + " rows, but buffer '" +
+                                b.name + "' has " + std::to_string(b.shape[0]));
     for (int64_t a : s.args)
       if (a >= static_cast<int64_t>(plan.buffers.size()))
         io.failAt("args", "buffer " + std::to_string(a) + " does not exist");
