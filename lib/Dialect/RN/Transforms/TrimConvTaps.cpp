@@ -95,13 +95,16 @@ static Value cropFilter(OpBuilder &b, Location loc, Value filter,
                                 b.getDenseI64ArrayAttr(trim.size));
 }
 
-static void trim(Conv2DOp op) {
-  auto in = cast<RankedTensorType>(op.getInput().getType());
+/// Gives `op` (a convolution or its input gradient, whose filter is an
+/// operand) the cropped filter and the padding of its trim, if any. `in`
+/// and `out` are the convolution's input and output extents (H, W).
+template <typename ConvOp>
+static void cropFilterOperand(ConvOp op, ArrayRef<int64_t> in,
+                              ArrayRef<int64_t> out) {
   auto w = cast<RankedTensorType>(op.getWeight().getType());
   std::optional<Trim> t =
       trimConv({w.getShape().drop_front(2), op.getStrides(), op.getPadding(),
-                op.getDilation(), in.getDimSize(2), in.getDimSize(3),
-                op.getType().getDimSize(2), op.getType().getDimSize(3)});
+                op.getDilation(), in[0], in[1], out[0], out[1]});
   if (!t)
     return;
   OpBuilder b(op);
@@ -109,18 +112,16 @@ static void trim(Conv2DOp op) {
   op.setPadding(t->padding);
 }
 
+static void trim(Conv2DOp op) {
+  auto in = cast<RankedTensorType>(op.getInput().getType());
+  cropFilterOperand(op, in.getShape().drop_front(2),
+                    op.getType().getShape().drop_front(2));
+}
+
 static void trim(Conv2DBackwardDataOp op) {
   auto dy = cast<RankedTensorType>(op.getGradOutput().getType());
-  auto w = cast<RankedTensorType>(op.getWeight().getType());
-  ArrayRef<int64_t> x = op.getInputShape();
-  std::optional<Trim> t = trimConv({w.getShape().drop_front(2), op.getStrides(),
-                                    op.getPadding(), op.getDilation(), x[2],
-                                    x[3], dy.getDimSize(2), dy.getDimSize(3)});
-  if (!t)
-    return;
-  OpBuilder b(op);
-  op.getWeightMutable().assign(cropFilter(b, op.getLoc(), op.getWeight(), *t));
-  op.setPadding(t->padding);
+  cropFilterOperand(op, op.getInputShape().drop_front(2),
+                    dy.getShape().drop_front(2));
 }
 
 static void trim(Conv2DBackwardFilterOp op) {
